@@ -1,0 +1,95 @@
+# Makefile: builds ./rune (CPU, OpenMP, OpenBLAS) and, with CUDA=1, the CUDA backend too.
+#   make            ./rune
+#   make test       unit tests (float32) + gradient checks (float64); ends with "N passed, N failed"
+#   make asan       the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make CUDA=1     also compiles nn/cuda/*.cu and links cuDNN/cuBLAS from $(CUDA_HOME)
+#   make fixtures   regenerates tests/fixtures with Debian's python3-torch
+
+CC        ?= gcc
+BUILD     ?= build
+ARCH      ?= -march=native
+OPT       ?= -O3
+SAN       ?=
+CUDA      ?= 0
+CUDA_HOME ?= /usr/local/cuda
+PYTHON    ?= /usr/bin/python3
+
+PKGS      := hdf5 libpng libturbojpeg libzmq openblas
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) $(ARCH) -g -fopenmp -Wall -Wextra -Wno-unknown-pragmas \
+           -I. $(PKG_CFLAGS) $(SAN) -MMD -MP
+LDLIBS  := $(PKG_LIBS) -fopenmp -lm -lpthread $(SAN)
+
+ENGINE_SRC := $(wildcard util/*.c nn/*.c nn/ops/*.c nn/models/*.c)
+APP_SRC    := $(wildcard data/*.c train/*.c profile/*.c serve/*.c cmd/*.c)
+UNIT_SRC   := tests/main.c tests/fixture.c tests/gradcheck.c $(wildcard tests/unit/*.c)
+GRAD_SRC   := tests/main.c tests/fixture.c tests/gradcheck.c $(wildcard tests/grad/*.c)
+LIB_NOCMD  := $(filter-out cmd/%,$(APP_SRC))
+CMD_SRC    := $(filter cmd/%,$(APP_SRC))
+
+ifeq ($(CUDA),1)
+NVCC      := $(CUDA_HOME)/bin/nvcc
+CU_SRC    := $(wildcard nn/cuda/*.cu)
+CU_OBJ    := $(CU_SRC:%.cu=$(BUILD)/cu/%.o)
+CFLAGS    += -DRUNE_CUDA -I$(CUDA_HOME)/include
+LDLIBS    += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcudart
+NVFLAGS   := -O3 -std=c++17 -DRUNE_CUDA -I. -I$(CUDA_HOME)/include \
+             -gencode arch=compute_90,code=sm_90 -gencode arch=compute_80,code=sm_80 -Xcompiler -Wall,-Wextra
+endif
+
+O32 = $(1:%.c=$(BUILD)/f32/%.o)
+O64 = $(1:%.c=$(BUILD)/f64/%.o)
+
+.PHONY: all test unit grad asan clean fixtures bench
+all: rune
+
+rune: $(BUILD)/rune
+	@ln -sf $(BUILD)/rune rune
+
+$(BUILD)/rune: $(call O32,$(ENGINE_SRC) $(APP_SRC)) $(CU_OBJ)
+	$(CC) -o $@ $^ $(LDLIBS) $(if $(CU_OBJ),-lstdc++)
+
+$(BUILD)/test_unit: $(call O32,$(ENGINE_SRC) $(LIB_NOCMD) $(UNIT_SRC)) $(CU_OBJ)
+	$(CC) -o $@ $^ $(LDLIBS) $(if $(CU_OBJ),-lstdc++)
+
+$(BUILD)/test_grad: $(call O64,$(ENGINE_SRC) $(GRAD_SRC))
+	$(CC) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/f32/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/f64/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DRUNE_DOUBLE -c $< -o $@
+
+$(BUILD)/cu/%.o: %.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVFLAGS) -c $< -o $@
+
+# Tests run from the repo root (fixtures are found relative to it). scripts/test-summary.sh adds
+# up both binaries' counts into the one closing line.
+test: rune $(BUILD)/test_unit $(BUILD)/test_grad
+	@scripts/run-tests.sh $(BUILD)
+
+unit: $(BUILD)/test_unit
+	$(BUILD)/test_unit $(T)
+
+grad: $(BUILD)/test_grad
+	$(BUILD)/test_grad $(T)
+
+asan:
+	$(MAKE) BUILD=build/asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test
+
+fixtures:
+	@for s in scripts/fixtures/gen_*.py; do echo "== $$s"; $(PYTHON) $$s || exit 1; done
+
+bench: rune
+	./rune bench
+
+clean:
+	rm -rf build rune
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

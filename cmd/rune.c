@@ -1,0 +1,65 @@
+/* rune.c: the rune binary — one table of subcommands, each in its own cmd/ file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/commands.h"
+#include "nn/gemm.h"
+
+typedef struct {
+    const char *name, *help;
+    int (*fn)(int, char **);
+} Command;
+
+static Command commands[] = {
+#define RUNE_ENTRY(fn, name, help) {name, help, NULL},
+    RUNE_COMMANDS(RUNE_ENTRY)
+#undef RUNE_ENTRY
+};
+#define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
+
+/* Weak symbols cannot sit in a static initialiser portably; fill the table at start-up. */
+static void bind_commands(void) {
+    int i = 0;
+#define RUNE_BIND(id, name, help) commands[i++].fn = cmd_##id;
+    RUNE_COMMANDS(RUNE_BIND)
+#undef RUNE_BIND
+}
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: rune COMMAND [options] [args]\n\n"
+               "rune: edge-cloud video analytics that stays accurate at the tail\n"
+               "(analytics-aware super-resolution + content-aware control, after Runespoor).\n\n"
+               "commands:\n");
+    for (int i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %-14s %s%s\n", commands[i].name, commands[i].help, commands[i].fn ? "" : " [not built yet]");
+    fprintf(f, "\n'rune COMMAND --help' documents each command's flags. 'rune --version' prints the version.\n");
+}
+
+int main(int argc, char **argv) {
+    gemm_select_kernels(argv);
+    bind_commands();
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("rune %s\n", RUNE_VERSION);
+        return 0;
+    }
+    for (int i = 0; i < NCOMMANDS; i++) {
+        if (strcmp(argv[1], commands[i].name) != 0) continue;
+        if (!commands[i].fn) {
+            fprintf(stderr, "rune %s: not built yet in this version\n", commands[i].name);
+            return 2;
+        }
+        return commands[i].fn(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "rune: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,86 @@
+/* arena.c: chunked bump allocator; chunks are kept on reset so steady-state steps never malloc. */
+#include "nn/arena.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/err.h"
+
+struct ArenaChunk {
+    ArenaChunk *next;
+    size_t size, off;
+    unsigned char *mem;
+};
+
+static ArenaChunk *chunk_new(size_t size) {
+    ArenaChunk *c = xcalloc(1, sizeof *c);
+    c->size = size;
+    if (posix_memalign((void **)&c->mem, 64, size) != 0)
+        rn_die("out of memory: arena chunk of %zu MiB", size >> 20);
+    return c;
+}
+
+void arena_init(Arena *a, size_t chunk_size) {
+    memset(a, 0, sizeof *a);
+    a->chunk_size = chunk_size ? chunk_size : (64u << 20);
+}
+
+void arena_free(Arena *a) {
+    for (ArenaChunk *c = a->first, *n; c; c = n) {
+        n = c->next;
+        free(c->mem);
+        free(c);
+    }
+    memset(a, 0, sizeof *a);
+}
+
+void *arena_alloc(Arena *a, size_t n) {
+    n = (n + 63) & ~(size_t)63;
+    if (!a->head) a->head = a->first = chunk_new(n > a->chunk_size ? n : a->chunk_size);
+    while (a->head->off + n > a->head->size) {
+        /* move to the next kept chunk if it fits, else insert a fresh one after head */
+        ArenaChunk *nx = a->head->next;
+        if (nx && nx->size >= n) {
+            nx->off = 0;
+            a->head = nx;
+            continue;
+        }
+        ArenaChunk *c = chunk_new(n > a->chunk_size ? n : a->chunk_size);
+        c->next = nx;
+        a->head->next = c;
+        a->head = c;
+    }
+    void *p = a->head->mem + a->head->off;
+    a->head->off += n;
+    a->used += n;
+    if (a->used > a->peak) a->peak = a->used;
+    return p;
+}
+
+void *arena_zalloc(Arena *a, size_t n) {
+    void *p = arena_alloc(a, n);
+    memset(p, 0, n);
+    return p;
+}
+
+void arena_reset(Arena *a) {
+    a->head = a->first;
+    if (a->head) a->head->off = 0;
+    a->used = 0;
+}
+
+ArenaMark arena_mark(const Arena *a) {
+    ArenaMark m = {a->head, a->head ? a->head->off : 0, a->used};
+    return m;
+}
+
+void arena_rewind(Arena *a, ArenaMark m) {
+    if (!m.chunk) {
+        arena_reset(a);
+        return;
+    }
+    a->head = m.chunk;
+    a->head->off = m.off;
+    a->used = m.used;
+}

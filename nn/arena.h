@@ -1,0 +1,26 @@
+/* arena.h: bump allocator for per-step activations; reset (or rewound to a mark) each step. */
+#pragma once
+#include <stddef.h>
+
+typedef struct ArenaChunk ArenaChunk;
+typedef struct Arena {
+    ArenaChunk *head;   /* chunk being filled */
+    ArenaChunk *first;  /* chunks are kept after reset and reused */
+    size_t chunk_size;  /* default size of a new chunk */
+    size_t used;        /* bytes handed out since reset (for stats) */
+    size_t peak;        /* high-water mark of used */
+} Arena;
+
+typedef struct ArenaMark {
+    ArenaChunk *chunk;
+    size_t off;
+    size_t used;
+} ArenaMark;
+
+void arena_init(Arena *a, size_t chunk_size);
+void arena_free(Arena *a);
+void *arena_alloc(Arena *a, size_t n);  /* 64-byte aligned, uninitialised */
+void *arena_zalloc(Arena *a, size_t n); /* zeroed */
+void arena_reset(Arena *a);
+ArenaMark arena_mark(const Arena *a);
+void arena_rewind(Arena *a, ArenaMark m);

@@ -1,0 +1,22 @@
+/* relu.c: out = max(x, 0). */
+#include "nn/ops/ops.h"
+
+static void relu_backward(Node *n) {
+    Tensor *x = n->in[0], *out = n->out;
+    if (!node_wants(n, 0)) return;
+    real_t *dx = tensor_grad(x); /* [numel(x)] */
+    const real_t *dout = out->grad, *y = out->data;
+    size_t total = tensor_numel(out);
+    /* gradient gated by the output (y > 0 iff x > 0), so x itself need not be kept alive */
+#pragma omp parallel for schedule(static) if (total > 65536)
+    for (size_t i = 0; i < total; i++) dx[i] += y[i] > 0 ? dout[i] : 0;
+}
+
+Tensor *op_relu(Tensor *x) {
+    Tensor *out = tensor_like(x); /* [N,C,H,W] */
+    size_t total = tensor_numel(x);
+#pragma omp parallel for schedule(static) if (total > 65536)
+    for (size_t i = 0; i < total; i++) out->data[i] = x->data[i] > 0 ? x->data[i] : 0;
+    if (tape_wants(x, NULL, NULL, NULL)) tape_push("relu", relu_backward, out, x, NULL, NULL, NULL);
+    return out;
+}

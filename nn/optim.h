@@ -1,0 +1,37 @@
+/* optim.h: Adam and SGD (momentum, weight decay) over a ParamSet's flat buffers, and learning-rate schedules. */
+#pragma once
+#include "nn/params.h"
+
+typedef enum { OPTIM_SGD, OPTIM_ADAM } OptimKind;
+
+typedef struct Optim {
+    OptimKind kind;
+    double lr;           /* current learning rate (set by the schedule each step) */
+    double momentum;     /* SGD */
+    double beta1, beta2, eps; /* Adam */
+    double weight_decay; /* L2 added to the gradient (PyTorch's weight_decay) */
+    long long step;      /* updates done */
+    size_t n;            /* == ParamSet total */
+    real_t *m, *v;       /* moments [n] (SGD uses m as the momentum buffer) */
+} Optim;
+
+void optim_init_adam(Optim *o, const ParamSet *ps, double lr, double beta1, double beta2, double eps,
+                     double weight_decay);
+void optim_init_sgd(Optim *o, const ParamSet *ps, double lr, double momentum, double weight_decay);
+void optim_free(Optim *o);
+/* One update of every trainable parameter from its accumulated grad (PyTorch's formulas exactly;
+ * buffers and frozen parameters untouched). Does not zero the grads. */
+void optim_step(Optim *o, ParamSet *ps);
+
+typedef enum { LR_CONSTANT, LR_STEP, LR_COSINE } LrKind;
+typedef struct LrSchedule {
+    LrKind kind;
+    double base_lr;
+    long long step_size;  /* LR_STEP: multiply by gamma every step_size steps */
+    double gamma;
+    long long total;      /* LR_COSINE: steps to anneal over, to min_lr */
+    double min_lr;
+    long long warmup;     /* linear warm-up steps (0 = none) */
+} LrSchedule;
+
+double lr_at(const LrSchedule *s, long long step);

@@ -1,0 +1,31 @@
+/* params.h: a model's named parameters and buffers, stored in one contiguous block each. */
+#pragma once
+#include <stdbool.h>
+
+#include "nn/tensor.h"
+
+/* Parameters (trained) and buffers (saved but not trained: batch-norm running statistics) are
+ * declared by name and shape, then params_finalize() lays them out in single contiguous arrays:
+ * data, grad, and the optimizer's moments, so one loop updates all of them and one read loads
+ * them. Names follow the original framework's state_dict ("b1.b1.body.0.weight"). */
+typedef struct ParamSet {
+    int count, cap;
+    Tensor **t;       /* persistent tensor headers (not in the arena) */
+    bool *is_buffer;  /* true for running stats and the like */
+    size_t total;     /* elements over all entries */
+    real_t *data;     /* [total] */
+    real_t *grad;     /* [total], zero for buffers */
+    size_t *offset;   /* element offset of entry i */
+    bool finalized;
+} ParamSet;
+
+void params_init(ParamSet *ps);
+void params_free(ParamSet *ps);
+/* Declare an entry; the returned tensor's data is valid after params_finalize(). */
+Tensor *params_add(ParamSet *ps, const char *name, int n, int c, int h, int w);
+Tensor *params_add_buffer(ParamSet *ps, const char *name, int n, int c, int h, int w);
+void params_finalize(ParamSet *ps);
+Tensor *params_find(const ParamSet *ps, const char *name); /* NULL if absent */
+void params_zero_grad(ParamSet *ps);
+void params_set_trainable(ParamSet *ps, bool on); /* freeze (false) or unfreeze every parameter */
+size_t params_count_trainable(const ParamSet *ps);

@@ -1,0 +1,88 @@
+/* tensor.c: arena-backed tensors and the engine's global state. */
+#include "nn/tensor.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "nn/tape.h"
+#include "util/err.h"
+
+static Arena g_arena;
+static bool g_arena_ready;
+static bool g_grad = true;
+
+Arena *engine_arena(void) {
+    if (!g_arena_ready) {
+        arena_init(&g_arena, 64u << 20);
+        g_arena_ready = true;
+    }
+    return &g_arena;
+}
+
+void engine_step_reset(void) {
+    tape_clear();
+    arena_reset(engine_arena());
+}
+
+bool engine_grad_enabled(void) { return g_grad; }
+
+bool engine_set_grad(bool on) {
+    bool old = g_grad;
+    g_grad = on;
+    return old;
+}
+
+static Tensor *tensor_header(int n, int c, int h, int w) {
+    if (n <= 0 || c <= 0 || h <= 0 || w <= 0)
+        rn_die("bad tensor shape %dx%dx%dx%d", n, c, h, w);
+    Tensor *t = arena_alloc(engine_arena(), sizeof *t);
+    memset(t, 0, sizeof *t);
+    t->shape[0] = n, t->shape[1] = c, t->shape[2] = h, t->shape[3] = w;
+    return t;
+}
+
+Tensor *tensor_new(int n, int c, int h, int w) {
+    Tensor *t = tensor_header(n, c, h, w);
+    t->data = arena_alloc(engine_arena(), tensor_numel(t) * sizeof(real_t));
+    return t;
+}
+
+Tensor *tensor_zeros(int n, int c, int h, int w) {
+    Tensor *t = tensor_new(n, c, h, w);
+    memset(t->data, 0, tensor_numel(t) * sizeof(real_t));
+    return t;
+}
+
+Tensor *tensor_like(const Tensor *t) { return tensor_new(TN(t), TC(t), TH(t), TW(t)); }
+
+Tensor *tensor_view(const Tensor *t, int n, int c, int h, int w) {
+    Tensor *v = tensor_header(n, c, h, w);
+    if (tensor_numel(v) != tensor_numel(t)) rn_die("view changes element count");
+    v->data = t->data;
+    return v;
+}
+
+Tensor *tensor_from(const real_t *src, int n, int c, int h, int w) {
+    Tensor *t = tensor_new(n, c, h, w);
+    memcpy(t->data, src, tensor_numel(t) * sizeof(real_t));
+    return t;
+}
+
+real_t *tensor_grad(Tensor *t) {
+    if (!t->grad) t->grad = arena_zalloc(engine_arena(), tensor_numel(t) * sizeof(real_t));
+    return t->grad;
+}
+
+bool tensor_same_shape(const Tensor *a, const Tensor *b) {
+    return memcmp(a->shape, b->shape, sizeof a->shape) == 0;
+}
+
+const char *tensor_shape_str(const Tensor *t, char *buf, size_t n) {
+    snprintf(buf, n, "%dx%dx%dx%d", t->shape[0], t->shape[1], t->shape[2], t->shape[3]);
+    return buf;
+}
+
+void tensor_fill(Tensor *t, real_t v) {
+    size_t n = tensor_numel(t);
+    for (size_t i = 0; i < n; i++) t->data[i] = v;
+}

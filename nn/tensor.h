@@ -1,0 +1,49 @@
+/* tensor.h: the engine's tensor (float32 NCHW shape, data, grad) and its global state (arena, grad mode). */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "nn/arena.h"
+#include "nn/real.h"
+
+/* A tensor is always 4-D in PyTorch's NCHW order: shape[0]=N, [1]=C, [2]=H, [3]=W. Lower-rank
+ * values use trailing 1s (a scalar loss is 1x1x1x1, a bias [C] is Cx1x1x1). Memory is contiguous
+ * row-major in that order. Activations live in the engine arena and die at engine_step_reset();
+ * parameters live in a ParamSet (nn/params.h). */
+typedef struct Tensor {
+    int shape[4];
+    real_t *data;
+    real_t *grad;       /* dL/d(this); NULL until a gradient reaches it (activations) */
+    bool requires_grad; /* a gradient is wanted here or upstream of here */
+    bool is_param;      /* grad buffer is owned by a ParamSet */
+    const char *name;   /* parameter name or NULL */
+} Tensor;
+
+static inline size_t tensor_numel(const Tensor *t) {
+    return (size_t)t->shape[0] * t->shape[1] * t->shape[2] * t->shape[3];
+}
+#define TN(t) ((t)->shape[0])
+#define TC(t) ((t)->shape[1])
+#define TH(t) ((t)->shape[2])
+#define TW(t) ((t)->shape[3])
+
+/* Engine-global state: one arena for activations and tape nodes, the grad-mode switch. */
+Arena *engine_arena(void);
+void engine_step_reset(void); /* clears the tape and the arena: every activation becomes invalid */
+bool engine_grad_enabled(void);
+bool engine_set_grad(bool on); /* returns the previous mode */
+
+/* New tensors in the arena. */
+Tensor *tensor_new(int n, int c, int h, int w);      /* uninitialised data */
+Tensor *tensor_zeros(int n, int c, int h, int w);
+Tensor *tensor_like(const Tensor *t);                /* same shape, uninitialised */
+Tensor *tensor_view(const Tensor *t, int n, int c, int h, int w); /* same data, new shape, no grad link */
+Tensor *tensor_from(const real_t *src, int n, int c, int h, int w); /* copy of src */
+
+/* Gradient buffer of t, allocated zeroed in the arena on first use. */
+real_t *tensor_grad(Tensor *t);
+
+bool tensor_same_shape(const Tensor *a, const Tensor *b);
+/* "NxCxHxW" into buf (for messages). */
+const char *tensor_shape_str(const Tensor *t, char *buf, size_t n);
+void tensor_fill(Tensor *t, real_t v);

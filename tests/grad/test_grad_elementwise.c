@@ -1,0 +1,35 @@
+/* test_grad_elementwise.c: finite-difference checks of add and relu. */
+#include "nn/ops/ops.h"
+#include "tests/gradcheck.h"
+#include "tests/test.h"
+
+static Tensor *f_add(Tensor **in, void *ctx) { (void)ctx; return op_add(in[0], in[1]); }
+static Tensor *f_relu(Tensor **in, void *ctx) { (void)ctx; return op_relu(in[0]); }
+
+TEST(grad_add_same_channel_scalar) {
+    Tensor *in[2] = {grad_input(2, 3, 4, 5, 1), grad_input(2, 3, 4, 5, 2)};
+    gradcheck("add same", f_add, in, 2, NULL, 1e-6, 1e-7);
+    in[1] = grad_input(1, 3, 1, 1, 3);
+    gradcheck("add channel", f_add, in, 2, NULL, 1e-6, 1e-7);
+    in[1] = grad_input(1, 1, 1, 1, 4);
+    gradcheck("add scalar", f_add, in, 2, NULL, 1e-6, 1e-7);
+}
+
+TEST(grad_relu) {
+    Tensor *x = grad_input(2, 3, 4, 5, 5);
+    /* keep values away from the kink at 0, where the derivative is undefined */
+    for (size_t i = 0; i < tensor_numel(x); i++)
+        if (x->data[i] > -0.01 && x->data[i] < 0.01) x->data[i] = 0.5;
+    gradcheck("relu", f_relu, &x, 1, NULL, 1e-6, 1e-7);
+}
+
+TEST(grad_frozen_input_gets_no_gradient) {
+    Tensor *x = grad_input(1, 2, 3, 3, 6), *w = grad_input(1, 2, 1, 1, 7);
+    w->requires_grad = false; /* frozen: gradient must still reach x, never w */
+    Tensor *y = op_relu(op_add(x, w));
+    real_t seed[18];
+    for (int i = 0; i < 18; i++) seed[i] = 1;
+    tape_backward_seed(y, seed);
+    EXPECT(x->grad != NULL, "gradient reaches the input through a frozen parameter");
+    EXPECT(w->grad == NULL, "frozen parameter has no gradient");
+}

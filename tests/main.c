@@ -1,0 +1,101 @@
+/* main.c: runs every registered test in a forked child and ends with "N passed, N failed". */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nn/gemm.h"
+#include "nn/tensor.h"
+#include "tests/test.h"
+
+typedef struct {
+    const char *name, *file;
+    TestFn fn;
+} TestCase;
+
+static TestCase g_tests[1024];
+static int g_ntests, g_fail;
+
+void test_register(const char *name, const char *file, TestFn fn) {
+    if (g_ntests == 1024) {
+        fprintf(stderr, "too many tests\n");
+        exit(2);
+    }
+    g_tests[g_ntests++] = (TestCase){name, file, fn};
+}
+
+void test_fail_at(const char *file, int line, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "    %s:%d: ", file, line);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    g_fail++;
+}
+
+int test_failures(void) { return g_fail; }
+
+#define SKIP_EXIT 77
+
+void test_skip(const char *why) {
+    fprintf(stderr, "    skipped: %s\n", why);
+    fflush(stderr);
+    _exit(SKIP_EXIT);
+}
+
+static char g_path[4096];
+
+const char *test_shared_path(const char *rel) {
+    const char *root = getenv("RUNE_SHARED");
+    snprintf(g_path, sizeof g_path, "%s/%s", root ? root : "../shared", rel);
+    struct stat st;
+    if (stat(g_path, &st) != 0) {
+        static char why[4200];
+        snprintf(why, sizeof why, "%s not found (shared data absent; set RUNE_SHARED)", g_path);
+        test_skip(why);
+    }
+    return g_path;
+}
+
+const char *test_fixture_path(const char *rel) {
+    snprintf(g_path, sizeof g_path, "tests/fixtures/%s", rel);
+    if (access(g_path, R_OK) != 0) test_fail_at(__FILE__, __LINE__, "fixture %s missing", g_path);
+    return g_path;
+}
+
+static int run_one(const TestCase *t) {
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        t->fn();
+        engine_step_reset();
+        fflush(stdout);
+        _exit(g_fail ? 1 : 0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    if (WIFEXITED(st)) return WEXITSTATUS(st);
+    fprintf(stderr, "    crashed with signal %d\n", WTERMSIG(st));
+    return 1;
+}
+
+int main(int argc, char **argv) {
+    gemm_select_kernels(argv);
+    const char *filter = argc > 1 ? argv[1] : NULL;
+    int passed = 0, failed = 0, skipped = 0;
+    for (int i = 0; i < g_ntests; i++) {
+        const TestCase *t = &g_tests[i];
+        if (filter && !strstr(t->name, filter) && !strstr(t->file, filter)) continue;
+        int rc = run_one(t);
+        const char *tag = rc == 0 ? "PASS" : rc == SKIP_EXIT ? "SKIP" : "FAIL";
+        printf("%s %s (%s)\n", tag, t->name, t->file);
+        if (rc == 0) passed++;
+        else if (rc == SKIP_EXIT) skipped++;
+        else failed++;
+    }
+    printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+    return failed ? 1 : 0;
+}
