@@ -71,7 +71,8 @@ $(BUILD)/cu/%.o: %.cu
 
 # Tests run from the repo root (fixtures are found relative to it). scripts/test-summary.sh adds
 # up both binaries' counts into the one closing line.
-test: rune $(BUILD)/test_unit $(BUILD)/test_grad
+test: $(BUILD)/rune $(BUILD)/test_unit $(BUILD)/test_grad
+	@ln -sf $(BUILD)/rune rune 2>/dev/null || true
 	@scripts/run-tests.sh $(BUILD)
 
 unit: $(BUILD)/test_unit

@@ -22,6 +22,10 @@ typedef struct Frame {
     float *px; /* [c*h*w], owned */
 } Frame;
 
+/* Largest frame any decoder accepts (pixels): a corrupt header claiming a gigapixel image is
+ * refused with an error instead of an out-of-memory death. */
+#define IMAGE_MAX_PIXELS (1L << 26)
+
 Image image_alloc(int w, int h, int c);
 void image_free(Image *im);
 Image16 image16_alloc(int w, int h);
@@ -32,19 +36,35 @@ void frame_free(Frame *f);
 /* Conversions (8-bit <-> float [0,1], rounding to nearest and clamping on the way back). */
 Frame frame_from_image(const Image *im);
 Image image_from_frame(const Frame *f);
+/* Channel conversion to c in {1,3,4}: RGB -> gray is BT.601 luma (0.299 R + 0.587 G + 0.114 B,
+ * rounded), gray -> RGB replicates, alpha is dropped (not composited) or added as 255. */
+Image image_convert(const Image *im, int c);
+/* A copy of the w x h window at (x, y); the window must lie inside the image. */
+Image image_crop(const Image *im, int x, int y, int w, int h);
 
 /* ---- files: each returns 0, or -1 with rn_errmsg() naming the file and what is wrong ---- */
-/* PNG (libpng): 8-bit gray/RGB/RGBA, palette expanded to RGB; want_c 0 keeps the file's channel
- * count, 1/3 converts. 16-bit files are an error here (use png_read16). */
+/* PNG (libpng): 8-bit gray/RGB/RGBA; palette expanded to RGB (RGBA when it has transparency),
+ * gray+alpha to RGBA, 1/2/4-bit gray widened to 8 bits. want_c 0 keeps the decoded channel count,
+ * 1/3/4 converts with image_convert. 16-bit files are an error here (use png_read16). */
 int png_read(const char *path, Image *out, int want_c);
 int png_write(const char *path, const Image *im);
+/* 16-bit gray (8-bit gray is widened, values kept); colour files are an error. */
 int png_read16(const char *path, Image16 *out);
 int png_write16(const char *path, const Image16 *im);
-/* JPEG (TurboJPEG): quality 1..100, subsamp 444/422/420 (0 = 420). Encoded bytes are malloc'ed. */
+/* In memory: decode `len` bytes (errors name the data as "PNG data"); encode into a malloc'ed
+ * buffer of exactly *len bytes. */
+int png_decode(const unsigned char *buf, size_t len, Image *out, int want_c);
+int png_encode(const Image *im, unsigned char **buf, size_t *len);
+/* JPEG (TurboJPEG): quality 1..100, subsamp 444/422/420 (0 = 420); gray images encode as
+ * grayscale JPEG whatever subsamp says. Encoded bytes are malloc'ed, *len is the exact count.
+ * Decoding treats libjpeg warnings (a truncated stream) as errors. */
 int jpeg_encode(const Image *im, int quality, int subsamp, unsigned char **buf, size_t *len);
 int jpeg_decode(const unsigned char *buf, size_t len, Image *out, int want_c);
 int jpeg_read(const char *path, Image *out, int want_c);
 int jpeg_write(const char *path, const Image *im, int quality);
-/* By extension: .png, .jpg/.jpeg. */
+/* By extension (case-insensitive): .png, .jpg/.jpeg. */
 int image_read(const char *path, Image *out, int want_c);
 int image_write(const char *path, const Image *im);
+/* Whole file into a malloc'ed buffer (used by the decoders; exposed for tools and fuzzers). */
+int file_read_all(const char *path, unsigned char **buf, size_t *len);
+int file_write_all(const char *path, const unsigned char *buf, size_t len);

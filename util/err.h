@@ -9,7 +9,7 @@ int rn_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *rn_errmsg(void);
 
 /* Fatal errors (out of memory, broken invariants, unusable command line): print and exit(1). */
-_Noreturn void rn_die_at(const char *file, int line, const char *fmt, ...)
+__attribute__((noreturn)) void rn_die_at(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 #define rn_die(...) rn_die_at(__FILE__, __LINE__, __VA_ARGS__)
 

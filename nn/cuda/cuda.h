@@ -1,0 +1,22 @@
+/* cuda.h: the C face of the CUDA backend (built with `make CUDA=1`); all calls fail cleanly without a GPU. */
+#pragma once
+#include <stddef.h>
+
+/* 1 when built with CUDA and a device is usable, else 0 (and rn_errmsg() says why). */
+int cuda_available(void);
+/* One line naming the device, driver/runtime and cuDNN/cuBLAS versions. */
+int cuda_describe(char *buf, size_t n);
+/* Device buffers (float32). */
+float *cuda_alloc(size_t n);
+void cuda_free(float *p);
+int cuda_upload(float *dst, const float *src, size_t n);
+int cuda_download(float *dst, const float *src, size_t n);
+/* Row-major C[M,N] = A[M,K] * B[K,N] on the GPU through cuBLAS (device pointers). */
+int cuda_gemm(int M, int N, int K, const float *A, const float *B, float *C);
+/* y = max(x, 0) and its backward dx += dy * (y > 0), device pointers. */
+int cuda_relu_forward(const float *x, float *y, size_t n);
+int cuda_relu_backward(const float *y, const float *dy, float *dx, size_t n);
+/* NCHW conv2d forward through cuDNN (stride, pad, dilation, groups), bias may be NULL. */
+int cuda_conv2d_forward(const float *x, int n, int c, int h, int w, const float *wt, int cout, int kh,
+                        int kw, const float *bias, int stride, int pad, int dil, int groups, float *y,
+                        int *oh, int *ow);

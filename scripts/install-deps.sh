@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# install-deps.sh: installs the Debian packages rune needs to build, run and test (idempotent).
+# Debian's python3-torch is NOT needed here: it only regenerates fixtures and runs the comparison
+# benchmarks (scripts/install-reference.sh).
+set -euo pipefail
+pkgs=(build-essential pkg-config libpng-dev libturbojpeg0-dev libhdf5-dev libopenblas-dev
+      libzmq3-dev gnuplot-nox)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#pkgs[@]} packages present"
+  exit 0
+fi
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
