@@ -14,6 +14,12 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, real_t alpha, const r
 #endif
 }
 
+int gemm_set_threads(int n) {
+    int old = openblas_get_num_threads();
+    if (n != old) openblas_set_num_threads(n);
+    return old;
+}
+
 #include <stdlib.h>
 #include <unistd.h>
 
