@@ -1,0 +1,81 @@
+/* concat.c: concatenation of n tensors along channels. */
+#include <string.h>
+
+#include "nn/ops/ops.h"
+#include "util/err.h"
+
+/* Inputs beyond the node's NODE_MAX_IN slots: the full list lives here. */
+typedef struct {
+    int n;
+    Tensor **xs; /* [n] */
+} ConcatSaved;
+
+static void check_inputs(Tensor **xs, int n) {
+    if (n < 1) rn_die("concat: no inputs");
+    for (int i = 1; i < n; i++) {
+        if (TN(xs[i]) == TN(xs[0]) && TH(xs[i]) == TH(xs[0]) && TW(xs[i]) == TW(xs[0])) continue;
+        char s0[64], si[64];
+        rn_die("concat: input %d is %s, input 0 is %s (N, H, W must agree)", i, tensor_shape_str(xs[i], si, 64),
+               tensor_shape_str(xs[0], s0, 64));
+    }
+}
+
+/* Input i occupies channels [c0, c0 + C_i) of every sample of the output. */
+static void concat_backward(Node *nd) {
+    const ConcatSaved *sv = nd->saved;
+    Tensor *out = nd->out;
+    const real_t *dout = out->grad; /* [N,Ctot,H,W] */
+    int N = TN(out), Ctot = TC(out);
+    size_t plane = (size_t)TH(out) * TW(out);
+    int c0 = 0;
+    /* inputs one after another: the same tensor may appear twice, and its two slices must not
+     * be accumulated by two threads at once */
+    for (int i = 0; i < sv->n; i++) {
+        Tensor *x = sv->xs[i];
+        size_t block = (size_t)TC(x) * plane;
+        if (x->requires_grad) {
+            real_t *dx = tensor_grad(x); /* [N,C_i,H,W] */
+#pragma omp parallel for schedule(static)
+            for (int n = 0; n < N; n++) {
+                const real_t *src = dout + ((size_t)n * Ctot + c0) * plane;
+                for (size_t j = 0; j < block; j++) dx[(size_t)n * block + j] += src[j];
+            }
+        }
+        c0 += TC(x);
+    }
+}
+
+static bool any_wants(Tensor **xs, int n) {
+    if (!engine_grad_enabled()) return false;
+    for (int i = 0; i < n; i++)
+        if (xs[i]->requires_grad) return true;
+    return false;
+}
+
+Tensor *op_concat(Tensor **xs, int n) {
+    check_inputs(xs, n);
+    int N = TN(xs[0]), Ctot = 0;
+    for (int i = 0; i < n; i++) Ctot += TC(xs[i]);
+    Tensor *out = tensor_new(N, Ctot, TH(xs[0]), TW(xs[0])); /* [N,sum C_i,H,W] */
+    size_t plane = (size_t)TH(out) * TW(out);
+#pragma omp parallel for schedule(static)
+    for (int s = 0; s < N; s++) {
+        real_t *dst = out->data + (size_t)s * Ctot * plane;
+        for (int i = 0; i < n; i++) {
+            size_t block = (size_t)TC(xs[i]) * plane;
+            memcpy(dst, xs[i]->data + (size_t)s * block, block * sizeof(real_t));
+            dst += block;
+        }
+    }
+    if (any_wants(xs, n)) {
+        ConcatSaved *sv = arena_alloc(engine_arena(), sizeof *sv);
+        sv->n = n;
+        sv->xs = arena_alloc(engine_arena(), (size_t)n * sizeof *sv->xs);
+        memcpy(sv->xs, xs, (size_t)n * sizeof *sv->xs);
+        /* the first inputs go in the node's slots too, for anyone walking the tape */
+        Node *nd = tape_push("concat", concat_backward, out, xs[0], n > 1 ? xs[1] : NULL, n > 2 ? xs[2] : NULL,
+                             n > 3 ? xs[3] : NULL);
+        nd->saved = sv;
+    }
+    return out;
+}

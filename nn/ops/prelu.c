@@ -1,0 +1,79 @@
+/* prelu.c: out = x > 0 ? x : w[c] * x, one learned slope per channel (or one shared slope). */
+#include "nn/ops/ops.h"
+#include "util/err.h"
+
+/* w is [1,C,1,1] or [C,1,1,1] (PyTorch's [C]) per channel, or one element shared by all channels. */
+static bool prelu_shared(const Tensor *x, const Tensor *w) {
+    size_t nw = tensor_numel(w);
+    int C = TC(x);
+    if (nw == 1) return true;
+    if (nw == (size_t)C && (TC(w) == C || TN(w) == C)) return false;
+    char sx[64], sw[64];
+    rn_die("prelu: slope %s does not fit input %s (want [1,%d,1,1] or [1,1,1,1])", tensor_shape_str(w, sw, 64),
+           tensor_shape_str(x, sx, 64), C);
+}
+
+/* part[c] = sum of dout * x over the non-positive x of channel c (where the slope acts). */
+static void slope_sums(const Tensor *x, const real_t *dout, double *part) {
+    int N = TN(x), C = TC(x);
+    size_t plane = (size_t)TH(x) * TW(x);
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        double s = 0;
+        for (int n = 0; n < N; n++) {
+            size_t off = ((size_t)n * C + c) * plane;
+            for (size_t i = 0; i < plane; i++)
+                if (!(x->data[off + i] > 0)) s += (double)dout[off + i] * x->data[off + i];
+        }
+        part[c] = s;
+    }
+}
+
+static void prelu_backward_w(const Tensor *x, Tensor *w, const real_t *dout, bool shared) {
+    int C = TC(x);
+    double *part = arena_alloc(engine_arena(), (size_t)C * sizeof(double)); /* [C] */
+    slope_sums(x, dout, part);
+    real_t *dw = tensor_grad(w); /* [C] or [1] */
+    double s = 0;
+    for (int c = 0; c < C; c++) {
+        if (shared) s += part[c]; /* fixed channel order: deterministic */
+        else dw[c] += (real_t)part[c];
+    }
+    if (shared) dw[0] += (real_t)s;
+}
+
+static void prelu_backward(Node *n) {
+    Tensor *x = n->in[0], *w = n->in[1], *out = n->out;
+    const real_t *dout = out->grad; /* [N,C,H,W] */
+    bool shared = n->iarg[0];
+    int C = TC(x);
+    size_t plane = (size_t)TH(x) * TW(x);
+    if (node_wants(n, 0)) {
+        real_t *dx = tensor_grad(x); /* [N,C,H,W] */
+#pragma omp parallel for schedule(static)
+        for (int nc = 0; nc < TN(x) * C; nc++) {
+            real_t a = w->data[shared ? 0 : nc % C];
+            size_t off = (size_t)nc * plane;
+            for (size_t i = 0; i < plane; i++) dx[off + i] += x->data[off + i] > 0 ? dout[off + i] : a * dout[off + i];
+        }
+    }
+    if (node_wants(n, 1)) prelu_backward_w(x, w, dout, shared);
+}
+
+Tensor *op_prelu(Tensor *x, Tensor *w) {
+    bool shared = prelu_shared(x, w);
+    Tensor *out = tensor_like(x); /* [N,C,H,W] */
+    int C = TC(x);
+    size_t plane = (size_t)TH(x) * TW(x);
+#pragma omp parallel for schedule(static)
+    for (int nc = 0; nc < TN(x) * C; nc++) {
+        real_t a = w->data[shared ? 0 : nc % C];
+        size_t off = (size_t)nc * plane;
+        for (size_t i = 0; i < plane; i++) out->data[off + i] = x->data[off + i] > 0 ? x->data[off + i] : a * x->data[off + i];
+    }
+    if (tape_wants(x, w, NULL, NULL)) {
+        Node *n = tape_push("prelu", prelu_backward, out, x, w, NULL, NULL);
+        n->iarg[0] = shared;
+    }
+    return out;
+}

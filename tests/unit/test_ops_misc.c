@@ -1,0 +1,150 @@
+/* test_ops_misc.c: batch norm, activations, mul/scale and shape ops against PyTorch (scripts/fixtures/gen_misc.py). */
+#include <stdio.h>
+#include <string.h>
+
+#include "nn/ops/ops.h"
+#include "tests/fixture.h"
+#include "tests/test.h"
+
+/* float32 against PyTorch's float32: a few ulps of rounding, never more */
+#define ATOL 1e-6
+#define RTOL 1e-5
+
+/* Dataset "<prefix>_<name>" as a tensor that wants a gradient. */
+static Tensor *input(Fixture *f, const char *prefix, const char *name) {
+    char key[64];
+    snprintf(key, sizeof key, "%s_%s", prefix, name);
+    Tensor *t = fx_tensor(f, key);
+    if (t) t->requires_grad = true;
+    return t;
+}
+
+/* Compares t's data (or gradient) with "<prefix>_<name>". */
+static void expect(Fixture *f, const char *prefix, const char *name, const real_t *got, const Tensor *t) {
+    char key[64];
+    snprintf(key, sizeof key, "%s_%s", prefix, name);
+    if (!got) {
+        test_fail_at(__FILE__, __LINE__, "%s: no gradient computed", key);
+        return;
+    }
+    fx_expect(f, key, got, tensor_numel(t), ATOL, RTOL);
+}
+
+/* Runs backward from y with the fixture's seed and checks y. */
+static void backward_and_check_y(Fixture *f, const char *prefix, Tensor *y) {
+    char key[64];
+    snprintf(key, sizeof key, "%s_seed", prefix);
+    Tensor *seed = fx_tensor(f, key);
+    if (!seed) return;
+    expect(f, prefix, "y", y->data, y);
+    tape_backward_seed(y, seed->data);
+}
+
+static void check_batch_norm(Fixture *f, const char *p, bool training) {
+    Tensor *x = input(f, p, "x"), *g = input(f, p, "g"), *b = input(f, p, "b");
+    Tensor *rm = input(f, p, "rmean0"), *rv = input(f, p, "rvar0");
+    if (!x || !g || !b || !rm || !rv) return;
+    rm->requires_grad = rv->requires_grad = false;
+    Tensor *y = op_batch_norm(x, g, b, rm, rv, training, 0.1f, 1e-5f);
+    backward_and_check_y(f, p, y);
+    expect(f, p, "dx", x->grad, x);
+    expect(f, p, "dg", g->grad, g);
+    expect(f, p, "db", b->grad, b);
+    expect(f, p, "rmean1", rm->data, rm); /* equal to rmean0 in inference */
+    expect(f, p, "rvar1", rv->data, rv);
+    EXPECT(rm->grad == NULL && rv->grad == NULL, "running stats get no gradient");
+}
+
+TEST(torch_batch_norm_training) {
+    Fixture *f = fx_open("misc.h5");
+    check_batch_norm(f, "bnt", true);
+    fx_close(f);
+}
+
+TEST(torch_batch_norm_inference) {
+    Fixture *f = fx_open("misc.h5");
+    check_batch_norm(f, "bne", false);
+    fx_close(f);
+}
+
+TEST(torch_leaky_relu_sigmoid_scale) {
+    Fixture *f = fx_open("misc.h5");
+    if (!f) return;
+    Tensor *x = input(f, "leaky", "x");
+    backward_and_check_y(f, "leaky", op_leaky_relu(x, 0.1f));
+    expect(f, "leaky", "dx", x->grad, x);
+    x = input(f, "sigmoid", "x");
+    backward_and_check_y(f, "sigmoid", op_sigmoid(x));
+    expect(f, "sigmoid", "dx", x->grad, x);
+    x = input(f, "scale", "x");
+    backward_and_check_y(f, "scale", op_scale(x, -2.5f));
+    expect(f, "scale", "dx", x->grad, x);
+    fx_close(f);
+}
+
+TEST(torch_prelu) {
+    Fixture *f = fx_open("misc.h5");
+    if (!f) return;
+    const char *prefixes[2] = {"preluc", "prelus"}; /* per-channel [C], shared [1] */
+    for (int i = 0; i < 2; i++) {
+        Tensor *x = input(f, prefixes[i], "x"), *w = input(f, prefixes[i], "w");
+        backward_and_check_y(f, prefixes[i], op_prelu(x, w));
+        expect(f, prefixes[i], "dx", x->grad, x);
+        expect(f, prefixes[i], "dw", w->grad, w);
+    }
+    fx_close(f);
+}
+
+TEST(torch_mul) {
+    Fixture *f = fx_open("misc.h5");
+    if (!f) return;
+    const char *prefixes[3] = {"mulsame", "mulchan", "mulscal"};
+    for (int i = 0; i < 3; i++) {
+        Tensor *a = input(f, prefixes[i], "a"), *b = input(f, prefixes[i], "b");
+        backward_and_check_y(f, prefixes[i], op_mul(a, b));
+        expect(f, prefixes[i], "da", a->grad, a);
+        expect(f, prefixes[i], "db", b->grad, b);
+    }
+    fx_close(f);
+}
+
+TEST(torch_concat_slice) {
+    Fixture *f = fx_open("misc.h5");
+    if (!f) return;
+    Tensor *xs[3] = {input(f, "concat", "x0"), input(f, "concat", "x1"), input(f, "concat", "x2")};
+    backward_and_check_y(f, "concat", op_concat(xs, 3));
+    expect(f, "concat", "dx0", xs[0]->grad, xs[0]);
+    expect(f, "concat", "dx1", xs[1]->grad, xs[1]);
+    expect(f, "concat", "dx2", xs[2]->grad, xs[2]);
+    Tensor *x = input(f, "slice", "x");
+    backward_and_check_y(f, "slice", op_slice_channels(x, 2, 3));
+    expect(f, "slice", "dx", x->grad, x);
+    fx_close(f);
+}
+
+TEST(torch_pixel_shuffle) {
+    Fixture *f = fx_open("misc.h5");
+    if (!f) return;
+    Tensor *x = input(f, "shuffle2", "x");
+    Tensor *y = op_pixel_shuffle(x, 2);
+    EXPECT(TC(y) == 2 && TH(y) == 6 && TW(y) == 8, "r=2 output shape");
+    backward_and_check_y(f, "shuffle2", y);
+    expect(f, "shuffle2", "dx", x->grad, x);
+    x = input(f, "shuffle3", "x");
+    y = op_pixel_shuffle(x, 3);
+    EXPECT(TC(y) == 2 && TH(y) == 6 && TW(y) == 9, "r=3 output shape");
+    backward_and_check_y(f, "shuffle3", y);
+    expect(f, "shuffle3", "dx", x->grad, x);
+    fx_close(f);
+}
+
+TEST(op_table_names_every_op) {
+    int n = 0, has_bn = 0, has_focal = 0;
+    for (; op_names[n]; n++) {
+        for (int j = 0; j < n; j++) EXPECT(strcmp(op_names[j], op_names[n]) != 0, "duplicate %s", op_names[n]);
+        has_bn |= strcmp(op_names[n], "batch_norm") == 0;
+        has_focal |= strcmp(op_names[n], "focal_loss") == 0;
+    }
+    EXPECT(n == 25, "%d names, ops.h declares 25 ops", n);
+    EXPECT(has_bn && has_focal, "batch_norm and focal_loss listed");
+}
