@@ -1,0 +1,59 @@
+/* conv2d.c: 2-D convolution (stride, padding, dilation, groups, optional bias) as im2col + GEMM. */
+#include "nn/ops/conv_gemm.h"
+#include "nn/ops/ops.h"
+#include "util/err.h"
+
+ConvArgs conv_args(int s, int p, int d, int g) {
+    return (ConvArgs){.stride_h = s, .stride_w = s, .pad_h = p, .pad_w = p, .dil_h = d, .dil_w = d, .groups = g};
+}
+
+/* One group's geometry of x [N,Cin,H,W] convolved with w [Cout,Cin/g,kh,kw]. */
+static ConvGeom conv2d_geom(const Tensor *x, const Tensor *w, ConvArgs a) {
+    ConvGeom g = {.C = TC(x) / a.groups, .H = TH(x), .W = TW(x), .kh = TH(w), .kw = TW(w),
+                  .sh = a.stride_h, .sw = a.stride_w, .ph = a.pad_h, .pw = a.pad_w, .dh = a.dil_h, .dw = a.dil_w};
+    g.OH = conv_out_size(g.H, g.kh, g.sh, g.ph, g.dh);
+    g.OW = conv_out_size(g.W, g.kw, g.sw, g.pw, g.dw);
+    return g;
+}
+
+static void check_args(const Tensor *x, const Tensor *w, const Tensor *b, ConvArgs a) {
+    char xs[64], ws[64];
+    tensor_shape_str(x, xs, sizeof xs), tensor_shape_str(w, ws, sizeof ws);
+    if (a.groups < 1 || a.stride_h < 1 || a.stride_w < 1 || a.dil_h < 1 || a.dil_w < 1 || a.pad_h < 0 ||
+        a.pad_w < 0)
+        rn_die("conv2d: bad args stride %dx%d pad %dx%d dilation %dx%d groups %d", a.stride_h, a.stride_w,
+               a.pad_h, a.pad_w, a.dil_h, a.dil_w, a.groups);
+    if (TC(x) % a.groups || TN(w) % a.groups || TC(w) * a.groups != TC(x))
+        rn_die("conv2d: input %s does not fit weight %s with %d groups", xs, ws, a.groups);
+    if (b && (int)tensor_numel(b) != TN(w))
+        rn_die("conv2d: bias has %zu elements, weight %s has %d output channels", tensor_numel(b), ws, TN(w));
+}
+
+static void conv2d_backward(Node *n) {
+    Tensor *x = n->in[0], *w = n->in[1], *b = n->in[2], *y = n->out;
+    ConvArgs a = {n->iarg[0], n->iarg[1], n->iarg[2], n->iarg[3], n->iarg[4], n->iarg[5], n->iarg[6]};
+    ConvGeom g = conv2d_geom(x, w, a);
+    int N = TN(x), G = a.groups, M = TN(w) / G;
+    const real_t *dy = y->grad; /* [N,Cout,OH,OW] */
+    if (node_wants(n, 0)) conv_gemm_backward_data(dy, w->data, tensor_grad(x), &g, N, G, M, true); /* dx [N,Cin,H,W] */
+    if (node_wants(n, 1)) conv_gemm_backward_weight(x->data, dy, tensor_grad(w), &g, N, G, M); /* dw [Cout,Cin/g,kh,kw] */
+    if (b && node_wants(n, 2)) conv_bias_grad(dy, tensor_grad(b), N, TC(y), (size_t)TH(y) * TW(y)); /* db [Cout] */
+}
+
+Tensor *op_conv2d(Tensor *x, Tensor *w, Tensor *b, ConvArgs a) {
+    check_args(x, w, b, a);
+    ConvGeom g = conv2d_geom(x, w, a);
+    if (g.OH < 1 || g.OW < 1)
+        rn_die("conv2d: %dx%d kernel (dilation %d) does not fit a %dx%d input padded by %d", g.kh, g.kw, g.dh, g.H,
+               g.W, g.ph);
+    int N = TN(x), G = a.groups, M = TN(w) / G;
+    Tensor *y = tensor_new(N, TN(w), g.OH, g.OW); /* [N,Cout,OH,OW] */
+    conv_gemm_forward(x->data, w->data, y->data, &g, N, G, M, false);
+    if (b) conv_bias_add(y->data, b->data, N, TC(y), (size_t)g.OH * g.OW);
+    if (tape_wants(x, w, b, NULL)) {
+        Node *n = tape_push("conv2d", conv2d_backward, y, x, w, b, NULL);
+        int args[7] = {a.stride_h, a.stride_w, a.pad_h, a.pad_w, a.dil_h, a.dil_w, a.groups};
+        for (int i = 0; i < 7; i++) n->iarg[i] = args[i];
+    }
+    return y;
+}

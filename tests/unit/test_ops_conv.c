@@ -1,0 +1,135 @@
+/* test_ops_conv.c: conv2d and conv_transpose2d against PyTorch (scripts/fixtures/gen_conv.py) and a direct loop. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/ops/ops.h"
+#include "tests/fixture.h"
+#include "tests/gradcheck.h"
+#include "tests/test.h"
+#include "util/err.h"
+
+typedef struct {
+    const char *name;
+    bool transposed, bias;
+    ConvArgs a;
+    int out_pad;
+} Case;
+
+static ConvArgs args2(int sh, int sw, int ph, int pw, int d, int g) {
+    return (ConvArgs){.stride_h = sh, .stride_w = sw, .pad_h = ph, .pad_w = pw, .dil_h = d, .dil_w = d, .groups = g};
+}
+
+/* Runs one fixture config forward and backward and compares everything with PyTorch. */
+static void check_case(Fixture *f, const Case *c) {
+    char k[64];
+#define FX(s) (snprintf(k, sizeof k, "%s_%s", c->name, s), k)
+    printf("  %s\n", c->name);
+    Tensor *x = fx_tensor(f, FX("x")), *w = fx_tensor(f, FX("w")), *b = c->bias ? fx_tensor(f, FX("b")) : NULL;
+    x->requires_grad = w->requires_grad = true;
+    if (b) b->requires_grad = true;
+    Tensor *y = c->transposed ? op_conv_transpose2d(x, w, b, c->a, c->out_pad, c->out_pad) : op_conv2d(x, w, b, c->a);
+    fx_expect(f, FX("y"), y->data, tensor_numel(y), 1e-5, 1e-5);
+    tape_backward_seed(y, fx_tensor(f, FX("seed"))->data);
+    fx_expect(f, FX("dx"), x->grad, tensor_numel(x), 1e-5, 1e-5);
+    fx_expect(f, FX("dw"), w->grad, tensor_numel(w), 1e-5, 1e-5);
+    if (b) fx_expect(f, FX("db"), b->grad, tensor_numel(b), 1e-5, 1e-5);
+    engine_step_reset();
+#undef FX
+}
+
+TEST(torch_conv2d) {
+    Fixture *f = fx_open("conv.h5");
+    if (!f) return;
+    Case cases[] = {
+        {"basic", false, true, conv_args(2, 1, 1, 1), 0},
+        {"carn_group", false, true, conv_args(1, 1, 1, 4), 0},
+        {"esp_dilated", false, false, conv_args(1, 2, 2, 1), 0},
+        {"pointwise", false, true, conv_args(1, 0, 1, 1), 0},
+        {"depthwise", false, true, conv_args(1, 1, 1, 6), 0},
+        {"down1x1", false, false, conv_args(2, 0, 1, 1), 0},
+        {"asym", false, true, args2(2, 1, 1, 0, 1, 1), 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_case(f, &cases[i]);
+    fx_close(f);
+}
+
+TEST(torch_conv_transpose2d) {
+    Fixture *f = fx_open("conv.h5");
+    if (!f) return;
+    Case cases[] = {
+        {"tconv", true, true, conv_args(2, 1, 1, 1), 1},
+        {"tconv_g2d2", true, false, conv_args(1, 1, 2, 2), 1},
+        {"tconv_k2", true, false, conv_args(2, 0, 1, 1), 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_case(f, &cases[i]);
+    fx_close(f);
+}
+
+/* Direct-loop conv2d (groups 1, square args) in double: y, and dx/dw for a given dy. */
+static void direct_conv(const Tensor *x, const Tensor *w, const Tensor *y, const real_t *dy, ConvArgs a,
+                        double *yr, double *dxr, double *dwr) {
+    int Ci = TC(x), H = TH(x), W = TW(x), Co = TN(w), kh = TH(w), kw = TW(w), OH = TH(y), OW = TW(y);
+    for (int n = 0; n < TN(x); n++)
+        for (int o = 0; o < Co; o++)
+            for (int oh = 0; oh < OH; oh++)
+                for (int ow = 0; ow < OW; ow++) {
+                    size_t yi = (((size_t)n * Co + o) * OH + oh) * OW + ow;
+                    double s = 0;
+                    for (int c = 0; c < Ci; c++)
+                        for (int i = 0; i < kh; i++)
+                            for (int j = 0; j < kw; j++) {
+                                int ih = oh * a.stride_h - a.pad_h + i * a.dil_h, iw = ow * a.stride_w - a.pad_w + j * a.dil_w;
+                                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                                size_t xi = (((size_t)n * Ci + c) * H + ih) * W + iw, wi = (((size_t)o * Ci + c) * kh + i) * kw + j;
+                                s += (double)x->data[xi] * w->data[wi];
+                                dxr[xi] += (double)dy[yi] * w->data[wi];
+                                dwr[wi] += (double)dy[yi] * x->data[xi];
+                            }
+                    yr[yi] = s;
+                }
+}
+
+static double max_rel_err(const real_t *got, const double *ref, size_t n) {
+    double worst = 0, scale = 0;
+    for (size_t i = 0; i < n; i++) scale = fmax(scale, fabs(ref[i]));
+    for (size_t i = 0; i < n; i++) worst = fmax(worst, fabs(got[i] - ref[i]));
+    return worst / (scale > 0 ? scale : 1);
+}
+
+/* Wide planes with many channels: im2col is split into row blocks and backward-data into channel
+ * blocks across threads, paths the tiny PyTorch fixtures never reach. */
+TEST(conv2d_blocked_matches_direct_loop) {
+    Tensor *x = grad_input(1, 48, 9, 230, 1), *w = grad_input(40, 48, 3, 3, 2);
+    ConvArgs a = conv_args(1, 1, 1, 1);
+    Tensor *y = op_conv2d(x, w, NULL, a);
+    Tensor *dy = tensor_like(y);
+    fill_uniform(dy, 3, -1, 1);
+    tape_backward_seed(y, dy->data);
+    size_t ny = tensor_numel(y), nx = tensor_numel(x), nw = tensor_numel(w);
+    double *yr = xcalloc(ny, sizeof *yr), *dxr = xcalloc(nx, sizeof *dxr), *dwr = xcalloc(nw, sizeof *dwr);
+    direct_conv(x, w, y, dy->data, a, yr, dxr, dwr);
+    double ey = max_rel_err(y->data, yr, ny), ex = max_rel_err(x->grad, dxr, nx), ew = max_rel_err(w->grad, dwr, nw);
+    printf("    relative max errors: y %.2e dx %.2e dw %.2e\n", ey, ex, ew);
+    EXPECT(ey < 1e-5 && ex < 1e-5 && ew < 1e-5, "y %.2e dx %.2e dw %.2e", ey, ex, ew);
+    free(yr), free(dxr), free(dwr);
+}
+
+/* Two runs on the same inputs give bit-identical outputs and gradients (no atomics, fixed order). */
+TEST(conv2d_deterministic) {
+    real_t *first[3] = {0};
+    for (int run = 0; run < 2; run++) {
+        Tensor *x = grad_input(4, 16, 12, 12, 7), *w = grad_input(16, 4, 3, 3, 8), *b = grad_input(16, 1, 1, 1, 9);
+        Tensor *y = op_conv2d(x, w, b, conv_args(1, 1, 1, 4));
+        Tensor *dy = tensor_like(y);
+        fill_uniform(dy, 10, -1, 1);
+        tape_backward_seed(y, dy->data);
+        real_t *got[3] = {y->data, x->grad, w->grad};
+        size_t n[3] = {tensor_numel(y), tensor_numel(x), tensor_numel(w)};
+        for (int i = 0; i < 3; i++) {
+            if (run == 0) first[i] = memcpy(xmalloc(n[i] * sizeof(real_t)), got[i], n[i] * sizeof(real_t));
+            else EXPECT(memcmp(first[i], got[i], n[i] * sizeof(real_t)) == 0, "output %d differs between runs", i);
+        }
+        engine_step_reset();
+    }
+    for (int i = 0; i < 3; i++) free(first[i]);
+}
