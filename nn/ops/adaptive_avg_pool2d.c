@@ -1,0 +1,67 @@
+/* adaptive_avg_pool2d.c: average pooling to a fixed output size with PyTorch's bin edges. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/ops/ops.h"
+#include "util/err.h"
+
+/* Bin i of n over an axis of length L: [floor(i*L/n), ceil((i+1)*L/n)); bins may overlap. */
+static inline int bin_lo(int i, int L, int n) { return (int)(((long long)i * L) / n); }
+static inline int bin_hi(int i, int L, int n) { return (int)((((long long)i + 1) * L + n - 1) / n); }
+
+static void adaptive_plane(const real_t *in, int H, int W, real_t *out, int OH, int OW) {
+    for (int oy = 0; oy < OH; oy++) {
+        int y0 = bin_lo(oy, H, OH), y1 = bin_hi(oy, H, OH);
+        for (int ox = 0; ox < OW; ox++) {
+            int x0 = bin_lo(ox, W, OW), x1 = bin_hi(ox, W, OW);
+            double sum = 0;
+            for (int y = y0; y < y1; y++)
+                for (int x = x0; x < x1; x++) sum += in[y * W + x];
+            out[oy * OW + ox] = (real_t)(sum / ((double)(y1 - y0) * (x1 - x0)));
+        }
+    }
+}
+
+static void adaptive_plane_backward(const real_t *go, int OH, int OW, double *acc, int H, int W) {
+    for (int oy = 0; oy < OH; oy++) {
+        int y0 = bin_lo(oy, H, OH), y1 = bin_hi(oy, H, OH);
+        for (int ox = 0; ox < OW; ox++) {
+            int x0 = bin_lo(ox, W, OW), x1 = bin_hi(ox, W, OW);
+            double g = go[oy * OW + ox] / ((double)(y1 - y0) * (x1 - x0));
+            for (int y = y0; y < y1; y++)
+                for (int x = x0; x < x1; x++) acc[y * W + x] += g;
+        }
+    }
+}
+
+static void adaptive_backward(Node *n) {
+    if (!node_wants(n, 0)) return;
+    Tensor *x = n->in[0], *out = n->out;
+    int H = TH(x), W = TW(x), OH = TH(out), OW = TW(out), planes = TN(x) * TC(x);
+    size_t hw = (size_t)H * W;
+    real_t *dx = tensor_grad(x); /* [N,C,H,W] */
+    /* one plane per iteration; overlapping bins add up in a double buffer */
+#pragma omp parallel if (planes > 1 && (size_t)planes * hw > 16384)
+    {
+        double *acc = xmalloc(hw * sizeof *acc); /* [H,W] per thread */
+#pragma omp for schedule(static)
+        for (int q = 0; q < planes; q++) {
+            memset(acc, 0, hw * sizeof *acc);
+            adaptive_plane_backward(out->grad + (size_t)q * OH * OW, OH, OW, acc, H, W);
+            real_t *gi = dx + (size_t)q * hw; /* [H,W] */
+            for (size_t i = 0; i < hw; i++) gi[i] += (real_t)acc[i];
+        }
+        free(acc);
+    }
+}
+
+Tensor *op_adaptive_avg_pool2d(Tensor *x, int oh, int ow) {
+    RN_CHECK(oh > 0 && ow > 0, "adaptive_avg_pool2d: output size %dx%d", oh, ow);
+    int H = TH(x), W = TW(x), planes = TN(x) * TC(x);
+    Tensor *out = tensor_new(TN(x), TC(x), oh, ow); /* [N,C,oh,ow] */
+#pragma omp parallel for schedule(static) if (planes > 1 && tensor_numel(x) > 16384)
+    for (int q = 0; q < planes; q++)
+        adaptive_plane(x->data + (size_t)q * H * W, H, W, out->data + (size_t)q * oh * ow, oh, ow);
+    if (tape_wants(x, NULL, NULL, NULL)) tape_push("adaptive_avg_pool2d", adaptive_backward, out, x, NULL, NULL, NULL);
+    return out;
+}

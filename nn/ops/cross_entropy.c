@@ -1,0 +1,124 @@
+/* cross_entropy.c: softmax cross-entropy over channels against uint8 labels, weighted 'mean'. */
+#include <math.h>
+#include <string.h>
+
+#include "nn/ops/ops.h"
+#include "nn/ops/reduce.h"
+
+/* Pixels are processed in runs of at most CE_RUN within one image, channel-outer and pixel-inner,
+ * so every inner loop walks contiguous memory of one channel plane. */
+#define CE_RUN 256
+
+typedef struct {
+    const real_t *z;          /* logits [N,K,H,W] */
+    const unsigned char *lab; /* [N*H*W] */
+    const real_t *w;          /* [N*H*W] or NULL */
+    int K, ignore;
+    size_t hw;
+} CeCtx;
+
+/* For pixels [off, off+len) of image img: lse[p] = log sum_k exp(z_k). */
+static void ce_logsumexp(const CeCtx *c, size_t img, size_t off, size_t len, double *lse) {
+    const real_t *z = c->z + img * (size_t)c->K * c->hw + off;
+    double mx[CE_RUN];
+    for (size_t p = 0; p < len; p++) mx[p] = z[p], lse[p] = 0;
+    for (int k = 1; k < c->K; k++)
+        for (size_t p = 0; p < len; p++) mx[p] = fmax(mx[p], z[k * c->hw + p]);
+    for (int k = 0; k < c->K; k++)
+        for (size_t p = 0; p < len; p++) lse[p] += exp(z[k * c->hw + p] - mx[p]);
+    for (size_t p = 0; p < len; p++) lse[p] = mx[p] + log(lse[p]);
+}
+
+static bool ce_counted(const CeCtx *c, size_t i) {
+    int y = c->lab[i];
+    if (y == c->ignore) return false;
+    if (y >= c->K) rn_die("cross_entropy: label %d at pixel %zu is outside the %d classes (ignore=%d)", y, i, c->K, c->ignore);
+    return true;
+}
+
+/* Length of the run of pixels starting at flat pixel i0: stops at hi, at the end of the image
+ * and at CE_RUN. */
+static size_t ce_run_len(const CeCtx *c, size_t i0, size_t hi) {
+    size_t len = hi - i0, left = c->hw - i0 % c->hw;
+    if (len > left) len = left;
+    return len < CE_RUN ? len : CE_RUN;
+}
+
+static void ce_block(size_t lo, size_t hi, const void *ctx, double acc[2]) {
+    const CeCtx *c = ctx;
+    double num = 0, den = 0, lse[CE_RUN];
+    for (size_t i0 = lo, len; i0 < hi; i0 += len) {
+        len = ce_run_len(c, i0, hi);
+        size_t img = i0 / c->hw, off = i0 % c->hw;
+        ce_logsumexp(c, img, off, len, lse);
+        const real_t *z = c->z + img * (size_t)c->K * c->hw + off;
+        for (size_t p = 0; p < len; p++) {
+            size_t i = i0 + p;
+            if (!ce_counted(c, i)) continue;
+            double w = c->w ? (double)c->w[i] : 1.0;
+            num += w * (lse[p] - (double)z[c->lab[i] * c->hw + p]);
+            den += w;
+        }
+    }
+    acc[0] = num, acc[1] = den;
+}
+
+/* dz_k = dout * w * (softmax_k - [k == y]) / sum(w), softmax recomputed rather than stored. */
+static void ce_backward(Node *n) {
+    if (!node_wants(n, 0)) return;
+    Tensor *x = n->in[0];
+    CeCtx c = *(const CeCtx *)n->saved;
+    double den = n->farg[0];
+    if (den == 0) return; /* nothing counted: the loss is a constant 0 */
+    double g = n->out->grad[0] / den;
+    real_t *dz = tensor_grad(x); /* [N,K,H,W] */
+    size_t npix = (size_t)TN(x) * c.hw, nb = (npix + REDUCE_BLOCK - 1) / REDUCE_BLOCK;
+#pragma omp parallel for schedule(static) if (nb > 1)
+    for (size_t b = 0; b < nb; b++) {
+        size_t lo = b * REDUCE_BLOCK, hi = lo + REDUCE_BLOCK < npix ? lo + REDUCE_BLOCK : npix;
+        double lse[CE_RUN], gw[CE_RUN];
+        for (size_t i0 = lo, len; i0 < hi; i0 += len) {
+            len = ce_run_len(&c, i0, hi);
+            size_t img = i0 / c.hw, off = i0 % c.hw;
+            ce_logsumexp(&c, img, off, len, lse);
+            for (size_t p = 0; p < len; p++) {
+                size_t i = i0 + p;
+                gw[p] = !ce_counted(&c, i) ? 0 : g * (c.w ? (double)c.w[i] : 1.0);
+            }
+            size_t base = img * (size_t)c.K * c.hw + off;
+            for (int k = 0; k < c.K; k++)
+                for (size_t p = 0; p < len; p++)
+                    if (gw[p] != 0)
+                        dz[base + k * c.hw + p] += (real_t)(gw[p] * exp((double)c.z[base + k * c.hw + p] - lse[p]));
+            for (size_t p = 0; p < len; p++)
+                if (gw[p] != 0) dz[base + c.lab[i0 + p] * c.hw + p] -= (real_t)gw[p];
+        }
+    }
+}
+
+Tensor *op_cross_entropy(Tensor *logits, const unsigned char *labels, int ignore, const real_t *weight) {
+    size_t hw = (size_t)TH(logits) * TW(logits), npix = (size_t)TN(logits) * hw;
+    CeCtx c = {logits->data, labels, weight, TC(logits), ignore, hw};
+    double s[2];
+    reduce_blocks(npix, ce_block, &c, s);
+    Tensor *out = tensor_new(1, 1, 1, 1); /* [1,1,1,1] */
+    out->data[0] = s[1] > 0 ? (real_t)(s[0] / s[1]) : 0;
+    if (tape_wants(logits, NULL, NULL, NULL)) {
+        Node *n = tape_push("cross_entropy", ce_backward, out, logits, NULL, NULL, NULL);
+        /* the caller's label and weight buffers may be gone by backward time: keep copies */
+        Arena *ar = engine_arena();
+        unsigned char *lab = arena_alloc(ar, npix);
+        memcpy(lab, labels, npix);
+        c.lab = lab;
+        if (weight) {
+            real_t *w = arena_alloc(ar, npix * sizeof(real_t));
+            memcpy(w, weight, npix * sizeof(real_t));
+            c.w = w;
+        }
+        CeCtx *saved = arena_alloc(ar, sizeof *saved);
+        *saved = c;
+        n->saved = saved;
+        n->farg[0] = s[1];
+    }
+    return out;
+}

@@ -1,0 +1,49 @@
+/* l1_loss.c: out = mean |a - b| over all elements; b may be a constant target. */
+#include <math.h>
+
+#include "nn/ops/ops.h"
+#include "nn/ops/reduce.h"
+
+typedef struct {
+    const real_t *a, *b;
+} L1Ctx;
+
+static void l1_block(size_t lo, size_t hi, const void *ctx, double acc[2]) {
+    const L1Ctx *c = ctx;
+    double s = 0;
+    for (size_t i = lo; i < hi; i++) s += fabs((double)c->a[i] - (double)c->b[i]);
+    acc[0] = s;
+}
+
+/* torch.sign: the subgradient at a == b is 0. */
+static inline real_t sign_of(real_t d) { return d > 0 ? (real_t)1 : d < 0 ? (real_t)-1 : (real_t)0; }
+
+static void l1_backward(Node *n) {
+    Tensor *a = n->in[0], *b = n->in[1];
+    size_t total = tensor_numel(a);
+    real_t g = (real_t)(n->out->grad[0] / (double)total);
+    if (node_wants(n, 0)) {
+        real_t *da = tensor_grad(a); /* [numel(a)] */
+#pragma omp parallel for schedule(static) if (total > 65536)
+        for (size_t i = 0; i < total; i++) da[i] += g * sign_of(a->data[i] - b->data[i]);
+    }
+    if (node_wants(n, 1)) {
+        real_t *db = tensor_grad(b); /* [numel(b)] */
+#pragma omp parallel for schedule(static) if (total > 65536)
+        for (size_t i = 0; i < total; i++) db[i] -= g * sign_of(a->data[i] - b->data[i]);
+    }
+}
+
+Tensor *op_l1_loss(Tensor *a, Tensor *b) {
+    char sa[64], sb[64];
+    if (!tensor_same_shape(a, b))
+        rn_die("l1_loss: shapes %s and %s differ", tensor_shape_str(a, sa, sizeof sa), tensor_shape_str(b, sb, sizeof sb));
+    size_t total = tensor_numel(a);
+    L1Ctx c = {a->data, b->data};
+    double s[2];
+    reduce_blocks(total, l1_block, &c, s);
+    Tensor *out = tensor_new(1, 1, 1, 1); /* [1,1,1,1] */
+    out->data[0] = (real_t)(s[0] / (double)total);
+    if (tape_wants(a, b, NULL, NULL)) tape_push("l1_loss", l1_backward, out, a, b, NULL, NULL);
+    return out;
+}

@@ -1,0 +1,72 @@
+/* max_pool2d.c: max pooling (kernel k, stride s, padding p as -inf); backward routes to the argmax. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/ops/ops.h"
+#include "util/err.h"
+
+/* One plane: out [OH,OW] = window maxima of in [H,W]; arg [OH,OW] = index in the plane of the
+ * maximum. Like PyTorch, the first maximum wins a tie and a NaN wins over any number. */
+static void pool_plane(const real_t *in, int H, int W, real_t *out, int *arg, int OH, int OW, int k, int s, int p) {
+    for (int oy = 0; oy < OH; oy++) {
+        int y0 = oy * s - p, y1 = y0 + k < H ? y0 + k : H;
+        if (y0 < 0) y0 = 0;
+        for (int ox = 0; ox < OW; ox++) {
+            int x0 = ox * s - p, x1 = x0 + k < W ? x0 + k : W;
+            if (x0 < 0) x0 = 0;
+            int best = y0 * W + x0;
+            real_t m = -INFINITY;
+            for (int y = y0; y < y1; y++)
+                for (int x = x0; x < x1; x++) {
+                    real_t v = in[y * W + x];
+                    if (v > m || isnan(v)) m = v, best = y * W + x;
+                }
+            out[oy * OW + ox] = m, arg[oy * OW + ox] = best;
+        }
+    }
+}
+
+static void max_pool_backward(Node *n) {
+    if (!node_wants(n, 0)) return;
+    Tensor *x = n->in[0], *out = n->out;
+    const int *arg = n->saved; /* [N,C,OH,OW] plane indices */
+    size_t hw = (size_t)TH(x) * TW(x), ohw = (size_t)TH(out) * TW(out);
+    int planes = TN(x) * TC(x);
+    real_t *dx = tensor_grad(x); /* [N,C,H,W] */
+    /* one plane per iteration (overlapping windows only share inputs within a plane); the
+     * scatter adds in double so the result does not depend on float rounding order */
+#pragma omp parallel if (planes > 1 && (size_t)planes * hw > 16384)
+    {
+        double *acc = xmalloc(hw * sizeof *acc); /* [H,W] per thread */
+#pragma omp for schedule(static)
+        for (int p = 0; p < planes; p++) {
+            memset(acc, 0, hw * sizeof *acc);
+            const real_t *go = out->grad + (size_t)p * ohw; /* [OH,OW] */
+            const int *a = arg + (size_t)p * ohw;           /* [OH,OW] */
+            for (size_t o = 0; o < ohw; o++) acc[a[o]] += go[o];
+            real_t *gi = dx + (size_t)p * hw; /* [H,W] */
+            for (size_t i = 0; i < hw; i++) gi[i] += (real_t)acc[i];
+        }
+        free(acc);
+    }
+}
+
+Tensor *op_max_pool2d(Tensor *x, int k, int s, int p) {
+    RN_CHECK(k >= 1 && s >= 1 && p >= 0 && p <= k / 2, "max_pool2d: kernel %d stride %d padding %d (padding at most k/2)", k, s, p);
+    int H = TH(x), W = TW(x), OH = (H + 2 * p - k) / s + 1, OW = (W + 2 * p - k) / s + 1;
+    RN_CHECK(H + 2 * p >= k && W + 2 * p >= k, "max_pool2d: input %dx%d smaller than kernel %d", H, W, k);
+    int planes = TN(x) * TC(x);
+    Tensor *out = tensor_new(TN(x), TC(x), OH, OW); /* [N,C,OH,OW] */
+    int *arg = arena_alloc(engine_arena(), tensor_numel(out) * sizeof(int)); /* [N,C,OH,OW] */
+#pragma omp parallel for schedule(static) if (planes > 1 && tensor_numel(x) > 16384)
+    for (int q = 0; q < planes; q++)
+        pool_plane(x->data + (size_t)q * H * W, H, W, out->data + (size_t)q * OH * OW, arg + (size_t)q * OH * OW, OH, OW,
+                   k, s, p);
+    if (tape_wants(x, NULL, NULL, NULL)) {
+        Node *n = tape_push("max_pool2d", max_pool_backward, out, x, NULL, NULL, NULL);
+        n->saved = arg;
+        n->iarg[0] = k, n->iarg[1] = s, n->iarg[2] = p;
+    }
+    return out;
+}

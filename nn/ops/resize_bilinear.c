@@ -1,0 +1,98 @@
+/* resize_bilinear.c: bilinear resize to any size, PyTorch F.interpolate(align_corners=False). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/ops/ops.h"
+#include "util/err.h"
+
+/* For one axis: output index o reads inputs i0[o] and i1[o] with weights w0[o] and w1[o]. */
+typedef struct {
+    int *i0, *i1;  /* [out] */
+    real_t *w0, *w1; /* [out] */
+} Taps;
+
+/* PyTorch's source index (dst + 0.5) * in/out - 0.5, clamped at 0; the upper neighbour is clamped
+ * to the last input. The scale is in/out from the sizes, as F.interpolate(size=...) uses. */
+static Taps taps_make(int in, int out) {
+    Arena *ar = engine_arena();
+    Taps t = {arena_alloc(ar, out * sizeof(int)), arena_alloc(ar, out * sizeof(int)),
+              arena_alloc(ar, out * sizeof(real_t)), arena_alloc(ar, out * sizeof(real_t))};
+    double scale = (double)in / out;
+    for (int o = 0; o < out; o++) {
+        double src = (o + 0.5) * scale - 0.5;
+        if (src < 0) src = 0;
+        int i = (int)src;
+        if (i > in - 1) i = in - 1;
+        double l = src - i;
+        t.i0[o] = i, t.i1[o] = i < in - 1 ? i + 1 : i;
+        t.w0[o] = (real_t)(1 - l), t.w1[o] = (real_t)l;
+    }
+    return t;
+}
+
+typedef struct {
+    Taps y, x;
+} ResizeSaved;
+
+/* Scatters one plane's output gradient into acc [H,W] (double, so that the up to (2*in/out)^2
+ * contributions per input add up without float rounding). */
+static void resize_plane_backward(const ResizeSaved *s, const real_t *go, int OH, int OW, double *acc, int W) {
+    for (int oy = 0; oy < OH; oy++) {
+        double *r0 = acc + (size_t)s->y.i0[oy] * W, *r1 = acc + (size_t)s->y.i1[oy] * W;
+        double wy0 = s->y.w0[oy], wy1 = s->y.w1[oy];
+        for (int ox = 0; ox < OW; ox++) {
+            double g = go[(size_t)oy * OW + ox], gx0 = g * s->x.w0[ox], gx1 = g * s->x.w1[ox];
+            r0[s->x.i0[ox]] += wy0 * gx0, r0[s->x.i1[ox]] += wy0 * gx1;
+            r1[s->x.i0[ox]] += wy1 * gx0, r1[s->x.i1[ox]] += wy1 * gx1;
+        }
+    }
+}
+
+static void resize_backward(Node *n) {
+    if (!node_wants(n, 0)) return;
+    Tensor *x = n->in[0], *out = n->out;
+    const ResizeSaved *s = n->saved;
+    int H = TH(x), W = TW(x), OH = TH(out), OW = TW(out), planes = TN(x) * TC(x);
+    size_t hw = (size_t)H * W;
+    real_t *dx = tensor_grad(x); /* [N,C,H,W] */
+    /* one plane per iteration: a plane's scatter stays inside its own input plane */
+#pragma omp parallel if (planes > 1 && (size_t)planes * OH * OW > 16384)
+    {
+        double *acc = xmalloc(hw * sizeof *acc); /* [H,W] per thread */
+#pragma omp for schedule(static)
+        for (int p = 0; p < planes; p++) {
+            memset(acc, 0, hw * sizeof *acc);
+            resize_plane_backward(s, out->grad + (size_t)p * OH * OW, OH, OW, acc, W);
+            real_t *gi = dx + (size_t)p * hw; /* [H,W] */
+            for (size_t i = 0; i < hw; i++) gi[i] += (real_t)acc[i];
+        }
+        free(acc);
+    }
+}
+
+Tensor *op_resize_bilinear(Tensor *x, int oh, int ow) {
+    RN_CHECK(oh > 0 && ow > 0, "resize_bilinear: output size %dx%d", oh, ow);
+    int H = TH(x), W = TW(x), planes = TN(x) * TC(x);
+    ResizeSaved *s = arena_alloc(engine_arena(), sizeof *s);
+    s->y = taps_make(H, oh), s->x = taps_make(W, ow);
+    Tensor *out = tensor_new(TN(x), TC(x), oh, ow); /* [N,C,oh,ow] */
+#pragma omp parallel for schedule(static) if (planes > 1 && (size_t)planes * oh * ow > 16384)
+    for (int p = 0; p < planes; p++) {
+        const real_t *in = x->data + (size_t)p * H * W; /* [H,W] */
+        real_t *o = out->data + (size_t)p * oh * ow;   /* [oh,ow] */
+        for (int oy = 0; oy < oh; oy++) {
+            const real_t *r0 = in + (size_t)s->y.i0[oy] * W, *r1 = in + (size_t)s->y.i1[oy] * W;
+            real_t wy0 = s->y.w0[oy], wy1 = s->y.w1[oy];
+            for (int ox = 0; ox < ow; ox++) {
+                int a = s->x.i0[ox], b = s->x.i1[ox];
+                real_t wx0 = s->x.w0[ox], wx1 = s->x.w1[ox];
+                o[(size_t)oy * ow + ox] = wy0 * (wx0 * r0[a] + wx1 * r0[b]) + wy1 * (wx0 * r1[a] + wx1 * r1[b]);
+            }
+        }
+    }
+    if (tape_wants(x, NULL, NULL, NULL)) {
+        Node *n = tape_push("resize_bilinear", resize_backward, out, x, NULL, NULL, NULL);
+        n->saved = s;
+    }
+    return out;
+}
