@@ -74,6 +74,9 @@ Tensor *op_bce_with_logits(Tensor *x, Tensor *t, const real_t *weight);
 /* Sigmoid focal loss (Lin et al.): mean over elements of
  * -alpha_t (1 - p_t)^gamma log(p_t), p = sigmoid(x); alpha < 0 disables the alpha weighting. */
 Tensor *op_focal_loss(Tensor *x, Tensor *t, real_t alpha, real_t gamma);
+/* 0 when every element of the loss value is finite; otherwise -1 with rn_fail naming `what`
+ * (a NaN/Inf loss must never pass silently into an optimizer step). */
+int loss_check_finite(const Tensor *loss, const char *what);
 
 /* ---- the op table --------------------------------------------------------------------------- */
 /* Names of all ops, for diagnostics and benchmarks; files and logs store names, never indices. */
