@@ -14,3 +14,10 @@ double gradcheck(const char *what, GradFn f, Tensor **in, int nin, void *ctx, do
 void fill_uniform(Tensor *t, unsigned seed, double lo, double hi);
 /* A persistent-for-the-test input tensor, random in [-1,1), with requires_grad set. */
 Tensor *grad_input(int n, int c, int h, int w, unsigned seed);
+
+/* Whole-model directional check: for a random direction d over input `x` (and optionally every
+ * trainable tensor of a ParamSet-like list `extra`), compares (L(x+eps d) - L(x-eps d)) / 2eps
+ * with <dL/dx, d>, where L = sum(R * f(in)). Cheaper than element-wise checks for big models.
+ * Returns the relative error |a-n| / max(|n|, 1e-12) (fails the test when > tol). */
+double gradcheck_directional(const char *what, GradFn f, Tensor **in, int nin, void *ctx, Tensor **extra,
+                             int nextra, double eps, double tol);
