@@ -13,7 +13,8 @@ static bool prelu_shared(const Tensor *x, const Tensor *w) {
            tensor_shape_str(x, sx, 64), C);
 }
 
-/* part[c] = sum of dout * x over the non-positive x of channel c (where the slope acts). */
+/* part[c] = sum of dout * x over the non-positive x of channel c (where the slope acts); one
+ * channel per thread and simd lanes fixed by the build, so the sums are deterministic. */
 static void slope_sums(const Tensor *x, const real_t *dout, double *part) {
     int N = TN(x), C = TC(x);
     size_t plane = (size_t)TH(x) * TW(x);
@@ -22,8 +23,9 @@ static void slope_sums(const Tensor *x, const real_t *dout, double *part) {
         double s = 0;
         for (int n = 0; n < N; n++) {
             size_t off = ((size_t)n * C + c) * plane;
+#pragma omp simd reduction(+ : s)
             for (size_t i = 0; i < plane; i++)
-                if (!(x->data[off + i] > 0)) s += (double)dout[off + i] * x->data[off + i];
+                s += x->data[off + i] > 0 ? 0.0 : (double)dout[off + i] * x->data[off + i];
         }
         part[c] = s;
     }

@@ -1,9 +1,11 @@
 /* test_ops_misc.c: batch norm, activations, mul/scale and shape ops against PyTorch (scripts/fixtures/gen_misc.py). */
 #include <stdio.h>
+#include <omp.h>
 #include <string.h>
 
 #include "nn/ops/ops.h"
 #include "tests/fixture.h"
+#include "tests/gradcheck.h"
 #include "tests/test.h"
 
 /* float32 against PyTorch's float32: a few ulps of rounding, never more */
@@ -147,4 +149,36 @@ TEST(op_table_names_every_op) {
     }
     EXPECT(n == 25, "%d names, ops.h declares 25 ops", n);
     EXPECT(has_bn && has_focal, "batch_norm and focal_loss listed");
+}
+
+/* Forward + backward of the reducing ops (batch norm, prelu, broadcast mul) on fixed inputs;
+ * returns a concatenation of the output and every gradient. */
+static real_t *reducing_ops_run(size_t *len) {
+    Tensor *x = tensor_new(4, 8, 16, 16), *g = tensor_new(1, 8, 1, 1), *w = tensor_new(1, 1, 1, 1);
+    Tensor *rm = tensor_zeros(1, 8, 1, 1), *rv = tensor_new(1, 8, 1, 1);
+    fill_uniform(x, 1, -1, 2), fill_uniform(g, 2, 0.5, 1.5), fill_uniform(w, 3, 0.1, 0.3);
+    tensor_fill(rv, 1);
+    x->requires_grad = g->requires_grad = w->requires_grad = true;
+    Tensor *y = op_mul(op_prelu(op_batch_norm(x, g, NULL, rm, rv, true, 0.1f, 1e-5f), w), g);
+    Tensor *seed = tensor_like(y);
+    fill_uniform(seed, 4, -1, 1);
+    tape_backward_seed(y, seed->data);
+    size_t ny = tensor_numel(y);
+    *len = ny + tensor_numel(x) + 8 + 1;
+    real_t *all = arena_alloc(engine_arena(), *len * sizeof(real_t));
+    memcpy(all, y->data, ny * sizeof(real_t));
+    memcpy(all + ny, x->grad, tensor_numel(x) * sizeof(real_t));
+    memcpy(all + ny + tensor_numel(x), g->grad, 8 * sizeof(real_t));
+    all[*len - 1] = w->grad[0];
+    return all;
+}
+
+TEST(reducing_ops_same_bits_any_thread_count) {
+    size_t n1, n2;
+    omp_set_num_threads(1);
+    real_t *one = reducing_ops_run(&n1);
+    tape_clear();
+    omp_set_num_threads(2);
+    real_t *two = reducing_ops_run(&n2);
+    EXPECT(n1 == n2 && memcmp(one, two, n1 * sizeof(real_t)) == 0, "1 and 2 threads give identical results");
 }
