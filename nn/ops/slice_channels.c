@@ -26,6 +26,7 @@ Tensor *op_slice_channels(Tensor *x, int c0, int nc) {
     Tensor *out = tensor_new(N, nc, TH(x), TW(x)); /* [N,nc,H,W] */
     size_t plane = (size_t)TH(x) * TW(x), block = (size_t)nc * plane;
     /* each sample's slice is one contiguous run */
+#pragma omp parallel for schedule(static) if (block * N > 65536)
     for (int n = 0; n < N; n++)
         memcpy(out->data + (size_t)n * block, x->data + ((size_t)n * C + c0) * plane, block * sizeof(real_t));
     if (tape_wants(x, NULL, NULL, NULL)) {
