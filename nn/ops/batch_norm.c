@@ -121,8 +121,9 @@ static void batch_norm_backward(Node *n) {
     /* one channel per iteration: every write below belongs to that channel alone */
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++) {
-        double sdy, sdyx;
-        channel_sums(x, dy, sv, c, &sdy, &sdyx);
+        double sdy = 0, sdyx = 0;
+        /* a frozen model in inference (ASR trains through one) needs no sums at all */
+        if (training || dg || db) channel_sums(x, dy, sv, c, &sdy, &sdyx);
         if (dg) dg[c] += (real_t)sdyx;
         if (db) db[c] += (real_t)sdy;
         if (dx) channel_dx(x, dy, dx, sv, c, gamma_at(gamma, c), sdy, sdyx, training);
