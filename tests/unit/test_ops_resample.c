@@ -1,0 +1,87 @@
+/* test_ops_resample.c: resize, nearest upsampling and pooling against PyTorch (scripts/fixtures/gen_resample.py). */
+#include <stdio.h>
+
+#include "nn/ops/ops.h"
+#include "tests/fixture.h"
+#include "tests/test.h"
+
+typedef Tensor *(*Unary)(Tensor *x, const int *arg);
+
+/* Runs case `name` of resample.h5: forward, backward with the recorded seed, both compared. */
+static void check_case(Fixture *f, const char *name, Unary fn, const int *arg) {
+    char k[64];
+    snprintf(k, sizeof k, "%s_x", name);
+    Tensor *x = fx_tensor(f, k);
+    if (!x) return;
+    x->requires_grad = true;
+    Tensor *y = fn(x, arg);
+    snprintf(k, sizeof k, "%s_y", name);
+    fx_expect(f, k, y->data, tensor_numel(y), 1e-6, 1e-5);
+    snprintf(k, sizeof k, "%s_seed", name);
+    Tensor *seed = fx_tensor(f, k);
+    if (!seed) return;
+    if (tensor_numel(seed) != tensor_numel(y)) {
+        test_fail_at(__FILE__, __LINE__, "%s: output has %zu elements, PyTorch's %zu", name, tensor_numel(y), tensor_numel(seed));
+        return;
+    }
+    tape_backward_seed(y, seed->data);
+    snprintf(k, sizeof k, "%s_dx", name);
+    fx_expect(f, k, x->grad, tensor_numel(x), 1e-6, 1e-5);
+    tape_clear();
+}
+
+static Tensor *bilinear(Tensor *x, const int *a) { return op_resize_bilinear(x, a[0], a[1]); }
+static Tensor *nearest(Tensor *x, const int *a) { return op_upsample_nearest(x, a[0]); }
+static Tensor *maxpool(Tensor *x, const int *a) { return op_max_pool2d(x, a[0], a[1], a[2]); }
+static Tensor *avgpool(Tensor *x, const int *a) { return op_avg_pool2d(x, a[0], a[1], a[2]); }
+static Tensor *adaptive(Tensor *x, const int *a) { return op_adaptive_avg_pool2d(x, a[0], a[1]); }
+
+TEST(torch_resize_bilinear) {
+    Fixture *f = fx_open("resample.h5");
+    if (!f) return;
+    check_case(f, "up4", bilinear, (int[]){12, 16});
+    check_case(f, "up_frac", bilinear, (int[]){7, 9});
+    check_case(f, "down_frac", bilinear, (int[]){4, 3});
+    check_case(f, "down_mixed", bilinear, (int[]){7, 3});
+    fx_close(f);
+}
+
+TEST(torch_upsample_nearest) {
+    Fixture *f = fx_open("resample.h5");
+    if (!f) return;
+    check_case(f, "nearest2", nearest, (int[]){2});
+    fx_close(f);
+}
+
+TEST(torch_pools) {
+    Fixture *f = fx_open("resample.h5");
+    if (!f) return;
+    check_case(f, "maxpool", maxpool, (int[]){3, 2, 1});
+    check_case(f, "maxpool_ties", maxpool, (int[]){2, 1, 0}); /* gradient goes to PyTorch's pick among ties */
+    check_case(f, "avgpool", avgpool, (int[]){3, 2, 1});
+    check_case(f, "adaptive", adaptive, (int[]){3, 4});
+    fx_close(f);
+}
+
+TEST(resize_same_size_is_identity) {
+    Tensor *x = tensor_new(1, 2, 5, 7);
+    for (size_t i = 0; i < tensor_numel(x); i++) x->data[i] = (real_t)(i * 0.37 - 3);
+    Tensor *y = op_resize_bilinear(x, 5, 7);
+    for (size_t i = 0; i < tensor_numel(x); i++) EXPECT_NEAR(y->data[i], x->data[i], 0);
+}
+
+/* Same numbers whatever the thread count: every plane is computed by one thread in a fixed order. */
+TEST(resample_deterministic_large) {
+    Tensor *x = tensor_new(2, 8, 64, 96);
+    for (size_t i = 0; i < tensor_numel(x); i++) x->data[i] = (real_t)((i * 2654435761u) % 1000) / 1000;
+    x->requires_grad = true;
+    real_t got[2][3];
+    for (int run = 0; run < 2; run++) {
+        x->grad = NULL;
+        Tensor *y = op_sum(op_avg_pool2d(op_max_pool2d(op_resize_bilinear(x, 150, 111), 3, 2, 1), 3, 2, 1));
+        tape_backward(y);
+        got[run][0] = y->data[0], got[run][1] = x->grad[12345], got[run][2] = x->grad[tensor_numel(x) - 1];
+        tape_clear();
+    }
+    for (int i = 0; i < 3; i++) EXPECT(got[0][i] == got[1][i], "run 1 %.9g, run 2 %.9g", (double)got[0][i], (double)got[1][i]);
+}
