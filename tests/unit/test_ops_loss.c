@@ -1,5 +1,6 @@
 /* test_ops_loss.c: reductions and losses against PyTorch (scripts/fixtures/gen_loss.py), loss_check_finite. */
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -125,4 +126,28 @@ TEST(losses_finite_at_extreme_logits) {
     Tensor *losses[3] = {op_bce_with_logits(x, t, NULL), op_focal_loss(x, t, 0.25f, 2), op_cross_entropy(x, lab, 255, NULL)};
     for (int i = 0; i < 3; i++) EXPECT(loss_check_finite(losses[i], "extreme") == 0, "loss %d = %g", i, (double)losses[i]->data[0]);
     EXPECT_NEAR(losses[0]->data[0], (1e4 + 1e4 + 300 + 300) / 4, 1e-2);
+}
+
+/* Same loss and gradients on one thread and on two: reductions sum fixed blocks in a fixed order. */
+TEST(losses_deterministic_across_threads) {
+    enum { N = 2, K = 5, H = 40, W = 64, P = N * H * W };
+    Tensor *z = tensor_new(N, K, H, W), *t = tensor_new(N, K, H, W);
+    for (size_t i = 0; i < tensor_numel(z); i++)
+        z->data[i] = (real_t)((i * 2654435761u) % 1000) / 100 - 5, t->data[i] = (real_t)((i * 40503u) % 2);
+    unsigned char *lab = arena_alloc(engine_arena(), P);
+    for (int i = 0; i < P; i++) lab[i] = i % 13 == 0 ? 255 : (unsigned char)(i % K);
+    z->requires_grad = true;
+    int threads = omp_get_max_threads();
+    real_t got[2][3];
+    for (int run = 0; run < 2; run++) {
+        omp_set_num_threads(run + 1);
+        z->grad = NULL;
+        Tensor *l = op_add(op_add(op_cross_entropy(z, lab, 255, NULL), op_focal_loss(z, t, 0.25f, 2)),
+                           op_add(op_bce_with_logits(z, t, NULL), op_mse_loss(z, t)));
+        tape_backward(l);
+        got[run][0] = l->data[0], got[run][1] = z->grad[777], got[run][2] = z->grad[tensor_numel(z) - 1];
+        tape_clear();
+    }
+    omp_set_num_threads(threads);
+    for (int i = 0; i < 3; i++) EXPECT(got[0][i] == got[1][i], "1 thread %.9g, 2 threads %.9g", (double)got[0][i], (double)got[1][i]);
 }
