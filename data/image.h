@@ -62,7 +62,7 @@ int jpeg_encode(const Image *im, int quality, int subsamp, unsigned char **buf, 
 int jpeg_decode(const unsigned char *buf, size_t len, Image *out, int want_c);
 int jpeg_read(const char *path, Image *out, int want_c);
 int jpeg_write(const char *path, const Image *im, int quality);
-/* By extension (case-insensitive): .png, .jpg/.jpeg. */
+/* By extension (case-insensitive): .png, .jpg/.jpeg (written at quality 95, 4:2:0). */
 int image_read(const char *path, Image *out, int want_c);
 int image_write(const char *path, const Image *im);
 /* Whole file into a malloc'ed buffer (used by the decoders; exposed for tools and fuzzers). */

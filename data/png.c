@@ -1,0 +1,263 @@
+/* png.c: PNG decode/encode through libpng, with setjmp error recovery so bad files return -1. */
+#include <png.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "data/image.h"
+#include "util/err.h"
+
+/* Everything the error path must see lives on the heap behind one pointer that is set before
+ * setjmp and never reassigned, so longjmp cannot leave it indeterminate (C11 7.13.2.1). */
+typedef struct PngCtx {
+    const char *name;         /* file name, or "PNG data" for memory buffers */
+    const unsigned char *buf; /* reading: the encoded bytes */
+    size_t len, pos;
+    unsigned char *obuf; /* writing: the growing output */
+    size_t olen, ocap;
+    png_bytep *rows; /* row pointers, freed on error */
+    void *px;        /* pixels being filled, freed on error */
+    char msg[256];   /* libpng's reason */
+} PngCtx;
+
+static void on_error(png_structp png, png_const_charp msg) {
+    PngCtx *c = png_get_error_ptr(png);
+    snprintf(c->msg, sizeof c->msg, "%s", msg);
+    png_longjmp(png, 1);
+}
+
+/* Warnings (a bad ancillary chunk CRC, say) do not stop decoding and are not worth a line. */
+static void on_warning(png_structp png, png_const_charp msg) {
+    (void)png;
+    (void)msg;
+}
+
+static void read_mem(png_structp png, png_bytep out, png_size_t n) {
+    PngCtx *c = png_get_io_ptr(png);
+    if (n > c->len - c->pos) png_error(png, "file is truncated");
+    memcpy(out, c->buf + c->pos, n);
+    c->pos += n;
+}
+
+static void write_mem(png_structp png, png_bytep data, png_size_t n) {
+    PngCtx *c = png_get_io_ptr(png);
+    if (c->olen + n > c->ocap) {
+        while (c->olen + n > c->ocap) c->ocap = c->ocap ? 2 * c->ocap : 1 << 16;
+        c->obuf = xrealloc(c->obuf, c->ocap);
+    }
+    memcpy(c->obuf + c->olen, data, n);
+    c->olen += n;
+}
+
+static void flush_mem(png_structp png) { (void)png; }
+
+static int check_signature(const PngCtx *c) {
+    if (c->len == 0) return rn_fail("%s: empty file (0 bytes), not a PNG", c->name);
+    if (c->len < 8 || png_sig_cmp(c->buf, 0, 8) != 0) return rn_fail("%s: not a PNG file (bad signature)", c->name);
+    return 0;
+}
+
+/* Shared header handling: size limits, then transforms that turn every 8-bit-or-less layout into
+ * gray, RGB or RGBA bytes. Returns the channel count after transforms; errors longjmp. */
+static int setup_read8(png_structp png, png_infop info) {
+    png_read_info(png, info);
+    png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
+    if ((double)w * (double)h > (double)IMAGE_MAX_PIXELS) png_error(png, "image too large");
+    int type = png_get_color_type(png, info), depth = png_get_bit_depth(png, info);
+    if (depth == 16) png_error(png, "16-bit PNG (use png_read16 for 16-bit gray)");
+    if (type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+    if (type == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
+    if (png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
+    /* gray+alpha has no Image layout of its own: widen it to RGBA. */
+    if (type == PNG_COLOR_TYPE_GRAY_ALPHA || (type == PNG_COLOR_TYPE_GRAY && png_get_valid(png, info, PNG_INFO_tRNS)))
+        png_set_gray_to_rgb(png);
+    png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+    int ch = png_get_channels(png, info);
+    if ((ch != 1 && ch != 3 && ch != 4) || png_get_bit_depth(png, info) != 8) png_error(png, "unsupported pixel layout");
+    if (png_get_rowbytes(png, info) != (size_t)w * (size_t)ch) png_error(png, "unexpected row size");
+    return ch;
+}
+
+static void read_rows(png_structp png, PngCtx *c, size_t row_bytes, int h) {
+    c->rows = xmalloc((size_t)(h ? h : 1) * sizeof *c->rows);
+    for (int r = 0; r < h; r++) c->rows[r] = (png_bytep)c->px + (size_t)r * row_bytes;
+    png_read_image(png, c->rows);
+    png_read_end(png, NULL);
+}
+
+/* Decodes c->buf into *out; on any libpng error frees what it made and returns -1. */
+static int decode8(PngCtx *c, Image *out) {
+    TRY(check_signature(c));
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, c, on_error, on_warning);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!info) rn_die("libpng: out of memory creating a reader");
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_read_struct(&png, &info, NULL);
+        free(c->rows);
+        free(c->px);
+        return rn_fail("%s: corrupt or unsupported PNG: %s", c->name, c->msg);
+    }
+    png_set_user_limits(png, 1 << 16, 1 << 16);
+    png_set_read_fn(png, c, read_mem);
+    int ch = setup_read8(png, info);
+    int w = (int)png_get_image_width(png, info), h = (int)png_get_image_height(png, info);
+    c->px = xmalloc((size_t)w * (size_t)h * (size_t)ch + 1);
+    read_rows(png, c, (size_t)w * (size_t)ch, h);
+    png_destroy_read_struct(&png, &info, NULL);
+    free(c->rows);
+    *out = (Image){w, h, ch, c->px};
+    return 0;
+}
+
+int png_decode(const unsigned char *buf, size_t len, Image *out, int want_c) {
+    if (want_c != 0 && want_c != 1 && want_c != 3 && want_c != 4) rn_die("png_decode: want_c %d", want_c);
+    PngCtx *c = xcalloc(1, sizeof *c);
+    *c = (PngCtx){.name = "PNG data", .buf = buf, .len = len};
+    int rc = decode8(c, out);
+    free(c);
+    if (rc == 0 && want_c && want_c != out->c) {
+        Image conv = image_convert(out, want_c);
+        image_free(out);
+        *out = conv;
+    }
+    return rc;
+}
+
+int png_read(const char *path, Image *out, int want_c) {
+    unsigned char *buf;
+    size_t len;
+    TRY(file_read_all(path, &buf, &len));
+    PngCtx *c = xcalloc(1, sizeof *c);
+    *c = (PngCtx){.name = path, .buf = buf, .len = len};
+    int rc = decode8(c, out);
+    free(c);
+    free(buf);
+    if (rc == 0 && want_c && want_c != out->c) {
+        Image conv = image_convert(out, want_c);
+        image_free(out);
+        *out = conv;
+    }
+    return rc;
+}
+
+/* 16-bit (or widened <=8-bit) gray into *out. */
+static int decode16(PngCtx *c, Image16 *out) {
+    TRY(check_signature(c));
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, c, on_error, on_warning);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!info) rn_die("libpng: out of memory creating a reader");
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_read_struct(&png, &info, NULL);
+        free(c->rows);
+        free(c->px);
+        return rn_fail("%s: corrupt or unsupported 16-bit PNG: %s", c->name, c->msg);
+    }
+    png_set_user_limits(png, 1 << 16, 1 << 16);
+    png_set_read_fn(png, c, read_mem);
+    png_read_info(png, info);
+    int w = (int)png_get_image_width(png, info), h = (int)png_get_image_height(png, info);
+    int depth = png_get_bit_depth(png, info);
+    if ((double)w * (double)h > (double)IMAGE_MAX_PIXELS) png_error(png, "image too large");
+    if (png_get_color_type(png, info) != PNG_COLOR_TYPE_GRAY) png_error(png, "not a single-channel gray image");
+    if (depth < 8) png_set_expand_gray_1_2_4_to_8(png);
+    if (depth == 16) {
+        const uint16_t one = 1;
+        if (*(const uint8_t *)&one == 1) png_set_swap(png); /* PNG is big-endian; hosts mostly are not */
+    }
+    png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+    size_t bpp = depth == 16 ? 2 : 1;
+    if (png_get_rowbytes(png, info) != (size_t)w * bpp) png_error(png, "unexpected row size");
+    c->px = xmalloc((size_t)w * (size_t)h * sizeof(uint16_t) + 1);
+    read_rows(png, c, (size_t)w * bpp, h);
+    png_destroy_read_struct(&png, &info, NULL);
+    free(c->rows);
+    *out = (Image16){w, h, c->px};
+    /* 8-bit rows were packed at the front of the buffer; widen back to front so nothing is overrun. */
+    if (bpp == 1) {
+        const uint8_t *b = c->px;
+        for (size_t i = (size_t)w * (size_t)h; i-- > 0;) out->px[i] = b[i];
+    }
+    return 0;
+}
+
+int png_read16(const char *path, Image16 *out) {
+    unsigned char *buf;
+    size_t len;
+    TRY(file_read_all(path, &buf, &len));
+    PngCtx *c = xcalloc(1, sizeof *c);
+    *c = (PngCtx){.name = path, .buf = buf, .len = len};
+    int rc = decode16(c, out);
+    free(c);
+    free(buf);
+    return rc;
+}
+
+/* Encodes h rows of `row_bytes` from px as a PNG of the given type and depth into c->obuf. */
+static int encode(PngCtx *c, const void *px, int w, int h, int type, int depth, size_t row_bytes) {
+    if (w <= 0 || h <= 0) return rn_fail("%s: cannot write an empty %dx%d image", c->name, w, h);
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, c, on_error, on_warning);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!info) rn_die("libpng: out of memory creating a writer");
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        free(c->rows);
+        free(c->obuf);
+        c->obuf = NULL;
+        return rn_fail("%s: PNG encoding failed: %s", c->name, c->msg);
+    }
+    png_set_write_fn(png, c, write_mem, flush_mem);
+    png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, depth, type, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    if (depth == 16) {
+        const uint16_t one = 1;
+        if (*(const uint8_t *)&one == 1) png_set_swap(png);
+    }
+    c->rows = xmalloc((size_t)h * sizeof *c->rows);
+    for (int r = 0; r < h; r++) c->rows[r] = (png_bytep)px + (size_t)r * row_bytes;
+    png_write_image(png, c->rows);
+    png_write_end(png, NULL);
+    png_destroy_write_struct(&png, &info);
+    free(c->rows);
+    return 0;
+}
+
+static int color_type(int c) {
+    return c == 1 ? PNG_COLOR_TYPE_GRAY : c == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_RGB_ALPHA;
+}
+
+int png_encode(const Image *im, unsigned char **buf, size_t *len) {
+    RN_CHECK(im->c == 1 || im->c == 3 || im->c == 4, "png_encode: %d channels", im->c);
+    PngCtx *c = xcalloc(1, sizeof *c);
+    c->name = "PNG data";
+    int rc = encode(c, im->px, im->w, im->h, color_type(im->c), 8, (size_t)im->w * (size_t)im->c);
+    if (rc == 0) {
+        *buf = c->obuf;
+        *len = c->olen;
+    }
+    free(c);
+    return rc;
+}
+
+int png_write(const char *path, const Image *im) {
+    RN_CHECK(im->c == 1 || im->c == 3 || im->c == 4, "png_write %s: %d channels", path, im->c);
+    PngCtx *c = xcalloc(1, sizeof *c);
+    c->name = path;
+    int rc = encode(c, im->px, im->w, im->h, color_type(im->c), 8, (size_t)im->w * (size_t)im->c);
+    if (rc == 0) rc = file_write_all(path, c->obuf, c->olen);
+    free(c->obuf);
+    free(c);
+    return rc;
+}
+
+int png_write16(const char *path, const Image16 *im) {
+    PngCtx *c = xcalloc(1, sizeof *c);
+    c->name = path;
+    int rc = encode(c, im->px, im->w, im->h, PNG_COLOR_TYPE_GRAY, 16, (size_t)im->w * 2);
+    if (rc == 0) rc = file_write_all(path, c->obuf, c->olen);
+    free(c->obuf);
+    free(c);
+    return rc;
+}
