@@ -1,0 +1,28 @@
+/* tail.h: the paper's tail measures — small regions (detail masks), tail classes, episode percentiles. */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "profile/seg_metrics.h"
+
+/* Detail mask (Eq. 3's dtl): mask[i] = 1 where pixel i belongs to a connected region (4-connected,
+ * same label) whose area is below frac * w * h; ignore-labelled pixels are never in the mask.
+ * Returns the number of masked pixels. */
+size_t small_region_mask(const uint8_t *label, int w, int h, double frac, int ignore, uint8_t *mask);
+
+/* Per-class region statistics over a label map: number of connected regions and their total area
+ * (accumulated into count[k], area[k]; callers divide for mean region size). */
+void region_stats(const uint8_t *label, int w, int h, int k, int ignore, long long *count, long long *area);
+
+/* Fraction of the frame's labelled pixels that lie in small regions (the CAC's tail signal). */
+double small_region_ratio(const uint8_t *label, int w, int h, double frac, int ignore);
+
+/* Tail classes: the worst half (ceil(k/2)... see .c) of the classes by IoU under `ref`; their ids in
+ * tail[] (sorted worst first); returns how many. Classes with undefined IoU are skipped. */
+int tail_classes(const Confusion *ref, int *tail);
+/* Mean IoU of c over the given classes (NaN-skipping). */
+double mean_iou_over(const Confusion *c, const int *cls, int n);
+
+/* Percentile p (0..100) of v[0..n) with linear interpolation between order statistics (numpy's
+ * default); v is sorted in place. */
+double percentile(double *v, int n, double p);
