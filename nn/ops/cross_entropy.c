@@ -15,17 +15,28 @@ typedef struct {
     const real_t *w;          /* [N*H*W] or NULL */
     int K, ignore;
     size_t hw;
+    double *lse_out; /* [N*H*W]: forward leaves log-sum-exp here for backward, or NULL */
 } CeCtx;
+
+/* exp in the engine's precision: expf in the float build is ~3x cheaper than exp, and the
+ * sums it feeds are still accumulated in double. */
+static inline real_t rexp(real_t v) {
+#ifdef RUNE_DOUBLE
+    return exp(v);
+#else
+    return expf(v);
+#endif
+}
 
 /* For pixels [off, off+len) of image img: lse[p] = log sum_k exp(z_k). */
 static void ce_logsumexp(const CeCtx *c, size_t img, size_t off, size_t len, double *lse) {
     const real_t *z = c->z + img * (size_t)c->K * c->hw + off;
-    double mx[CE_RUN];
+    real_t mx[CE_RUN];
     for (size_t p = 0; p < len; p++) mx[p] = z[p], lse[p] = 0;
     for (int k = 1; k < c->K; k++)
-        for (size_t p = 0; p < len; p++) mx[p] = fmax(mx[p], z[k * c->hw + p]);
+        for (size_t p = 0; p < len; p++) mx[p] = z[k * c->hw + p] > mx[p] ? z[k * c->hw + p] : mx[p];
     for (int k = 0; k < c->K; k++)
-        for (size_t p = 0; p < len; p++) lse[p] += exp(z[k * c->hw + p] - mx[p]);
+        for (size_t p = 0; p < len; p++) lse[p] += rexp(z[k * c->hw + p] - mx[p]);
     for (size_t p = 0; p < len; p++) lse[p] = mx[p] + log(lse[p]);
 }
 
@@ -51,6 +62,7 @@ static void ce_block(size_t lo, size_t hi, const void *ctx, double acc[2]) {
         len = ce_run_len(c, i0, hi);
         size_t img = i0 / c->hw, off = i0 % c->hw;
         ce_logsumexp(c, img, off, len, lse);
+        if (c->lse_out) memcpy(c->lse_out + i0, lse, len * sizeof *lse);
         const real_t *z = c->z + img * (size_t)c->K * c->hw + off;
         for (size_t p = 0; p < len; p++) {
             size_t i = i0 + p;
@@ -63,7 +75,7 @@ static void ce_block(size_t lo, size_t hi, const void *ctx, double acc[2]) {
     acc[0] = num, acc[1] = den;
 }
 
-/* dz_k = dout * w * (softmax_k - [k == y]) / sum(w), softmax recomputed rather than stored. */
+/* dz_k = dout * w * (softmax_k - [k == y]) / sum(w); softmax_k = exp(z_k - lse) from the saved lse. */
 static void ce_backward(Node *n) {
     if (!node_wants(n, 0)) return;
     Tensor *x = n->in[0];
@@ -76,11 +88,11 @@ static void ce_backward(Node *n) {
 #pragma omp parallel for schedule(static) if (nb > 1)
     for (size_t b = 0; b < nb; b++) {
         size_t lo = b * REDUCE_BLOCK, hi = lo + REDUCE_BLOCK < npix ? lo + REDUCE_BLOCK : npix;
-        double lse[CE_RUN], gw[CE_RUN];
+        double gw[CE_RUN];
         for (size_t i0 = lo, len; i0 < hi; i0 += len) {
             len = ce_run_len(&c, i0, hi);
             size_t img = i0 / c.hw, off = i0 % c.hw;
-            ce_logsumexp(&c, img, off, len, lse);
+            const double *lse = c.lse_out + i0; /* saved by forward */
             for (size_t p = 0; p < len; p++) {
                 size_t i = i0 + p;
                 gw[p] = !ce_counted(&c, i) ? 0 : g * (c.w ? (double)c.w[i] : 1.0);
@@ -89,7 +101,7 @@ static void ce_backward(Node *n) {
             for (int k = 0; k < c.K; k++)
                 for (size_t p = 0; p < len; p++)
                     if (gw[p] != 0)
-                        dz[base + k * c.hw + p] += (real_t)(gw[p] * exp((double)c.z[base + k * c.hw + p] - lse[p]));
+                        dz[base + k * c.hw + p] += (real_t)(gw[p] * rexp((real_t)(c.z[base + k * c.hw + p] - lse[p])));
             for (size_t p = 0; p < len; p++)
                 if (gw[p] != 0) dz[base + c.lab[i0 + p] * c.hw + p] -= (real_t)gw[p];
         }
@@ -98,12 +110,14 @@ static void ce_backward(Node *n) {
 
 Tensor *op_cross_entropy(Tensor *logits, const unsigned char *labels, int ignore, const real_t *weight) {
     size_t hw = (size_t)TH(logits) * TW(logits), npix = (size_t)TN(logits) * hw;
-    CeCtx c = {logits->data, labels, weight, TC(logits), ignore, hw};
+    bool record = tape_wants(logits, NULL, NULL, NULL);
+    CeCtx c = {logits->data, labels, weight, TC(logits), ignore, hw, NULL};
+    if (record) c.lse_out = arena_alloc(engine_arena(), npix * sizeof(double)); /* [N*H*W] */
     double s[2];
     reduce_blocks(npix, ce_block, &c, s);
     Tensor *out = tensor_new(1, 1, 1, 1); /* [1,1,1,1] */
     out->data[0] = s[1] > 0 ? (real_t)(s[0] / s[1]) : 0;
-    if (tape_wants(logits, NULL, NULL, NULL)) {
+    if (record) {
         Node *n = tape_push("cross_entropy", ce_backward, out, logits, NULL, NULL, NULL);
         /* the caller's label and weight buffers may be gone by backward time: keep copies */
         Arena *ar = engine_arena();
