@@ -1,0 +1,60 @@
+/* loader.h: training batches from a Dataset — random crops, flips, NCHW float batches, a prefetch thread. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "data/dataset.h"
+
+typedef enum {
+    LOADER_SR,  /* LR patch (P/scale) + the HR patch (P) it came from */
+    LOADER_SEG, /* frame crop + the same crop of the label map */
+} LoaderTask;
+
+/* Makes the LR image of an HR frame for datasets without LR files (bicubic downscale, JPEG, ...).
+ * HR sides are multiples of scale when called. Must be deterministic: its output is cached. */
+typedef int (*DegradeFn)(const Image *hr, int scale, Image *lr, void *ctx);
+
+typedef struct LoaderCfg {
+    LoaderTask task;
+    int batch;          /* N */
+    int patch;          /* SR: HR patch side P (a multiple of scale). SEG: square crop side; 0 = whole
+                           frames (they must then all have one size) */
+    int scale;          /* SR only */
+    bool hflip, vflip;  /* each applied with probability 1/2, identically to input and target */
+    bool rot90;         /* transpose with probability 1/2 (square patches only): with both flips, the 8
+                           symmetries of the square that EDSR/CARN training uses */
+    uint64_t seed;
+    bool prefetch;      /* decode batch b+1 on a thread while the caller trains on batch b */
+    size_t cache_bytes; /* decoded frames stay in memory when the dataset needs at most this many
+                           bytes (0 = 2 GiB default; 1 = never cache) */
+    DegradeFn degrade;  /* SR datasets without LR files; NULL otherwise */
+    void *degrade_ctx;
+} LoaderCfg;
+
+typedef struct Loader Loader;
+
+/* Validates the configuration against the dataset (labels present for SEG, LR files or a degrade
+ * function for SR); NULL with rn_errmsg() otherwise. DS must outlive the loader. */
+Loader *loader_open(const Dataset *ds, const LoaderCfg *cfg);
+void loader_close(Loader *L);
+
+/* Sizes of one batch item: input IN_H x IN_W (3 planes), target/label OUT_H x OUT_W. For SEG the
+ * two are equal; with patch 0 they come from the first frame. */
+void loader_dims(const Loader *L, int *in_h, int *in_w, int *out_h, int *out_w);
+
+/* Fills the next batch into caller buffers, planar NCHW floats in [0, 1]:
+ *   SR:  in = LR [N,3,P/s,P/s], target = HR [N,3,P,P], label unused (may be NULL)
+ *   SEG: in = frames [N,3,H,W], target unused (may be NULL), label = train ids [N,H,W]
+ * Batch b holds items b*N .. b*N+N-1 of an endless stream: epoch e is a permutation of the dataset
+ * seeded by (seed, e); crops and flips of batch b come from an RNG seeded by (seed, b) alone, so
+ * the batches are the same whatever the thread timing, with or without prefetch.
+ * Returns 0, or -1 with rn_errmsg() naming the file that failed to decode. */
+int loader_next(Loader *L, float *in, float *target, uint8_t *label);
+
+/* The index of the batch loader_next returns next; loader_seek sets it (resuming a run). */
+int64_t loader_position(const Loader *L);
+void loader_seek(Loader *L, int64_t batch);
+
+/* Frames kept decoded in memory (for reports and tests). */
+int loader_cached(const Loader *L);
