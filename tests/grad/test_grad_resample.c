@@ -37,7 +37,8 @@ TEST(grad_upsample_nearest) {
 static Tensor *tie_free_input(int n, int c, int h, int w, unsigned seed) {
     Tensor *t = tensor_new(n, c, h, w);
     size_t total = tensor_numel(t), stride = 7919; /* a prime, coprime with these sizes */
-    RN_CHECK(total % stride != 0, "tie_free_input: size");
+    size_t rem = total % stride; /* (RN_CHECK stringifies its condition into a format: no % there) */
+    RN_CHECK(rem != 0, "tie_free_input: size must not be a multiple of the stride");
     for (size_t i = 0; i < total; i++) t->data[i] = (real_t)(0.01 * (double)((i * stride + seed) % total) - 0.3);
     t->requires_grad = true;
     return t;
