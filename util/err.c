@@ -52,3 +52,14 @@ char *xstrdup_at(const char *s, const char *file, int line) {
     memcpy(p, s, n);
     return p;
 }
+
+void rn_check_fail(const char *file, int line, const char *cond, const char *fmt, ...) {
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "rune: error: check failed: %s: ", cond);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " [%s:%d]\n", file, line);
+    exit(1);
+}

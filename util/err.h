@@ -23,10 +23,13 @@ char *xstrdup_at(const char *s, const char *file, int line);
 #define xrealloc(p, n) xrealloc_at((p), (n), __FILE__, __LINE__)
 #define xstrdup(s) xstrdup_at((s), __FILE__, __LINE__)
 
-/* Invariant check that survives NDEBUG (never use assert() for input validation). */
+/* Invariant check that survives NDEBUG (never use assert() for input validation). The condition
+ * text is passed as an argument, never as part of the format. */
+__attribute__((noreturn)) void rn_check_fail(const char *file, int line, const char *cond, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 #define RN_CHECK(cond, ...)                                                          \
     do {                                                                             \
-        if (!(cond)) rn_die_at(__FILE__, __LINE__, "check failed: " #cond ": " __VA_ARGS__); \
+        if (!(cond)) rn_check_fail(__FILE__, __LINE__, #cond, __VA_ARGS__);          \
     } while (0)
 
 /* Propagate a recoverable error. */

@@ -1,6 +1,7 @@
 /* espnet.c: ESPNet forward with names and shapes matching the published PyTorch checkpoints. */
 #include "nn/models/espnet.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "util/err.h"
@@ -20,8 +21,10 @@ static Tensor *br_fwd(const EspBR *b, Tensor *x, bool training) {
 
 /* DownSamplerB (down=true: c1 is a strided 3x3, BN/PReLU named "<p>.bn"/"<p>.act") or the ESP
  * block (c1 1x1, BR named "<p>.bn.bn"/"<p>.bn.act"). n = nOut/5 channels per branch, d1 gets the rest. */
-static EspBlock esp_decl(ParamSet *ps, const char *p, int nin, int nout, bool down, bool residual) {
+static EspBlock esp_decl(ParamSet *ps, const char *prefix, int nin, int nout, bool down, bool residual) {
     EspBlock b;
+    char p[128]; /* own copy: pname()'s rotating buffers are reused by the calls below */
+    snprintf(p, sizeof p, "%s", prefix);
     int n = nout / 5, n1 = nout - 4 * n;
     b.c1 = down ? conv_decl(ps, pname("%s.c1.conv", p), nin, n, 3, 2, 1, 1, 1, false)
                 : conv_decl(ps, pname("%s.c1.conv", p), nin, n, 1, 1, 0, 1, 1, false);

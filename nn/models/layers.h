@@ -32,7 +32,8 @@ Tensor *bn_fwd(const BatchNorm *bn, Tensor *x, bool training);
 /* PReLU with one slope per channel ("<prefix>.weight" [C]), PyTorch's default init 0.25. */
 Tensor *prelu_decl(ParamSet *ps, const char *prefix, int c);
 
-/* snprintf into a static rotating buffer: names for *_decl calls ("%s.b%d.conv"). */
+/* snprintf into one of 8 static rotating buffers: names for *_decl calls ("%s.b%d.conv"). A
+ * result stays valid for the next 7 calls only: copy a prefix that must outlive more. */
 const char *pname(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Initialisation after params_finalize (checkpoints usually overwrite it): Kaiming-uniform
