@@ -1,0 +1,238 @@
+/* test_loader.c: batch loader — determinism with prefetch, crop/flip alignment of frame+label and LR+HR, cache, errors. */
+#define _XOPEN_SOURCE 700
+#include <ftw.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "data/dataset.h"
+#include "data/loader.h"
+#include "tests/test.h"
+#include "util/err.h"
+
+static char g_tmp[64];
+
+static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st, (void)flag, (void)ftw;
+    return remove(p);
+}
+
+static void tmp_cleanup(void) { nftw(g_tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
+
+static void tmp_dir(void) {
+    snprintf(g_tmp, sizeof g_tmp, "/tmp/rune_ld_XXXXXX");
+    if (!mkdtemp(g_tmp)) SKIP("cannot make a temp folder");
+    atexit(tmp_cleanup);
+}
+
+/* Frame pixels encode their own position: R = x, G = y, B = 10*sample; the label is a function of
+ * (x, y) so a misaligned crop or flip shows. */
+static uint8_t label_at(int x, int y) { return (uint8_t)((3 * x + 7 * y) % 250); }
+
+static void synth_seg(Dataset *ds, int n, int w, int h) {
+    tmp_dir();
+    dataset_init(ds, "synthetic-seg");
+    for (int i = 0; i < n; i++) {
+        char fp[128], lp[128];
+        snprintf(fp, sizeof fp, "%s/f%d.png", g_tmp, i), snprintf(lp, sizeof lp, "%s/l%d.png", g_tmp, i);
+        Image im = image_alloc(w, h, 3), lab = image_alloc(w, h, 1);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                uint8_t *p = im.px + ((size_t)y * w + x) * 3;
+                p[0] = (uint8_t)x, p[1] = (uint8_t)y, p[2] = (uint8_t)(10 * i);
+                lab.px[(size_t)y * w + x] = label_at(x, y);
+            }
+        EXPECT(png_write(fp, &im) == 0 && png_write(lp, &lab) == 0, "%s", rn_errmsg());
+        image_free(&im), image_free(&lab);
+        dataset_add(ds, fp)->label = xstrdup(lp);
+    }
+}
+
+static int px(const float *plane, int k) { return (int)(plane[k] * 255.0f + 0.5f); }
+
+TEST(loader_seg_crop_flip_alignment) {
+    Dataset ds;
+    synth_seg(&ds, 3, 40, 30);
+    LoaderCfg cfg = {.task = LOADER_SEG, .batch = 8, .patch = 16, .hflip = true, .vflip = true, .rot90 = true, .seed = 7};
+    Loader *L = loader_open(&ds, &cfg);
+    EXPECT(L != NULL, "%s", rn_errmsg());
+    if (!L) return;
+    int S = 16, n = 8 * S * S, seen_h = 0, seen_v = 0, seen_t = 0, seen_plain = 0, bad = 0;
+    float *x = xmalloc((size_t)n * 3 * sizeof *x);
+    uint8_t *lab = xmalloc((size_t)n);
+    for (int b = 0; b < 4; b++) {
+        EXPECT(loader_next(L, x, NULL, lab) == 0, "%s", rn_errmsg());
+        for (int i = 0; i < 8; i++) {
+            const float *R = x + (size_t)i * 3 * S * S, *G = R + S * S;
+            for (int k = 0; k < S * S; k++) bad += lab[i * S * S + k] != label_at(px(R, k), px(G, k));
+            /* which symmetry: along an output row, does x or y of the source change, and which way */
+            int dxr = px(R, 1) - px(R, 0), dyr = px(G, 1) - px(G, 0), dyc = px(G, S) - px(G, 0), dxc = px(R, S) - px(R, 0);
+            if (dyr) seen_t++;
+            if ((dyr ? dxc : dxr) < 0) seen_h++;
+            if ((dyr ? dyr : dyc) < 0) seen_v++;
+            if (dxr == 1 && dyc == 1) seen_plain++;
+            EXPECT(abs(dxr) + abs(dyr) == 1 && abs(dxc) + abs(dyc) == 1, "item %d is not a rigid crop", i);
+        }
+    }
+    EXPECT(bad == 0, "%d label pixels misaligned with their frame pixels", bad);
+    EXPECT(seen_h && seen_v && seen_t && seen_plain, "h %d v %d t %d plain %d of 32", seen_h, seen_v, seen_t, seen_plain);
+    EXPECT(loader_cached(L) == 3, "%d frames cached", loader_cached(L));
+    loader_close(L);
+    free(x), free(lab);
+    dataset_free(&ds);
+}
+
+/* Runs NB batches through a fresh loader and returns them concatenated. */
+static float *run_batches(const Dataset *ds, LoaderCfg cfg, int nb, int64_t start, uint8_t **labels) {
+    Loader *L = loader_open(ds, &cfg);
+    EXPECT(L != NULL, "%s", rn_errmsg());
+    if (!L) return NULL;
+    int ih, iw, oh, ow;
+    loader_dims(L, &ih, &iw, &oh, &ow);
+    size_t in = (size_t)cfg.batch * 3 * ih * iw, out = (size_t)cfg.batch * oh * ow;
+    float *x = xcalloc((size_t)nb * in, sizeof *x);
+    *labels = xcalloc((size_t)nb * out, 1);
+    if (start) loader_seek(L, start);
+    for (int b = 0; b < nb; b++) EXPECT(loader_next(L, x + b * in, NULL, *labels + b * out) == 0, "%s", rn_errmsg());
+    EXPECT(loader_position(L) == start + nb);
+    loader_close(L);
+    return x;
+}
+
+TEST(loader_same_seed_same_batches_with_prefetch) {
+    Dataset ds;
+    synth_seg(&ds, 5, 24, 20);
+    LoaderCfg cfg = {.task = LOADER_SEG, .batch = 3, .patch = 12, .hflip = true, .vflip = true, .seed = 42, .prefetch = true};
+    int nb = 7; /* 21 items over 5 frames: crosses four epoch boundaries, one inside a batch */
+    size_t in = (size_t)3 * 3 * 12 * 12, out = (size_t)3 * 12 * 12;
+    uint8_t *la = NULL, *lb = NULL, *lc = NULL, *ld = NULL, *le = NULL;
+    float *a = run_batches(&ds, cfg, nb, 0, &la), *b = run_batches(&ds, cfg, nb, 0, &lb);
+    LoaderCfg sync = cfg, other = cfg, nocache = cfg;
+    sync.prefetch = false;
+    other.seed = 43;
+    nocache.cache_bytes = 1;
+    float *c = run_batches(&ds, sync, nb, 0, &lc), *d = run_batches(&ds, other, nb, 0, &ld);
+    float *e = run_batches(&ds, nocache, 3, 4, &le); /* resumed at batch 4, decoding every time */
+    if (!a || !b || !c || !d || !e) return;
+    EXPECT(memcmp(a, b, nb * in * sizeof *a) == 0 && memcmp(la, lb, nb * out) == 0, "two prefetched runs differ");
+    EXPECT(memcmp(a, c, nb * in * sizeof *a) == 0 && memcmp(la, lc, nb * out) == 0, "prefetch on/off differ");
+    EXPECT(memcmp(a + 4 * in, e, 3 * in * sizeof *a) == 0 && memcmp(la + 4 * out, le, 3 * out) == 0, "seek/no cache differ");
+    EXPECT(memcmp(a, d, nb * in * sizeof *a) != 0, "seed 43 gave seed 42's batches");
+    /* every frame appears once per epoch: items 0..4 are a permutation of the 5 frames (B = 10*i) */
+    int seen = 0;
+    for (int k = 0; k < 5; k++) seen |= 1 << (px(a + (size_t)(k / 3) * in + (size_t)(k % 3) * 3 * 144 + 2 * 144, 0) / 10);
+    EXPECT(seen == 31, "first epoch covered frames mask %#x", seen);
+    free(a), free(b), free(c), free(d), free(e), free(la), free(lb), free(lc), free(ld), free(le);
+    dataset_free(&ds);
+}
+
+/* LR = HR sampled at the top-left pixel of every s x s block: then each LR pixel's (x, y) code must
+ * lie inside the HR block that the loader put at the same place, whatever the flips did. */
+static int subsample(const Image *hr, int s, Image *lr, void *ctx) {
+    (void)ctx;
+    *lr = image_alloc(hr->w / s, hr->h / s, 3);
+    for (int y = 0; y < lr->h; y++)
+        for (int x = 0; x < lr->w; x++) memcpy(lr->px + ((size_t)y * lr->w + x) * 3, hr->px + ((size_t)y * s * hr->w + x * s) * 3, 3);
+    return 0;
+}
+
+TEST(loader_sr_lr_hr_alignment) {
+    Dataset ds;
+    synth_seg(&ds, 2, 50, 45); /* 50 x 45 trims to 48 x 45 at x3 */
+    LoaderCfg cfg = {.task = LOADER_SR, .batch = 6, .patch = 24, .scale = 3, .hflip = true, .vflip = true,
+                     .rot90 = true, .seed = 1, .prefetch = true, .degrade = subsample};
+    Loader *L = loader_open(&ds, &cfg);
+    EXPECT(L != NULL, "%s", rn_errmsg());
+    if (!L) return;
+    int ih, iw, oh, ow, bad = 0, maxx = 0;
+    loader_dims(L, &ih, &iw, &oh, &ow);
+    EXPECT(ih == 8 && iw == 8 && oh == 24 && ow == 24);
+    float *lr = xmalloc(6 * 3 * 64 * sizeof *lr), *hr = xmalloc(6 * 3 * 576 * sizeof *hr);
+    for (int b = 0; b < 5; b++) {
+        EXPECT(loader_next(L, lr, hr, NULL) == 0, "%s", rn_errmsg());
+        for (int i = 0; i < 6; i++)
+            for (int y = 0; y < 8; y++)
+                for (int x = 0; x < 8; x++) {
+                    const float *L0 = lr + i * 192, *H0 = hr + i * 1728;
+                    int lx = px(L0, y * 8 + x), ly = px(L0 + 64, y * 8 + x), found = 0;
+                    for (int dy = 0; dy < 3; dy++)
+                        for (int dx = 0; dx < 3; dx++) {
+                            int k = (3 * y + dy) * 24 + 3 * x + dx;
+                            found |= px(H0, k) == lx && px(H0 + 576, k) == ly;
+                            if (px(H0, k) > maxx) maxx = px(H0, k);
+                        }
+                    bad += !found;
+                }
+    }
+    EXPECT(bad == 0, "%d LR pixels not inside their HR block", bad);
+    EXPECT(maxx <= 47 && maxx > 30, "HR crops reach x = %d (trimmed width 48)", maxx);
+    loader_close(L);
+    free(lr), free(hr);
+    dataset_free(&ds);
+}
+
+TEST(loader_errors_name_the_file) {
+    Dataset ds;
+    synth_seg(&ds, 2, 20, 20);
+    char gone[128];
+    snprintf(gone, sizeof gone, "%s", ds.samples[1].frame);
+    remove(gone);
+    LoaderCfg cfg = {.task = LOADER_SEG, .batch = 2, .patch = 8, .seed = 3, .prefetch = true};
+    Loader *L = loader_open(&ds, &cfg);
+    EXPECT(L != NULL, "%s", rn_errmsg());
+    if (!L) return;
+    float x[2 * 3 * 64];
+    uint8_t lab[2 * 64];
+    EXPECT(loader_next(L, x, NULL, lab) == -1 && strstr(rn_errmsg(), gone), "%s", rn_errmsg());
+    EXPECT(loader_position(L) == 0);
+    loader_close(L);
+    LoaderCfg big = cfg;
+    big.patch = 32;
+    L = loader_open(&ds, &big);
+    EXPECT(L && loader_next(L, x, NULL, lab) == -1 && strstr(rn_errmsg(), "smaller than"), "%s", rn_errmsg());
+    loader_close(L);
+    LoaderCfg sr = {.task = LOADER_SR, .batch = 1, .patch = 8, .scale = 3};
+    EXPECT(loader_open(&ds, &sr) == NULL && strstr(rn_errmsg(), "multiple"), "%s", rn_errmsg());
+    sr.patch = 9;
+    EXPECT(loader_open(&ds, &sr) == NULL && strstr(rn_errmsg(), "no LR image"), "%s", rn_errmsg());
+    dataset_free(&ds);
+}
+
+TEST(loader_camvid_and_set5) {
+    const char *root = test_shared_path("data/camvid");
+    Dataset ds;
+    EXPECT(ds_camvid(root, "train", &ds) == 0, "%s", rn_errmsg());
+    LoaderCfg cfg = {.task = LOADER_SEG, .batch = 4, .patch = 64, .hflip = true, .seed = 5, .prefetch = true};
+    Loader *L = loader_open(&ds, &cfg);
+    EXPECT(L != NULL, "%s", rn_errmsg());
+    float *x = xmalloc(4 * 3 * 64 * 64 * sizeof *x);
+    uint8_t lab[4 * 64 * 64];
+    int bad = 0;
+    for (int b = 0; L && b < 2; b++) {
+        EXPECT(loader_next(L, x, NULL, lab) == 0, "%s", rn_errmsg());
+        for (int k = 0; k < 4 * 64 * 64; k++) bad += lab[k] > 10 && lab[k] != 255;
+    }
+    EXPECT(bad == 0, "%d labels outside 0..10 and 255", bad);
+    loader_close(L);
+    dataset_free(&ds);
+    EXPECT(ds_srpairs(test_shared_path("data/sr-bench/Set5"), 4, &ds) == 0, "%s", rn_errmsg());
+    LoaderCfg sr = {.task = LOADER_SR, .batch = 5, .patch = 48, .scale = 4, .hflip = true, .vflip = true, .seed = 9};
+    L = loader_open(&ds, &sr);
+    float lr[5 * 3 * 144], *hr = xmalloc(5 * 3 * 48 * 48 * sizeof *hr);
+    EXPECT(L && loader_next(L, lr, hr, NULL) == 0, "%s", rn_errmsg());
+    /* MATLAB-bicubic LR: each LR pixel is near the mean of its 4x4 HR block (smooth images) */
+    double err = 0;
+    for (int i = 0; i < 5 * 3 * 144; i++) {
+        int p = i % 144, c = i / 144, y = p / 12, xx = p % 12;
+        double m = 0;
+        for (int dy = 0; dy < 4; dy++)
+            for (int dx = 0; dx < 4; dx++) m += hr[(size_t)c * 2304 + (4 * y + dy) * 48 + 4 * xx + dx] / 16.0;
+        err += fabs(m - lr[i]);
+    }
+    err /= 5 * 3 * 144;
+    EXPECT(err < 0.03, "mean |LR - box(HR)| = %.4f", err);
+    loader_close(L);
+    free(x), free(hr);
+    dataset_free(&ds);
+}
