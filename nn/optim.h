@@ -12,7 +12,7 @@ typedef struct Optim {
     double weight_decay; /* L2 added to the gradient (PyTorch's weight_decay) */
     long long step;      /* updates done */
     size_t n;            /* == ParamSet total */
-    real_t *m, *v;       /* moments [n] (SGD uses m as the momentum buffer) */
+    real_t *m, *v;       /* moments [n], indexed like ps->data (SGD: m is the momentum buffer, v NULL) */
 } Optim;
 
 void optim_init_adam(Optim *o, const ParamSet *ps, double lr, double beta1, double beta2, double eps,
@@ -20,7 +20,8 @@ void optim_init_adam(Optim *o, const ParamSet *ps, double lr, double beta1, doub
 void optim_init_sgd(Optim *o, const ParamSet *ps, double lr, double momentum, double weight_decay);
 void optim_free(Optim *o);
 /* One update of every trainable parameter from its accumulated grad (PyTorch's formulas exactly;
- * buffers and frozen parameters untouched). Does not zero the grads. */
+ * buffers and frozen parameters untouched). Does not zero the grads. Uses o->lr as it is: a
+ * scheduled run sets o->lr = lr_at(&sched, o->step) before each call. */
 void optim_step(Optim *o, ParamSet *ps);
 
 typedef enum { LR_CONSTANT, LR_STEP, LR_COSINE } LrKind;
@@ -34,4 +35,9 @@ typedef struct LrSchedule {
     long long warmup;     /* linear warm-up steps (0 = none) */
 } LrSchedule;
 
+/* Learning rate for update number `step` (0-based), torch's closed forms: LR_STEP is
+ * base_lr*gamma^(step/step_size) (StepLR), LR_COSINE is CosineAnnealingLR with T_max = total and
+ * eta_min = min_lr, held at min_lr after total. A warm-up multiplies the schedule by
+ * (step+1)/warmup for step < warmup (torch's LinearLR from 1/warmup); the schedule itself still
+ * counts from step 0, so total is the absolute step where cosine ends. */
 double lr_at(const LrSchedule *s, long long step);
