@@ -1,0 +1,61 @@
+/* run.c: loss logs and file naming for training runs. */
+#include "train/run.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/err.h"
+
+/* Keeps the header and the rows with step <= keep; rewrites the file through a temp + rename. */
+static int truncate_log(const char *path, long long keep) {
+    FILE *in = fopen(path, "r");
+    if (!in) return 0; /* nothing logged yet */
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *out = fopen(tmp, "w");
+    if (!out) {
+        fclose(in);
+        return rn_fail("%s: cannot rewrite the loss log", tmp);
+    }
+    char line[4096];
+    bool header = true;
+    while (fgets(line, sizeof line, in)) {
+        if (header || atoll(line) <= keep) fputs(line, out);
+        header = false;
+    }
+    fclose(in);
+    if (fclose(out) != 0 || rename(tmp, path) != 0) return rn_fail("%s: cannot rewrite the loss log", path);
+    return 0;
+}
+
+int trainlog_open(TrainLog *lg, const char *path, const char *columns, long long resume_step) {
+    lg->path = path;
+    lg->f = NULL;
+    if (!path) return 0;
+    if (resume_step > 0) TRY(truncate_log(path, resume_step));
+    lg->f = fopen(path, resume_step > 0 ? "a" : "w");
+    if (!lg->f) return rn_fail("%s: cannot open the loss log for writing", path);
+    if (resume_step <= 0) fprintf(lg->f, "step,%s\n", columns);
+    fflush(lg->f);
+    return 0;
+}
+
+void trainlog_row(TrainLog *lg, long long step, const double *vals, int n) {
+    if (!lg->f) return;
+    fprintf(lg->f, "%lld", step);
+    for (int i = 0; i < n; i++) fprintf(lg->f, ",%.9g", vals[i]);
+    fputc('\n', lg->f);
+    fflush(lg->f);
+}
+
+void trainlog_close(TrainLog *lg) {
+    if (lg->f) fclose(lg->f);
+    lg->f = NULL;
+}
+
+const char *run_sibling(const char *ckpt_path, const char *suffix, char *buf, size_t n) {
+    size_t len = strlen(ckpt_path);
+    if (len > 3 && strcmp(ckpt_path + len - 3, ".h5") == 0) len -= 3;
+    snprintf(buf, n, "%.*s%s", (int)len, ckpt_path, suffix);
+    return buf;
+}
