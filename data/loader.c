@@ -2,6 +2,7 @@
 #include "data/loader.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +32,7 @@ struct Loader {
     int in_h, in_w, out_h, out_w;
     bool cache;
     Entry *entries; /* [n] when caching, else [1] reused */
-    int ncached;
+    atomic_int ncached; /* written by the worker, read by loader_cached() from the caller */
     int *perm;      /* permutation of epoch perm_epoch */
     int64_t perm_epoch;
     int64_t next;   /* batch loader_next returns next */
