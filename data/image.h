@@ -54,6 +54,7 @@ int png_write16(const char *path, const Image16 *im);
 /* In memory: decode `len` bytes (errors name the data as "PNG data"); encode into a malloc'ed
  * buffer of exactly *len bytes. */
 int png_decode(const unsigned char *buf, size_t len, Image *out, int want_c);
+int png_decode16(const unsigned char *buf, size_t len, Image16 *out);
 int png_encode(const Image *im, unsigned char **buf, size_t *len);
 /* JPEG (TurboJPEG): quality 1..100, subsamp 444/422/420 (0 = 420); gray images encode as
  * grayscale JPEG whatever subsamp says. Encoded bytes are malloc'ed, *len is the exact count.

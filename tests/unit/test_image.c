@@ -359,3 +359,21 @@ TEST(degrade_sizes_non_divisible) {
     EXPECT(degrade(&hr, 2, 101, &d) < 0, "quality 101 accepted");
     image_free(&hr);
 }
+
+/* Inputs the fuzzers (scripts/fuzz.sh) once found trouble with: each must fail fast and cleanly. */
+TEST(png_fuzz_regressions) {
+    const char *files[] = {"fuzz/regress/png/chunk_2gb_alloc.png"};
+    for (int i = 0; i < 1; i++) {
+        unsigned char *buf;
+        size_t len;
+        if (file_read_all(files[i], &buf, &len) < 0) {
+            EXPECT(0, "%s", rn_errmsg());
+            continue;
+        }
+        Image im = {0};
+        Image16 m = {0};
+        EXPECT(png_decode(buf, len, &im, 0) < 0 && png_decode16(buf, len, &m) < 0, "%s decoded", files[i]);
+        EXPECT(strstr(rn_errmsg(), "claims") != NULL, "%s: rejected late: %s", files[i], rn_errmsg());
+        free(buf);
+    }
+}
