@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nn/checkpoint.h"
 #include "nn/torch_load.h"
 #include "tests/fixture.h"
 #include "tests/test.h"
@@ -367,4 +368,42 @@ TEST(torchio_bad_archives) {
            "%s", rn_errmsg());
     EXPECT(torch_load(test_fixture_path("torchio_bad_deflate.pth"), &tf) < 0 && strstr(rn_errmsg(), "compressed"),
            "%s", rn_errmsg());
+}
+
+/* ---- rune import end to end (the binary: $RUNE_BIN, which `make test` sets) ------------------ */
+
+static int run_rune(const char *args) {
+    const char *bin = getenv("RUNE_BIN");
+    if (!bin || access(bin, X_OK) != 0) SKIP("RUNE_BIN not set or not executable (make test sets it)");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s %s >/dev/null 2>&1", bin, args);
+    return system(cmd);
+}
+
+TEST(torchio_cmd_import) {
+    char out[64], args[512];
+    snprintf(out, sizeof out, "/tmp/rune_torchio_%d.h5", (int)getpid());
+    const char *in = test_fixture_path("torchio_wrapped.pth");
+    snprintf(args, sizeof args, "import %s --strip-prefix module. --model tiny -o %s", in, out);
+    EXPECT(run_rune(args) == 0, "rune %s failed", args);
+    CkptAttrs at = {0};
+    EXPECT(ckpt_read_attrs(out, &at) == 0, "%s", rn_errmsg());
+    EXPECT(strcmp(attrs_get_str(&at, "model", ""), "tiny") == 0, "model %s", attrs_get_str(&at, "model", ""));
+    EXPECT(strcmp(attrs_get_str(&at, "source", ""), in) == 0, "source %s", attrs_get_str(&at, "source", ""));
+    /* Same names, shapes and values as the in-process import; ckpt_load checks every name and shape. */
+    TorchFile tf;
+    ParamSet want, got;
+    params_init(&want), params_init(&got);
+    EXPECT(torch_load(in, &tf) == 0 && torch_import_to_params(&tf, &want, "module.") == 0, "%s", rn_errmsg());
+    EXPECT(torch_import_to_params(&tf, &got, "module.") == 0, "%s", rn_errmsg());
+    memset(got.data, 0, got.total * sizeof(real_t));
+    EXPECT(ckpt_load(out, &got, NULL, NULL) == 0, "%s", rn_errmsg());
+    EXPECT(got.total == want.total && memcmp(got.data, want.data, want.total * sizeof(real_t)) == 0, "values differ");
+    snprintf(args, sizeof args, "import %s --list", in);
+    EXPECT(run_rune(args) == 0, "rune %s failed", args);
+    snprintf(args, sizeof args, "import %s -o %s", test_fixture_path("torchio_bad_nokey.pth"), out);
+    EXPECT(run_rune(args) != 0, "a broken file must fail");
+    params_free(&want), params_free(&got);
+    torch_free(&tf);
+    unlink(out);
 }
