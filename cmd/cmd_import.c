@@ -38,7 +38,8 @@ static void set_source(CkptAttrs *at, const char *in) {
 static int import_to(const TorchFile *tf, const char *in, const char *out, const char *model) {
     for (int i = 0; i < tf->count; i++) {
         const TorchTensor *t = &tf->t[i];
-        if (t->is_int) fprintf(stderr, "rune import: note: skipping %s tensor %s (not a parameter)\n", t->dtype, t->name);
+        if (t->is_int)
+            fprintf(stderr, "rune import: note: skipping %s tensor %s (not a parameter)\n", t->dtype, t->name);
         else if (!t->numel) fprintf(stderr, "rune import: note: skipping empty tensor %s\n", t->name);
     }
     ParamSet ps;
@@ -63,7 +64,8 @@ int cmd_import(int argc, char **argv) {
     bool list = false;
     ArgSpec specs[] = {
         {"out", ARG_STR, &out, "OUT.h5", "checkpoint to write (also -o OUT.h5)"},
-        {"model", ARG_STR, &model, "KIND", "model attribute to record (default: guessed from the names: carn-m, carn, espnet, else unknown)"},
+        {"model", ARG_STR, &model, "KIND",
+         "model attribute to record (default: guessed from the names: carn-m, carn, espnet, else unknown)"},
         {"strip-prefix", ARG_STR, &strip, "P", "remove P from every name that starts with it (DataParallel's module.)"},
         {"list", ARG_BOOL, &list, NULL, "print name, shape and dtype of every tensor instead of converting"},
         {0},

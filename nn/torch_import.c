@@ -36,7 +36,8 @@ int torch_import_to_params(const TorchFile *tf, ParamSet *ps, const char *strip_
         if (!importable(t)) continue;
         const char *name = stripped(t->name, strip_prefix);
         int sh[4] = {0};
-        if (!*name) return rn_fail("%s: tensor %s has an empty name after stripping '%s'", tf->path, t->name, strip_prefix);
+        if (!*name)
+            return rn_fail("%s: tensor %s has an empty name after stripping '%s'", tf->path, t->name, strip_prefix);
         if (params_find(ps, name)) return rn_fail("%s: two tensors are named %s (after stripping '%s')", tf->path, name,
                                                   strip_prefix ? strip_prefix : "");
         if (shape4(tf, t, sh) < 0) return -1;

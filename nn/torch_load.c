@@ -211,8 +211,12 @@ static int zip_storages(Loader *L, const ZipArchive *z, const char *prefix, size
         if (strlen(s->key) > MAX_NAME - 8) return rn_fail("%s: storage key too long", L->label);
         snprintf(rest, sizeof rest, "data/%s", s->key);
         const ZipEntry *e = zip_member(z, prefix, plen, rest);
-        if (!e) return rn_fail("%s: storage key %s missing (no %.*s%s in the archive)", L->label, s->key, (int)plen, prefix, rest);
-        if (!e->data) return rn_fail("%s: %s is compressed (method %d); torch.save stores entries uncompressed", L->label, e->name, e->method);
+        if (!e)
+            return rn_fail("%s: storage key %s missing (no %.*s%s in the archive)", L->label, s->key, (int)plen,
+                           prefix, rest);
+        if (!e->data)
+            return rn_fail("%s: %s is compressed (method %d); torch.save stores entries uncompressed", L->label,
+                           e->name, e->method);
         if ((uint64_t)s->numel > e->size / (uint64_t)s->dt->size)
             return rn_fail("%s: %s has %llu bytes, storage %s wants %lld x %d (truncated)", L->label, e->name,
                            (unsigned long long)e->size, s->key, (long long)s->numel, s->dt->size);
@@ -258,7 +262,8 @@ static int tensor_args(Loader *L, const PkObj *o, const PkObj **args, int depth)
         return 1;
     }
     if (!strcmp(c->name, "_rebuild_parameter") || !strcmp(c->name, "_rebuild_parameter_with_state"))
-        return a->n ? tensor_args(L, a->items[0], args, depth + 1) : rn_fail("%s: %s without arguments", L->label, c->name);
+        return a->n ? tensor_args(L, a->items[0], args, depth + 1)
+                    : rn_fail("%s: %s without arguments", L->label, c->name);
     if (!strcmp(c->name, "_rebuild_from_type_v2")) { /* (func, type, args, state): a Tensor subclass */
         if (a->n < 3 || a->items[2]->type != PK_TUPLE) return rn_fail("%s: malformed _rebuild_from_type_v2", L->label);
         PkObj inner = {.type = PK_OBJ, .callable = a->items[0], .args = a->items[2]};
@@ -342,8 +347,10 @@ typedef struct View {
 } View;
 
 static int int_tuple(Loader *L, const char *name, const PkObj *t, const char *what, int64_t *out, int *nd) {
-    if (t->type != PK_TUPLE) return rn_fail("%s: tensor %s: %s is a %s, not a tuple", L->label, name, what, pk_type_name(t));
-    if (t->n > TORCH_MAX_DIM) return rn_fail("%s: tensor %s has %zu dimensions (max %d)", L->label, name, t->n, TORCH_MAX_DIM);
+    if (t->type != PK_TUPLE)
+        return rn_fail("%s: tensor %s: %s is a %s, not a tuple", L->label, name, what, pk_type_name(t));
+    if (t->n > TORCH_MAX_DIM)
+        return rn_fail("%s: tensor %s has %zu dimensions (max %d)", L->label, name, t->n, TORCH_MAX_DIM);
     for (size_t i = 0; i < t->n; i++) {
         if (t->items[i]->type != PK_INT || t->items[i]->i < 0)
             return rn_fail("%s: tensor %s: %s[%zu] is not a non-negative int", L->label, name, what, i);
@@ -355,7 +362,8 @@ static int int_tuple(Loader *L, const char *name, const PkObj *t, const char *wh
 
 /* The storage a tensor refers to, with the legacy (view_key, offset, size) view metadata applied. */
 static int view_storage(Loader *L, const char *name, const PkObj *pers, View *v) {
-    if (pers->type != PK_PERSID) return rn_fail("%s: tensor %s: storage is a %s, not a persistent id", L->label, name, pk_type_name(pers));
+    if (pers->type != PK_PERSID)
+        return rn_fail("%s: tensor %s: storage is a %s, not a persistent id", L->label, name, pk_type_name(pers));
     const DType *dt;
     const char *key;
     int64_t numel;
@@ -367,7 +375,8 @@ static int view_storage(Loader *L, const char *name, const PkObj *pers, View *v)
     const PkObj *vm = pers->args->n > 5 ? pers->args->items[5] : NULL;
     if (!vm || vm->type == PK_NONE) return 0;
     if (vm->type != PK_TUPLE || vm->n != 3 || vm->items[1]->type != PK_INT || vm->items[2]->type != PK_INT ||
-        vm->items[1]->i < 0 || vm->items[2]->i < 0 || vm->items[1]->i > numel || vm->items[2]->i > numel - vm->items[1]->i)
+        vm->items[1]->i < 0 || vm->items[2]->i < 0 || vm->items[1]->i > numel ||
+        vm->items[2]->i > numel - vm->items[1]->i)
         return rn_fail("%s: tensor %s: bad storage view metadata", L->label, name);
     v->base = vm->items[1]->i;
     v->avail = vm->items[2]->i;
@@ -390,7 +399,8 @@ static int make_view(Loader *L, const char *name, const PkObj *args, View *v, ui
     for (int d = 0; d < v->ndim; d++) {
         if (__builtin_mul_overflow(cnt, (uint64_t)v->size[d], &cnt) || cnt > ((uint64_t)1 << 40))
             return rn_fail("%s: tensor %s: element count overflows", L->label, name);
-        if (v->size[d] && (__builtin_mul_overflow(v->size[d] - 1, v->stride[d], &t) || __builtin_add_overflow(last, t, &last)))
+        if (v->size[d] &&
+            (__builtin_mul_overflow(v->size[d] - 1, v->stride[d], &t) || __builtin_add_overflow(last, t, &last)))
             return rn_fail("%s: tensor %s: strides overflow", L->label, name);
     }
     if (cnt && (off > v->avail || last >= v->avail - off))
@@ -502,7 +512,8 @@ static int load_tree(Loader *L, TorchFile *tf) {
     } else if (L->n > 262 && memcmp(L->buf + 257, "ustar", 5) == 0) {
         return rn_fail("%s: tar-format checkpoint (PyTorch < 0.4) is not supported", L->label);
     } else {
-        return rn_fail("%s: not a PyTorch checkpoint (starts with byte 0x%02x; want a zip or a pickle)", L->label, L->buf[0]);
+        return rn_fail("%s: not a PyTorch checkpoint (starts with byte 0x%02x; want a zip or a pickle)", L->label,
+                       L->buf[0]);
     }
     if (root->type != PK_DICT)
         return rn_fail("%s: top-level object is a %s, not a dict (a pickled nn.Module? save model.state_dict())",

@@ -68,6 +68,7 @@ int torch_import_to_params(const TorchFile *tf, ParamSet *ps, const char *strip_
  * The first mismatch is named in the error. */
 int torch_fill_params(const TorchFile *tf, ParamSet *ps, const char *strip_prefix, bool allow_extra);
 
-/* "carn-m" for CARN-M-looking names (entry, b1.b1.body.4, upsample; "carn" without body.4), "espnet" for ESPNet-looking
- * ones (encoder.level1, classifier, up_l*), else "unknown". A leading "module." is ignored. */
+/* The model kind the names suggest: "carn-m" (entry, b1.b1.body.4, upsample; "carn" without
+ * body.4), "espnet" (encoder.level1, or classifier with up_l*), else "unknown". A leading
+ * "module." is ignored. */
 const char *torch_guess_model(const TorchFile *tf);
