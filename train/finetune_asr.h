@@ -1,0 +1,32 @@
+/* finetune_asr.h: analytics-aware SR (Eq. 1/3): fine-tune an SR model through a frozen segmenter. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum {
+    ASR_LOSS_DETAIL, /* Eq. 3: cross-entropy on the small-region (detail) pixels only */
+    ASR_LOSS_ALL,    /* control: cross-entropy on every labelled pixel (--mask all) */
+    ASR_LOSS_CLOUDSEG, /* Eq. 2 (CloudSeg): MSE between task(SR(lr)) and task(hr) logits */
+} AsrLoss;
+
+typedef struct AsrCfg {
+    const char *sr;       /* SR checkpoint to start from (.h5, trained by train-sr; needs the x`scale` head) */
+    const char *task;     /* frozen segmenter checkpoint (ESPNet .h5 or .pth) */
+    const char *norm;     /* segmenter input normalisation: "camvid" or "cityscapes" */
+    int task_classes;     /* segmenter outputs (12 for ESPNet-CamVid) */
+    const char *data;     /* CamVid root: frames + labels (train split) */
+    const char *out;      /* checkpoint to write; logs beside it */
+    int scale, quality;   /* the edge's degradation: downscale by scale, JPEG at quality (0 = none) */
+    double alpha, beta;   /* loss = alpha * L1(SR(lr), hr) + beta * L_a */
+    AsrLoss loss;
+    double small;         /* detail mask: regions below this fraction of the frame */
+    int crop;             /* HR crop side (multiple of 8 and of scale), 0 = whole frames */
+    int batch;
+    long long steps, ckpt_every;
+    double lr;
+    uint64_t seed;
+    bool resume, quiet;
+} AsrCfg;
+
+void asr_defaults(AsrCfg *c);
+int finetune_asr(const AsrCfg *c);
