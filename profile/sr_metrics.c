@@ -101,3 +101,25 @@ double sr_ssim(const Image *a, const Image *b, int border) {
     free(prod), free(tmp), free(x), free(y);
     return sum / (double)on;
 }
+
+static void emit_u8(void *ctx, const real_t *sr, int th, int tw, int y0, int x0) {
+    Image *out = ctx;
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < th; y++)
+            for (int x = 0; x < tw; x++) {
+                double v = sr[((size_t)c * th + y) * tw + x];
+                v = v < 0 ? 0 : v > 1 ? 1 : v;
+                out->px[((size_t)(y0 + y) * out->w + x0 + x) * 3 + c] = (uint8_t)floor(v * 255 + 0.5);
+            }
+}
+
+void sr_upscale_image(Carn *m, const Image *lr, int scale, int tile, Image *out) {
+    int w = lr->w, h = lr->h;
+    real_t *x = xmalloc((size_t)3 * w * h * sizeof *x); /* [3,h,w] planar in [0,1] */
+    for (int c = 0; c < 3; c++)
+        for (size_t i = 0; i < (size_t)w * h; i++)
+            x[(size_t)c * w * h + i] = (real_t)(lr->px[i * lr->c + (lr->c >= 3 ? c : 0)] / 255.0);
+    *out = image_alloc(w * scale, h * scale, 3);
+    carn_upscale_tiled(m, x, h, w, scale, tile > 0 ? tile : (w > h ? w : h), -1, emit_u8, out);
+    free(x);
+}

@@ -1,6 +1,7 @@
 /* sr_metrics.h: PSNR and SSIM on the BT.601 Y channel of 8-bit images, as super-resolution papers report them. */
 #pragma once
 #include "data/image.h"
+#include "nn/models/carn.h"
 
 /* The SR literature's protocol (MATLAB evaluation scripts of SRCNN/VDSR/CARN and successors):
  *  - images are 8-bit; Y = 16 + (65.481 R + 128.553 G + 24.966 B) with R, G, B in [0,1], rounded to
@@ -16,3 +17,9 @@ double sr_ssim(const Image *a, const Image *b, int border);
 
 /* Y channel (as above, rounded) of im into y[h*w]. */
 void sr_y_channel(const Image *im, double *y);
+
+/* The SR image the metrics are computed on: CARN on an 8-bit image (gray is replicated to RGB),
+ * tiled with `tile` LR pixels (0 = one tile; context as carn_upscale_tiled picks, so the result
+ * equals untiled inference), output clamped to [0,1] and rounded to 8 bits. *out is allocated
+ * (w*scale x h*scale x 3). */
+void sr_upscale_image(Carn *m, const Image *lr, int scale, int tile, Image *out);
