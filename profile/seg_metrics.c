@@ -2,6 +2,7 @@
 #include "profile/seg_metrics.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/err.h"
