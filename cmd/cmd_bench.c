@@ -1,0 +1,62 @@
+/* cmd_bench.c: rune bench — the engine's speed at the shapes that matter, printed as times and GFLOP/s. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/commands.h"
+#include "data/bench.h"
+#include "nn/bench.h"
+#include "nn/models/carn.h"
+#include "util/args.h"
+
+/* Benchmarks are registered by name so `--only` can pick; each prints its own lines. */
+typedef struct {
+    const char *name, *what;
+} BenchEntry;
+
+static const BenchEntry entries[] = {
+    {"conv", "conv2d forward+backward at CARN-M and ResNet-18 (480x360) shapes"},
+    {"carn", "CARN-M x4: inference 120x90 -> 480x360, a training step (batch 16 of 16x16 LR)"},
+    {"image", "PNG decode, JPEG encode/decode, bicubic downscale, degrade (480x360 and 2048x1024)"},
+};
+
+static bool wanted(const char *only, const char *name) {
+    if (!only) return true;
+    char buf[256];
+    snprintf(buf, sizeof buf, ",%s,", only);
+    char key[64];
+    snprintf(key, sizeof key, ",%s,", name);
+    return strstr(buf, key) != NULL;
+}
+
+int cmd_bench(int argc, char **argv) {
+    int reps = 5;
+    const char *only = NULL, *image = NULL;
+    ArgSpec specs[] = {
+        {"reps", ARG_INT, &reps, "N", "repetitions per measurement (the median is reported)"},
+        {"only", ARG_STR, &only, "LIST", "comma-separated subset: conv,carn,image"},
+        {"image", ARG_STR, &image, "FILE", "frame for the image benchmarks (default: first sample frame)"},
+        {0},
+    };
+    ArgCmd cmd = {"bench", "[--only conv,carn,image] [--reps N]",
+                  "Times the engine at the shapes rune trains and serves with and prints ms and GFLOP/s.\n"
+                  "Compare with PyTorch on the same machine: scripts/bench_conv.py, scripts/bench_carn.py\n"
+                  "(same shapes, same thread count). Run with OMP_WAIT_POLICY=passive on a quiet machine.",
+                  specs, 0, 0};
+    char **pos;
+    int npos;
+    args_parse(&cmd, argc, argv, &pos, &npos);
+    if (reps < 1) args_usage_error(&cmd, "--reps must be >= 1");
+    const char *omp = getenv("OMP_NUM_THREADS"), *core = getenv("OPENBLAS_CORETYPE");
+    printf("rune bench: OMP_NUM_THREADS=%s OPENBLAS_CORETYPE=%s reps=%d\n", omp ? omp : "(default)", core ? core : "(default)", reps);
+    for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++) {
+        if (!wanted(only, entries[i].name)) continue;
+        printf("\n== %s: %s\n", entries[i].name, entries[i].what);
+        fflush(stdout);
+        if (!strcmp(entries[i].name, "conv")) bench_conv_shapes(reps);
+        else if (!strcmp(entries[i].name, "carn")) bench_carn(reps);
+        else bench_image(image);
+        fflush(stdout);
+    }
+    return 0;
+}
