@@ -12,10 +12,6 @@
  * channel count and for upscaling too (no antialiasing then). */
 Image resize_bicubic(const Image *src, int out_w, int out_h);
 
-/* The same in double without the intermediate uint8 rounding (one rounding at the end); kept
- * to measure what MATLAB's per-pass rounding changes (tests compare both against MATLAB's LR). */
-Image resize_bicubic_unrounded(const Image *src, int out_w, int out_h);
-
 /* torch.nn.functional.interpolate(x, size=(out_h, out_w), mode='bilinear', align_corners=False)
  * on a float planar frame: source coordinate (dst + 0.5) * in/out - 0.5 clamped at 0, no
  * antialiasing when shrinking (as F.interpolate's default). */
