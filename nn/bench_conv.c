@@ -1,0 +1,101 @@
+/* bench_conv.c: times op_conv2d forward + backward at CARN-M and ResNet-18 shapes; see nn/bench.h. */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "nn/bench.h"
+#include "nn/ops/ops.h"
+
+typedef struct {
+    const char *name;
+    int n, cin, h, w, cout, k, stride, pad, dil, groups;
+    bool wgrad; /* trained layer (dx, dw, db) or frozen task model (dx only) */
+} ConvShape;
+
+/* Keep in step with SHAPES in scripts/bench_conv.py. */
+static const ConvShape SHAPES[] = {
+    {"carn 3x3 g4 64->64 16x16", 16, 64, 16, 16, 64, 3, 1, 1, 1, 4, true},
+    {"carn 3x3 g4 64->64 64x64", 16, 64, 64, 64, 64, 3, 1, 1, 1, 4, true},
+    {"carn 1x1 64->64 16x16", 16, 64, 16, 16, 64, 1, 1, 0, 1, 1, true},
+    {"carn 1x1 128->64 64x64", 16, 128, 64, 64, 64, 1, 1, 0, 1, 1, true},
+    {"carn 1x1 256->64 64x64", 16, 256, 64, 64, 64, 1, 1, 0, 1, 1, true},
+    {"carn 3x3 g4 64->256 64x64", 16, 64, 64, 64, 256, 3, 1, 1, 1, 4, true},
+    {"r18 7x7/2 3->64 360x480", 1, 3, 360, 480, 64, 7, 2, 3, 1, 1, false},
+    {"r18 3x3 64->64 90x120", 1, 64, 90, 120, 64, 3, 1, 1, 1, 1, false},
+    {"r18 3x3/2 64->128 90x120", 1, 64, 90, 120, 128, 3, 2, 1, 1, 1, false},
+    {"r18 3x3 128->128 45x60", 1, 128, 45, 60, 128, 3, 1, 1, 1, 1, false},
+    {"r18 3x3/2 128->256 45x60", 1, 128, 45, 60, 256, 3, 2, 1, 1, 1, false},
+    {"r18 3x3 256->256 23x30", 1, 256, 23, 30, 256, 3, 1, 1, 1, 1, false},
+    {"r18 3x3 512->512 12x15", 1, 512, 12, 15, 512, 3, 1, 1, 1, 1, false},
+    {"r18 1x1/2 64->128 90x120", 1, 64, 90, 120, 128, 1, 2, 0, 1, 1, false},
+};
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Fills with a cheap deterministic pattern in [-0.5, 0.5) (values do not matter, only the work). */
+static Tensor *bench_tensor(int n, int c, int h, int w, bool grad) {
+    Tensor *t = tensor_new(n, c, h, w);
+    size_t total = tensor_numel(t);
+    for (size_t i = 0; i < total; i++) t->data[i] = (real_t)((i * 2654435761u % 1000) / 1000.0 - 0.5);
+    t->requires_grad = grad;
+    return t;
+}
+
+/* One forward + backward; returns the two times in ms. */
+static void run_once(const ConvShape *s, Tensor *x, Tensor *w, Tensor *b, const real_t *seed, double *fwd,
+                     double *bwd) {
+    Arena *ar = engine_arena();
+    ArenaMark m = arena_mark(ar);
+    x->grad = w->grad = NULL;
+    if (b) b->grad = NULL;
+    double t0 = now_ms();
+    Tensor *y = op_conv2d(x, w, b, conv_args(s->stride, s->pad, s->dil, s->groups));
+    double t1 = now_ms();
+    tape_backward_seed(y, seed);
+    double t2 = now_ms();
+    tape_clear();
+    arena_rewind(ar, m);
+    *fwd = t1 - t0, *bwd = t2 - t1;
+}
+
+static void bench_one(const ConvShape *s, int reps) {
+    Arena *ar = engine_arena();
+    ArenaMark m = arena_mark(ar);
+    int oh = (s->h + 2 * s->pad - s->dil * (s->k - 1) - 1) / s->stride + 1;
+    int ow = (s->w + 2 * s->pad - s->dil * (s->k - 1) - 1) / s->stride + 1;
+    Tensor *x = bench_tensor(s->n, s->cin, s->h, s->w, true);
+    Tensor *w = bench_tensor(s->cout, s->cin / s->groups, s->k, s->k, s->wgrad);
+    Tensor *b = s->wgrad ? bench_tensor(s->cout, 1, 1, 1, true) : NULL;
+    Tensor *seed = bench_tensor(s->n, s->cout, oh, ow, false);
+    double *f = malloc((size_t)reps * sizeof *f), *bw = malloc((size_t)reps * sizeof *bw), *tot = malloc((size_t)reps * sizeof *tot);
+    double wf, wb;
+    run_once(s, x, w, b, seed->data, &wf, &wb); /* warm-up: arena chunks, BLAS buffers */
+    for (int r = 0; r < reps; r++) run_once(s, x, w, b, seed->data, &f[r], &bw[r]), tot[r] = f[r] + bw[r];
+    qsort(f, reps, sizeof *f, cmp_double), qsort(bw, reps, sizeof *bw, cmp_double), qsort(tot, reps, sizeof *tot, cmp_double);
+    double flop = 2.0 * s->n * s->cout * oh * ow * (s->cin / s->groups) * s->k * s->k * (s->wgrad ? 3 : 2);
+    printf("%-28s %-5s fwd %8.2f  bwd %8.2f  total %8.2f ms (min %8.2f, max %8.2f)  %6.1f GFLOP/s\n", s->name,
+           s->wgrad ? "dx,dw" : "dx", f[reps / 2], bw[reps / 2], tot[reps / 2], tot[0], tot[reps - 1],
+           flop / (tot[reps / 2] * 1e6));
+    free(f), free(bw), free(tot);
+    tape_clear();
+    arena_rewind(ar, m);
+}
+
+void bench_conv_shapes(int reps) {
+    if (reps < 1) reps = 1;
+    printf("conv2d forward+backward, median of %d runs, %d OpenMP threads, batch 16 (carn) / 1 (r18)\n", reps,
+           omp_get_max_threads());
+    bool old = engine_set_grad(true);
+    for (size_t i = 0; i < sizeof SHAPES / sizeof *SHAPES; i++) bench_one(&SHAPES[i], reps);
+    engine_set_grad(old);
+}

@@ -1,0 +1,67 @@
+"""bench_conv.py: PyTorch's conv2d forward+backward at the shapes of nn/bench_conv.c, for comparison.
+
+Run with Debian's torch: OMP_WAIT_POLICY=passive /usr/bin/python3 scripts/bench_conv.py [reps] [--channels-last]
+Prints the same columns as `rune bench` (median ms of fwd, bwd, total; GFLOP/s of the total).
+"""
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+torch.set_num_threads(2)
+
+# name, n, cin, h, w, cout, k, stride, pad, dil, groups, wgrad (keep in step with nn/bench_conv.c)
+SHAPES = [
+    ("carn 3x3 g4 64->64 16x16", 16, 64, 16, 16, 64, 3, 1, 1, 1, 4, True),
+    ("carn 3x3 g4 64->64 64x64", 16, 64, 64, 64, 64, 3, 1, 1, 1, 4, True),
+    ("carn 1x1 64->64 16x16", 16, 64, 16, 16, 64, 1, 1, 0, 1, 1, True),
+    ("carn 1x1 128->64 64x64", 16, 128, 64, 64, 64, 1, 1, 0, 1, 1, True),
+    ("carn 1x1 256->64 64x64", 16, 256, 64, 64, 64, 1, 1, 0, 1, 1, True),
+    ("carn 3x3 g4 64->256 64x64", 16, 64, 64, 64, 256, 3, 1, 1, 1, 4, True),
+    ("r18 7x7/2 3->64 360x480", 1, 3, 360, 480, 64, 7, 2, 3, 1, 1, False),
+    ("r18 3x3 64->64 90x120", 1, 64, 90, 120, 64, 3, 1, 1, 1, 1, False),
+    ("r18 3x3/2 64->128 90x120", 1, 64, 90, 120, 128, 3, 2, 1, 1, 1, False),
+    ("r18 3x3 128->128 45x60", 1, 128, 45, 60, 128, 3, 1, 1, 1, 1, False),
+    ("r18 3x3/2 128->256 45x60", 1, 128, 45, 60, 256, 3, 2, 1, 1, 1, False),
+    ("r18 3x3 256->256 23x30", 1, 256, 23, 30, 256, 3, 1, 1, 1, 1, False),
+    ("r18 3x3 512->512 12x15", 1, 512, 12, 15, 512, 3, 1, 1, 1, 1, False),
+    ("r18 1x1/2 64->128 90x120", 1, 64, 90, 120, 128, 1, 2, 0, 1, 1, False),
+]
+
+
+def bench(shape, reps, channels_last):
+    name, n, cin, h, w, cout, k, s, p, d, g, wgrad = shape
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    x = (torch.rand(n, cin, h, w) - 0.5).to(memory_format=fmt).requires_grad_(True)
+    wt = (torch.rand(cout, cin // g, k, k) - 0.5).to(memory_format=fmt).requires_grad_(wgrad)
+    b = (torch.rand(cout) - 0.5).requires_grad_(True) if wgrad else None
+    fwd, bwd, tot = [], [], []
+    for r in range(reps + 1):
+        x.grad = wt.grad = None
+        t0 = time.perf_counter()
+        y = F.conv2d(x, wt, b, stride=s, padding=p, dilation=d, groups=g)
+        t1 = time.perf_counter()
+        y.backward(torch.ones_like(y))
+        t2 = time.perf_counter()
+        if r:  # first run is warm-up
+            fwd.append((t1 - t0) * 1e3), bwd.append((t2 - t1) * 1e3), tot.append((t2 - t0) * 1e3)
+    fwd.sort(), bwd.sort(), tot.sort()
+    oh, ow = y.shape[2], y.shape[3]
+    flop = 2.0 * n * cout * oh * ow * (cin // g) * k * k * (3 if wgrad else 2)
+    m = len(tot) // 2
+    print(f"{name:<28} {'dx,dw' if wgrad else 'dx':<5} fwd {fwd[m]:8.2f}  bwd {bwd[m]:8.2f}  total {tot[m]:8.2f} ms "
+          f"(min {tot[0]:8.2f}, max {tot[-1]:8.2f})  {flop / (tot[m] * 1e6):6.1f} GFLOP/s")
+
+
+def main():
+    reps = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 5
+    cl = "--channels-last" in sys.argv
+    print(f"torch {torch.__version__} conv2d forward+backward, median of {reps} runs, "
+          f"{torch.get_num_threads()} threads, {'channels-last' if cl else 'NCHW'}")
+    for s in SHAPES:
+        bench(s, reps, cl)
+
+
+if __name__ == "__main__":
+    main()
