@@ -1,0 +1,134 @@
+/* det_metrics.c: per-class AP (COCO 101-point) with greedy matching and VisDrone/COCO-crowd ignored regions. */
+#include "profile/det_metrics.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/err.h"
+
+void det_eval_init(DetEval *e, int nclasses, double iou_thresh) {
+    memset(e, 0, sizeof *e);
+    e->nclasses = nclasses, e->iou_thresh = iou_thresh;
+    e->npos = xcalloc(nclasses, sizeof *e->npos);
+    e->n = xcalloc(nclasses, sizeof *e->n);
+    e->cap = xcalloc(nclasses, sizeof *e->cap);
+    e->score = xcalloc(nclasses, sizeof *e->score);
+    e->tp = xcalloc(nclasses, sizeof *e->tp);
+}
+
+void det_eval_free(DetEval *e) {
+    for (int c = 0; c < e->nclasses; c++) free(e->score[c]), free(e->tp[c]);
+    free(e->npos), free(e->n), free(e->cap), free(e->score), free(e->tp);
+    memset(e, 0, sizeof *e);
+}
+
+static double area(float x0, float y0, float x1, float y1) { return x1 > x0 && y1 > y0 ? (double)(x1 - x0) * (y1 - y0) : 0; }
+
+static double inter(const DetBox *d, const Box *g) {
+    double iw = fmin(d->x1, g->x1) - fmax(d->x0, g->x0), ih = fmin(d->y1, g->y1) - fmax(d->y0, g->y0);
+    return iw > 0 && ih > 0 ? iw * ih : 0;
+}
+
+static double iou(const DetBox *d, const Box *g) {
+    double i = inter(d, g), u = area(d->x0, d->y0, d->x1, d->y1) + area(g->x0, g->y0, g->x1, g->y1) - i;
+    return u > 0 ? i / u : 0;
+}
+
+static void push(DetEval *e, int c, float score, bool tp) {
+    if (e->n[c] == e->cap[c]) {
+        e->cap[c] = e->cap[c] ? 2 * e->cap[c] : 64;
+        e->score[c] = xrealloc(e->score[c], e->cap[c] * sizeof **e->score);
+        e->tp[c] = xrealloc(e->tp[c], e->cap[c]);
+    }
+    e->score[c][e->n[c]] = score, e->tp[c][e->n[c]] = tp;
+    e->n[c]++;
+}
+
+static const DetBox *g_sort_d;
+static int by_score(const void *a, const void *b) {
+    int i = *(const int *)a, j = *(const int *)b;
+    if (g_sort_d[i].score != g_sort_d[j].score) return g_sort_d[i].score > g_sort_d[j].score ? -1 : 1;
+    return i - j;
+}
+
+static bool in_ignored(const DetBox *d, const Box *gt, int ng) {
+    double a = area(d->x0, d->y0, d->x1, d->y1);
+    for (int g = 0; g < ng; g++)
+        if (gt[g].ignore && (gt[g].cls < 0 || gt[g].cls == d->cls) && a > 0 && inter(d, &gt[g]) / a > 0.5) return true;
+    return false;
+}
+
+void det_eval_add(DetEval *e, const DetBox *dets, int nd, const Box *gt, int ng) {
+    for (int g = 0; g < ng; g++)
+        if (!gt[g].ignore && gt[g].cls >= 0 && gt[g].cls < e->nclasses) e->npos[gt[g].cls]++;
+    int *idx = xmalloc((nd ? nd : 1) * sizeof *idx);
+    bool *used = xcalloc(ng ? ng : 1, 1);
+    for (int i = 0; i < nd; i++) idx[i] = i;
+    g_sort_d = dets; /* single-threaded use: the comparator needs the array */
+    qsort(idx, nd, sizeof *idx, by_score);
+    for (int k = 0; k < nd; k++) {
+        const DetBox *d = &dets[idx[k]];
+        if (d->cls < 0 || d->cls >= e->nclasses) continue;
+        int best = -1;
+        double bi = e->iou_thresh;
+        for (int g = 0; g < ng; g++) {
+            if (gt[g].ignore || used[g] || gt[g].cls != d->cls) continue;
+            double v = iou(d, &gt[g]);
+            if (v >= bi) bi = v, best = g;
+        }
+        if (best >= 0) used[best] = true, push(e, d->cls, d->score, true);
+        else if (!in_ignored(d, gt, ng)) push(e, d->cls, d->score, false);
+    }
+    free(idx), free(used);
+}
+
+static const float *g_sort_s;
+static int by_class_score(const void *a, const void *b) {
+    int i = *(const int *)a, j = *(const int *)b;
+    if (g_sort_s[i] != g_sort_s[j]) return g_sort_s[i] > g_sort_s[j] ? -1 : 1;
+    return i - j;
+}
+
+double det_eval_ap(const DetEval *e, int c) {
+    if (e->npos[c] == 0) return NAN;
+    int n = e->n[c];
+    if (!n) return 0;
+    int *idx = xmalloc(n * sizeof *idx);
+    double *prec = xmalloc(n * sizeof *prec), *rec = xmalloc(n * sizeof *rec);
+    for (int i = 0; i < n; i++) idx[i] = i;
+    g_sort_s = e->score[c];
+    qsort(idx, n, sizeof *idx, by_class_score);
+    long tp = 0;
+    for (int k = 0; k < n; k++) {
+        tp += e->tp[c][idx[k]];
+        prec[k] = (double)tp / (k + 1), rec[k] = (double)tp / e->npos[c];
+    }
+    for (int k = n - 2; k >= 0; k--) prec[k] = fmax(prec[k], prec[k + 1]); /* the precision envelope */
+    double s = 0;
+    int k = 0;
+    for (int r = 0; r <= 100; r++) { /* first point with recall >= r/100 (numpy searchsorted 'left') */
+        double want = r * 0.01; /* bit for bit numpy.linspace(0, 1, 101) as pycocotools uses */
+        while (k < n && rec[k] < want) k++;
+        if (k < n) s += prec[k];
+    }
+    free(idx), free(prec), free(rec);
+    return s / 101;
+}
+
+double det_eval_map(const DetEval *e, double *ap) {
+    double s = 0;
+    int m = 0;
+    for (int c = 0; c < e->nclasses; c++) {
+        double a = det_eval_ap(e, c);
+        if (ap) ap[c] = a;
+        if (!isnan(a)) s += a, m++;
+    }
+    return m ? s / m : NAN;
+}
+
+void det_eval_counts(const DetEval *e, int c, float thresh, int *tp, int *fp) {
+    *tp = *fp = 0;
+    for (int i = 0; i < e->n[c]; i++)
+        if (e->score[c][i] >= thresh) *tp += e->tp[c][i], *fp += !e->tp[c][i];
+}
