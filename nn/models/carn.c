@@ -219,9 +219,25 @@ static Tensor *block_unit(const Carn *m, const void *ctx, int i, Tensor *x) {
     return residual(m, b->r[m->kind == CARN_M ? 0 : i], x);
 }
 
+/* Inference only: drops every activation allocated since mark except t (copied below the mark).
+ * Without a tape nothing refers to those temporaries, and this keeps a tile's memory at about a
+ * third of what the whole forward would hold. With grad on it returns t untouched. */
+static Tensor *keep_only(Tensor *t, ArenaMark mark) {
+    if (engine_grad_enabled()) return t;
+    size_t n = tensor_numel(t);
+    real_t *tmp = xmalloc(n * sizeof(real_t));
+    memcpy(tmp, t->data, n * sizeof(real_t));
+    int sh[4] = {TN(t), TC(t), TH(t), TW(t)};
+    arena_rewind(engine_arena(), mark);
+    Tensor *k = tensor_from(tmp, sh[0], sh[1], sh[2], sh[3]);
+    free(tmp);
+    return k;
+}
+
 static Tensor *global_unit(const Carn *m, const void *ctx, int i, Tensor *x) {
     (void)ctx;
-    return cascade(m, &m->blk[i], block_unit, m->blk[i].c, x);
+    ArenaMark mark = arena_mark(engine_arena());
+    return keep_only(cascade(m, &m->blk[i], block_unit, m->blk[i].c, x), mark);
 }
 
 static const CarnHead *find_head(const Carn *m, int scale) {
@@ -236,9 +252,12 @@ Tensor *carn_forward(Carn *m, Tensor *lr, int scale) {
     Tensor *x = conv(lr, m->sub_mean, 1);
     x = conv(x, m->entry, 1);
     x = cascade(m, NULL, global_unit, m->c, x);
-    for (int s = 0; s < h->nstages; s++) x = op_pixel_shuffle(op_relu(conv(x, h->conv[s], m->group)), h->factor[s]);
-    x = conv(x, m->exit, 1);
-    return conv(x, m->add_mean, 1);
+    for (int s = 0; s < h->nstages; s++) {
+        ArenaMark mark = arena_mark(engine_arena());
+        x = keep_only(op_pixel_shuffle(op_relu(conv(x, h->conv[s], m->group)), h->factor[s]), mark);
+    }
+    ArenaMark mark = arena_mark(engine_arena());
+    return keep_only(conv(conv(x, m->exit, 1), m->add_mean, 1), mark);
 }
 
 int carn_receptive_radius(const Carn *m, int scale) {
