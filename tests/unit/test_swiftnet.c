@@ -2,8 +2,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nn/models/model_io.h"
+#include "nn/models/segmenter.h"
 #include "nn/models/swiftnet.h"
 #include "tests/fixture.h"
 #include "tests/test.h"
@@ -133,4 +135,81 @@ TEST(swiftnet_rejects_wrong_width_checkpoint) {
     printf("    error: %s\n", rn_errmsg());
     EXPECT(strstr(rn_errmsg(), "backbone.conv1.weight") != NULL, "names the first mismatch: %s", rn_errmsg());
     swiftnet_free(&m);
+}
+
+/* ---- the segmenter face (nn/models/segmenter.h) ---- */
+
+TEST(segmenter_opens_swiftnet_pth_by_names_and_matches_torch) {
+    Segmenter *s = segmenter_open(test_fixture_path("swiftnet_tiny.pth"), NULL, 0, NULL);
+    EXPECT(s != NULL, "%s", rn_errmsg());
+    if (!s) return;
+    EXPECT(s->arch == SEG_SWIFTNET && s->outputs == 5 && s->classes == 5, "arch %s outputs %d", s->arch_name, s->outputs);
+    EXPECT(s->swiftnet->base == 4 && s->swiftnet->features == 8, "width read off the tensors");
+    EXPECT(s->ps->t[0]->requires_grad == false, "parameters frozen");
+    Fixture *f = fx_open("swiftnet.h5");
+    if (!f) return;
+    engine_set_grad(false);
+    Tensor *y = segmenter_forward(s, fx_tensor(f, "x"), false);
+    fx_expect(f, "logits", y->data, tensor_numel(y), 1e-4, 1e-4); /* the checkpoint's img_mean/std were used */
+    /* predictions: argmax over the classes */
+    uint8_t pred[40 * 72];
+    segmenter_predict(s, y, 0, pred);
+    size_t hw = 40 * 72, bad = 0;
+    for (size_t i = 0; i < hw; i++)
+        for (int k = 0; k < 5; k++) bad += y->data[k * hw + i] > y->data[pred[i] * hw + i];
+    EXPECT(bad == 0, "%zu pixels not at their argmax", bad);
+    fx_close(f);
+    segmenter_close(s);
+}
+
+TEST(segmenter_roundtrips_a_rune_checkpoint) {
+    Segmenter *a = segmenter_new("swiftnet", 3, 0.1);
+    EXPECT(a != NULL, "%s", rn_errmsg());
+    if (!a) return;
+    swiftnet_set_norm_named(a->swiftnet, "camvid");
+    CkptAttrs at = {0};
+    attrs_set_str(&at, "model", "swiftnet");
+    char path[] = "/tmp/rune_test_segmenter_XXXXXX.h5";
+    int fd = mkstemps(path, 3);
+    EXPECT(fd >= 0, "mkstemps");
+    close(fd);
+    EXPECT(ckpt_save(path, a->ps, &at, NULL) == 0, "%s", rn_errmsg());
+    Segmenter *b = segmenter_open(path, NULL, 0, NULL);
+    EXPECT(b != NULL, "%s", rn_errmsg());
+    if (b) {
+        EXPECT(b->arch == SEG_SWIFTNET && b->swiftnet->base == a->swiftnet->base && b->outputs == 3, "shape from the .h5");
+        EXPECT(b->swiftnet->img_mean->data[2] == a->swiftnet->img_mean->data[2], "normalisation stored as buffers");
+        EXPECT(memcmp(a->ps->data, b->ps->data, a->ps->total * sizeof(real_t)) == 0, "same weights");
+    }
+    Segmenter *c = segmenter_open(path, "espnet", 0, NULL);
+    EXPECT(c == NULL, "a swiftnet checkpoint opened as espnet must fail");
+    printf("    error: %s\n", rn_errmsg());
+    unlink(path);
+    segmenter_close(a), segmenter_close(b), segmenter_close(c);
+}
+
+TEST(segmenter_espnet_camvid_drops_the_void_channel) {
+    const char *w = test_shared_path("weights/espnet/espnet_p_2_q_8_camvid.pth");
+    Segmenter *s = segmenter_open(w, NULL, 0, NULL);
+    EXPECT(s != NULL, "%s", rn_errmsg());
+    if (!s) return;
+    EXPECT(s->arch == SEG_ESPNET && s->outputs == 12 && s->classes == 11, "outputs %d classes %d", s->outputs, s->classes);
+    EXPECT(s->espnet->p == 2 && s->espnet->q == 8, "p %d q %d", s->espnet->p, s->espnet->q);
+    EXPECT(fabs(s->espnet->mean_bgr[0] - 110.33105) < 1e-3, "camvid normalisation by default");
+    EXPECT(!strcmp(s->class_names[10], "Bicyclist"), "CamVid names");
+    /* a size that is not a multiple of 8 goes through (resized in and out) */
+    engine_set_grad(false);
+    Tensor *x = tensor_zeros(1, 3, 37, 50);
+    for (size_t i = 0; i < tensor_numel(x); i++) x->data[i] = (real_t)((i * 37 % 101) / 100.0);
+    Tensor *y = segmenter_forward(s, x, false);
+    EXPECT(TC(y) == 12 && TH(y) == 37 && TW(y) == 50, "logits %dx%dx%d", TC(y), TH(y), TW(y));
+    /* the void channel is never predicted even where it is the largest logit */
+    size_t hw = 37 * 50;
+    for (size_t i = 0; i < hw; i++) y->data[11 * hw + i] = 1e6;
+    uint8_t pred[37 * 50];
+    segmenter_predict(s, y, 0, pred);
+    int maxp = 0;
+    for (size_t i = 0; i < hw; i++) maxp = pred[i] > maxp ? pred[i] : maxp;
+    EXPECT(maxp < 11, "predicted class %d", maxp);
+    segmenter_close(s);
 }
