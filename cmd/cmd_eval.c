@@ -1,0 +1,240 @@
+/* cmd_eval.c: `rune eval` — the paper's segmentation tables (2-5, Figs. 9/13/14) for bilinear / SR / CloudSeg / ASR / HR. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/commands.h"
+#include "data/dataset.h"
+#include "nn/models/carn.h"
+#include "profile/eval_seg.h"
+#include "profile/report.h"
+#include "util/args.h"
+#include "util/err.h"
+
+#define MAX_METHODS 64
+#define MAX_MODELS 16
+
+/* SR checkpoints, each loaded once however many methods use it. */
+typedef struct Models {
+    char *path[MAX_MODELS];
+    Carn *m[MAX_MODELS];
+    int n;
+} Models;
+
+static Carn *model_get(Models *ms, const char *path) {
+    for (int i = 0; i < ms->n; i++)
+        if (!strcmp(ms->path[i], path)) return ms->m[i];
+    if (ms->n == MAX_MODELS) return rn_fail("more than %d SR checkpoints", MAX_MODELS), NULL;
+    Carn *m = NULL;
+    if (carn_load(path, &m, NULL) < 0) return NULL;
+    ms->path[ms->n] = xstrdup(path), ms->m[ms->n++] = m;
+    return m;
+}
+
+static void models_free(Models *ms) {
+    for (int i = 0; i < ms->n; i++) free(ms->path[i]), carn_free(ms->m[i]);
+}
+
+typedef struct Plan {
+    EvalMethod m[MAX_METHODS];
+    int n;
+    int scales[16], nscales;
+} Plan;
+
+static int plan_add(Plan *p, const char *name, int scale, EvalKind kind, Carn *carn, const char *file) {
+    if (p->n == MAX_METHODS) return rn_fail("more than %d methods", MAX_METHODS);
+    for (int i = 0; i < p->n; i++)
+        if (!strcmp(p->m[i].name, name) && p->m[i].scale == scale)
+            return rn_fail("method %s at x%d given twice", name, scale);
+    EvalMethod *m = &p->m[p->n++];
+    memset(m, 0, sizeof *m);
+    snprintf(m->name, sizeof m->name, "%s", name);
+    snprintf(m->file, sizeof m->file, "%s", file ? file : "");
+    m->scale = scale, m->kind = kind, m->carn = carn;
+    return 0;
+}
+
+static bool plan_has_scale(const Plan *p, int s) {
+    for (int i = 0; i < p->nscales; i++)
+        if (p->scales[i] == s) return true;
+    return false;
+}
+
+/* "2,4,6,8" -> scales (each 2..16, distinct) */
+static int parse_scales(const char *s, Plan *p) {
+    for (const char *c = s; *c;) {
+        char *end;
+        long v = strtol(c, &end, 10);
+        if (end == c || v < 2 || v > 16 || (*end && *end != ',')) return rn_fail("--scales %s: want e.g. 2,4,6,8", s);
+        if (p->nscales == 16) return rn_fail("--scales %s: too many", s);
+        if (!plan_has_scale(p, (int)v)) p->scales[p->nscales++] = (int)v;
+        c = *end ? end + 1 : end;
+    }
+    return p->nscales ? 0 : rn_fail("--scales is empty");
+}
+
+/* --method NAME:SCALE:FILE */
+static int add_method_spec(Plan *p, Models *ms, const char *spec) {
+    char name[32];
+    int scale, off = 0;
+    if (sscanf(spec, "%31[^:]:%d:%n", name, &scale, &off) != 2 || off == 0 || !spec[off])
+        return rn_fail("--method %s: want NAME:SCALE:FILE (e.g. asr:4:runs/asr_x4.h5)", spec);
+    if (!plan_has_scale(p, scale)) return rn_fail("--method %s: x%d is not in --scales", spec, scale);
+    if (!strcmp(name, "hr") || !strcmp(name, "bilinear")) return rn_fail("--method %s: %s is always included", spec, name);
+    Carn *m = model_get(ms, spec + off);
+    if (!m) return -1;
+    if (!carn_has_scale(m, scale)) return rn_fail("%s has no x%d head (--method %s)", spec + off, scale, spec);
+    return plan_add(p, name, scale, EVAL_CARN, m, spec + off);
+}
+
+/* --sr/--asr/--cloudseg FILE: the model at every requested scale it has a head for. */
+static int add_shortcut(Plan *p, Models *ms, const char *name, const char *file) {
+    if (!file) return 0;
+    Carn *m = model_get(ms, file);
+    if (!m) return -1;
+    int added = 0;
+    for (int i = 0; i < p->nscales; i++) {
+        if (!carn_has_scale(m, p->scales[i])) {
+            fprintf(stderr, "rune eval: %s has no x%d head; no %s at x%d\n", file, p->scales[i], name, p->scales[i]);
+            continue;
+        }
+        TRY(plan_add(p, name, p->scales[i], EVAL_CARN, m, file));
+        added++;
+    }
+    return added ? 0 : rn_fail("--%s %s: no head for any of --scales", name, file);
+}
+
+/* Pulls every "--method X" / "--method=X" out of argv (args_parse keeps one value per flag). */
+static int take_methods(int *argc, char **argv, const char **specs, int cap) {
+    int n = 0, out = 1;
+    for (int i = 1; i < *argc; i++) {
+        if (!strcmp(argv[i], "--")) {
+            while (i < *argc) argv[out++] = argv[i++];
+            break;
+        }
+        if (!strncmp(argv[i], "--method=", 9) && n < cap) specs[n++] = argv[i] + 9;
+        else if (!strcmp(argv[i], "--method") && i + 1 < *argc && n < cap) specs[n++] = argv[++i];
+        else argv[out++] = argv[i];
+    }
+    *argc = out;
+    return n;
+}
+
+static int open_dataset(const char *kind, const char *dir, const char *split, Dataset *ds) {
+    if (!strcmp(kind, "camvid")) return ds_camvid(dir, split, ds);
+    if (!strcmp(kind, "cityscapes")) return ds_cityscapes(dir, split, ds);
+    return rn_fail("--dataset %s: camvid or cityscapes", kind);
+}
+
+/* --task-classes 0: the dataset's classes plus a void output (ESPNet-CamVid), else exactly them. */
+static int open_task(EvalTask *t, const char *path, const char *arch, const char *norm, int k, int nclasses) {
+    if (k > 0) return eval_task_open(t, path, arch, norm, k);
+    if (eval_task_open(t, path, arch, norm, nclasses + 1) == 0) return 0;
+    char first[512];
+    snprintf(first, sizeof first, "%s", rn_errmsg());
+    if (eval_task_open(t, path, arch, norm, nclasses) == 0) return 0;
+    return rn_fail("%s (also tried %d outputs)", first, nclasses);
+}
+
+typedef struct Flags {
+    const char *task, *arch, *norm, *data, *dataset, *split, *scales, *sr, *asr, *cloudseg, *out;
+    int task_classes, quality, frames, tile, episode, table2_scale, boot, seed;
+    bool figures, quiet;
+} Flags;
+
+static int build_plan(const Flags *fl, const char **specs, int nspecs, Plan *p, Models *ms) {
+    TRY(parse_scales(fl->scales, p));
+    TRY(plan_add(p, "hr", 1, EVAL_HR, NULL, NULL));
+    for (int i = 0; i < p->nscales; i++) TRY(plan_add(p, "bilinear", p->scales[i], EVAL_BILINEAR, NULL, NULL));
+    TRY(add_shortcut(p, ms, "sr", fl->sr));
+    TRY(add_shortcut(p, ms, "cloudseg", fl->cloudseg));
+    TRY(add_shortcut(p, ms, "asr", fl->asr));
+    for (int i = 0; i < nspecs; i++) TRY(add_method_spec(p, ms, specs[i]));
+    return 0;
+}
+
+static int run(const Flags *fl, const char **specs, int nspecs) {
+    Plan plan = {0};
+    Models ms = {0};
+    Dataset ds = {0};
+    EvalTask task = {0};
+    EvalResult res = {0};
+    int rc = -1;
+    bool have_ds = false, have_res = false;
+    if (build_plan(fl, specs, nspecs, &plan, &ms) < 0) goto done;
+    if (open_dataset(fl->dataset, fl->data, fl->split, &ds) < 0) goto done;
+    have_ds = true;
+    if (open_task(&task, fl->task, fl->arch, fl->norm ? fl->norm : fl->dataset, fl->task_classes, ds.nclasses) < 0)
+        goto done;
+    EvalOpts eo = {.quality = fl->quality, .max_frames = fl->frames, .tile = fl->tile, .progress = !fl->quiet};
+    if (eval_seg_run(&ds, &task, plan.m, plan.n, &eo, &res) < 0) goto done;
+    have_res = true;
+    int t2 = plan_has_scale(&plan, fl->table2_scale) ? fl->table2_scale : plan.scales[0];
+    ReportOpts ro = {.table2_scale = t2, .episode = fl->episode, .boot_reps = fl->boot, .seed = (uint64_t)fl->seed,
+                     .figures = fl->figures, .echo = stdout};
+    if (report_write(&res, fl->out, &ro) < 0) goto done;
+    printf("\n%d frames of %s, %d methods, quality %d: %.1f s wall (%.2f s/frame). Files in %s/\n", res.nframes,
+           ds.name, res.nmethods, fl->quality, res.seconds, res.seconds / res.nframes, fl->out);
+    rc = 0;
+done:
+    if (have_res) eval_result_free(&res);
+    eval_task_close(&task);
+    if (have_ds) dataset_free(&ds);
+    models_free(&ms);
+    return rc;
+}
+
+int cmd_eval(int argc, char **argv) {
+    Flags fl = {.arch = "espnet", .dataset = "camvid", .split = "test", .scales = "4", .quality = 0, .episode = 10,
+                .table2_scale = 4, .boot = 1000, .seed = 1, .figures = true};
+    const char *method_help = NULL;
+    ArgSpec specs[] = {
+        {"task", ARG_STR, &fl.task, "M.h5", "frozen segmenter checkpoint (.h5 or .pth), e.g. weights/espnet_camvid.h5"},
+        {"task-arch", ARG_STR, &fl.arch, "ARCH", "segmenter architecture: espnet"},
+        {"task-classes", ARG_INT, &fl.task_classes, "K", "segmenter outputs (0: dataset classes + 1 void, else the classes)"},
+        {"norm", ARG_STR, &fl.norm, "NAME", "segmenter input normalisation: camvid or cityscapes (default: --dataset)"},
+        {"data", ARG_STR, &fl.data, "DIR", "labelled dataset root, e.g. ../shared/data/camvid"},
+        {"dataset", ARG_STR, &fl.dataset, "KIND", "camvid or cityscapes"},
+        {"split", ARG_STR, &fl.split, "NAME", "split to evaluate"},
+        {"scales", ARG_STR, &fl.scales, "LIST", "downscale factors, e.g. 2,4,6,8"},
+        {"sr", ARG_STR, &fl.sr, "S.h5", "standard SR (CARN) as method 'sr' at every scale it has a head for"},
+        {"cloudseg", ARG_STR, &fl.cloudseg, "C.h5", "CloudSeg model (Eq. 2) as method 'cloudseg', likewise"},
+        {"asr", ARG_STR, &fl.asr, "A.h5", "analytics-aware SR (Eq. 3) as method 'asr', likewise"},
+        {"method", ARG_STR, &method_help, "NAME:SCALE:FILE",
+         "repeatable: a CARN checkpoint as method NAME at one scale (e.g. asr:4:runs/asr_x4.h5); "
+         "bilinear and hr are always included"},
+        {"quality", ARG_INT, &fl.quality, "Q", "JPEG quality of the sent LR frame, 1..100; 0 = lossless (PNG bytes)"},
+        {"frames", ARG_INT, &fl.frames, "N", "evaluate the first N frames only (0 = all)"},
+        {"episode", ARG_INT, &fl.episode, "N", "frames per episode for the frame-wise tail (Table 4)"},
+        {"table2-scale", ARG_INT, &fl.table2_scale, "S", "scale of Table 2 / Fig. 9 (first of --scales if absent)"},
+        {"bootstrap", ARG_INT, &fl.boot, "B", "bootstrap replicates for diffs.{md,csv} (0 = none)"},
+        {"seed", ARG_INT, &fl.seed, "N", "bootstrap seed"},
+        {"tile", ARG_INT, &fl.tile, "T", "SR LR tile side (0 = whole frame); results do not depend on it"},
+        {"figures", ARG_BOOL, &fl.figures, NULL, "write fig9/fig13/fig14 .gp + .dat and run gnuplot (--no-figures: skip gnuplot)"},
+        {"quiet", ARG_BOOL, &fl.quiet, NULL, "no progress line"},
+        {"out", ARG_STR, &fl.out, "DIR", "output folder for tables, results.json and figures"},
+        {0},
+    };
+    ArgCmd cmd = {"eval", "--task M.h5 --data DIR --out DIR [--scales 2,4,6,8] [--sr S.h5] [--method NAME:SCALE:FILE ...]",
+                  "For every frame: HR -> downscale by each scale (MATLAB bicubic) -> JPEG at --quality (or lossless)\n"
+                  "-> each method's reconstruction (bilinear, CARN-based sr / cloudseg / asr) -> the frozen segmenter;\n"
+                  "HR itself is the reference. Writes the paper's Tables 2-5 (Markdown + CSV), paired-bootstrap\n"
+                  "differences, results.json and gnuplot figures (Figs. 9, 13, 14) to --out and prints the tables.\n"
+                  "IoUs are means over the dataset's classes; a segmenter output with no dataset class\n"
+                  "(ESPNet-CamVid's void) counts as a wrong prediction.",
+                  specs, 0, 0};
+    const char *mspecs[MAX_METHODS];
+    int nspecs = take_methods(&argc, argv, mspecs, MAX_METHODS);
+    char **pos;
+    int npos;
+    args_parse(&cmd, argc, argv, &pos, &npos);
+    free(pos);
+    if (!fl.task || !fl.data || !fl.out) args_usage_error(&cmd, "--task, --data and --out are required");
+    if (fl.quality < 0 || fl.quality > 100 || fl.frames < 0 || fl.episode < 1 || fl.boot < 0)
+        args_usage_error(&cmd, "--quality 0..100, --frames >= 0, --episode >= 1, --bootstrap >= 0");
+    if (run(&fl, mspecs, nspecs) < 0) {
+        fprintf(stderr, "rune eval: %s\n", rn_errmsg());
+        return 1;
+    }
+    return 0;
+}

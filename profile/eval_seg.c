@@ -1,0 +1,296 @@
+/* eval_seg.c: the per-frame loop of `rune eval` — degrade, upscale per method, segment, accumulate. */
+#include "profile/eval_seg.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/degrade.h"
+#include "data/resize.h"
+#include "nn/models/espnet.h"
+#include "nn/models/model_io.h"
+#include "profile/sr_metrics.h"
+#include "profile/tail.h"
+#include "util/err.h"
+#include "util/progress.h"
+
+/* Frames (float) go straight into engine tensors; profile/ is built in float32 only. */
+_Static_assert(sizeof(real_t) == sizeof(float), "profile/ expects the float32 engine");
+
+/* ---------------- the task model (ESPNet until nn/models/segmenter.h gives a common face) ---------------- */
+
+/* Edge-replicates frame f into a w x h planar buffer (w >= f->w, h >= f->h). */
+static void pad_edge(const Frame *f, int w, int h, real_t *dst) {
+    for (int c = 0; c < f->c; c++)
+        for (int y = 0; y < h; y++) {
+            const float *row = f->px + ((size_t)c * f->h + (y < f->h ? y : f->h - 1)) * f->w;
+            for (int x = 0; x < w; x++) dst[((size_t)c * h + y) * w + x] = row[x < f->w ? x : f->w - 1];
+        }
+}
+
+static void espnet_predict(void *ctx, const Frame *rgb, uint8_t *pred) {
+    ESPNet *m = ctx;
+    /* ESPNet's three stride-2 stages need sides that are multiples of 8 */
+    int w = (rgb->w + 7) / 8 * 8, h = (rgb->h + 7) / 8 * 8;
+    bool was = engine_set_grad(false);
+    Tensor *x = tensor_new(1, 3, h, w);
+    pad_edge(rgb, w, h, x->data);
+    Tensor *y = espnet_forward(m, x, false); /* [1,k,h,w] */
+    size_t hw = (size_t)w * h;
+    if (w == rgb->w && h == rgb->h) {
+        argmax_channels(y->data, m->classes, hw, pred);
+    } else {
+        uint8_t *full = xmalloc(hw);
+        argmax_channels(y->data, m->classes, hw, full);
+        for (int r = 0; r < rgb->h; r++) memcpy(pred + (size_t)r * rgb->w, full + (size_t)r * w, (size_t)rgb->w);
+        free(full);
+    }
+    engine_step_reset(); /* the activations die here; nothing else lives in the arena meanwhile */
+    engine_set_grad(was);
+}
+
+static void espnet_close(void *ctx) {
+    espnet_free(ctx);
+    free(ctx);
+}
+
+int eval_task_open(EvalTask *t, const char *path, const char *arch, const char *norm, int k) {
+    memset(t, 0, sizeof *t);
+    if (strcmp(arch, "espnet") != 0) return rn_fail("--task-arch %s: only espnet is wired so far", arch);
+    if (k < 2 || k > 255) return rn_fail("%s: %d task classes is out of range", path, k);
+    ESPNet *m = xcalloc(1, sizeof *m);
+    espnet_init(m, k, 2, 8);
+    if (espnet_set_norm_named(m, norm) < 0 || model_load_weights(&m->ps, path, "espnet", NULL, NULL) < 0) {
+        espnet_close(m);
+        return -1;
+    }
+    params_set_trainable(&m->ps, false);
+    *t = (EvalTask){.k = k, .ctx = m, .predict = espnet_predict, .close = espnet_close};
+    return 0;
+}
+
+void eval_task_close(EvalTask *t) {
+    if (t->close) t->close(t->ctx);
+    memset(t, 0, sizeof *t);
+}
+
+/* ---------------- upscaling per method ---------------- */
+
+/* The frame the task model sees for method m, from the received LR image: hr_w x hr_h, [0,1]. */
+static Frame upscale(const EvalMethod *m, const Image *lr, int tile) {
+    Frame f = frame_from_image(lr);
+    if (m->kind == EVAL_BILINEAR) {
+        Frame up = resize_bilinear(&f, lr->w * m->scale, lr->h * m->scale);
+        frame_free(&f);
+        return up;
+    }
+    RN_CHECK(m->kind == EVAL_CARN && m->carn && f.c == 3, "method %s cannot upscale", m->name);
+    Frame up = frame_alloc(lr->w * m->scale, lr->h * m->scale, 3);
+    int t = tile > 0 ? tile : (lr->w > lr->h ? lr->w : lr->h);
+    carn_upscale_tiled_buf(m->carn, f.px, lr->h, lr->w, m->scale, t, -1, up.px);
+    /* the cloud hands the task model a valid image: SR overshoots are clamped */
+    for (size_t i = 0; i < (size_t)3 * up.w * up.h; i++) up.px[i] = up.px[i] < 0 ? 0 : up.px[i] > 1 ? 1 : up.px[i];
+    frame_free(&f);
+    return up;
+}
+
+/* ---------------- the loop ---------------- */
+
+static const char *base_name(const char *p) {
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static void result_alloc(EvalResult *r, const Dataset *ds, const EvalTask *task, const EvalMethod *methods, int nm,
+                         int nf, int quality) {
+    memset(r, 0, sizeof *r);
+    r->nclasses = ds->nclasses;
+    r->k = task->k > ds->nclasses ? task->k : ds->nclasses;
+    r->class_names = xcalloc((size_t)r->nclasses, sizeof *r->class_names);
+    for (int c = 0; c < r->nclasses; c++) r->class_names[c] = xstrdup(ds->class_names[c]);
+    r->nmethods = nm;
+    r->methods = xmalloc((size_t)nm * sizeof *r->methods);
+    memcpy(r->methods, methods, (size_t)nm * sizeof *methods);
+    r->nframes = nf;
+    r->frame_names = xcalloc((size_t)nf, sizeof(char *));
+    r->seq = xcalloc((size_t)nf, sizeof(char *));
+    r->quality = quality;
+    r->total = xmalloc((size_t)nm * sizeof *r->total);
+    for (int m = 0; m < nm; m++) confusion_init(&r->total[m], r->k);
+    r->frame_conf = xcalloc((size_t)nm * nf * r->k * r->k, sizeof *r->frame_conf);
+    r->psnr = xmalloc((size_t)nm * nf * sizeof *r->psnr);
+    r->ssim = xmalloc((size_t)nm * nf * sizeof *r->ssim);
+    r->bytes = xmalloc((size_t)nm * nf * sizeof *r->bytes);
+    r->region_count = xcalloc((size_t)r->nclasses, sizeof *r->region_count);
+    r->region_area = xcalloc((size_t)r->nclasses, sizeof *r->region_area);
+}
+
+/* Segments `in`, scores it against `label` (same size) into method m's confusions for frame f. */
+static void score(EvalResult *r, const EvalTask *task, int m, int f, const Frame *in, const Image *label) {
+    size_t n = (size_t)in->w * in->h;
+    RN_CHECK(label->w == in->w && label->h == in->h, "label %dx%d vs frame %dx%d", label->w, label->h, in->w, in->h);
+    uint8_t *pred = xmalloc(n);
+    task->predict(task->ctx, in, pred);
+    Confusion c = eval_frame_confusion(r, m, f);
+    confusion_add(&c, pred, label->px, n, DS_IGNORE);
+    confusion_merge(&r->total[m], &c);
+    free(pred);
+}
+
+/* All methods at one scale on one frame: one degraded frame, each method's reconstruction. */
+static int run_scale(EvalResult *r, const EvalTask *task, const EvalOpts *o, int f, int scale, const Image *hr,
+                     const Image *label) {
+    Degraded d;
+    TRY(degrade(hr, scale, o->quality, &d));
+    Image crop = scale == 1 ? image_crop(hr, 0, 0, hr->w, hr->h) : degrade_crop(hr, scale);
+    Image lab = image_crop(label, 0, 0, crop.w, crop.h);
+    for (int m = 0; m < r->nmethods; m++) {
+        const EvalMethod *me = &r->methods[m];
+        if (me->scale != scale) continue;
+        size_t at = (size_t)m * r->nframes + f;
+        r->bytes[at] = (double)d.nbytes;
+        if (me->kind == EVAL_HR) {
+            /* the reference sees the original pixels; its bytes are what sending them would cost */
+            Frame in = frame_from_image(&crop);
+            score(r, task, m, f, &in, &lab);
+            r->psnr[at] = r->ssim[at] = NAN;
+            frame_free(&in);
+            continue;
+        }
+        Frame up = upscale(me, &d.lr, o->tile);
+        score(r, task, m, f, &up, &lab);
+        Image up8 = image_from_frame(&up);
+        r->psnr[at] = sr_psnr(&up8, &crop, scale);
+        r->ssim[at] = sr_ssim(&up8, &crop, scale);
+        image_free(&up8);
+        frame_free(&up);
+    }
+    image_free(&lab), image_free(&crop);
+    degraded_free(&d);
+    return 0;
+}
+
+static int run_frame(EvalResult *r, const Dataset *ds, const EvalTask *task, const EvalOpts *o, int f) {
+    Image hr, label;
+    TRY(dataset_load_frame(ds, f, &hr));
+    if (dataset_load_label(ds, f, &hr, &label) < 0) {
+        image_free(&hr);
+        return -1;
+    }
+    if (hr.c != 3) {
+        Image rgb = image_convert(&hr, 3);
+        image_free(&hr);
+        hr = rgb;
+    }
+    region_stats(label.px, label.w, label.h, r->nclasses, DS_IGNORE, r->region_count, r->region_area);
+    r->frame_pixels += (double)label.w * label.h / r->nframes;
+    int rc = 0;
+    for (int m = 0; m < r->nmethods && rc == 0; m++) {
+        bool first = true; /* each scale once, at its first method */
+        for (int j = 0; j < m; j++) first &= r->methods[j].scale != r->methods[m].scale;
+        if (first) rc = run_scale(r, task, o, f, r->methods[m].scale, &hr, &label);
+    }
+    image_free(&hr), image_free(&label);
+    return rc;
+}
+
+int eval_seg_run(const Dataset *ds, const EvalTask *task, const EvalMethod *methods, int nm, const EvalOpts *o,
+                 EvalResult *out) {
+    int nf = o->max_frames > 0 && o->max_frames < ds->n ? o->max_frames : ds->n;
+    if (nf < 1) return rn_fail("%s: no samples", ds->name);
+    for (int i = 0; i < nf; i++)
+        if (!ds->samples[i].label) return rn_fail("%s: %s has no label map", ds->name, ds->samples[i].frame);
+    for (int m = 0; m < nm; m++)
+        if (methods[m].kind == EVAL_CARN && !carn_has_scale(methods[m].carn, methods[m].scale))
+            return rn_fail("%s: no x%d head for method %s", methods[m].file, methods[m].scale, methods[m].name);
+    result_alloc(out, ds, task, methods, nm, nf, o->quality);
+    double t0 = now_seconds();
+    Progress p;
+    if (o->progress) progress_start(&p, "eval", "frames", nf, 0);
+    for (int f = 0; f < nf; f++) {
+        const Sample *s = &ds->samples[f];
+        out->frame_names[f] = xstrdup(base_name(s->frame));
+        out->seq[f] = xstrdup(s->seq ? s->seq : "");
+        if (run_frame(out, ds, task, o, f) < 0) {
+            eval_result_free(out);
+            return -1;
+        }
+        if (o->progress) progress_update(&p, f + 1, out->frame_names[f], false);
+    }
+    if (o->progress) progress_end(&p, nf, NULL);
+    out->seconds = now_seconds() - t0;
+    return 0;
+}
+
+void eval_result_free(EvalResult *r) {
+    for (int c = 0; c < r->nclasses; c++) free(r->class_names[c]);
+    for (int f = 0; f < r->nframes; f++) free(r->frame_names[f]), free(r->seq[f]);
+    for (int m = 0; m < r->nmethods && r->total; m++) confusion_free(&r->total[m]);
+    free(r->class_names), free(r->frame_names), free(r->seq), free(r->methods), free(r->total);
+    free(r->frame_conf), free(r->psnr), free(r->ssim), free(r->bytes);
+    free(r->region_count), free(r->region_area);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---------------- derived numbers ---------------- */
+
+double eval_miou(const EvalResult *r, const Confusion *c) {
+    int cls[256];
+    for (int i = 0; i < r->nclasses; i++) cls[i] = i;
+    return mean_iou_over(c, cls, r->nclasses);
+}
+
+Confusion eval_frame_confusion(const EvalResult *r, int m, int f) {
+    RN_CHECK(m >= 0 && m < r->nmethods && f >= 0 && f < r->nframes, "method %d frame %d", m, f);
+    return (Confusion){.k = r->k, .m = r->frame_conf + ((size_t)m * r->nframes + f) * r->k * r->k};
+}
+
+static const Confusion *g_ref;
+static int by_ref_iou(const void *a, const void *b) {
+    int i = *(const int *)a, j = *(const int *)b;
+    double x = confusion_iou(g_ref, i), y = confusion_iou(g_ref, j);
+    return x < y ? -1 : x > y ? 1 : i - j;
+}
+
+int eval_tail_classes(const EvalResult *r, int ref, int *tail) {
+    /* as tail_classes() but over the dataset's classes only: the model's extra void output is a
+     * column of wrong predictions, not a class to rank */
+    int ids[256], n = 0;
+    for (int i = 0; i < r->nclasses; i++)
+        if (!isnan(confusion_iou(&r->total[ref], i))) ids[n++] = i;
+    g_ref = &r->total[ref];
+    qsort(ids, (size_t)n, sizeof *ids, by_ref_iou);
+    memcpy(tail, ids, (size_t)(n / 2) * sizeof *ids);
+    return n / 2;
+}
+
+int eval_find(const EvalResult *r, const char *name, int scale) {
+    for (int m = 0; m < r->nmethods; m++)
+        if (!strcmp(r->methods[m].name, name) && (r->methods[m].kind == EVAL_HR || r->methods[m].scale == scale))
+            return m;
+    return -1;
+}
+
+int eval_episodes(const EvalResult *r, int m, int len, double *miou) {
+    int n = 0;
+    Confusion sum;
+    confusion_init(&sum, r->k);
+    for (int start = 0; start + len <= r->nframes;) {
+        int end = start + 1; /* an episode never spans two sequences */
+        while (end < start + len && !strcmp(r->seq[end], r->seq[start])) end++;
+        if (end < start + len) {
+            start = end;
+            continue;
+        }
+        confusion_reset(&sum);
+        for (int f = start; f < end; f++) {
+            Confusion c = eval_frame_confusion(r, m, f);
+            confusion_merge(&sum, &c);
+        }
+        miou[n++] = eval_miou(r, &sum);
+        start = end;
+    }
+    confusion_free(&sum);
+    return n;
+}

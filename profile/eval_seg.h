@@ -1,0 +1,85 @@
+/* eval_seg.h: the engine behind `rune eval` — HR frame -> degrade -> each method's upscale -> frozen segmenter, per (scale, method). */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "data/dataset.h"
+#include "nn/models/carn.h"
+#include "profile/seg_metrics.h"
+
+/* The frozen task model as the engine sees it: an RGB frame (planar, [0,1], any size) -> one
+ * class id per pixel. k = the model's outputs, which may exceed the dataset's classes
+ * (ESPNet-CamVid has 12: class 11 = void, which CamVid labels as 255 = ignore). */
+typedef struct EvalTask {
+    int k;
+    void *ctx;
+    void (*predict)(void *ctx, const Frame *rgb, uint8_t *pred); /* pred[h*w] */
+    void (*close)(void *ctx);
+} EvalTask;
+
+/* Opens a segmenter checkpoint with k outputs: arch "espnet" (p=2, q=8) with input normalisation
+ * `norm` ("camvid", "cityscapes"). Frames whose sides are not multiples of 8 are edge-padded for
+ * the model and the prediction cropped back. -1 with rn_errmsg() naming the file (a wrong k shows
+ * as a shape mismatch). */
+int eval_task_open(EvalTask *t, const char *path, const char *arch, const char *norm, int k);
+void eval_task_close(EvalTask *t);
+
+typedef enum { EVAL_HR, EVAL_BILINEAR, EVAL_CARN } EvalKind;
+
+/* One candidate: how the cloud turns the received LR frame back into a frame for the task model. */
+typedef struct EvalMethod {
+    char name[32];   /* "bilinear", "sr", "cloudseg", "asr", "hr", or a user's name */
+    int scale;       /* 1 for hr (the original frame, nothing degraded) */
+    EvalKind kind;
+    Carn *carn;      /* EVAL_CARN: the SR model (not owned); needs a head for `scale` */
+    char file[256];  /* where the SR weights came from (for the report) */
+} EvalMethod;
+
+typedef struct EvalOpts {
+    int quality;     /* JPEG quality of the LR frame, 0 = lossless PNG */
+    int max_frames;  /* 0 = all samples */
+    int tile;        /* CARN LR tile side (0 = whole frame); results do not depend on it */
+    bool progress;
+} EvalOpts;
+
+/* Everything measured; per-frame arrays are indexed [method * nframes + frame]. */
+typedef struct EvalResult {
+    int nclasses;           /* dataset classes: means are taken over these ids */
+    int k;                  /* confusion side: max(task outputs, nclasses); extra columns = wrong predictions */
+    char **class_names;     /* [nclasses] */
+    int nmethods;
+    EvalMethod *methods;    /* [nmethods] copies */
+    int nframes;
+    char **frame_names;     /* [nframes] base names */
+    char **seq;             /* [nframes] sequence names (time order = frame order) */
+    int quality;
+    Confusion *total;       /* [nmethods] over all frames */
+    long long *frame_conf;  /* [nmethods * nframes * k * k] */
+    double *psnr, *ssim;    /* [nmethods * nframes] Y channel, border = scale; NaN for hr */
+    double *bytes;          /* [nmethods * nframes] bytes of the frame as sent (JPEG, or PNG when lossless) */
+    long long *region_count, *region_area; /* [nclasses] connected label regions over all HR labels */
+    double frame_pixels;    /* mean HR frame area (pixels), to express region sizes as % of the frame */
+    double seconds;         /* wall time of the run */
+} EvalResult;
+
+/* Runs every method over the first max_frames samples of ds (which must have labels). Methods
+ * at the same scale share one degraded frame. -1 with rn_errmsg() on a bad file. */
+int eval_seg_run(const Dataset *ds, const EvalTask *task, const EvalMethod *methods, int nmethods,
+                 const EvalOpts *o, EvalResult *out);
+void eval_result_free(EvalResult *r);
+
+/* ---- derived numbers (all IoUs as fractions in [0,1]) ---- */
+/* Mean IoU over the dataset classes 0..nclasses-1 (NaN-skipping). */
+double eval_miou(const EvalResult *r, const Confusion *c);
+/* A view of method m's confusion on frame f (no copy; do not free). */
+Confusion eval_frame_confusion(const EvalResult *r, int m, int f);
+/* Tail classes: the worse half (rounded down) of the dataset classes by IoU under method ref,
+ * worst first; returns how many. Only dataset classes count (never an extra model output). */
+int eval_tail_classes(const EvalResult *r, int ref, int *tail);
+/* Index of the method named `name` at `scale` (hr: any scale), or -1. */
+int eval_find(const EvalResult *r, const char *name, int scale);
+/* Episodes: `len` consecutive frames of one sequence in time order (a sequence's last partial
+ * episode is dropped). Writes each episode's mIoU (of its summed confusion) into miou[] (room for
+ * nframes / len + nseq) and returns the count. */
+int eval_episodes(const EvalResult *r, int m, int len, double *miou);
