@@ -70,6 +70,16 @@ int darknet_detect(const Darknet *net, Tensor **heads, int b, float thresh, floa
 int darknet_nms(DnDet *d, int n, float thresh, DnNmsKind kind, float beta);
 float dn_box_iou(const DnDet *a, const DnDet *b);
 
+/* One RGB image (8-bit interleaved, w x h) through the net, without gradients: darknet's input
+ * scaling (resize, or letterbox when `letter`), forward, decode, NMS. Boxes are normalised to the
+ * image; *out is malloc'ed; returns the count. Activations stay in the engine arena: the caller
+ * resets it (engine_step_reset) between images. */
+int darknet_detect_rgb8(Darknet *net, const unsigned char *px, int w, int h, float thresh, float nms, bool letter,
+                        DnDet **out);
+/* Class names: a darknet .names file (one a line, blank lines skipped). Returns the count, or -1. */
+int dn_names_load(const char *path, char ***names);
+void dn_names_free(char **names, int n);
+
 /* ---- YOLOv3 training loss (ASR's detection loss through the frozen detector) -------------- */
 typedef struct YoloTruth {
     int cls;
