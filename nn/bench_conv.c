@@ -31,11 +31,14 @@ static const ConvShape SHAPES[] = {
     {"r18 1x1/2 64->128 90x120", 1, 64, 90, 120, 128, 1, 2, 0, 1, 1, false},
 };
 
-static double now_ms(void) {
+static double clock_ms(clockid_t id) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
 }
+static double now_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
+/* CPU time of the whole process: on a shared machine, wall time measures the neighbours too. */
+static double cpu_ms(void) { return clock_ms(CLOCK_PROCESS_CPUTIME_ID); }
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -51,18 +54,19 @@ static Tensor *bench_tensor(int n, int c, int h, int w, bool grad) {
     return t;
 }
 
-/* One forward + backward; returns the two times in ms. */
+/* One forward + backward; returns the two wall times and the CPU time in ms. */
 static void run_once(const ConvShape *s, Tensor *x, Tensor *w, Tensor *b, const real_t *seed, double *fwd,
-                     double *bwd) {
+                     double *bwd, double *cpu) {
     Arena *ar = engine_arena();
     ArenaMark m = arena_mark(ar);
     x->grad = w->grad = NULL;
     if (b) b->grad = NULL;
-    double t0 = now_ms();
+    double c0 = cpu_ms(), t0 = now_ms();
     Tensor *y = op_conv2d(x, w, b, conv_args(s->stride, s->pad, s->dil, s->groups));
     double t1 = now_ms();
     tape_backward_seed(y, seed);
     double t2 = now_ms();
+    *cpu = cpu_ms() - c0;
     tape_clear();
     arena_rewind(ar, m);
     *fwd = t1 - t0, *bwd = t2 - t1;
@@ -77,16 +81,16 @@ static void bench_one(const ConvShape *s, int reps) {
     Tensor *w = bench_tensor(s->cout, s->cin / s->groups, s->k, s->k, s->wgrad);
     Tensor *b = s->wgrad ? bench_tensor(s->cout, 1, 1, 1, true) : NULL;
     Tensor *seed = bench_tensor(s->n, s->cout, oh, ow, false);
-    double *f = malloc((size_t)reps * sizeof *f), *bw = malloc((size_t)reps * sizeof *bw), *tot = malloc((size_t)reps * sizeof *tot);
-    double wf, wb;
-    run_once(s, x, w, b, seed->data, &wf, &wb); /* warm-up: arena chunks, BLAS buffers */
-    for (int r = 0; r < reps; r++) run_once(s, x, w, b, seed->data, &f[r], &bw[r]), tot[r] = f[r] + bw[r];
-    qsort(f, reps, sizeof *f, cmp_double), qsort(bw, reps, sizeof *bw, cmp_double), qsort(tot, reps, sizeof *tot, cmp_double);
+    double *f = malloc(4 * (size_t)reps * sizeof *f), *bw = f + reps, *tot = bw + reps, *cpu = tot + reps;
+    double wf, wb, wc;
+    run_once(s, x, w, b, seed->data, &wf, &wb, &wc); /* warm-up: arena chunks, BLAS buffers */
+    for (int r = 0; r < reps; r++) run_once(s, x, w, b, seed->data, &f[r], &bw[r], &cpu[r]), tot[r] = f[r] + bw[r];
+    for (int i = 0; i < 4; i++) qsort(f + (size_t)i * reps, reps, sizeof *f, cmp_double);
     double flop = 2.0 * s->n * s->cout * oh * ow * (s->cin / s->groups) * s->k * s->k * (s->wgrad ? 3 : 2);
-    printf("%-28s %-5s fwd %8.2f  bwd %8.2f  total %8.2f ms (min %8.2f, max %8.2f)  %6.1f GFLOP/s\n", s->name,
-           s->wgrad ? "dx,dw" : "dx", f[reps / 2], bw[reps / 2], tot[reps / 2], tot[0], tot[reps - 1],
-           flop / (tot[reps / 2] * 1e6));
-    free(f), free(bw), free(tot);
+    printf("%-28s %-5s fwd %7.2f  bwd %7.2f  total %7.2f ms (min %7.2f, max %7.2f, cpu %7.2f)  %6.1f GFLOP/s\n",
+           s->name, s->wgrad ? "dx,dw" : "dx", f[reps / 2], bw[reps / 2], tot[reps / 2], tot[0], tot[reps - 1],
+           cpu[reps / 2], flop / (tot[reps / 2] * 1e6));
+    free(f);
     tape_clear();
     arena_rewind(ar, m);
 }

@@ -1,15 +1,18 @@
 """bench_conv.py: PyTorch's conv2d forward+backward at the shapes of nn/bench_conv.c, for comparison.
 
 Run with Debian's torch: OMP_WAIT_POLICY=passive /usr/bin/python3 scripts/bench_conv.py [reps] [--channels-last]
-Prints the same columns as `rune bench` (median ms of fwd, bwd, total; GFLOP/s of the total).
+Prints the same columns as `rune bench` (median ms of fwd, bwd, total; process CPU ms; GFLOP/s of
+the total). TORCH_THREADS=n overrides the 2 threads (1 thread + CPU time compares kernels robustly
+on a busy machine).
 """
+import os
 import sys
 import time
 
 import torch
 import torch.nn.functional as F
 
-torch.set_num_threads(2)
+torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "2")))
 
 # name, n, cin, h, w, cout, k, stride, pad, dil, groups, wgrad (keep in step with nn/bench_conv.c)
 SHAPES = [
@@ -36,22 +39,23 @@ def bench(shape, reps, channels_last):
     x = (torch.rand(n, cin, h, w) - 0.5).to(memory_format=fmt).requires_grad_(True)
     wt = (torch.rand(cout, cin // g, k, k) - 0.5).to(memory_format=fmt).requires_grad_(wgrad)
     b = (torch.rand(cout) - 0.5).requires_grad_(True) if wgrad else None
-    fwd, bwd, tot = [], [], []
+    fwd, bwd, tot, cpu = [], [], [], []
     for r in range(reps + 1):
         x.grad = wt.grad = None
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         y = F.conv2d(x, wt, b, stride=s, padding=p, dilation=d, groups=g)
         t1 = time.perf_counter()
         y.backward(torch.ones_like(y))
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         if r:  # first run is warm-up
             fwd.append((t1 - t0) * 1e3), bwd.append((t2 - t1) * 1e3), tot.append((t2 - t0) * 1e3)
-    fwd.sort(), bwd.sort(), tot.sort()
+            cpu.append((c2 - c0) * 1e3)
+    fwd.sort(), bwd.sort(), tot.sort(), cpu.sort()
     oh, ow = y.shape[2], y.shape[3]
     flop = 2.0 * n * cout * oh * ow * (cin // g) * k * k * (3 if wgrad else 2)
     m = len(tot) // 2
-    print(f"{name:<28} {'dx,dw' if wgrad else 'dx':<5} fwd {fwd[m]:8.2f}  bwd {bwd[m]:8.2f}  total {tot[m]:8.2f} ms "
-          f"(min {tot[0]:8.2f}, max {tot[-1]:8.2f})  {flop / (tot[m] * 1e6):6.1f} GFLOP/s")
+    print(f"{name:<28} {'dx,dw' if wgrad else 'dx':<5} fwd {fwd[m]:7.2f}  bwd {bwd[m]:7.2f}  total {tot[m]:7.2f} ms "
+          f"(min {tot[0]:7.2f}, max {tot[-1]:7.2f}, cpu {cpu[m]:7.2f})  {flop / (tot[m] * 1e6):6.1f} GFLOP/s")
 
 
 def main():

@@ -47,7 +47,7 @@ void conv_gemm_forward(const real_t *x, const real_t *w, real_t *y, const ConvGe
     ArenaMark mark = arena_mark(engine_arena());
     real_t *buf = scratch(nt, per); /* nt x [K, rb*OW] */
     int old = gemm_set_threads(1);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic)
     for (int t = 0; t < N * nblk; t++) {
         int n = t / nblk, oh0 = t % nblk * rb, oh1 = imin(oh0 + rb, g->OH), cols = (oh1 - oh0) * g->OW;
         real_t *col = pw ? NULL : buf + (size_t)omp_get_thread_num() * per; /* [K, cols] */
@@ -93,7 +93,7 @@ void conv_gemm_backward_data(const real_t *dy, const real_t *w, real_t *dx, cons
     ArenaMark mark = arena_mark(engine_arena());
     real_t *buf = scratch(nt, per); /* nt x [cb*kh*kw, rb*OW] */
     int old = gemm_set_threads(1);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic)
     for (int t = 0; t < N * G * ncb; t++) {
         int ng = t / ncb, gi = ng % G, c0 = t % ncb * cb, c1 = imin(c0 + cb, g->C);
         backward_data_block(dy + (size_t)ng * ys, w + (size_t)gi * M * K, dx + (size_t)ng * xs, g, M, c0, c1, rb,
@@ -115,7 +115,7 @@ void conv_gemm_backward_weight(const real_t *x, const real_t *dy, real_t *dw, co
     real_t *buf = scratch(nt, per); /* nt x [cb*kh*kw, rb*OW] */
     int old = gemm_set_threads(1);
     /* each task owns a block of dw's columns and sums over images in order: no partial buffers */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic)
     for (int t = 0; t < G * ncb; t++) {
         int gi = t / ncb, c0 = t % ncb * cb, c1 = imin(c0 + cb, g->C);
         real_t *col = pw ? NULL : buf + (size_t)omp_get_thread_num() * per; /* [(c1-c0)*khw, rb*OW] */

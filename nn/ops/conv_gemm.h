@@ -11,8 +11,10 @@
  *   w  [G*M, g->C*kh*kw]           PyTorch's [Cout, Cin/G, kh, kw] seen as a matrix
  *   y  [N, G*M, g->OH, g->OW]      conv output
  * `accumulate` adds into the destination instead of overwriting it. All three run their own
- * OpenMP loop with a single-threaded BLAS inside; each thread writes a disjoint part of the
- * destination, and every sum is taken in a fixed order, so results are deterministic.
+ * OpenMP loop with a single-threaded BLAS inside over tasks that write disjoint parts of the
+ * destination, each sum taken in a fixed order inside one task: results do not depend on which
+ * thread runs a task, so the loops are scheduled dynamically (a busy core does not hold the
+ * other back) and stay deterministic for a given thread count (which sets the blocks).
  * Scratch comes from the engine arena and is released before returning. */
 
 /* y (=|+=) conv(x, w) */
