@@ -48,7 +48,7 @@ static int run(Carn *m, const Dataset *ds, int scale, int tile, FILE *csv) {
 
 int cmd_eval_sr(int argc, char **argv) {
     const char *model = NULL, *data = NULL, *csv_path = NULL;
-    int scale = 4, tile = 128;
+    int scale = 4, tile = 96;
     ArgSpec specs[] = {
         {"model", ARG_STR, &model, "M.h5", "SR checkpoint (rune train-sr output, or rune import of carn_m.pth)"},
         {"scale", ARG_INT, &scale, "S", "scale of the pairs and of the model head"},

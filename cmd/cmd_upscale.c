@@ -11,7 +11,7 @@
 
 int cmd_upscale(int argc, char **argv) {
     const char *model = NULL;
-    int scale = 4, tile = 128;
+    int scale = 4, tile = 96;
     ArgSpec specs[] = {
         {"model", ARG_STR, &model, "M.h5", "SR checkpoint (rune train-sr output, or rune import of carn_m.pth)"},
         {"scale", ARG_INT, &scale, "S", "upscaling factor; the model needs a head for it (published CARN-M: 2, 3, 4)"},

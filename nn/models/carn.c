@@ -366,10 +366,19 @@ static Tensor *crop_lr(const real_t *lr, int h, int w, int cy0, int cy1, int cx0
     return t;
 }
 
+/* Start of the context window of length len (<= n) around a tile starting at t0: pad before the
+ * tile, shifted inward at the image borders rather than shrunk. Every tile then runs on an input
+ * of the same size, so each tile makes the same arena allocations and memory stays flat. */
+static int window_start(int t0, int pad, int len, int n) {
+    int c0 = t0 - pad < 0 ? 0 : t0 - pad;
+    return c0 > n - len ? n - len : c0;
+}
+
 static void run_tile(Carn *m, const real_t *lr, int h, int w, int s, int y0, int x0, int th, int tw, int pad,
-                     CarnTileFn emit, void *ctx) {
-    int cy0 = y0 - pad < 0 ? 0 : y0 - pad, cy1 = y0 + th + pad > h ? h : y0 + th + pad;
-    int cx0 = x0 - pad < 0 ? 0 : x0 - pad, cx1 = x0 + tw + pad > w ? w : x0 + tw + pad;
+                     int tile, CarnTileFn emit, void *ctx) {
+    int ch = tile + 2 * pad < h ? tile + 2 * pad : h, cw = tile + 2 * pad < w ? tile + 2 * pad : w;
+    int cy0 = window_start(y0, pad, ch, h), cy1 = cy0 + ch;
+    int cx0 = window_start(x0, pad, cw, w), cx1 = cx0 + cw;
     Tensor *sr = carn_forward(m, crop_lr(lr, h, w, cy0, cy1, cx0, cx1), s); /* [1,3,(cy1-cy0)s,(cx1-cx0)s] */
     int oh = th * s, ow = tw * s, oy = (y0 - cy0) * s, ox = (x0 - cx0) * s;
     real_t *valid = arena_alloc(engine_arena(), (size_t)3 * oh * ow * sizeof(real_t)); /* [3,oh,ow] */
@@ -390,7 +399,7 @@ void carn_upscale_tiled(Carn *m, const real_t *lr, int h, int w, int scale, int 
         for (int x0 = 0; x0 < w; x0 += tile) {
             ArenaMark mk = arena_mark(ar);
             int th = y0 + tile > h ? h - y0 : tile, tw = x0 + tile > w ? w - x0 : tile;
-            run_tile(m, lr, h, w, scale, y0, x0, th, tw, pad, emit, ctx);
+            run_tile(m, lr, h, w, scale, y0, x0, th, tw, pad, tile, emit, ctx);
             arena_rewind(ar, mk);
         }
     engine_set_grad(old);

@@ -97,9 +97,10 @@ int carn_copy_matching(Carn *dst, const Carn *src);
 int carn_receptive_radius(const Carn *m, int scale);
 
 /* Tiled inference without seams: the image [3,h,w] (planar, [0,1]) is cut into tile x tile LR
- * tiles, each run with `pad` LR pixels of real context around it (pad >= the receptive radius
- * makes the result equal to untiled inference up to float summation order); the arena is
- * rewound after each tile, so memory depends on the tile, not the image. emit receives each
+ * tiles, each run with at least `pad` LR pixels of real context around it (pad >= the receptive
+ * radius makes the result equal to untiled inference up to float summation order). Every tile's
+ * input window has the same size, min(tile + 2 pad, image side), shifted inward at the borders,
+ * and the arena is rewound after each tile, so memory depends on the tile, not the image. emit receives each
  * tile's valid SR region [3, th*s, tw*s] (row stride tw*s) and its HR origin. Grad mode is off
  * inside and restored after. pad < 0 picks the receptive radius + 2. */
 typedef void (*CarnTileFn)(void *ctx, const real_t *sr, int th_hr, int tw_hr, int y0_hr, int x0_hr);
