@@ -5,9 +5,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "data/dataset.h"
 #include "data/image.h"
 #include "nn/models/darknet.h"
 #include "tests/fixture.h"
+#include "tests/rune_exec.h"
 #include "tests/test.h"
 #include "util/err.h"
 
@@ -331,4 +333,39 @@ TEST(darknet_import_roundtrip) {
     EXPECT(darknet_open(&b, out, w) == -1, "a .h5 with --weights is refused");
     unlink(w), unlink(cfg), unlink(out);
     darknet_free(&a);
+}
+
+/* ---- end to end: the rune binary on a real image ------------------------------------------------ */
+
+TEST(darknet_rune_detect_and_eval_det) {
+    char *cfg = shared_copy("weights/darknet/yolo-fastest-1.1.cfg");
+    char *w = shared_copy("weights/darknet/yolo-fastest-1.1.weights");
+    char *img = shared_copy("data/coco-mini/000000397133.jpg");
+    char *mini = shared_copy("data/coco-mini");
+    char h5[200], json[256], png[256], csv[256], args[2048], out[8192], out2[8192];
+    snprintf(h5, sizeof h5, "/tmp/rune_test_darknet_%d.h5", (int)getpid());
+    snprintf(json, sizeof json, "%s.json", h5), snprintf(png, sizeof png, "%s.png", h5), snprintf(csv, sizeof csv, "%s.csv", h5);
+    snprintf(args, sizeof args, "detect --model %s --weights %s --json %s %s %s", cfg, w, json, img, png);
+    EXPECT(rune_exec(args, out, sizeof out) == 0, "%s", out);
+    EXPECT(strstr(out, "4 detections") && strstr(out, "person") && strstr(out, "diningtable"), "%s", out);
+    char *text;
+    size_t len;
+    EXPECT(read_text_file(json, &text, &len) == 0 && strstr(text, "\"score\": 0.979"), "%s", rn_errmsg());
+    free(text);
+    Image im;
+    EXPECT(image_read(png, &im, 3) == 0 && im.w == 640 && im.h == 427, "%s", rn_errmsg());
+    image_free(&im);
+    /* the imported checkpoint detects the same boxes */
+    EXPECT(darknet_import(cfg, w, h5) == 0, "%s", rn_errmsg());
+    snprintf(args, sizeof args, "detect --model %s %s", h5, img);
+    EXPECT(rune_exec(args, out2, sizeof out2) == 0, "%s", out2);
+    const char *a = strchr(out, '\n'), *b = strchr(out2, '\n');
+    EXPECT(a && b && strstr(b, "0.979") && strstr(b, "388.2    67.2   492.9   348.0"), "%s", out2);
+    snprintf(args, sizeof args, "eval-det --model %s --weights %s --data %s --format coco --limit 1 --csv %s", cfg, w, mini, csv);
+    EXPECT(rune_exec(args, out, sizeof out) == 0, "%s", out);
+    EXPECT(strstr(out, "mAP@0.50 = ") && strstr(out, "1 images"), "%s", out);
+    EXPECT(read_text_file(csv, &text, &len) == 0 && strstr(text, "-1,mAP,"), "%s", rn_errmsg());
+    free(text);
+    unlink(h5), unlink(json), unlink(png), unlink(csv);
+    free(cfg), free(w), free(img), free(mini);
 }
