@@ -96,10 +96,22 @@ static int run(const char *model, const char *weights, const char *names_path, c
     return rc;
 }
 
+static int print_layers(const char *model, int size) {
+    DnCfg c;
+    if (dn_cfg_load(model, &c) < 0 || (size > 0 && dn_cfg_set_input(&c, size, size) < 0)) {
+        fprintf(stderr, "rune detect: %s\n", rn_errmsg());
+        return 1;
+    }
+    dn_cfg_print(&c, stdout);
+    dn_cfg_free(&c);
+    return 0;
+}
+
 int cmd_detect(int argc, char **argv) {
     const char *model = NULL, *weights = NULL, *names = NULL, *json = NULL;
     double thresh = 0.25, nms = 0.45;
-    bool letterbox = false, resize = false;
+    bool letterbox = false, resize = false, layers = false;
+    int size = 0;
     ArgSpec specs[] = {
         {"model", ARG_STR, &model, "M.cfg|M.h5", "darknet cfg (with --weights) or a checkpoint from rune import"},
         {"weights", ARG_STR, &weights, "M.weights", "darknet weights for a .cfg model"},
@@ -109,6 +121,8 @@ int cmd_detect(int argc, char **argv) {
         {"json", ARG_STR, &json, "FILE", "also write the detections as JSON (pixel boxes x0, y0, x1, y1)"},
         {"letterbox", ARG_BOOL, &letterbox, NULL, "letterbox the input (default: as the cfg's [net] letter_box)"},
         {"resize", ARG_BOOL, &resize, NULL, "plain-resize the input (darknet's default without letter_box)"},
+        {"layers", ARG_BOOL, &layers, NULL, "print the layer table (shapes, BFLOPs) of a .cfg and exit; no weights needed"},
+        {"size", ARG_INT, &size, "S", "with --layers: the table for an S x S input instead of the cfg's"},
         {0},
     };
     ArgCmd cmd = {"detect", "--model M.cfg --weights M.weights [options] IN [OUT]",
@@ -117,11 +131,13 @@ int cmd_detect(int argc, char **argv) {
                   "the image written there (.png or .jpg). The input is scaled as darknet does it: a plain\n"
                   "corner-aligned bilinear resize to the net size (what Yolo-Fastest was evaluated with), or a\n"
                   "letterbox when the cfg says letter_box=1 or --letterbox is given.",
-                  specs, 1, 2};
+                  specs, 0, 2};
     char **pos;
     int npos;
     args_parse(&cmd, argc, argv, &pos, &npos);
     if (!model) args_usage_error(&cmd, "--model is required");
+    if (layers) return print_layers(model, size);
+    if (npos < 1) args_usage_error(&cmd, "needs IN (and optionally OUT)");
     if (letterbox && resize) args_usage_error(&cmd, "--letterbox and --resize exclude each other");
     if (thresh < 0 || thresh >= 1 || nms <= 0 || nms > 1) args_usage_error(&cmd, "--thresh in [0,1), --nms in (0,1]");
     int letter = letterbox ? 1 : resize ? 0 : -1;
