@@ -126,20 +126,10 @@ static int open_dataset(const char *kind, const char *dir, const char *split, Da
     return rn_fail("--dataset %s: camvid or cityscapes", kind);
 }
 
-/* --task-classes 0: the dataset's classes plus a void output (ESPNet-CamVid), else exactly them. */
-static int open_task(EvalTask *t, const char *path, const char *arch, const char *norm, int k, int nclasses) {
-    if (k > 0) return eval_task_open(t, path, arch, norm, k);
-    if (eval_task_open(t, path, arch, norm, nclasses + 1) == 0) return 0;
-    char first[512];
-    snprintf(first, sizeof first, "%s", rn_errmsg());
-    if (eval_task_open(t, path, arch, norm, nclasses) == 0) return 0;
-    return rn_fail("%s (also tried %d outputs)", first, nclasses);
-}
-
 typedef struct Flags {
     const char *task, *arch, *norm, *data, *dataset, *split, *scales, *sr, *asr, *cloudseg, *out;
-    int task_classes, quality, frames, tile, episode, table2_scale, boot, seed;
-    bool figures, quiet;
+    int quality, frames, tile, episode, table2_scale, boot, seed;
+    bool figures, quiet, predict_void;
 } Flags;
 
 static int build_plan(const Flags *fl, const char **specs, int nspecs, Plan *p, Models *ms) {
@@ -164,8 +154,7 @@ static int run(const Flags *fl, const char **specs, int nspecs) {
     if (build_plan(fl, specs, nspecs, &plan, &ms) < 0) goto done;
     if (open_dataset(fl->dataset, fl->data, fl->split, &ds) < 0) goto done;
     have_ds = true;
-    if (open_task(&task, fl->task, fl->arch, fl->norm ? fl->norm : fl->dataset, fl->task_classes, ds.nclasses) < 0)
-        goto done;
+    if (eval_task_open(&task, fl->task, fl->arch, fl->norm, fl->predict_void) < 0) goto done;
     EvalOpts eo = {.quality = fl->quality, .max_frames = fl->frames, .tile = fl->tile, .progress = !fl->quiet};
     if (eval_seg_run(&ds, &task, plan.m, plan.n, &eo, &res) < 0) goto done;
     have_res = true;
@@ -185,14 +174,17 @@ done:
 }
 
 int cmd_eval(int argc, char **argv) {
-    Flags fl = {.arch = "espnet", .dataset = "camvid", .split = "test", .scales = "4", .quality = 0, .episode = 10,
-                .table2_scale = 4, .boot = 1000, .seed = 1, .figures = true};
+    Flags fl = {.dataset = "camvid", .split = "test", .scales = "4", .quality = 0, .episode = 10,
+                .table2_scale = 4, .boot = 1000, .seed = 1, .figures = true,
+                .predict_void = true};
     const char *method_help = NULL;
     ArgSpec specs[] = {
         {"task", ARG_STR, &fl.task, "M.h5", "frozen segmenter checkpoint (.h5 or .pth), e.g. weights/espnet_camvid.h5"},
-        {"task-arch", ARG_STR, &fl.arch, "ARCH", "segmenter architecture: espnet"},
-        {"task-classes", ARG_INT, &fl.task_classes, "K", "segmenter outputs (0: dataset classes + 1 void, else the classes)"},
-        {"norm", ARG_STR, &fl.norm, "NAME", "segmenter input normalisation: camvid or cityscapes (default: --dataset)"},
+        {"task-arch", ARG_STR, &fl.arch, "ARCH", "segmenter architecture: espnet or swiftnet (default: from the file)"},
+        {"norm", ARG_STR, &fl.norm, "NAME", "segmenter input normalisation: camvid, cityscapes, ... (default: the model's)"},
+        {"predict-void", ARG_BOOL, &fl.predict_void, NULL,
+         "argmax over all outputs: a predicted void (ESPNet's extra channel) counts as wrong; --no-predict-void "
+         "skips that channel as rune eval-seg does"},
         {"data", ARG_STR, &fl.data, "DIR", "labelled dataset root, e.g. ../shared/data/camvid"},
         {"dataset", ARG_STR, &fl.dataset, "KIND", "camvid or cityscapes"},
         {"split", ARG_STR, &fl.split, "NAME", "split to evaluate"},
@@ -220,8 +212,8 @@ int cmd_eval(int argc, char **argv) {
                   "-> each method's reconstruction (bilinear, CARN-based sr / cloudseg / asr) -> the frozen segmenter;\n"
                   "HR itself is the reference. Writes the paper's Tables 2-5 (Markdown + CSV), paired-bootstrap\n"
                   "differences, results.json and gnuplot figures (Figs. 9, 13, 14) to --out and prints the tables.\n"
-                  "IoUs are means over the dataset's classes; a segmenter output with no dataset class\n"
-                  "(ESPNet-CamVid's void) counts as a wrong prediction.",
+                  "IoUs are means over the dataset's classes; by default a segmenter output with no dataset\n"
+                  "class (ESPNet-CamVid's void) may be predicted and counts as wrong (see --predict-void).",
                   specs, 0, 0};
     const char *mspecs[MAX_METHODS];
     int nspecs = take_methods(&argc, argv, mspecs, MAX_METHODS);

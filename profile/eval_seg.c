@@ -8,8 +8,7 @@
 
 #include "data/degrade.h"
 #include "data/resize.h"
-#include "nn/models/espnet.h"
-#include "nn/models/model_io.h"
+#include "nn/models/segmenter.h"
 #include "profile/sr_metrics.h"
 #include "profile/tail.h"
 #include "util/err.h"
@@ -18,55 +17,38 @@
 /* Frames (float) go straight into engine tensors; profile/ is built in float32 only. */
 _Static_assert(sizeof(real_t) == sizeof(float), "profile/ expects the float32 engine");
 
-/* ---------------- the task model (ESPNet until nn/models/segmenter.h gives a common face) ---------------- */
+/* ---------------- the task model ---------------- */
 
-/* Edge-replicates frame f into a w x h planar buffer (w >= f->w, h >= f->h). */
-static void pad_edge(const Frame *f, int w, int h, real_t *dst) {
-    for (int c = 0; c < f->c; c++)
-        for (int y = 0; y < h; y++) {
-            const float *row = f->px + ((size_t)c * f->h + (y < f->h ? y : f->h - 1)) * f->w;
-            for (int x = 0; x < w; x++) dst[((size_t)c * h + y) * w + x] = row[x < f->w ? x : f->w - 1];
-        }
-}
+typedef struct TaskCtx {
+    Segmenter *seg;
+    bool predict_void;
+} TaskCtx;
 
-static void espnet_predict(void *ctx, const Frame *rgb, uint8_t *pred) {
-    ESPNet *m = ctx;
-    /* ESPNet's three stride-2 stages need sides that are multiples of 8 */
-    int w = (rgb->w + 7) / 8 * 8, h = (rgb->h + 7) / 8 * 8;
+static void seg_predict(void *ctx, const Frame *rgb, uint8_t *pred) {
+    TaskCtx *t = ctx;
     bool was = engine_set_grad(false);
-    Tensor *x = tensor_new(1, 3, h, w);
-    pad_edge(rgb, w, h, x->data);
-    Tensor *y = espnet_forward(m, x, false); /* [1,k,h,w] */
-    size_t hw = (size_t)w * h;
-    if (w == rgb->w && h == rgb->h) {
-        argmax_channels(y->data, m->classes, hw, pred);
-    } else {
-        uint8_t *full = xmalloc(hw);
-        argmax_channels(y->data, m->classes, hw, full);
-        for (int r = 0; r < rgb->h; r++) memcpy(pred + (size_t)r * rgb->w, full + (size_t)r * w, (size_t)rgb->w);
-        free(full);
-    }
+    Tensor *x = tensor_new(1, 3, rgb->h, rgb->w);
+    memcpy(x->data, rgb->px, (size_t)3 * rgb->w * rgb->h * sizeof *x->data);
+    Tensor *y = segmenter_forward(t->seg, x, false); /* [1,outputs,h,w] */
+    if (t->predict_void) argmax_channels(y->data, t->seg->outputs, (size_t)rgb->w * rgb->h, pred);
+    else segmenter_predict(t->seg, y, 0, pred);
     engine_step_reset(); /* the activations die here; nothing else lives in the arena meanwhile */
     engine_set_grad(was);
 }
 
-static void espnet_close(void *ctx) {
-    espnet_free(ctx);
-    free(ctx);
+static void seg_close(void *ctx) {
+    TaskCtx *t = ctx;
+    segmenter_close(t->seg);
+    free(t);
 }
 
-int eval_task_open(EvalTask *t, const char *path, const char *arch, const char *norm, int k) {
+int eval_task_open(EvalTask *t, const char *path, const char *arch, const char *norm, bool predict_void) {
     memset(t, 0, sizeof *t);
-    if (strcmp(arch, "espnet") != 0) return rn_fail("--task-arch %s: only espnet is wired so far", arch);
-    if (k < 2 || k > 255) return rn_fail("%s: %d task classes is out of range", path, k);
-    ESPNet *m = xcalloc(1, sizeof *m);
-    espnet_init(m, k, 2, 8);
-    if (espnet_set_norm_named(m, norm) < 0 || model_load_weights(&m->ps, path, "espnet", NULL, NULL) < 0) {
-        espnet_close(m);
-        return -1;
-    }
-    params_set_trainable(&m->ps, false);
-    *t = (EvalTask){.k = k, .ctx = m, .predict = espnet_predict, .close = espnet_close};
+    Segmenter *seg = segmenter_open(path, arch, 0, norm);
+    if (!seg) return -1;
+    TaskCtx *c = xmalloc(sizeof *c);
+    *c = (TaskCtx){seg, predict_void};
+    *t = (EvalTask){.k = predict_void ? seg->outputs : seg->classes, .ctx = c, .predict = seg_predict, .close = seg_close};
     return 0;
 }
 

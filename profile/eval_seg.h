@@ -18,11 +18,13 @@ typedef struct EvalTask {
     void (*close)(void *ctx);
 } EvalTask;
 
-/* Opens a segmenter checkpoint with k outputs: arch "espnet" (p=2, q=8) with input normalisation
- * `norm` ("camvid", "cityscapes"). Frames whose sides are not multiples of 8 are edge-padded for
- * the model and the prediction cropped back. -1 with rn_errmsg() naming the file (a wrong k shows
- * as a shape mismatch). */
-int eval_task_open(EvalTask *t, const char *path, const char *arch, const char *norm, int k);
+/* Opens a segmenter checkpoint through nn/models/segmenter.h (arch NULL = from the file, norm NULL
+ * = the model's default). predict_void: the argmax runs over ALL outputs, so a model with a void
+ * channel (ESPNet-CamVid: 12 outputs, 11 = void, which CamVid labels as 255 = ignore) can predict
+ * it and such a pixel counts as a wrong prediction (k = outputs: the extra confusion column);
+ * otherwise the argmax skips the void channel as segmenter_predict() and `rune eval-seg` do
+ * (k = classes). -1 with rn_errmsg() naming the file. */
+int eval_task_open(EvalTask *t, const char *path, const char *arch, const char *norm, bool predict_void);
 void eval_task_close(EvalTask *t);
 
 typedef enum { EVAL_HR, EVAL_BILINEAR, EVAL_CARN } EvalKind;

@@ -229,9 +229,11 @@ static int table2(const Ctx *x) {
     table2_summary(x, f, csv, ms, nm);
     md(x, f, "\n\\* tail classes: the worse half (%d of %d) of the classes by HR IoU, worst first. size = mean area of "
              "a class's connected label regions (4-connected) as %% of the frame, over the evaluated labels. "
-             "\"in total\" = tail mean / HR tail mean. A prediction of a model output with no dataset class "
-             "(ESPNet-CamVid's void) counts as wrong.\n",
-       x->ntail, x->r->nclasses);
+             "\"in total\" = tail mean / HR tail mean. %s\n",
+       x->ntail, x->r->nclasses,
+       x->r->k > x->r->nclasses ? "A prediction of a model output with no dataset class (ESPNet-CamVid's void) "
+                                  "counts as wrong."
+                                : "The argmax runs over the dataset's classes only.");
     int rc = out_close(csv, pc);
     return out_close(f, pm) | rc;
 }

@@ -48,7 +48,7 @@ TEST(eval_engine_on_sample_frames) {
     Dataset ds;
     EXPECT(ds_camvid("data/samples/camvid", "test", &ds) == 0, "%s", rn_errmsg());
     EvalTask task;
-    EXPECT(eval_task_open(&task, "weights/espnet_camvid.h5", "espnet", "camvid", 12) == 0, "%s", rn_errmsg());
+    EXPECT(eval_task_open(&task, "weights/espnet_camvid.h5", NULL, NULL, true) == 0, "%s", rn_errmsg());
     Carn *carn = NULL;
     EXPECT(carn_load("weights/carn_m.h5", &carn, NULL) == 0, "%s", rn_errmsg());
     EvalMethod ms[3] = {{.name = "hr", .scale = 1, .kind = EVAL_HR},
@@ -104,6 +104,10 @@ TEST(eval_engine_on_sample_frames) {
            "%s", t3);
     free(t3);
     remove_dir(dir);
+    EvalTask no_void;
+    EXPECT(eval_task_open(&no_void, "weights/espnet_camvid.h5", NULL, NULL, false) == 0, "%s", rn_errmsg());
+    EXPECT(no_void.k == 11, "without the void channel k = the 11 CamVid classes, got %d", no_void.k);
+    eval_task_close(&no_void);
     eval_result_free(&r);
     carn_free(carn);
     eval_task_close(&task);
