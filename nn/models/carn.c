@@ -357,7 +357,6 @@ int carn_copy_matching(Carn *dst, const Carn *src) {
 
 /* LR tile [y0,y0+th) x [x0,x0+tw) with context: crop [cy0,cy1) x [cx0,cx1) of lr into a tensor. */
 static Tensor *crop_lr(const real_t *lr, int h, int w, int cy0, int cy1, int cx0, int cx1) {
-    (void)h;
     Tensor *t = tensor_new(1, 3, cy1 - cy0, cx1 - cx0);
     for (int c = 0; c < 3; c++)
         for (int y = cy0; y < cy1; y++)
