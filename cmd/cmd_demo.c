@@ -52,7 +52,7 @@ static int stage_eval(Demo *d) {
     TRY(ds_camvid(d->data, "test", &ds));
     EvalTask task;
     Carn *sr = NULL, *asr = NULL;
-    int rc = eval_task_open(&task, d->task, "espnet", "camvid", 12);
+    int rc = eval_task_open(&task, d->task, "espnet", "camvid", false);
     if (rc == 0) rc = carn_load(d->sr, &sr, NULL);
     if (rc == 0) rc = carn_load(d->asr, &asr, NULL);
     if (rc == 0) {

@@ -176,15 +176,15 @@ done:
 int cmd_eval(int argc, char **argv) {
     Flags fl = {.dataset = "camvid", .split = "test", .scales = "4", .quality = 0, .episode = 10,
                 .table2_scale = 4, .boot = 1000, .seed = 1, .figures = true,
-                .predict_void = true};
+                .predict_void = false};
     const char *method_help = NULL;
     ArgSpec specs[] = {
         {"task", ARG_STR, &fl.task, "M.h5", "frozen segmenter checkpoint (.h5 or .pth), e.g. weights/espnet_camvid.h5"},
         {"task-arch", ARG_STR, &fl.arch, "ARCH", "segmenter architecture: espnet or swiftnet (default: from the file)"},
         {"norm", ARG_STR, &fl.norm, "NAME", "segmenter input normalisation: camvid, cityscapes, ... (default: the model's)"},
         {"predict-void", ARG_BOOL, &fl.predict_void, NULL,
-         "argmax over all outputs: a predicted void (ESPNet's extra channel) counts as wrong; --no-predict-void "
-         "skips that channel as rune eval-seg does"},
+         "argmax over all outputs, so a predicted void (ESPNet's extra channel) counts as wrong; by "
+         "default that channel is skipped, as rune eval-seg and rune segment do"},
         {"data", ARG_STR, &fl.data, "DIR", "labelled dataset root, e.g. ../shared/data/camvid"},
         {"dataset", ARG_STR, &fl.dataset, "KIND", "camvid or cityscapes"},
         {"split", ARG_STR, &fl.split, "NAME", "split to evaluate"},
@@ -212,8 +212,8 @@ int cmd_eval(int argc, char **argv) {
                   "-> each method's reconstruction (bilinear, CARN-based sr / cloudseg / asr) -> the frozen segmenter;\n"
                   "HR itself is the reference. Writes the paper's Tables 2-5 (Markdown + CSV), paired-bootstrap\n"
                   "differences, results.json and gnuplot figures (Figs. 9, 13, 14) to --out and prints the tables.\n"
-                  "IoUs are means over the dataset's classes; by default a segmenter output with no dataset\n"
-                  "class (ESPNet-CamVid's void) may be predicted and counts as wrong (see --predict-void).",
+                  "IoUs are means over the dataset's classes; a segmenter output with no dataset class\n"
+                  "(ESPNet-CamVid's void) is never predicted, as in eval-seg (see --predict-void).",
                   specs, 0, 0};
     const char *mspecs[MAX_METHODS];
     int nspecs = take_methods(&argc, argv, mspecs, MAX_METHODS);
