@@ -41,7 +41,15 @@ void *arena_alloc(Arena *a, size_t n) {
     while (a->head->off + n > a->head->size) {
         /* move to the next kept chunk if it fits, else insert a fresh one after head */
         ArenaChunk *nx = a->head->next;
-        if (nx && nx->size >= n) {
+        if (nx && nx->size < n) {
+            /* chunks past head hold nothing live (reset/rewind): regrow this one rather than
+             * inserting another, so memory tracks the peak request instead of growing */
+            free(nx->mem);
+            nx->size = n > a->chunk_size ? n : a->chunk_size;
+            if (posix_memalign((void **)&nx->mem, 64, nx->size) != 0)
+                rn_die("out of memory: arena chunk of %zu MiB", nx->size >> 20);
+        }
+        if (nx) {
             nx->off = 0;
             a->head = nx;
             continue;
