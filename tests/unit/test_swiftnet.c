@@ -4,10 +4,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "data/image.h"
 #include "nn/models/model_io.h"
+#include "nn/checkpoint.h"
 #include "nn/models/segmenter.h"
 #include "nn/models/swiftnet.h"
 #include "tests/fixture.h"
+#include "tests/rune_exec.h"
 #include "tests/test.h"
 #include "util/err.h"
 
@@ -212,4 +215,69 @@ TEST(segmenter_espnet_camvid_drops_the_void_channel) {
     for (size_t i = 0; i < hw; i++) maxp = pred[i] > maxp ? pred[i] : maxp;
     EXPECT(maxp < 11, "predicted class %d", maxp);
     segmenter_close(s);
+}
+
+/* ---- the subcommands, end to end on the embedded sample frames ---- */
+
+static char *slurp_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = calloc(1, 1 << 16);
+    size_t n = fread(buf, 1, (1 << 16) - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+TEST(cli_segment_writes_overlay_and_class_map) {
+    char dir[] = "/tmp/rune_seg_XXXXXX", args[1024], out[8192];
+    EXPECT(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(args, sizeof args,
+             "segment --model tests/fixtures/swiftnet_tiny.pth --labels %s/map.png data/samples/camvid/test/Seq05VD_f00000.png %s/ov.png",
+             dir, dir);
+    int rc = rune_exec(args, out, sizeof out);
+    EXPECT(rc == 0, "rc %d: %s", rc, out);
+    char p[300];
+    Image map = {0}, ov = {0};
+    snprintf(p, sizeof p, "%s/map.png", dir);
+    EXPECT(png_read(p, &map, 0) == 0 && map.c == 1 && map.w == 480 && map.h == 360, "class map 480x360 gray: %s", rn_errmsg());
+    int maxc = 0;
+    for (size_t i = 0; map.px && i < (size_t)map.w * map.h; i++) maxc = map.px[i] > maxc ? map.px[i] : maxc;
+    EXPECT(maxc < 5, "class ids < 5, got %d", maxc);
+    snprintf(p, sizeof p, "%s/ov.png", dir);
+    EXPECT(png_read(p, &ov, 0) == 0 && ov.c == 3 && ov.w == 480, "overlay RGB: %s", rn_errmsg());
+    image_free(&map), image_free(&ov);
+    snprintf(args, sizeof args, "segment --model tests/fixtures/missing.pth data/samples/camvid/test/Seq05VD_f00000.png %s/x.png", dir);
+    rc = rune_exec(args, out, sizeof out);
+    EXPECT(rc == 1 && strstr(out, "missing.pth"), "a missing model names the file: rc %d %s", rc, out);
+}
+
+/* train-task: 4 steps in one go equal 2 steps + a resumed 2 (constant lr, so the schedule is the
+ * same in both runs); then eval-seg scores the checkpoint on the same frames. */
+TEST(cli_train_task_resumes_exactly_and_eval_seg_scores_it) {
+    char dir[] = "/tmp/rune_task_XXXXXX", args[1024], out[8192], p[300];
+    EXPECT(mkdtemp(dir) != NULL, "mkdtemp");
+    const char *common = "train-task --data data/samples/camvid --split test --batch 2 --crop 64 --width 0.05 "
+                         "--lr 1e-3 --min-lr 1e-3 --ckpt-every 2 --quiet";
+    snprintf(args, sizeof args, "%s --steps 4 --out %s/a.h5", common, dir);
+    int rc = rune_exec(args, out, sizeof out);
+    EXPECT(rc == 0, "rc %d: %s", rc, out);
+    snprintf(args, sizeof args, "%s --steps 2 --out %s/b.h5", common, dir);
+    EXPECT(rune_exec(args, out, sizeof out) == 0, "%s", out);
+    snprintf(args, sizeof args, "%s --steps 4 --out %s/b.h5 --resume", common, dir);
+    EXPECT(rune_exec(args, out, sizeof out) == 0, "%s", out);
+    snprintf(p, sizeof p, "%s/a_loss.csv", dir);
+    char *la = slurp_file(p);
+    snprintf(p, sizeof p, "%s/b_loss.csv", dir);
+    char *lb = slurp_file(p);
+    EXPECT(la && lb && strcmp(la, lb) == 0, "loss logs differ:\n%s\nvs\n%s", la ? la : "(none)", lb ? lb : "(none)");
+    EXPECT(la && strstr(la, "\n4,") != NULL, "four steps logged: %s", la ? la : "");
+    free(la), free(lb);
+    snprintf(args, sizeof args, "eval-seg --model %s/a.h5 --data data/samples/camvid --csv %s/e.csv", dir, dir);
+    rc = rune_exec(args, out, sizeof out);
+    EXPECT(rc == 0 && strstr(out, "mIoU") && strstr(out, "Bicyclist"), "rc %d: %s", rc, out);
+    snprintf(p, sizeof p, "%s/e.csv", dir);
+    char *csv = slurp_file(p);
+    EXPECT(csv && strstr(csv, "class,iou,tail\nSky,") && strstr(csv, "\nframes,4,"), "csv: %s", csv ? csv : "(none)");
+    free(csv);
 }
