@@ -5,6 +5,8 @@
 
 #include "cmd/commands.h"
 #include "nn/checkpoint.h"
+#include "nn/models/darknet.h"
+#include "nn/models/model_io.h"
 #include "nn/torch_load.h"
 #include "util/args.h"
 #include "util/err.h"
@@ -70,17 +72,27 @@ int cmd_import(int argc, char **argv) {
         {"list", ARG_BOOL, &list, NULL, "print name, shape and dtype of every tensor instead of converting"},
         {0},
     };
-    ArgCmd cmd = {"import", "[options] IN.pth (-o OUT.h5 | --list)",
+    ArgCmd cmd = {"import", "[options] IN.pth (-o OUT.h5 | --list)  |  M.cfg M.weights -o OUT.h5",
                   "Reads a PyTorch checkpoint (torch.save, legacy or zip format; a bare state_dict or one\n"
                   "wrapped as {'state_dict': ...} / {'model': ...}) without Python and writes every floating\n"
                   "tensor under its original name to a rune HDF5 checkpoint: running_mean/running_var as\n"
                   "buffers, the rest as parameters; integer tensors (num_batches_tracked) are skipped with a\n"
-                  "note. Half/double tensors become float32. Attributes: model=KIND, source=IN.",
-                  specs, 1, 1};
+                  "note. Half/double tensors become float32. Attributes: model=KIND, source=IN.\n"
+                  "A darknet .cfg with its .weights becomes a self-contained checkpoint (the cfg text inside).",
+                  specs, 1, 2};
     char **args = short_flags(argc, argv), **pos;
     int npos, rc = 0;
     args_parse(&cmd, argc, args, &pos, &npos);
     if (!list && !out) args_usage_error(&cmd, "needs -o OUT.h5 (or --list)");
+    if (path_has_ext(pos[0], ".cfg")) {
+        if (npos != 2 || list) args_usage_error(&cmd, "darknet import takes M.cfg M.weights -o OUT.h5");
+        rc = darknet_import(pos[0], pos[1], out) < 0;
+        if (rc) fprintf(stderr, "rune import: %s\n", rn_errmsg());
+        else printf("%s + %s -> %s\n", pos[0], pos[1], out);
+        free(pos), free(args);
+        return rc;
+    }
+    if (npos != 1) args_usage_error(&cmd, "unexpected argument '%s'", pos[1]);
     TorchFile tf;
     if (torch_load(pos[0], &tf) < 0) {
         fprintf(stderr, "rune import: %s\n", rn_errmsg());
