@@ -47,38 +47,58 @@ static void class_name(const Segmenter *s, const Dataset *ds, int k, char *buf, 
     else snprintf(buf, n, "class%d", k);
 }
 
-static void report(const Segmenter *s, const Dataset *ds, const Confusion *c, int frames, FILE *csv) {
-    int tail[256], nt = tail_classes(c, tail);
+/* Tail classes among the scored ones: the worse half by IoU (rounding down), as profile/tail.c. */
+static int scored_tail(const Confusion *c, int scored, int *tail) {
+    int n = 0;
+    for (int k = 0; k < scored; k++)
+        if (!isnan(confusion_iou(c, k))) tail[n++] = k;
+    for (int i = 1; i < n; i++) /* insertion sort by IoU, worst first; ties keep class order */
+        for (int j = i; j > 0 && confusion_iou(c, tail[j]) < confusion_iou(c, tail[j - 1]); j--) {
+            int t = tail[j];
+            tail[j] = tail[j - 1], tail[j - 1] = t;
+        }
+    return n / 2;
+}
+
+/* Scores classes [0, scored) of c (c may have one more row/column: the void class). */
+static void report(const Segmenter *s, const Dataset *ds, const Confusion *c, int scored, int frames, FILE *csv) {
+    int tail[256], nt = scored_tail(c, scored, tail), all[256];
     bool is_tail[256] = {false};
     for (int i = 0; i < nt; i++) is_tail[tail[i]] = true;
     printf("\n%-14s %8s\n", "class", "IoU %");
     if (csv) fprintf(csv, "class,iou,tail\n");
-    for (int k = 0; k < c->k; k++) {
+    for (int k = 0; k < scored; k++) {
         char name[64];
         class_name(s, ds, k, name, sizeof name);
         double v = confusion_iou(c, k);
+        all[k] = k;
         printf("%-14s %8.2f%s\n", name, 100 * v, is_tail[k] ? "  (tail)" : "");
         if (csv) fprintf(csv, "%s,%.6f,%d\n", name, v, is_tail[k]);
     }
-    double miou = confusion_miou(c), tm = mean_iou_over(c, tail, nt), acc = confusion_pixel_acc(c);
+    double miou = mean_iou_over(c, all, scored), tm = mean_iou_over(c, tail, nt), acc = confusion_pixel_acc(c);
     printf("%-14s %8.2f\n%-14s %8.2f  (mean over the worst %d classes)\n%-14s %8.2f\n", "mIoU", 100 * miou,
            "tail mIoU", 100 * tm, nt, "pixel acc", 100 * acc);
     printf("%d frames of %s\n", frames, ds->name);
     if (csv) fprintf(csv, "mIoU,%.6f,\ntail_mIoU,%.6f,\npixel_acc,%.6f,\nframes,%d,\n", miou, tm, acc, frames);
 }
 
-static int run(Segmenter *s, const Dataset *ds, int limit, const char *csv_path) {
+static int run(Segmenter *s, const Dataset *ds, int limit, bool void_class, const char *csv_path) {
     int n = limit > 0 && limit < ds->n ? limit : ds->n;
     Confusion conf;
-    confusion_init(&conf, s->classes);
+    int scored = s->classes;
+    Segmenter all = *s; /* --void-class: the argmax runs over every output, the void channel included */
+    if (void_class) all.classes = s->outputs;
+    confusion_init(&conf, all.classes);
     Progress pg;
     progress_start(&pg, "eval-seg", "frames", n, 0);
     bool old = engine_set_grad(false);
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
-        rc = eval_frame(s, ds, i, &conf);
+        rc = eval_frame(&all, ds, i, &conf);
         char extra[64];
-        snprintf(extra, sizeof extra, "mIoU so far %.2f %%", 100 * confusion_miou(&conf));
+        int ids[256];
+        for (int k = 0; k < scored; k++) ids[k] = k;
+        snprintf(extra, sizeof extra, "mIoU so far %.2f %%", 100 * mean_iou_over(&conf, ids, scored));
         progress_update(&pg, i + 1, extra, false);
     }
     engine_set_grad(old);
@@ -86,7 +106,7 @@ static int run(Segmenter *s, const Dataset *ds, int limit, const char *csv_path)
         progress_end(&pg, n, "");
         FILE *csv = csv_path ? fopen(csv_path, "w") : NULL;
         if (csv_path && !csv) rc = rn_fail("%s: cannot write the CSV", csv_path);
-        report(s, ds, &conf, n, csv);
+        report(s, ds, &conf, scored, n, csv);
         if (csv && fclose(csv) != 0) rc = rn_fail("%s: write failed", csv_path);
     }
     confusion_free(&conf);
@@ -96,6 +116,7 @@ static int run(Segmenter *s, const Dataset *ds, int limit, const char *csv_path)
 int cmd_eval_seg(int argc, char **argv) {
     const char *model = NULL, *arch = NULL, *norm = NULL, *data = NULL, *kind = "camvid", *split = "test", *csv = NULL;
     int classes = 0, limit = 0;
+    bool void_class = false;
     ArgSpec specs[] = {
         {"model", ARG_STR, &model, "M", "weights: published ESPNet .pth, upstream SwiftNet .pth/.pt, or a rune .h5"},
         {"arch", ARG_STR, &arch, "A", "espnet or swiftnet (default: told from the file)"},
@@ -106,6 +127,10 @@ int cmd_eval_seg(int argc, char **argv) {
         {"split", ARG_STR, &split, "S", "split to score (train, val, test)"},
         {"csv", ARG_STR, &csv, "FILE", "also write class,iou,tail rows and the summary to FILE"},
         {"limit", ARG_INT, &limit, "N", "score only the first N frames (0 = all)"},
+        {"void-class", ARG_BOOL, &void_class, NULL, "ESPNet's own protocol for a model with a void output: the argmax runs "
+                                                    "over all outputs and void-labelled pixels are kept as that class (a "
+                                                    "class predicted there loses IoU, a void prediction is a miss); the "
+                                                    "mean is still over the real classes"},
         {0},
     };
     ArgCmd cmd = {"eval-seg", "--model M --data DIR [options]",
@@ -113,7 +138,7 @@ int cmd_eval_seg(int argc, char **argv) {
                   "accumulates one confusion matrix (label 255 = void/ignore is not counted; predictions\n"
                   "are the argmax over the real classes). Prints per-class IoU, mIoU over the classes that\n"
                   "occur, the tail-class mean (the worst half of the classes, the paper's 50%-100%) and\n"
-                  "pixel accuracy.",
+                  "pixel accuracy. --void-class scores as ESPNet's scripts do (see its help line).",
                   specs, 0, 0};
     char **pos;
     int npos;
@@ -129,10 +154,15 @@ int cmd_eval_seg(int argc, char **argv) {
     int rc = s ? 0 : -1;
     if (s && s->classes != ds.nclasses)
         rc = rn_fail("%s predicts %d classes, %s has %d (use --classes)", model, s->classes, ds.name, ds.nclasses);
+    if (rc == 0 && void_class && s->outputs <= s->classes)
+        rc = rn_fail("--void-class: %s has no void output (%d outputs, %d classes)", model, s->outputs, s->classes);
+    if (rc == 0 && void_class) /* every ignore label becomes the void class, index `classes` */
+        for (int v = 0; v < 256; v++)
+            if (ds.label_lut[v] == DS_IGNORE) ds.label_lut[v] = (uint8_t)s->classes;
     if (rc == 0) {
         printf("rune eval-seg: %s (%s, %d outputs, %d classes) on %s, %d frames\n", model, s->arch_name, s->outputs,
                s->classes, ds.name, limit > 0 && limit < ds.n ? limit : ds.n);
-        rc = run(s, &ds, limit, csv);
+        rc = run(s, &ds, limit, void_class, csv);
     }
     if (rc < 0) fprintf(stderr, "rune eval-seg: %s\n", rn_errmsg());
     segmenter_close(s);
