@@ -152,10 +152,10 @@ int cmd_eval_seg(int argc, char **argv) {
     }
     Segmenter *s = segmenter_open(model, arch, classes, norm);
     int rc = s ? 0 : -1;
-    if (s && s->classes != ds.nclasses)
-        rc = rn_fail("%s predicts %d classes, %s has %d (use --classes)", model, s->classes, ds.name, ds.nclasses);
     if (rc == 0 && void_class && s->outputs <= s->classes)
         rc = rn_fail("--void-class: %s has no void output (%d outputs, %d classes)", model, s->outputs, s->classes);
+    if (rc == 0 && s->classes != ds.nclasses)
+        rc = rn_fail("%s predicts %d classes, %s has %d (use --classes)", model, s->classes, ds.name, ds.nclasses);
     if (rc == 0 && void_class) /* every ignore label becomes the void class, index `classes` */
         for (int v = 0; v < 256; v++)
             if (ds.label_lut[v] == DS_IGNORE) ds.label_lut[v] = (uint8_t)s->classes;

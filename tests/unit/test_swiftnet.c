@@ -281,3 +281,22 @@ TEST(cli_train_task_resumes_exactly_and_eval_seg_scores_it) {
     EXPECT(csv && strstr(csv, "class,iou,tail\nSky,") && strstr(csv, "\nframes,4,"), "csv: %s", csv ? csv : "(none)");
     free(csv);
 }
+
+/* ESPNet-CamVid on the sample frames, scored both ways: the void channel skipped (default) and
+ * ESPNet's own protocol (--void-class), which reproduces its published 55.64 % on the full split. */
+TEST(cli_eval_seg_espnet_void_protocols) {
+    const char *w = test_shared_path("weights/espnet/espnet_p_2_q_8_camvid.pth");
+    char args[1024], out[8192];
+    snprintf(args, sizeof args, "eval-seg --model %s --data data/samples/camvid", w);
+    EXPECT(rune_exec(args, out, sizeof out) == 0 && strstr(out, "12 outputs, 11 classes"), "%s", out);
+    const char *m = strstr(out, "\nmIoU");
+    double a = m ? atof(m + 5) : -1;
+    snprintf(args, sizeof args, "eval-seg --model %s --data data/samples/camvid --void-class", w);
+    EXPECT(rune_exec(args, out, sizeof out) == 0, "%s", out);
+    m = strstr(out, "\nmIoU");
+    double b = m ? atof(m + 5) : -1;
+    printf("    sample frames: mIoU %.2f (void skipped), %.2f (--void-class)\n", a, b);
+    EXPECT(a > 40 && b > 40 && b < a, "void labels kept as a class can only cost IoU: %.2f vs %.2f", a, b);
+    snprintf(args, sizeof args, "eval-seg --model tests/fixtures/swiftnet_tiny.pth --data data/samples/camvid --void-class");
+    EXPECT(rune_exec(args, out, sizeof out) == 1 && strstr(out, "no void output"), "a model without a void output refuses --void-class: %s", out);
+}
