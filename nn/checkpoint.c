@@ -70,13 +70,11 @@ static const char *dims_str(const hsize_t *d, int r, char *buf, size_t n) {
     return buf;
 }
 
-/* The PyTorch shape of an entry: the 4-D shape without trailing 1s, at least rank 1 (a conv
- * weight [64,16,3,3] stays 4-D, a bias [64,1,1,1] is [64]). */
+/* The PyTorch shape of an entry: a per-channel vector ([C,1,1,1]: bias, batch-norm, PReLU slope)
+ * is rank 1, anything else keeps its 4-D shape, so a 1x1 conv weight [64,128,1,1] stays 4-D. */
 static int torch_dims(const Tensor *t, hsize_t d[4]) {
-    int r = 4;
-    while (r > 1 && t->shape[r - 1] == 1) r--;
     for (int i = 0; i < 4; i++) d[i] = (hsize_t)t->shape[i];
-    return r;
+    return t->shape[1] == 1 && t->shape[2] == 1 && t->shape[3] == 1 ? 1 : 4;
 }
 
 /* ---------------------------------------------------------------- writing */
