@@ -129,6 +129,7 @@ static int open_dataset(const char *kind, const char *dir, const char *split, Da
 typedef struct Flags {
     const char *task, *arch, *norm, *data, *dataset, *split, *scales, *sr, *asr, *cloudseg, *out;
     int quality, frames, tile, episode, table2_scale, boot, seed;
+    const char *diffs;
     bool figures, quiet, predict_void;
 } Flags;
 
@@ -160,7 +161,7 @@ static int run(const Flags *fl, const char **specs, int nspecs) {
     have_res = true;
     int t2 = plan_has_scale(&plan, fl->table2_scale) ? fl->table2_scale : plan.scales[0];
     ReportOpts ro = {.table2_scale = t2, .episode = fl->episode, .boot_reps = fl->boot, .seed = (uint64_t)fl->seed,
-                     .figures = fl->figures, .echo = stdout};
+                     .figures = fl->figures, .echo = stdout, .diffs = fl->diffs};
     if (report_write(&res, fl->out, &ro) < 0) goto done;
     printf("\n%d frames of %s, %d methods, quality %d: %.1f s wall (%.2f s/frame). Files in %s/\n", res.nframes,
            ds.name, res.nmethods, fl->quality, res.seconds, res.seconds / res.nframes, fl->out);
@@ -200,6 +201,7 @@ int cmd_eval(int argc, char **argv) {
         {"episode", ARG_INT, &fl.episode, "N", "frames per episode for the frame-wise tail (Table 4)"},
         {"table2-scale", ARG_INT, &fl.table2_scale, "S", "scale of Table 2 / Fig. 9 (first of --scales if absent)"},
         {"bootstrap", ARG_INT, &fl.boot, "B", "bootstrap replicates for diffs.{md,csv} (0 = none)"},
+        {"diffs", ARG_STR, &fl.diffs, "A-B,...", "method pairs to compare (default asr-sr,asr-bilinear,asr-cloudseg,sr-bilinear)"},
         {"seed", ARG_INT, &fl.seed, "N", "bootstrap seed"},
         {"tile", ARG_INT, &fl.tile, "T", "SR LR tile side (0 = whole frame); results do not depend on it"},
         {"figures", ARG_BOOL, &fl.figures, NULL, "write fig9/fig13/fig14 .gp + .dat and run gnuplot (--no-figures: skip gnuplot)"},

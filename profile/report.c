@@ -369,8 +369,26 @@ static void diff_pair(const Ctx *x, FILE *f, FILE *csv, int scale, const char *a
     }
 }
 
+#define MAX_DIFFS 16
+
+/* "a-b,c-d" into pairs of names (in buf); returns how many. */
+static int parse_pairs(const char *spec, char *buf, size_t n, const char *pairs[][2]) {
+    snprintf(buf, n, "%s", spec ? spec : "asr-sr,asr-bilinear,asr-cloudseg,sr-bilinear");
+    int np = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok && np < MAX_DIFFS; tok = strtok_r(NULL, ",", &save)) {
+        char *dash = strchr(tok, '-');
+        if (!dash || dash == tok || !dash[1]) continue;
+        *dash = 0;
+        pairs[np][0] = tok, pairs[np][1] = dash + 1;
+        np++;
+    }
+    return np;
+}
+
 static int diffs(const Ctx *x) {
-    static const char *const pairs[][2] = {{"asr", "sr"}, {"asr", "bilinear"}, {"asr", "cloudseg"}, {"sr", "bilinear"}};
+    const char *pairs[MAX_DIFFS][2];
+    char spec[1024];
+    int np = parse_pairs(x->o->diffs, spec, sizeof spec, pairs);
     char pm[4200], pc[4200];
     FILE *f = out_open(x, "diffs.md", pm, sizeof pm), *csv = f ? out_open(x, "diffs.csv", pc, sizeof pc) : NULL;
     if (!csv) {
@@ -382,7 +400,7 @@ static int diffs(const Ctx *x) {
              "interval\n\n| scale | a − b | metric | diff | 95%% CI | excludes 0 |\n|---|---|---|---|---|---|\n",
        x->o->boot_reps);
     for (int s = 0; s < x->nscales; s++)
-        for (int p = 0; p < 4; p++) diff_pair(x, f, csv, x->scales[s], pairs[p][0], pairs[p][1]);
+        for (int p = 0; p < np; p++) diff_pair(x, f, csv, x->scales[s], pairs[p][0], pairs[p][1]);
     md(x, f, "\nEach replicate draws %d frames with replacement (seed %llu) and recomputes both methods' mIoU on "
              "the summed confusion of the drawn frames; tail classes fixed from HR.\n",
        x->r->nframes, (unsigned long long)x->o->seed);

@@ -13,6 +13,8 @@ typedef struct ReportOpts {
     uint64_t seed;     /* bootstrap seed */
     bool figures;      /* write fig*.gp + data and run gnuplot (a missing gnuplot only warns) */
     FILE *echo;        /* the Markdown tables are also written here (stdout), or NULL */
+    const char *diffs; /* "a-b,c-d": method pairs for diffs.* (NULL: asr-sr, asr-bilinear,
+                          asr-cloudseg, sr-bilinear); pairs absent from the run are skipped */
 } ReportOpts;
 
 /* Writes into outdir (created if absent):
@@ -22,7 +24,7 @@ typedef struct ReportOpts {
  *   table3.{md,csv}  scale,method,tail_miou,miou (tail classes fixed from HR; hr has scale 1)
  *   table4.{md,csv}  10th/1st percentile ("90%"/"99%") and mean of episode mIoU
  *   table5.{md,csv}  mIoU, PSNR, SSIM (Y, border = scale), bytes per frame
- *   diffs.{md,csv}   paired-bootstrap 95 % intervals: asr-sr, asr-bilinear, asr-cloudseg, sr-bilinear
+ *   diffs.{md,csv}   paired-bootstrap 95 % intervals for the pairs in o->diffs (default below)
  *   results.json     all of the above plus per-class IoU and per-frame numbers per method
  *   fig9/fig13_xS/fig14 .gp + .dat (+ .png when gnuplot runs)
  * IoUs are in percent everywhere in these files. Returns 0, or -1 with rn_errmsg() naming the file
