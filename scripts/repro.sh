@@ -72,6 +72,7 @@ for seed in $SEEDS; do
     [ "$seed" = 1 ] && methods+=(--method "asr09:$s:$RUNS/asr09_x${s}_s1.h5")
   done
   stage "eval_s$seed" "$RUNE" eval --task weights/espnet_camvid.h5 --data "$CAMVID" --split test \
-    --scales "$(echo $SCALES | tr ' ' ,)" "${methods[@]}" --bootstrap 1000 --out "$OUT/seed$seed" --quiet
+    --scales "$(echo $SCALES | tr ' ' ,)" "${methods[@]}" --bootstrap 1000 --out "$OUT/seed$seed" --quiet \
+    --diffs asr-sr,asr-l1only,asr-bilinear,asr-cloudseg,asrall-sr,asrall-l1only,asr-asrall,l1only-sr,sr-bilinear,asr09-asr
 done
 echo "repro: tables in $OUT/seed*/, wall times in $timings"
