@@ -19,6 +19,7 @@
     X(eval_sr, "eval-sr", "PSNR/SSIM of an SR model over an HR/LR pair folder")                 \
     X(eval_seg, "eval-seg", "per-class IoU of a segmenter over a labelled dataset")             \
     X(eval_det, "eval-det", "per-class AP of a detector over a labelled dataset")               \
+    X(eval_det_asr, "eval-det-asr", "Table 6: detection mAP / tail mAP / PSNR per method and scale") \
     X(train_task, "train-task", "train a task model (SwiftNet) on a labelled dataset")          \
     X(demo, "demo", "the main job on the embedded sample frames (README's first command)")      \
     X(bench, "bench", "time the engine's ops and a CARN-M training step; GFLOP/s")

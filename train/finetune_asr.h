@@ -9,6 +9,11 @@ typedef enum {
     ASR_LOSS_CLOUDSEG, /* Eq. 2 (CloudSeg): MSE between task(SR(lr)) and task(hr) logits */
 } AsrLoss;
 
+typedef enum {
+    ASR_TASK_SEG, /* frozen segmenter (ESPNet), CamVid-style labelled frames: finetune_asr() */
+    ASR_TASK_DET, /* frozen darknet detector, YOLO-labelled images: finetune_asr_det() */
+} AsrTaskKind;
+
 typedef struct AsrCfg {
     const char *sr;       /* SR checkpoint to start from (.h5, trained by train-sr; needs the x`scale` head) */
     const char *task;     /* frozen segmenter checkpoint (ESPNet .h5 or .pth) */
@@ -26,6 +31,10 @@ typedef struct AsrCfg {
     double lr;
     uint64_t seed;
     bool resume, quiet;
+    /* detection (kind = ASR_TASK_DET; see train/finetune_asr_det.h) */
+    AsrTaskKind kind;
+    const char *weights;  /* darknet .weights when task is a .cfg (NULL for an imported .h5) */
+    double focal;         /* focal gamma of the YOLO objectness/class terms (0 = plain BCE) */
 } AsrCfg;
 
 void asr_defaults(AsrCfg *c);

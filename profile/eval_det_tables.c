@@ -1,0 +1,295 @@
+/* eval_det_tables.c: Table 6 — bilinear / SR / CloudSeg / ASR / HR through a frozen darknet detector on held-out images: mAP@0.5, tail-class mAP, PSNR/SSIM. */
+#include "profile/eval_det_tables.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "data/degrade.h"
+#include "data/resize.h"
+#include "profile/sr_metrics.h"
+#include "util/err.h"
+#include "util/progress.h"
+
+/* ---------------- data ---------------- */
+
+/* Keeps samples [from, from + n) of ds (in place; the others are freed). */
+static void keep_range(Dataset *ds, int from, int n) {
+    for (int i = 0; i < ds->n; i++) {
+        if (i >= from && i < from + n) continue;
+        Sample *s = &ds->samples[i];
+        free(s->frame), free(s->label), free(s->lr), free(s->boxes), free(s->seq);
+    }
+    memmove(ds->samples, ds->samples + from, (size_t)n * sizeof *ds->samples);
+    ds->n = n;
+}
+
+static int by_frame_name(const void *a, const void *b) {
+    return strcmp(((const Sample *)a)->frame, ((const Sample *)b)->frame);
+}
+
+int det_split_open(const char *root, const char *split, Dataset *ds) {
+    if (strcmp(split, "train") && strcmp(split, "eval") && strcmp(split, "all"))
+        return rn_fail("split %s: train, eval or all", split);
+    char *img = path_join(root, "images"), *lab = path_join(root, "labels"), *names = path_join(root, "config.yaml");
+    if (!path_exists(names)) {
+        char **f;
+        int n;
+        free(names), names = NULL;
+        if (list_dir(root, ".names,.yaml", &f, &n) == 0) {
+            if (n) names = path_join(root, f[0]);
+            free_names(f, n);
+        }
+    }
+    int rc = ds_yolo(img, lab, names, ds);
+    free(img), free(lab), free(names);
+    TRY(rc);
+    qsort(ds->samples, (size_t)ds->n, sizeof *ds->samples, by_frame_name); /* the split is by name */
+    if (!strcmp(split, "all")) return 0;
+    if (ds->n <= DET_TRAIN_IMAGES) {
+        int n = ds->n;
+        dataset_free(ds);
+        return rn_fail("%s: %d images; the train/eval split needs more than %d", root, n, DET_TRAIN_IMAGES);
+    }
+    if (!strcmp(split, "train")) keep_range(ds, 0, DET_TRAIN_IMAGES);
+    else keep_range(ds, DET_TRAIN_IMAGES, ds->n - DET_TRAIN_IMAGES);
+    return 0;
+}
+
+int det_hr_load(const Dataset *ds, int i, int size, Image *hr, YoloTruth **truth, int *nt) {
+    Image im;
+    TRY(dataset_load_frame(ds, i, &im));
+    *hr = resize_bicubic(&im, size, size);
+    const Sample *s = &ds->samples[i];
+    *truth = s->nboxes ? xmalloc((size_t)s->nboxes * sizeof **truth) : NULL;
+    *nt = 0;
+    for (int k = 0; k < s->nboxes; k++) {
+        const Box *b = &s->boxes[k];
+        if (b->ignore || b->cls < 0 || !(b->x1 > b->x0 && b->y1 > b->y0)) continue;
+        (*truth)[(*nt)++] = (YoloTruth){b->cls, b->x0 / im.w, b->y0 / im.h, b->x1 / im.w, b->y1 / im.h};
+    }
+    image_free(&im);
+    return 0;
+}
+
+/* ---------------- the run ---------------- */
+
+/* What the cloud hands the detector for method m: an 8-bit size x size frame (*own = true when it
+ * must be freed). */
+static Image reconstruct(const EvalMethod *m, const Image *hr, const Image *lr, bool *own) {
+    *own = m->kind != EVAL_HR;
+    if (m->kind == EVAL_HR) return *hr;
+    Image up;
+    if (m->kind == EVAL_CARN) {
+        sr_upscale_image(m->carn, lr, m->scale, 0, &up);
+        return up;
+    }
+    Frame f = frame_from_image(lr);
+    Frame b = resize_bilinear(&f, lr->w * m->scale, lr->h * m->scale);
+    up = image_from_frame(&b);
+    frame_free(&f), frame_free(&b);
+    return up;
+}
+
+/* Detections of one frame, in pixels of the original image (iw x ih), into ev. */
+static void detect_into(Darknet *net, const Image *in, const Sample *s, int iw, int ih, const DetTablesOpts *o,
+                        DetEval *ev) {
+    DnDet *d;
+    int n = darknet_detect_rgb8(net, in->px, in->w, in->h, (float)o->thresh, (float)o->nms, false, &d);
+    DetBox *b = xmalloc((size_t)(n ? n : 1) * sizeof *b);
+    for (int k = 0; k < n; k++) b[k] = (DetBox){d[k].cls, d[k].x0 * iw, d[k].y0 * ih, d[k].x1 * iw, d[k].y1 * ih, d[k].score};
+    det_eval_add(ev, b, n, s->boxes, s->nboxes);
+    free(b), free(d);
+    engine_step_reset();
+}
+
+static int run_image(DetTables *t, const Dataset *ds, int i, Darknet *net, const DetTablesOpts *o) {
+    int iw, ih;
+    TRY(image_probe(ds->samples[i].frame, &iw, &ih));
+    Image hr;
+    YoloTruth *truth;
+    int nt;
+    TRY(det_hr_load(ds, i, t->size, &hr, &truth, &nt));
+    free(truth); /* scoring is against the dataset's own boxes, in original pixels (IoU is unchanged by the resize) */
+    int rc = 0;
+    for (int m = 0; m < t->nmethods && rc == 0; m++) {
+        const EvalMethod *me = &t->methods[m];
+        Degraded d = {0};
+        if (me->kind != EVAL_HR && (rc = degrade(&hr, me->scale, o->quality, &d)) < 0) break;
+        bool own;
+        Image in = reconstruct(me, &hr, &d.lr, &own);
+        detect_into(net, &in, &ds->samples[i], iw, ih, o, &t->ev[m]);
+        if (me->kind != EVAL_HR) {
+            t->psnr[m] += sr_psnr(&in, &hr, me->scale) / t->nimages;
+            t->ssim[m] += sr_ssim(&in, &hr, me->scale) / t->nimages;
+            degraded_free(&d);
+        }
+        if (own) image_free(&in);
+    }
+    image_free(&hr);
+    return rc;
+}
+
+static int check_setup(const Dataset *ds, const Darknet *net, const EvalMethod *methods, int nm) {
+    if (!net->nheads) return rn_fail("%s: the detector has no [yolo] head", net->cfg.name);
+    int classes = net->cfg.l[net->head[0]].yolo.classes;
+    if (classes != ds->nclasses)
+        return rn_fail("%s: detector has %d classes, dataset %d (COCO's 80 in darknet order expected)", ds->name,
+                       classes, ds->nclasses);
+    if (net->cfg.width != net->cfg.height) return rn_fail("detector input %dx%d: square wanted", net->cfg.width, net->cfg.height);
+    for (int m = 0; m < nm; m++) {
+        if (methods[m].kind != EVAL_HR && net->cfg.width % methods[m].scale)
+            return rn_fail("detector input %d is not a multiple of x%d (%s)", net->cfg.width, methods[m].scale, methods[m].name);
+        if (methods[m].kind == EVAL_CARN && !carn_has_scale(methods[m].carn, methods[m].scale))
+            return rn_fail("%s: no x%d head (%s)", methods[m].file, methods[m].scale, methods[m].name);
+    }
+    return 0;
+}
+
+int det_tables_run(const Dataset *ds, Darknet *net, const EvalMethod *methods, int nm, const DetTablesOpts *o,
+                   DetTables *t) {
+    memset(t, 0, sizeof *t);
+    TRY(check_setup(ds, net, methods, nm));
+    double t0 = now_seconds();
+    t->nclasses = ds->nclasses;
+    t->class_names = xcalloc((size_t)ds->nclasses, sizeof *t->class_names);
+    for (int c = 0; c < ds->nclasses; c++) t->class_names[c] = xstrdup(ds->class_names[c]);
+    t->nmethods = nm;
+    t->methods = xmalloc((size_t)nm * sizeof *t->methods);
+    memcpy(t->methods, methods, (size_t)nm * sizeof *methods);
+    t->ev = xmalloc((size_t)nm * sizeof *t->ev);
+    t->psnr = xcalloc((size_t)nm, sizeof *t->psnr);
+    t->ssim = xcalloc((size_t)nm, sizeof *t->ssim);
+    for (int m = 0; m < nm; m++) det_eval_init(&t->ev[m], ds->nclasses, o->iou);
+    t->nimages = o->max_images > 0 && o->max_images < ds->n ? o->max_images : ds->n;
+    t->size = net->cfg.width, t->quality = o->quality;
+    Progress pg;
+    progress_start(&pg, "eval-det-asr", "images", t->nimages, 0);
+    for (int i = 0; i < t->nimages; i++) {
+        if (run_image(t, ds, i, net, o) < 0) return -1; /* det_tables_free cleans up */
+        if (o->progress) progress_update(&pg, i + 1, "", false);
+    }
+    if (o->progress) progress_end(&pg, t->nimages, "");
+    for (int m = 0; m < nm; m++)
+        if (methods[m].kind == EVAL_HR) t->psnr[m] = t->ssim[m] = NAN;
+    t->seconds = now_seconds() - t0;
+    return 0;
+}
+
+void det_tables_free(DetTables *t) {
+    for (int c = 0; c < t->nclasses; c++) free(t->class_names[c]);
+    for (int m = 0; t->ev && m < t->nmethods; m++) det_eval_free(&t->ev[m]);
+    free(t->class_names), free(t->methods), free(t->ev), free(t->psnr), free(t->ssim);
+    memset(t, 0, sizeof *t);
+}
+
+/* ---------------- derived numbers ---------------- */
+
+double det_tables_map(const DetTables *t, int m) { return det_eval_map(&t->ev[m], NULL); }
+
+static const double *g_ap;
+static int by_ap(const void *a, const void *b) {
+    double x = g_ap[*(const int *)a], y = g_ap[*(const int *)b];
+    if (x != y) return x < y ? -1 : 1;
+    return *(const int *)a - *(const int *)b; /* ties by class id: a fixed order */
+}
+
+int det_tail_classes(const DetTables *t, int ref, int *tail) {
+    double *ap = xmalloc((size_t)t->nclasses * sizeof *ap);
+    det_eval_map(&t->ev[ref], ap);
+    int n = 0;
+    for (int c = 0; c < t->nclasses; c++)
+        if (t->ev[ref].npos[c] > 0) tail[n++] = c;
+    g_ap = ap;
+    qsort(tail, (size_t)n, sizeof *tail, by_ap);
+    free(ap);
+    return n / 2;
+}
+
+double det_tables_tail_map(const DetTables *t, int m, const int *tail, int n) {
+    if (n <= 0) return NAN;
+    double sum = 0;
+    for (int k = 0; k < n; k++) sum += det_eval_ap(&t->ev[m], tail[k]);
+    return sum / n;
+}
+
+/* ---------------- files ---------------- */
+
+static int ref_method(const DetTables *t) {
+    for (int m = 0; m < t->nmethods; m++)
+        if (t->methods[m].kind == EVAL_HR) return m;
+    return -1;
+}
+
+static FILE *open_out(const char *dir, const char *name, char *path, size_t n) {
+    snprintf(path, n, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f) rn_fail("%s: cannot write: %s", path, strerror(errno));
+    return f;
+}
+
+static void fmt_num(char *buf, size_t n, const char *fmt, double v) {
+    if (isnan(v)) snprintf(buf, n, "—");
+    else snprintf(buf, n, fmt, v);
+}
+
+/* One table row per method, in the methods' order (HR shows no PSNR/SSIM). */
+static void write_table6(const DetTables *t, const int *tail, int nt, FILE *md, FILE *csv, FILE *echo) {
+    const char *head = "| scale | method | mAP@0.5 | tail mAP@0.5 | PSNR (dB) | SSIM |\n|---|---|---|---|---|---|\n";
+    fprintf(md, "%s", head);
+    if (echo) fprintf(echo, "%s", head);
+    fprintf(csv, "scale,method,map50,tail_map50,psnr,ssim,file\n");
+    for (int m = 0; m < t->nmethods; m++) {
+        const EvalMethod *me = &t->methods[m];
+        double map = det_tables_map(t, m), tmap = det_tables_tail_map(t, m, tail, nt);
+        char a[32], b[32], p[32], s[32], sc[16];
+        fmt_num(a, sizeof a, "%.3f", map), fmt_num(b, sizeof b, "%.3f", tmap);
+        fmt_num(p, sizeof p, "%.2f", t->psnr[m]), fmt_num(s, sizeof s, "%.3f", t->ssim[m]);
+        if (me->kind == EVAL_HR) snprintf(sc, sizeof sc, "—");
+        else snprintf(sc, sizeof sc, "x%d", me->scale);
+        fprintf(md, "| %s | %s | %s | %s | %s | %s |\n", sc, me->name, a, b, p, s);
+        if (echo) fprintf(echo, "| %s | %s | %s | %s | %s | %s |\n", sc, me->name, a, b, p, s);
+        fprintf(csv, "%d,%s,%.6f,%.6f,%.4f,%.5f,%s\n", me->kind == EVAL_HR ? 1 : me->scale, me->name, map, tmap,
+                t->psnr[m], t->ssim[m], me->file);
+    }
+}
+
+static void write_classes(const DetTables *t, const bool *is_tail, FILE *csv) {
+    fprintf(csv, "class_id,class,gt,tail");
+    for (int m = 0; m < t->nmethods; m++)
+        fprintf(csv, ",%s_x%d", t->methods[m].name, t->methods[m].kind == EVAL_HR ? 1 : t->methods[m].scale);
+    fprintf(csv, "\n");
+    for (int c = 0; c < t->nclasses; c++) {
+        if (!t->ev[0].npos[c]) continue;
+        fprintf(csv, "%d,%s,%d,%d", c, t->class_names[c], t->ev[0].npos[c], is_tail[c]);
+        for (int m = 0; m < t->nmethods; m++) fprintf(csv, ",%.4f", det_eval_ap(&t->ev[m], c));
+        fprintf(csv, "\n");
+    }
+}
+
+int det_tables_write(const DetTables *t, const char *outdir, FILE *echo) {
+    int ref = ref_method(t);
+    if (ref < 0) return rn_fail("det tables: no hr method to rank the classes by");
+    if (mkdir(outdir, 0777) != 0 && errno != EEXIST) return rn_fail("%s: cannot create: %s", outdir, strerror(errno));
+    int *tail = xmalloc((size_t)t->nclasses * sizeof *tail), nt = det_tail_classes(t, ref, tail);
+    bool *is_tail = xcalloc((size_t)t->nclasses, sizeof *is_tail);
+    for (int k = 0; k < nt; k++) is_tail[tail[k]] = true;
+    char p1[4096], p2[4096], p3[4096];
+    FILE *md = open_out(outdir, "table6.md", p1, sizeof p1), *csv = md ? open_out(outdir, "table6.csv", p2, sizeof p2) : NULL;
+    FILE *cls = csv ? open_out(outdir, "classes.csv", p3, sizeof p3) : NULL;
+    int rc = cls ? 0 : -1;
+    if (!rc) {
+        fprintf(md, "Table 6 (detection): %d images at %dx%d, JPEG quality %d (0 = lossless); mAP = AP@0.5 (COCO "
+                    "101-point) over classes with ground truth; tail = the worse half of them by HR AP (%d classes).\n\n",
+                t->nimages, t->size, t->size, t->quality, nt);
+        write_table6(t, tail, nt, md, csv, echo);
+        write_classes(t, is_tail, cls);
+    }
+    if (md && fclose(md) != 0 && !rc) rc = rn_fail("%s: write error", p1);
+    if (csv && fclose(csv) != 0 && !rc) rc = rn_fail("%s: write error", p2);
+    if (cls && fclose(cls) != 0 && !rc) rc = rn_fail("%s: write error", p3);
+    free(tail), free(is_tail);
+    return rc;
+}

@@ -1,0 +1,62 @@
+/* eval_det_tables.h: detection ASR (Table 6) — coco128 train/eval split, images at the detector's size, per-method mAP@0.5, tail-class mAP, PSNR/SSIM. */
+#pragma once
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "data/dataset.h"
+#include "nn/models/darknet.h"
+#include "profile/det_metrics.h"
+#include "profile/eval_seg.h" /* EvalMethod / EvalKind: the same bilinear / CARN / HR candidates */
+
+/* coco128 split: samples sorted by image name; "train" = the first DET_TRAIN_IMAGES (96), "eval" =
+ * the rest (32). */
+#define DET_TRAIN_IMAGES 96
+
+/* A YOLO-layout root (ROOT/images, ROOT/labels, class names from ROOT/config.yaml or a .names file in ROOT)
+ * reduced to one split ("train", "eval" or "all"). -1 with rn_errmsg() naming the folder. */
+int det_split_open(const char *root, const char *split, Dataset *ds);
+
+/* The HR frame of sample i as both tasks use it: the whole image resized (MATLAB bicubic,
+ * aspect ratio not kept, as darknet feeds Yolo-Fastest without letterbox) to size x size RGB. Its
+ * boxes (ignored regions and empty boxes dropped) normalised to [0,1], unchanged by the resize, go
+ * to *truth (malloc'ed, NULL when none). */
+int det_hr_load(const Dataset *ds, int i, int size, Image *hr, YoloTruth **truth, int *nt);
+
+typedef struct DetTablesOpts {
+    int quality;       /* the edge's JPEG quality, 0 = lossless */
+    int max_images;    /* 0 = every sample of ds */
+    double thresh, nms, iou; /* darknet's `detector map`: .005, .45; AP at IoU .5 */
+    bool progress;
+} DetTablesOpts;
+
+typedef struct DetTables {
+    int nclasses;
+    char **class_names;   /* [nclasses] */
+    int nmethods;
+    EvalMethod *methods;  /* [nmethods] copies */
+    DetEval *ev;          /* [nmethods] detections vs ground truth of every image */
+    double *psnr, *ssim;  /* [nmethods] means over images (Y channel, border = scale); NaN for hr */
+    int nimages, size, quality;
+    double seconds;
+} DetTables;
+
+/* Every image of ds: HR (det_hr_load at the net's input size, which must be square and a multiple
+ * of every method's scale) -> degrade per scale -> each method's reconstruction, rounded to 8 bits
+ * -> the frozen detector -> AP bookkeeping against the image's ground truth. Detector classes must
+ * be the dataset's (COCO's 80 in darknet order, as coco128's labels are). */
+int det_tables_run(const Dataset *ds, Darknet *net, const EvalMethod *methods, int nm, const DetTablesOpts *o,
+                   DetTables *out);
+void det_tables_free(DetTables *t);
+
+/* mAP@iou of method m over classes with ground truth. */
+double det_tables_map(const DetTables *t, int m);
+/* Tail classes: the worse half (rounded down) of the classes with ground truth by AP under method
+ * ref, worst first; returns how many. */
+int det_tail_classes(const DetTables *t, int ref, int *tail);
+/* Mean AP of method m over tail[0..n). */
+double det_tables_tail_map(const DetTables *t, int m, const int *tail, int n);
+
+/* Writes outdir/table6.{md,csv} (scale, method, mAP, tail mAP, PSNR, SSIM; tail classes fixed by
+ * the hr method's AP) and outdir/classes.csv (per-class ground truth and AP of every method); the
+ * Markdown also goes to echo when not NULL. Needs an "hr" method. */
+int det_tables_write(const DetTables *t, const char *outdir, FILE *echo);

@@ -1,0 +1,27 @@
+/* asr_run.h: what the segmentation and detection ASR fine-tuners share — SR model + Adam (resume), checkpoint attributes, the step loop. */
+#pragma once
+#include "nn/models/carn.h"
+#include "nn/optim.h"
+#include "train/finetune_asr.h"
+
+const char *asr_loss_name(AsrLoss l); /* "detail", "all", "cloudseg" */
+
+/* The SR model being trained and its Adam state: from c->out when resuming and it exists (step
+ * reached in *start), else from c->sr (*start = 0). Fails naming the file when it lacks the x`scale`
+ * head. */
+int asr_open_sr(const AsrCfg *c, Carn **sr, Optim *opt, long long *start);
+
+/* Writes c->out (temp + rename by ckpt_save): the SR weights, Adam state and the run's settings as
+ * attributes (step, scale, quality, asr_loss, alpha, beta, small, seed, sr_init, task, trained_by;
+ * detection runs also task_kind = det and focal). */
+int asr_save(const AsrCfg *c, const Carn *sr, const Optim *opt, long long step);
+
+/* One step's forward pass: *l1 = L1(SR(lr), hr), *la = the analytics loss (NULL when c->beta = 0).
+ * Returns 0, or -1 with rn_errmsg() (a file that failed to load). */
+typedef int (*AsrForwardFn)(void *ctx, long long step, Tensor **l1, Tensor **la);
+
+/* Steps start..c->steps: loss = alpha*l1 + beta*la, backward, Adam on the SR model only, arena
+ * reset; each step appends "step,loss,l1,la,lr" to <out>_loss.csv (rows past `start` dropped
+ * first, so a resumed run's log equals an uninterrupted one's), progress lines unless c->quiet,
+ * a checkpoint every c->ckpt_every steps and at the end. `what` names the run in progress lines. */
+int asr_loop(const AsrCfg *c, const char *what, Carn *sr, Optim *opt, long long start, AsrForwardFn fwd, void *ctx);
