@@ -8,6 +8,7 @@
 #include "nn/bench.h"
 #include "nn/models/carn.h"
 #include "nn/models/segmenter.h"
+#include "train/bench_asr.h"
 #include "util/args.h"
 
 /* Benchmarks are registered by name so `--only` can pick; each prints its own lines. */
@@ -19,6 +20,7 @@ static const BenchEntry entries[] = {
     {"conv", "conv2d forward+backward at CARN-M and ResNet-18 (480x360) shapes"},
     {"carn", "CARN-M x4: inference 120x90 -> 480x360, a training step (batch 16 of 16x16 LR)"},
     {"seg", "ESPNet 480x360 and SwiftNet-RN18 480x360 / 2048x1024 forward (and input gradient)"},
+    {"asr", "one ASR fine-tuning step on a 480x360 frame (CARN-M x4 + frozen ESPNet, to the input)"},
     {"image", "PNG decode, JPEG encode/decode, bicubic downscale, degrade (480x360 and 2048x1024)"},
 };
 
@@ -36,11 +38,11 @@ int cmd_bench(int argc, char **argv) {
     const char *only = NULL, *image = NULL;
     ArgSpec specs[] = {
         {"reps", ARG_INT, &reps, "N", "repetitions per measurement (the median is reported)"},
-        {"only", ARG_STR, &only, "LIST", "comma-separated subset: conv,carn,seg,image"},
+        {"only", ARG_STR, &only, "LIST", "comma-separated subset: conv,carn,seg,asr,image"},
         {"image", ARG_STR, &image, "FILE", "frame for the image benchmarks (default: first sample frame)"},
         {0},
     };
-    ArgCmd cmd = {"bench", "[--only conv,carn,seg,image] [--reps N]",
+    ArgCmd cmd = {"bench", "[--only conv,carn,seg,asr,image] [--reps N]",
                   "Times the engine at the shapes rune trains and serves with and prints ms and GFLOP/s.\n"
                   "Compare with PyTorch on the same machine: scripts/bench_conv.py, scripts/bench_carn.py\n"
                   "(same shapes, same thread count). Run with OMP_WAIT_POLICY=passive on a quiet machine.",
@@ -58,6 +60,7 @@ int cmd_bench(int argc, char **argv) {
         if (!strcmp(entries[i].name, "conv")) bench_conv_shapes(reps);
         else if (!strcmp(entries[i].name, "carn")) bench_carn(reps);
         else if (!strcmp(entries[i].name, "seg")) bench_seg(reps);
+        else if (!strcmp(entries[i].name, "asr")) bench_asr_step(reps);
         else bench_image(image);
         fflush(stdout);
     }
