@@ -92,3 +92,9 @@ void arena_rewind(Arena *a, ArenaMark m) {
     a->head->off = m.off;
     a->used = m.used;
 }
+
+size_t arena_reserved(const Arena *a) {
+    size_t n = 0;
+    for (const ArenaChunk *c = a->first; c; c = c->next) n += c->size;
+    return n;
+}

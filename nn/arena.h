@@ -24,3 +24,5 @@ void *arena_zalloc(Arena *a, size_t n); /* zeroed */
 void arena_reset(Arena *a);
 ArenaMark arena_mark(const Arena *a);
 void arena_rewind(Arena *a, ArenaMark m);
+/* Bytes held by all chunks (what the arena costs in memory, live or not). */
+size_t arena_reserved(const Arena *a);
