@@ -79,7 +79,9 @@ static size_t detail_weights(Asr *a) {
 static Tensor *task_loss(Asr *a, Tensor *sr, Tensor *hr) {
     const AsrCfg *c = a->c;
     if (c->beta == 0) return NULL;
-    Tensor *logits = espnet_forward(&a->task, sr, false);
+    /* the task model sees what the cloud would hand it: SR clamped to valid pixel values (as
+     * rune eval does); unclamped, ASR learns out-of-range pixels that only help in training */
+    Tensor *logits = espnet_forward(&a->task, op_clamp(sr, 0, 1), false);
     if (c->loss == ASR_LOSS_CLOUDSEG) {
         bool g = engine_set_grad(false);
         Tensor *ref = espnet_forward(&a->task, hr, false); /* a constant target: task(hr) */

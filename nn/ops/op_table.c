@@ -3,7 +3,7 @@
 
 /* In ops.h order; each name is its function's name without the op_ prefix. */
 const char *const op_names[] = {
-    "add", "mul", "scale", "relu", "leaky_relu", "prelu", "sigmoid",
+    "add", "mul", "scale", "relu", "leaky_relu", "prelu", "sigmoid", "clamp",
     "conv2d", "conv_transpose2d",
     "batch_norm",
     "concat", "slice_channels", "pixel_shuffle",

@@ -18,6 +18,8 @@ Tensor *op_leaky_relu(Tensor *x, real_t slope);
 /* PReLU with one slope per channel: w is [1,C,1,1] (or [1,1,1,1] for a shared slope). */
 Tensor *op_prelu(Tensor *x, Tensor *w);
 Tensor *op_sigmoid(Tensor *x);
+/* min(max(x, lo), hi); gradient 1 strictly inside (lo, hi), 0 outside, as torch.clamp. */
+Tensor *op_clamp(Tensor *x, real_t lo, real_t hi);
 
 /* ---- convolution ------------------------------------------------------------------------- */
 typedef struct ConvArgs {

@@ -1,10 +1,13 @@
 /* test_grad_elementwise.c: finite-difference checks of add and relu. */
+#include <math.h>
+
 #include "nn/ops/ops.h"
 #include "tests/gradcheck.h"
 #include "tests/test.h"
 
 static Tensor *f_add(Tensor **in, void *ctx) { (void)ctx; return op_add(in[0], in[1]); }
 static Tensor *f_relu(Tensor **in, void *ctx) { (void)ctx; return op_relu(in[0]); }
+static Tensor *f_clamp(Tensor **in, void *ctx) { (void)ctx; return op_clamp(in[0], -0.5, 0.25); }
 
 TEST(grad_add_same_channel_scalar) {
     Tensor *in[2] = {grad_input(2, 3, 4, 5, 1), grad_input(2, 3, 4, 5, 2)};
@@ -32,4 +35,12 @@ TEST(grad_frozen_input_gets_no_gradient) {
     tape_backward_seed(y, seed);
     EXPECT(x->grad != NULL, "gradient reaches the input through a frozen parameter");
     EXPECT(w->grad == NULL, "frozen parameter has no gradient");
+}
+
+TEST(grad_clamp) {
+    Tensor *x = grad_input(2, 3, 4, 5, 8);
+    /* away from the two kinks, where the derivative jumps */
+    for (size_t i = 0; i < tensor_numel(x); i++)
+        if (fabs(x->data[i] + 0.5) < 0.01 || fabs(x->data[i] - 0.25) < 0.01) x->data[i] = 0;
+    gradcheck("clamp", f_clamp, &x, 1, NULL, 1e-6, 1e-7);
 }

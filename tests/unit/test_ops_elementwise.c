@@ -16,3 +16,15 @@ TEST(torch_add_relu) {
     fx_expect(f, "db", b->grad, tensor_numel(b), 1e-6, 1e-6);
     fx_close(f);
 }
+
+TEST(torch_clamp) {
+    Fixture *f = fx_open("elementwise.h5");
+    if (!f) return;
+    Tensor *c = fx_tensor(f, "c");
+    c->requires_grad = true;
+    Tensor *z = op_clamp(op_scale(c, 2), 0, 1);
+    fx_expect(f, "z", z->data, tensor_numel(z), 1e-7, 1e-6);
+    tape_backward_seed(z, fx_tensor(f, "seed")->data);
+    fx_expect(f, "dc", c->grad, tensor_numel(c), 1e-7, 1e-6);
+    fx_close(f);
+}
