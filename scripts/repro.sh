@@ -13,8 +13,8 @@ CAMVID=$SHARED/data/camvid
 SCALES=${SCALES:-"4"}
 SEEDS=${SEEDS:-"1 2"}
 SR_STEPS=${SR_STEPS:-750}
-ASR_STEPS=${ASR_STEPS:-150}
-ASR_LR=${ASR_LR:-1e-4}
+ASR_STEPS=${ASR_STEPS:-200}
+ASR_LR=${ASR_LR:-5e-5}
 ASR_BATCH=${ASR_BATCH:-2}
 ASR_CROP=${ASR_CROP:-240}  # 240x240 of 480x360: the paper's 720x720-of-2048x1024 share of the frame
 SMALL=${SMALL:-0.03}     # of a 240x240 crop = 1 % of the 480x360 frame (the paper's threshold)
