@@ -35,6 +35,7 @@ typedef struct Run {
     float *in;
     uint8_t *lab;
     int h, w;
+    double ema; /* running mean of the loss, for progress lines */
 } Run;
 
 static int open_dataset(const TaskCfg *c, Dataset *ds) {
@@ -89,12 +90,14 @@ static int save(Run *r, long long step) {
     return ckpt_save(c->out, r->s->ps, &at, &r->opt);
 }
 
-static double step_once(Run *r, long long step) {
+/* One optimisation step: vals = {loss, lr}. */
+static int step_once(void *ctx, long long step, double *vals, char *extra, size_t n) {
+    Run *r = ctx;
     const TaskCfg *c = r->c;
-    if (loader_next(r->L, r->in, NULL, r->lab) < 0) return NAN;
+    TRY(loader_next(r->L, r->in, NULL, r->lab));
     Tensor *x = tensor_from(r->in, c->batch, 3, r->h, r->w);
     Tensor *loss = op_cross_entropy(segmenter_forward(r->s, x, true), r->lab, DS_IGNORE, NULL);
-    if (loss_check_finite(loss, "cross-entropy") < 0) return NAN;
+    TRY(loss_check_finite(loss, "cross-entropy"));
     double v = loss->data[0];
     tape_backward(loss);
     LrSchedule sch = {LR_COSINE, c->lr, 0, 0, c->steps, c->min_lr, 0}; /* upstream: CosineAnnealingLR */
@@ -102,37 +105,21 @@ static double step_once(Run *r, long long step) {
     optim_step(&r->opt, r->s->ps);
     params_zero_grad(r->s->ps);
     engine_step_reset();
-    return v;
+    r->ema = isnan(r->ema) ? v : 0.98 * r->ema + 0.02 * v;
+    vals[0] = v, vals[1] = r->opt.lr;
+    snprintf(extra, n, "loss %.4f (avg %.4f)  lr %.2g", v, r->ema, r->opt.lr);
+    return 0;
 }
+
+static int checkpoint(void *ctx, long long step) { return save(ctx, step); }
 
 static int loop(Run *r, long long start) {
     const TaskCfg *c = r->c;
-    char buf[4096], extra[128] = "";
-    TrainLog log;
-    TRY(trainlog_open(&log, run_sibling(c->out, "_loss.csv", buf, sizeof buf), "loss,lr", start));
-    Progress pg;
-    progress_start(&pg, "train-task", "steps", c->steps, start);
-    double ema = NAN;
-    for (long long step = start; step < c->steps; step++) {
-        double v = step_once(r, step);
-        if (isnan(v)) {
-            trainlog_close(&log);
-            return rn_fail("step %lld: %s", step, rn_errmsg());
-        }
-        ema = isnan(ema) ? v : 0.98 * ema + 0.02 * v;
-        double row[2] = {v, r->opt.lr};
-        trainlog_row(&log, step + 1, row, 2);
-        snprintf(extra, sizeof extra, "loss %.4f (avg %.4f)  lr %.2g", v, ema, r->opt.lr);
-        if (!c->quiet) progress_update(&pg, step + 1, extra, false);
-        bool last = step + 1 == c->steps;
-        if (((c->ckpt_every > 0 && (step + 1) % c->ckpt_every == 0) || last) && save(r, step + 1) < 0) {
-            trainlog_close(&log);
-            return -1;
-        }
-    }
-    if (!c->quiet) progress_end(&pg, c->steps, extra);
-    trainlog_close(&log);
-    return 0;
+    char buf[4096];
+    r->ema = NAN;
+    TrainLoop L = {"train-task", run_sibling(c->out, "_loss.csv", buf, sizeof buf), "loss,lr", 2, start, c->steps,
+                   c->ckpt_every, c->quiet, r, step_once, checkpoint};
+    return train_loop(&L);
 }
 
 static int open_loader(Run *r, const Dataset *ds) {

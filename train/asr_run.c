@@ -1,7 +1,6 @@
 /* asr_run.c: the ASR fine-tuning loop shared by segmentation (finetune_asr.c) and detection (finetune_asr_det.c). */
 #include "train/asr_run.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -49,47 +48,42 @@ int asr_save(const AsrCfg *c, const Carn *sr, const Optim *opt, long long step) 
     return ckpt_save(c->out, &sr->ps, &at, opt);
 }
 
-/* One optimisation step; the parts go to *l1v / *lav. NaN (rn_errmsg() set) on failure. */
-static double step_once(const AsrCfg *c, Carn *sr, Optim *opt, long long step, AsrForwardFn fwd, void *ctx,
-                        double *l1v, double *lav) {
+typedef struct AsrLoopCtx {
+    const AsrCfg *c;
+    Carn *sr;
+    Optim *opt;
+    AsrForwardFn fwd;
+    void *ctx;
+} AsrLoopCtx;
+
+/* One optimisation step: vals = {loss, l1, la, lr}. */
+static int step_once(void *ctx, long long step, double *vals, char *extra, size_t n) {
+    AsrLoopCtx *x = ctx;
+    const AsrCfg *c = x->c;
     Tensor *l1 = NULL, *la = NULL;
-    if (fwd(ctx, step, &l1, &la) < 0) return NAN;
+    TRY(x->fwd(x->ctx, step, &l1, &la));
     Tensor *loss = op_scale(l1, (real_t)c->alpha);
     if (la) loss = op_add(loss, op_scale(la, (real_t)c->beta));
-    if (loss_check_finite(loss, "ASR loss") < 0) return NAN;
-    *l1v = l1->data[0], *lav = la ? la->data[0] : 0;
-    double v = loss->data[0];
+    TRY(loss_check_finite(loss, "ASR loss"));
+    vals[0] = loss->data[0], vals[1] = l1->data[0], vals[2] = la ? la->data[0] : 0, vals[3] = c->lr;
     tape_backward(loss);
-    opt->lr = c->lr;
-    optim_step(opt, &sr->ps);
-    params_zero_grad(&sr->ps);
+    x->opt->lr = c->lr;
+    optim_step(x->opt, &x->sr->ps);
+    params_zero_grad(&x->sr->ps);
     engine_step_reset();
-    return v;
+    snprintf(extra, n, "loss %.5f  L1 %.5f  L_a %.4f", vals[0], vals[1], vals[2]);
+    return 0;
+}
+
+static int checkpoint(void *ctx, long long step) {
+    AsrLoopCtx *x = ctx;
+    return asr_save(x->c, x->sr, x->opt, step);
 }
 
 int asr_loop(const AsrCfg *c, const char *what, Carn *sr, Optim *opt, long long start, AsrForwardFn fwd, void *ctx) {
-    char b1[4096], extra[160] = "";
-    TrainLog log;
-    TRY(trainlog_open(&log, run_sibling(c->out, "_loss.csv", b1, sizeof b1), "loss,l1,la,lr", start));
-    Progress pg;
-    progress_start(&pg, what, "steps", c->steps, start);
-    for (long long step = start; step < c->steps; step++) {
-        double l1 = 0, la = 0, v = step_once(c, sr, opt, step, fwd, ctx, &l1, &la);
-        if (isnan(v)) {
-            trainlog_close(&log);
-            return rn_fail("step %lld: %s", step, rn_errmsg());
-        }
-        double row[4] = {v, l1, la, c->lr};
-        trainlog_row(&log, step + 1, row, 4);
-        snprintf(extra, sizeof extra, "loss %.5f  L1 %.5f  L_a %.4f", v, l1, la);
-        if (!c->quiet) progress_update(&pg, step + 1, extra, false);
-        bool due = (c->ckpt_every > 0 && (step + 1) % c->ckpt_every == 0) || step + 1 == c->steps;
-        if (due && asr_save(c, sr, opt, step + 1) < 0) {
-            trainlog_close(&log);
-            return -1;
-        }
-    }
-    if (!c->quiet) progress_end(&pg, c->steps, extra);
-    trainlog_close(&log);
-    return 0;
+    char buf[4096];
+    AsrLoopCtx x = {c, sr, opt, fwd, ctx};
+    TrainLoop L = {what, run_sibling(c->out, "_loss.csv", buf, sizeof buf), "loss,l1,la,lr", 4, start, c->steps,
+                   c->ckpt_every, c->quiet, &x, step_once, checkpoint};
+    return train_loop(&L);
 }

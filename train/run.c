@@ -1,6 +1,7 @@
 /* run.c: loss logs and file naming for training runs. */
 #include "train/run.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,4 +59,28 @@ const char *run_sibling(const char *ckpt_path, const char *suffix, char *buf, si
     if (len > 3 && strcmp(ckpt_path + len - 3, ".h5") == 0) len -= 3;
     snprintf(buf, n, "%.*s%s", (int)len, ckpt_path, suffix);
     return buf;
+}
+
+int train_loop(const TrainLoop *L) {
+    TrainLog log;
+    TRY(trainlog_open(&log, L->log_path, L->columns, L->start));
+    Progress pg;
+    progress_start(&pg, L->what, "steps", L->steps, L->start);
+    char extra[256] = "";
+    double vals[16];
+    RN_CHECK(L->ncols >= 1 && L->ncols <= 16, "1..16 log columns");
+    int rc = 0;
+    for (long long step = L->start; step < L->steps && rc == 0; step++) {
+        if (L->step(L->ctx, step, vals, extra, sizeof extra) < 0 || isnan(vals[0])) {
+            rc = rn_fail("step %lld: %s", step, rn_errmsg());
+            break;
+        }
+        trainlog_row(&log, step + 1, vals, L->ncols);
+        if (!L->quiet) progress_update(&pg, step + 1, extra, false);
+        bool due = (L->ckpt_every > 0 && (step + 1) % L->ckpt_every == 0) || step + 1 == L->steps;
+        if (due) rc = L->checkpoint(L->ctx, step + 1);
+    }
+    if (rc == 0 && !L->quiet) progress_end(&pg, L->steps, extra);
+    trainlog_close(&log);
+    return rc;
 }

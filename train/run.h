@@ -18,3 +18,22 @@ void trainlog_close(TrainLog *lg);
 
 /* Derived file names beside a checkpoint: "<out without .h5><suffix>". */
 const char *run_sibling(const char *ckpt_path, const char *suffix, char *buf, size_t n);
+
+/* The loop every trainer runs: steps start..steps, one CSV row per step (columns as named; the
+ * first value is the loss, NaN stops the run), a progress line with rate and ETA, a checkpoint
+ * every ckpt_every steps and at the end. The step and checkpoint functions are the trainer's. */
+typedef struct TrainLoop {
+    const char *what;       /* progress tag: "train-sr" */
+    const char *log_path;   /* loss log (CSV), NULL for none */
+    const char *columns;    /* its columns after "step": "loss,lr" */
+    int ncols;
+    long long start, steps, ckpt_every;
+    bool quiet;
+    void *ctx;
+    /* one optimisation step: vals[0..ncols) for the log, a short progress text; 0 or -1 */
+    int (*step)(void *ctx, long long step, double *vals, char *extra, size_t n);
+    /* write the checkpoint for `step` (and validate, if the trainer does); 0 or -1 */
+    int (*checkpoint)(void *ctx, long long step);
+} TrainLoop;
+
+int train_loop(const TrainLoop *L);

@@ -115,16 +115,20 @@ typedef struct Loop {
     Loader *L;
     float *lr, *hr;
     int lh, lw, hh, hw;
+    const Dataset *val;
+    TrainLog vlog;
+    double ema;
 } Loop;
 
-/* One optimisation step on the next batch; returns the loss (NaN on a bad batch or loss). */
-static double step_once(Loop *lp, long long step) {
+/* One optimisation step on the next batch: vals = {loss, lr}. */
+static int step_once(void *ctx, long long step, double *vals, char *extra, size_t n) {
+    Loop *lp = ctx;
     const SrTrainCfg *c = lp->c;
-    if (loader_next(lp->L, lp->lr, lp->hr, NULL) < 0) return NAN;
+    TRY(loader_next(lp->L, lp->lr, lp->hr, NULL));
     Tensor *x = tensor_from(lp->lr, c->batch, 3, lp->lh, lp->lw);
     Tensor *y = tensor_from(lp->hr, c->batch, 3, lp->hh, lp->hw);
     Tensor *loss = op_l1_loss(carn_forward(lp->m, x, c->scale), y);
-    if (loss_check_finite(loss, "L1 loss") < 0) return NAN;
+    TRY(loss_check_finite(loss, "L1 loss"));
     double v = loss->data[0];
     tape_backward(loss);
     LrSchedule sch = {c->lr_halve_every > 0 ? LR_STEP : LR_CONSTANT, c->lr, c->lr_halve_every, 0.5, 0, 0, 0};
@@ -132,42 +136,31 @@ static double step_once(Loop *lp, long long step) {
     optim_step(&lp->opt, &lp->m->ps);
     params_zero_grad(&lp->m->ps);
     engine_step_reset();
-    return v;
+    lp->ema = isnan(lp->ema) ? v : 0.98 * lp->ema + 0.02 * v;
+    vals[0] = v, vals[1] = lp->opt.lr;
+    snprintf(extra, n, "loss %.5f (avg %.5f)  lr %.2g", v, lp->ema, lp->opt.lr);
+    return 0;
+}
+
+static int checkpoint(void *ctx, long long step) {
+    Loop *lp = ctx;
+    TRY(save(lp->c, lp->m, &lp->opt, step));
+    validate(lp->c, lp->m, lp->val, step, &lp->vlog);
+    return 0;
 }
 
 static int run_loop(Loop *lp, long long start, const Dataset *val) {
     const SrTrainCfg *c = lp->c;
-    char buf[4096], extra[128];
-    TrainLog log, vlog;
-    TRY(trainlog_open(&log, run_sibling(c->out, "_loss.csv", buf, sizeof buf), "loss,lr", start));
-    char vbuf[4096];
-    TRY(trainlog_open(&vlog, run_sibling(c->out, "_val.csv", vbuf, sizeof vbuf), "psnr_sr,psnr_bilinear,ssim_sr,ssim_bilinear", start));
-    Progress pg;
-    progress_start(&pg, "train-sr", "steps", c->steps, start);
-    double ema = NAN;
-    for (long long step = start; step < c->steps; step++) {
-        double v = step_once(lp, step);
-        if (isnan(v)) {
-            trainlog_close(&log), trainlog_close(&vlog);
-            return rn_fail("step %lld: %s", step, rn_errmsg());
-        }
-        ema = isnan(ema) ? v : 0.98 * ema + 0.02 * v;
-        double row[2] = {v, lp->opt.lr};
-        trainlog_row(&log, step + 1, row, 2);
-        snprintf(extra, sizeof extra, "loss %.5f (avg %.5f)  lr %.2g", v, ema, lp->opt.lr);
-        if (!c->quiet) progress_update(&pg, step + 1, extra, false);
-        bool last = step + 1 == c->steps;
-        if ((c->ckpt_every > 0 && (step + 1) % c->ckpt_every == 0) || last) {
-            if (save(c, lp->m, &lp->opt, step + 1) < 0) {
-                trainlog_close(&log), trainlog_close(&vlog);
-                return -1;
-            }
-            validate(c, lp->m, val, step + 1, &vlog);
-        }
-    }
-    if (!c->quiet) progress_end(&pg, c->steps, extra);
-    trainlog_close(&log), trainlog_close(&vlog);
-    return 0;
+    char buf[4096], vbuf[4096];
+    lp->val = val;
+    lp->ema = NAN;
+    TRY(trainlog_open(&lp->vlog, val ? run_sibling(c->out, "_val.csv", vbuf, sizeof vbuf) : NULL,
+                      "psnr_sr,psnr_bilinear,ssim_sr,ssim_bilinear", start));
+    TrainLoop L = {"train-sr", run_sibling(c->out, "_loss.csv", buf, sizeof buf), "loss,lr", 2, start, c->steps,
+                   c->ckpt_every, c->quiet, lp, step_once, checkpoint};
+    int rc = train_loop(&L);
+    trainlog_close(&lp->vlog);
+    return rc;
 }
 
 static int open_loader(Loop *lp, const Dataset *ds) {
