@@ -95,13 +95,14 @@ static Image reconstruct(const EvalMethod *m, const Image *hr, const Image *lr, 
 
 /* Detections of one frame, in pixels of the original image (iw x ih), into ev. */
 static void detect_into(Darknet *net, const Image *in, const Sample *s, int iw, int ih, const DetTablesOpts *o,
-                        DetEval *ev) {
+                        DetEval *ev, DetBox **keep, int *nkeep) {
     DnDet *d;
     int n = darknet_detect_rgb8(net, in->px, in->w, in->h, (float)o->thresh, (float)o->nms, false, &d);
     DetBox *b = xmalloc((size_t)(n ? n : 1) * sizeof *b);
     for (int k = 0; k < n; k++) b[k] = (DetBox){d[k].cls, d[k].x0 * iw, d[k].y0 * ih, d[k].x1 * iw, d[k].y1 * ih, d[k].score};
     det_eval_add(ev, b, n, s->boxes, s->nboxes);
-    free(b), free(d);
+    *keep = b, *nkeep = n; /* kept for the bootstrap */
+    free(d);
     engine_step_reset();
 }
 
@@ -113,6 +114,10 @@ static int run_image(DetTables *t, const Dataset *ds, int i, Darknet *net, const
     int nt;
     TRY(det_hr_load(ds, i, t->size, &hr, &truth, &nt));
     free(truth); /* scoring is against the dataset's own boxes, in original pixels (IoU is unchanged by the resize) */
+    const Sample *smp = &ds->samples[i];
+    t->ngt[i] = smp->nboxes;
+    t->gt[i] = xmalloc((size_t)(smp->nboxes ? smp->nboxes : 1) * sizeof(Box));
+    if (smp->nboxes) memcpy(t->gt[i], smp->boxes, (size_t)smp->nboxes * sizeof(Box));
     int rc = 0;
     for (int m = 0; m < t->nmethods && rc == 0; m++) {
         const EvalMethod *me = &t->methods[m];
@@ -120,7 +125,8 @@ static int run_image(DetTables *t, const Dataset *ds, int i, Darknet *net, const
         if (me->kind != EVAL_HR && (rc = degrade(&hr, me->scale, o->quality, &d)) < 0) break;
         bool own;
         Image in = reconstruct(me, &hr, &d.lr, &own);
-        detect_into(net, &in, &ds->samples[i], iw, ih, o, &t->ev[m]);
+        size_t at = (size_t)m * t->nimages + i;
+        detect_into(net, &in, smp, iw, ih, o, &t->ev[m], &t->dets[at], &t->ndets[at]);
         if (me->kind != EVAL_HR) {
             t->psnr[m] += sr_psnr(&in, &hr, me->scale) / t->nimages;
             t->ssim[m] += sr_ssim(&in, &hr, me->scale) / t->nimages;
@@ -165,6 +171,10 @@ int det_tables_run(const Dataset *ds, Darknet *net, const EvalMethod *methods, i
     for (int m = 0; m < nm; m++) det_eval_init(&t->ev[m], ds->nclasses, o->iou);
     t->nimages = o->max_images > 0 && o->max_images < ds->n ? o->max_images : ds->n;
     t->size = net->cfg.width, t->quality = o->quality;
+    t->dets = xcalloc((size_t)nm * t->nimages, sizeof *t->dets);
+    t->ndets = xcalloc((size_t)nm * t->nimages, sizeof *t->ndets);
+    t->gt = xcalloc((size_t)t->nimages, sizeof *t->gt);
+    t->ngt = xcalloc((size_t)t->nimages, sizeof *t->ngt);
     Progress pg;
     progress_start(&pg, "eval-det-asr", "images", t->nimages, 0);
     for (int i = 0; i < t->nimages; i++) {
@@ -181,6 +191,9 @@ int det_tables_run(const Dataset *ds, Darknet *net, const EvalMethod *methods, i
 void det_tables_free(DetTables *t) {
     for (int c = 0; c < t->nclasses; c++) free(t->class_names[c]);
     for (int m = 0; t->ev && m < t->nmethods; m++) det_eval_free(&t->ev[m]);
+    for (size_t k = 0; t->dets && k < (size_t)t->nmethods * t->nimages; k++) free(t->dets[k]);
+    for (int i = 0; t->gt && i < t->nimages; i++) free(t->gt[i]);
+    free(t->dets), free(t->ndets), free(t->gt), free(t->ngt);
     free(t->class_names), free(t->methods), free(t->ev), free(t->psnr), free(t->ssim);
     memset(t, 0, sizeof *t);
 }
@@ -213,6 +226,47 @@ double det_tables_tail_map(const DetTables *t, int m, const int *tail, int n) {
     double sum = 0;
     for (int k = 0; k < n; k++) sum += det_eval_ap(&t->ev[m], tail[k]);
     return sum / n;
+}
+
+/* splitmix64 */
+static uint64_t mix(uint64_t x) {
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+/* mAP of method m over the images pick[0..n). */
+static double map_of(const DetTables *t, int m, const int *pick, int n) {
+    DetEval e;
+    det_eval_init(&e, t->nclasses, t->ev[m].iou_thresh);
+    for (int k = 0; k < n; k++) {
+        size_t at = (size_t)m * t->nimages + pick[k];
+        det_eval_add(&e, t->dets[at], t->ndets[at], t->gt[pick[k]], t->ngt[pick[k]]);
+    }
+    double v = det_eval_map(&e, NULL);
+    det_eval_free(&e);
+    return v;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+double det_tables_bootstrap(const DetTables *t, int a, int b, int reps, uint64_t seed, double *lo, double *hi) {
+    int n = t->nimages, *pick = xmalloc((size_t)n * sizeof *pick);
+    double *d = xmalloc((size_t)(reps > 0 ? reps : 1) * sizeof *d);
+    uint64_t r = mix(seed);
+    for (int k = 0; k < reps; k++) {
+        for (int i = 0; i < n; i++) pick[i] = (int)((r = mix(r)) % (uint64_t)n);
+        d[k] = map_of(t, a, pick, n) - map_of(t, b, pick, n);
+    }
+    qsort(d, (size_t)reps, sizeof *d, cmp_double);
+    *lo = reps ? d[(int)(0.025 * (reps - 1) + 0.5)] : NAN;
+    *hi = reps ? d[(int)(0.975 * (reps - 1) + 0.5)] : NAN;
+    free(d), free(pick);
+    return det_tables_map(t, a) - det_tables_map(t, b);
 }
 
 /* ---------------- files ---------------- */
@@ -269,6 +323,22 @@ static void write_classes(const DetTables *t, const bool *is_tail, FILE *csv) {
     }
 }
 
+/* asr (each scale) minus every other method at its scale, and minus hr. */
+static void write_diffs(const DetTables *t, int ref, FILE *md, FILE *csv) {
+    fprintf(md, "Paired image bootstrap (1000 resamples of the %d images) of mAP@0.5 differences, 95 %% interval.\n\n"
+                "| scale | difference | mAP diff | 95 %% interval |\n|---|---|---|---|\n", t->nimages);
+    fprintf(csv, "scale,a,b,diff,lo,hi\n");
+    for (int a = 0; a < t->nmethods; a++) {
+        if (strcmp(t->methods[a].name, "asr") || t->methods[a].kind == EVAL_HR) continue;
+        for (int b = 0; b < t->nmethods; b++) {
+            if (b == a || (b != ref && t->methods[b].scale != t->methods[a].scale)) continue;
+            double lo, hi, d = det_tables_bootstrap(t, a, b, 1000, 1, &lo, &hi);
+            fprintf(md, "| x%d | asr - %s | %+.3f | [%+.3f, %+.3f] |\n", t->methods[a].scale, t->methods[b].name, d, lo, hi);
+            fprintf(csv, "%d,asr,%s,%.6f,%.6f,%.6f\n", t->methods[a].scale, t->methods[b].name, d, lo, hi);
+        }
+    }
+}
+
 int det_tables_write(const DetTables *t, const char *outdir, FILE *echo) {
     int ref = ref_method(t);
     if (ref < 0) return rn_fail("det tables: no hr method to rank the classes by");
@@ -276,20 +346,25 @@ int det_tables_write(const DetTables *t, const char *outdir, FILE *echo) {
     int *tail = xmalloc((size_t)t->nclasses * sizeof *tail), nt = det_tail_classes(t, ref, tail);
     bool *is_tail = xcalloc((size_t)t->nclasses, sizeof *is_tail);
     for (int k = 0; k < nt; k++) is_tail[tail[k]] = true;
-    char p1[4096], p2[4096], p3[4096];
+    char p1[4096], p2[4096], p3[4096], p4[4096], p5[4096];
     FILE *md = open_out(outdir, "table6.md", p1, sizeof p1), *csv = md ? open_out(outdir, "table6.csv", p2, sizeof p2) : NULL;
     FILE *cls = csv ? open_out(outdir, "classes.csv", p3, sizeof p3) : NULL;
-    int rc = cls ? 0 : -1;
+    FILE *dmd = cls ? open_out(outdir, "diffs.md", p4, sizeof p4) : NULL;
+    FILE *dcsv = dmd ? open_out(outdir, "diffs.csv", p5, sizeof p5) : NULL;
+    int rc = dcsv ? 0 : -1;
     if (!rc) {
         fprintf(md, "Table 6 (detection): %d images at %dx%d, JPEG quality %d (0 = lossless); mAP = AP@0.5 (COCO "
                     "101-point) over classes with ground truth; tail = the worse half of them by HR AP (%d classes).\n\n",
                 t->nimages, t->size, t->size, t->quality, nt);
         write_table6(t, tail, nt, md, csv, echo);
         write_classes(t, is_tail, cls);
+        write_diffs(t, ref, dmd, dcsv);
     }
     if (md && fclose(md) != 0 && !rc) rc = rn_fail("%s: write error", p1);
     if (csv && fclose(csv) != 0 && !rc) rc = rn_fail("%s: write error", p2);
     if (cls && fclose(cls) != 0 && !rc) rc = rn_fail("%s: write error", p3);
+    if (dmd && fclose(dmd) != 0 && !rc) rc = rn_fail("%s: write error", p4);
+    if (dcsv && fclose(dcsv) != 0 && !rc) rc = rn_fail("%s: write error", p5);
     free(tail), free(is_tail);
     return rc;
 }

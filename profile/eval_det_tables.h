@@ -38,6 +38,11 @@ typedef struct DetTables {
     double *psnr, *ssim;  /* [nmethods] means over images (Y channel, border = scale); NaN for hr */
     int nimages, size, quality;
     double seconds;
+    /* per image, for the bootstrap: detections [nmethods * nimages] and ground truth [nimages] */
+    DetBox **dets;
+    int *ndets;
+    Box **gt;
+    int *ngt;
 } DetTables;
 
 /* Every image of ds: HR (det_hr_load at the net's input size, which must be square and a multiple
@@ -56,7 +61,14 @@ int det_tail_classes(const DetTables *t, int ref, int *tail);
 /* Mean AP of method m over tail[0..n). */
 double det_tables_tail_map(const DetTables *t, int m, const int *tail, int n);
 
+/* Paired image bootstrap of mAP(a) - mAP(b): `reps` resamples of the images with replacement
+ * (the same images for both methods), 95 % percentile interval in *lo / *hi; returns the
+ * difference on the actual images. */
+double det_tables_bootstrap(const DetTables *t, int a, int b, int reps, uint64_t seed, double *lo, double *hi);
+
 /* Writes outdir/table6.{md,csv} (scale, method, mAP, tail mAP, PSNR, SSIM; tail classes fixed by
  * the hr method's AP) and outdir/classes.csv (per-class ground truth and AP of every method); the
- * Markdown also goes to echo when not NULL. Needs an "hr" method. */
+ * Markdown also goes to echo when not NULL; and outdir/diffs.{md,csv}: for every "asr" method, the
+ * paired bootstrap (1000 resamples) of its mAP minus each other method's at its scale and hr's.
+ * Needs an "hr" method. */
 int det_tables_write(const DetTables *t, const char *outdir, FILE *echo);

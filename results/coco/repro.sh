@@ -25,3 +25,9 @@ t l1_x4 $RUNE finetune-asr --task-kind det --beta 0 --sr "$RUNS/sr_x4.h5" --task
 t eval $RUNE eval-det-asr --model "$RUNS/yf.h5" --data "$COCO" --scales 2,4 --sr "$RUNS/sr_x4.h5" \
     --asr "$RUNS/asr_x4.h5" --method l1:4:"$RUNS/l1_x4.h5" --method sr:2:weights/carn_m.h5 --method div2k:4:weights/carn_m.h5 \
     --out results/coco
+# CloudSeg-style baseline (Eq. 2: MSE to the detector's head outputs on hr), same schedule; then Table 6 again with it
+t cloudseg_x4 $RUNE finetune-asr --task-kind det --loss cloudseg --sr "$RUNS/sr_x4.h5" --task "$RUNS/yf.h5" --data "$COCO" \
+    --out "$RUNS/cloudseg_x4.h5" --scale 4 --batch 2 --steps $STEPS --ckpt-every 50 --lr 5e-5 --resume
+t eval2 $RUNE eval-det-asr --model "$RUNS/yf.h5" --data "$COCO" --scales 2,4 --sr "$RUNS/sr_x4.h5" --cloudseg "$RUNS/cloudseg_x4.h5" \
+    --asr "$RUNS/asr_x4.h5" --method l1:4:"$RUNS/l1_x4.h5" --method sr:2:weights/carn_m.h5 --method div2k:4:weights/carn_m.h5 \
+    --out results/coco

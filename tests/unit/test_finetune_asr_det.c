@@ -84,7 +84,7 @@ TEST(eval_det_tables_smoke) {
     Carn *sr = NULL;
     EXPECT(carn_load("weights/carn_m.h5", &sr, NULL) == 0, "%s", rn_errmsg());
     EvalMethod m[3] = {{.name = "bilinear", .scale = 4, .kind = EVAL_BILINEAR},
-                       {.name = "sr", .scale = 4, .kind = EVAL_CARN, .carn = sr, .file = "weights/carn_m.h5"},
+                       {.name = "asr", .scale = 4, .kind = EVAL_CARN, .carn = sr, .file = "weights/carn_m.h5"},
                        {.name = "hr", .scale = 1, .kind = EVAL_HR}};
     DetTablesOpts o = {.quality = 0, .max_images = 2, .thresh = 0.005, .nms = 0.45, .iou = 0.5};
     DetTables t;
@@ -103,10 +103,19 @@ TEST(eval_det_tables_smoke) {
     char p[300];
     snprintf(p, sizeof p, "%s/table6.csv", dir);
     char *csv = slurp(p);
-    EXPECT(csv && strstr(csv, "scale,method,map50") && strstr(csv, "\n4,sr,") && strstr(csv, "\n1,hr,"), "%s", csv ? csv : "");
+    EXPECT(csv && strstr(csv, "scale,method,map50") && strstr(csv, "\n4,asr,") && strstr(csv, "\n1,hr,"), "%s", csv ? csv : "");
     snprintf(p, sizeof p, "%s/table6.md", dir);
     EXPECT(access(p, F_OK) == 0, "table6.md written");
     free(csv);
+    snprintf(p, sizeof p, "%s/diffs.csv", dir);
+    csv = slurp(p);
+    EXPECT(csv && strstr(csv, "\n4,asr,bilinear,") && strstr(csv, "\n4,asr,hr,"), "%s", csv ? csv : "");
+    free(csv);
+    double lo, hi, d = det_tables_bootstrap(&t, 1, 1, 50, 3, &lo, &hi);
+    EXPECT(d == 0 && lo == 0 && hi == 0, "a method against itself: %g [%g, %g]", d, lo, hi);
+    d = det_tables_bootstrap(&t, 1, 0, 50, 3, &lo, &hi);
+    EXPECT_NEAR(d, det_tables_map(&t, 1) - det_tables_map(&t, 0), 1e-12);
+    EXPECT(lo <= hi && lo >= -1 && hi <= 1, "[%g, %g]", lo, hi);
     det_tables_free(&t);
     carn_free(sr), darknet_free(&net), dataset_free(&ds);
     free(cfg), free(wts), free(data);
