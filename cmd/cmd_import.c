@@ -5,6 +5,7 @@
 
 #include "cmd/commands.h"
 #include "nn/checkpoint.h"
+#include "nn/models/carn.h"
 #include "nn/models/darknet.h"
 #include "nn/models/model_io.h"
 #include "nn/torch_load.h"
@@ -72,13 +73,15 @@ int cmd_import(int argc, char **argv) {
         {"list", ARG_BOOL, &list, NULL, "print name, shape and dtype of every tensor instead of converting"},
         {0},
     };
-    ArgCmd cmd = {"import", "[options] IN.pth (-o OUT.h5 | --list)  |  M.cfg M.weights -o OUT.h5",
+    ArgCmd cmd = {"import", "[options] IN.pth (-o OUT.h5 | --list)  |  M.cfg M.weights -o OUT.h5  |  RUN.h5 -o OUT.h5",
                   "Reads a PyTorch checkpoint (torch.save, legacy or zip format; a bare state_dict or one\n"
                   "wrapped as {'state_dict': ...} / {'model': ...}) without Python and writes every floating\n"
                   "tensor under its original name to a rune HDF5 checkpoint: running_mean/running_var as\n"
                   "buffers, the rest as parameters; integer tensors (num_batches_tracked) are skipped with a\n"
                   "note. Half/double tensors become float32. Attributes: model=KIND, source=IN.\n"
-                  "A darknet .cfg with its .weights becomes a self-contained checkpoint (the cfg text inside).",
+                  "A darknet .cfg with its .weights becomes a self-contained checkpoint (the cfg text inside).\n"
+                  "A rune CARN training checkpoint (.h5) is re-written without its optimizer state (half the size),\n"
+                  "for sharing trained weights.",
                   specs, 1, 2};
     char **args = short_flags(argc, argv), **pos;
     int npos, rc = 0;
@@ -93,6 +96,16 @@ int cmd_import(int argc, char **argv) {
         return rc;
     }
     if (npos != 1) args_usage_error(&cmd, "unexpected argument '%s'", pos[1]);
+    if (path_has_ext(pos[0], ".h5")) {
+        Carn *m = NULL;
+        CkptAttrs at;
+        rc = list || carn_load(pos[0], &m, &at) < 0 || carn_save(out, m, &at) < 0;
+        if (rc) fprintf(stderr, "rune import: %s\n", list ? "--list reads .pth files" : rn_errmsg());
+        else printf("%s -> %s (weights and attributes, no optimizer state)\n", pos[0], out);
+        if (m) carn_free(m);
+        free(pos), free(args);
+        return rc;
+    }
     TorchFile tf;
     if (torch_load(pos[0], &tf) < 0) {
         fprintf(stderr, "rune import: %s\n", rn_errmsg());
