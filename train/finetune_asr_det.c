@@ -118,7 +118,8 @@ static int fill_item(Det *a, long long step, int n) {
 static Tensor *task_loss(Det *a, Tensor *sr, Tensor *hr) {
     const AsrCfg *c = a->c;
     Tensor *heads[DN_MAX_HEADS];
-    int nh = darknet_forward(&a->net, sr, heads);
+    /* the detector sees a valid image, as in eval (8-bit, clamped): see finetune_asr.c */
+    int nh = darknet_forward(&a->net, op_clamp(sr, 0, 1), heads);
     if (c->loss == ASR_LOSS_CLOUDSEG) {
         Tensor *ref[DN_MAX_HEADS];
         bool g = engine_set_grad(false);
