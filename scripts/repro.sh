@@ -79,4 +79,15 @@ s=$(echo $SCALES | cut -d' ' -f1)
 stage "eval_threshold" "$RUNE" eval --task weights/espnet_camvid.h5 --data "$CAMVID" --split test --scales "$s" \
   --method "sr:$s:$RUNS/sr_x$s.h5" --method "asr:$s:$RUNS/asr_x${s}_s1.h5" --method "asr09:$s:$RUNS/asr09_x${s}_s1.h5" \
   --bootstrap 1000 --diffs asr09-asr,asr09-sr,asr-sr --no-figures --out "$OUT/threshold" --quiet
-echo "repro: tables in $OUT/seed*/ and $OUT/threshold/, wall times in $timings"
+# longer training (seed 1): the same runs continued to 800 steps (resume is exact)
+for v in asr asrall; do
+  [ -f "$RUNS/${v}800_x${s}_s1.h5" ] && continue # continue from the 200-step run, once
+  cp "$RUNS/${v}_x${s}_s1.h5" "$RUNS/${v}800_x${s}_s1.h5"
+  cp "$RUNS/${v}_x${s}_s1_loss.csv" "$RUNS/${v}800_x${s}_s1_loss.csv"
+done
+ASR_STEPS=800 asr asr800 "$s" 1
+ASR_STEPS=800 asr asrall800 "$s" 1 --mask all
+stage "eval_steps800" "$RUNE" eval --task weights/espnet_camvid.h5 --data "$CAMVID" --split test --scales "$s" \
+  --method "sr:$s:$RUNS/sr_x$s.h5" --method "asr:$s:$RUNS/asr800_x${s}_s1.h5" --method "asrall:$s:$RUNS/asrall800_x${s}_s1.h5" \
+  --bootstrap 1000 --diffs asr-sr,asrall-sr,asr-asrall --no-figures --out "$OUT/steps800" --quiet
+echo "repro: tables in $OUT/seed*/, $OUT/threshold/ and $OUT/steps800/, wall times in $timings"
