@@ -66,6 +66,20 @@ const char *test_fixture_path(const char *rel) {
     return g_path;
 }
 
+char *test_read_text(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    for (size_t got; buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0;) {
+        n += got;
+        if (n + 1 == cap) buf = realloc(buf, cap *= 2);
+    }
+    fclose(f);
+    if (buf) buf[n] = 0;
+    return buf;
+}
+
 static int run_one(const TestCase *t) {
     fflush(stdout);
     pid_t pid = fork();

@@ -35,5 +35,8 @@ int test_failures(void);
 /* Path of a shared data/weights file (../shared relative to the repo root, or $RUNE_SHARED);
  * SKIPs the test with a message when absent, as a user's clone has no shared/ folder. */
 const char *test_shared_path(const char *rel);
+/* A whole text file, malloc'ed and NUL-terminated (NULL if unreadable); tests compare logs with it. */
+char *test_read_text(const char *path);
+
 /* Path of a committed fixture under tests/fixtures (fails the test if it is missing). */
 const char *test_fixture_path(const char *rel);

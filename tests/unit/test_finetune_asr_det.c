@@ -10,16 +10,6 @@
 #include "tests/test.h"
 #include "util/err.h"
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    return strdup(buf);
-}
-
 TEST(det_split_is_96_then_32_by_name) {
     char *root = xstrdup(test_shared_path("data/coco128"));
     Dataset tr, ev;
@@ -58,7 +48,7 @@ TEST(finetune_asr_det_runs_and_resumes_exactly) {
     det_cfg(&c, cfg, wts, data, b, 2); /* ... and continue */
     c.resume = true;
     EXPECT(finetune_asr_det(&c) == 0, "%s", rn_errmsg());
-    char *x = slurp(la), *y = slurp(lb);
+    char *x = test_read_text(la), *y = test_read_text(lb);
     EXPECT(x && y && strcmp(x, y) == 0, "loss logs differ:\n%s\nvs\n%s", x ? x : "(none)", y ? y : "(none)");
     /* rows "step,loss,l1,la,lr": finite, with a positive detection loss */
     const char *row = x ? strstr(x, "\n1,") : NULL;
@@ -102,13 +92,13 @@ TEST(eval_det_tables_smoke) {
     EXPECT(det_tables_write(&t, dir, NULL) == 0, "%s", rn_errmsg());
     char p[300];
     snprintf(p, sizeof p, "%s/table6.csv", dir);
-    char *csv = slurp(p);
+    char *csv = test_read_text(p);
     EXPECT(csv && strstr(csv, "scale,method,map50") && strstr(csv, "\n4,asr,") && strstr(csv, "\n1,hr,"), "%s", csv ? csv : "");
     snprintf(p, sizeof p, "%s/table6.md", dir);
     EXPECT(access(p, F_OK) == 0, "table6.md written");
     free(csv);
     snprintf(p, sizeof p, "%s/diffs.csv", dir);
-    csv = slurp(p);
+    csv = test_read_text(p);
     EXPECT(csv && strstr(csv, "\n4,asr,bilinear,") && strstr(csv, "\n4,asr,hr,"), "%s", csv ? csv : "");
     free(csv);
     double lo, hi, d = det_tables_bootstrap(&t, 1, 1, 50, 3, &lo, &hi);

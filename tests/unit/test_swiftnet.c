@@ -219,16 +219,6 @@ TEST(segmenter_espnet_camvid_drops_the_void_channel) {
 
 /* ---- the subcommands, end to end on the embedded sample frames ---- */
 
-static char *slurp_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = calloc(1, 1 << 16);
-    size_t n = fread(buf, 1, (1 << 16) - 1, f);
-    buf[n] = 0;
-    fclose(f);
-    return buf;
-}
-
 TEST(cli_segment_writes_overlay_and_class_map) {
     char dir[] = "/tmp/rune_seg_XXXXXX", args[1024], out[8192];
     EXPECT(mkdtemp(dir) != NULL, "mkdtemp");
@@ -267,9 +257,9 @@ TEST(cli_train_task_resumes_exactly_and_eval_seg_scores_it) {
     snprintf(args, sizeof args, "%s --steps 4 --out %s/b.h5 --resume", common, dir);
     EXPECT(rune_exec(args, out, sizeof out) == 0, "%s", out);
     snprintf(p, sizeof p, "%s/a_loss.csv", dir);
-    char *la = slurp_file(p);
+    char *la = test_read_text(p);
     snprintf(p, sizeof p, "%s/b_loss.csv", dir);
-    char *lb = slurp_file(p);
+    char *lb = test_read_text(p);
     EXPECT(la && lb && strcmp(la, lb) == 0, "loss logs differ:\n%s\nvs\n%s", la ? la : "(none)", lb ? lb : "(none)");
     EXPECT(la && strstr(la, "\n4,") != NULL, "four steps logged: %s", la ? la : "");
     free(la), free(lb);
@@ -277,7 +267,7 @@ TEST(cli_train_task_resumes_exactly_and_eval_seg_scores_it) {
     rc = rune_exec(args, out, sizeof out);
     EXPECT(rc == 0 && strstr(out, "mIoU") && strstr(out, "Bicyclist"), "rc %d: %s", rc, out);
     snprintf(p, sizeof p, "%s/e.csv", dir);
-    char *csv = slurp_file(p);
+    char *csv = test_read_text(p);
     EXPECT(csv && strstr(csv, "class,iou,tail\nSky,") && strstr(csv, "\nframes,4,"), "csv: %s", csv ? csv : "(none)");
     free(csv);
 }

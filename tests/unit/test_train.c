@@ -9,16 +9,6 @@
 #include "tests/test.h"
 #include "util/err.h"
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    return strdup(buf);
-}
-
 static void sr_cfg(SrTrainCfg *c, const char *out, long long steps) {
     sr_train_defaults(c);
     c->data = "data/samples/camvid";
@@ -43,7 +33,7 @@ TEST(train_sr_resume_gives_the_same_loss_curve) {
     sr_cfg(&c, b, 6); /* ... and continue to 6 */
     c.resume = true;
     EXPECT(train_sr(&c) == 0, "%s", rn_errmsg());
-    char *x = slurp(la), *y = slurp(lb);
+    char *x = test_read_text(la), *y = test_read_text(lb);
     EXPECT(x && y && strcmp(x, y) == 0, "loss logs differ:\n%s\nvs\n%s", x ? x : "(none)", y ? y : "(none)");
     EXPECT(x && strchr(x, '\n') && strstr(x, "\n6,") != NULL, "six steps logged: %s", x ? x : "");
     free(x), free(y);
@@ -65,7 +55,7 @@ TEST(finetune_asr_runs_and_resumes_exactly) {
     EXPECT(finetune_asr(&c) == 0, "%s", rn_errmsg());
     c.steps = 4, c.resume = true;
     EXPECT(finetune_asr(&c) == 0, "%s", rn_errmsg());
-    char *x = slurp(la), *y = slurp(lb);
+    char *x = test_read_text(la), *y = test_read_text(lb);
     EXPECT(x && y && strcmp(x, y) == 0, "loss logs differ:\n%s\nvs\n%s", x ? x : "(none)", y ? y : "(none)");
     free(x), free(y);
 }
