@@ -12,7 +12,7 @@ SHARED=${RUNE_SHARED:-../shared}
 CAMVID=$SHARED/data/camvid
 SCALES=${SCALES:-"4"}
 SEEDS=${SEEDS:-"1 2"}
-SR_STEPS=${SR_STEPS:-750}
+SR_STEPS=${SR_STEPS:-}   # empty: per scale, as the committed models (x2 500, x4 750, x6 1000, x8 1500)
 ASR_STEPS=${ASR_STEPS:-200}
 ASR_LR=${ASR_LR:-5e-5}
 ASR_BATCH=${ASR_BATCH:-2}
@@ -38,10 +38,12 @@ stage() { # stage NAME CMD...: runs and records the wall time
 }
 
 sr_lr() { [ "$1" -le 4 ] && echo 1e-4 || echo 2e-4; } # new x6/x8 heads start from scratch
+sr_steps() { [ -n "$SR_STEPS" ] && { echo "$SR_STEPS"; return; }; case $1 in 2) echo 500;; 4) echo 750;; 6) echo 1000;; *) echo 1500;; esac; }
+sr_halve() { [ "$1" -le 4 ] && echo 0 || echo $(( $(sr_steps "$1") / 2 )); }
 
 for s in $SCALES; do
   stage "sr_x$s" "$RUNE" train-sr --data "$CAMVID" --val "$CAMVID" --val-frames 8 --init weights/carn_m.h5 \
-    --scale "$s" --steps "$SR_STEPS" --ckpt-every 250 --lr "$(sr_lr "$s")" --lr-halve-every $((SR_STEPS / 2)) \
+    --scale "$s" --steps "$(sr_steps "$s")" --ckpt-every 250 --lr "$(sr_lr "$s")" --lr-halve-every "$(sr_halve "$s")" \
     --seed 1 --out "$RUNS/sr_x$s.h5" --resume --quiet
 done
 
