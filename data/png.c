@@ -143,10 +143,11 @@ static int decode8(PngCtx *c, Image *out) {
     return 0;
 }
 
-int png_decode(const unsigned char *buf, size_t len, Image *out, int want_c) {
-    if (want_c != 0 && want_c != 1 && want_c != 3 && want_c != 4) rn_die("png_decode: want_c %d", want_c);
+/* Decodes buf (named `name` in messages) and converts to want_c channels when asked. */
+static int decode_named(const char *name, const unsigned char *buf, size_t len, Image *out, int want_c) {
+    if (want_c != 0 && want_c != 1 && want_c != 3 && want_c != 4) rn_die("png: want_c %d", want_c);
     PngCtx *c = xcalloc(1, sizeof *c);
-    *c = (PngCtx){.name = "PNG data", .buf = buf, .len = len};
+    *c = (PngCtx){.name = name, .buf = buf, .len = len};
     int rc = decode8(c, out);
     free(c);
     if (rc == 0 && want_c && want_c != out->c) {
@@ -157,20 +158,16 @@ int png_decode(const unsigned char *buf, size_t len, Image *out, int want_c) {
     return rc;
 }
 
+int png_decode(const unsigned char *buf, size_t len, Image *out, int want_c) {
+    return decode_named("PNG data", buf, len, out, want_c);
+}
+
 int png_read(const char *path, Image *out, int want_c) {
     unsigned char *buf;
     size_t len;
     TRY(file_read_all(path, &buf, &len));
-    PngCtx *c = xcalloc(1, sizeof *c);
-    *c = (PngCtx){.name = path, .buf = buf, .len = len};
-    int rc = decode8(c, out);
-    free(c);
+    int rc = decode_named(path, buf, len, out, want_c);
     free(buf);
-    if (rc == 0 && want_c && want_c != out->c) {
-        Image conv = image_convert(out, want_c);
-        image_free(out);
-        *out = conv;
-    }
     return rc;
 }
 
