@@ -11,7 +11,7 @@
 #define MAX_METHODS 32
 
 typedef struct Flags {
-    const char *model, *weights, *data, *split, *scales, *sr, *asr, *cloudseg, *out;
+    const char *model, *weights, *data, *split, *scales, *sr, *asr, *cloudseg, *out, *diffs;
     int quality, limit;
     double thresh, nms, iou;
     bool quiet;
@@ -106,7 +106,7 @@ static int run(const Flags *f, const char **specs, int nspecs) {
     DetTablesOpts o = {.quality = f->quality, .max_images = f->limit, .thresh = f->thresh, .nms = f->nms, .iou = f->iou,
                        .progress = !f->quiet};
     if (!rc) rc = det_tables_run(&ds, &net, p.m, p.n, &o, &t);
-    if (!rc) rc = det_tables_write(&t, f->out, stdout);
+    if (!rc) rc = det_tables_write(&t, f->out, f->diffs, stdout);
     if (!rc)
         printf("\n%d images (%s split of %s) at %dx%d, %d methods: %.1f s wall. Files in %s/\n", t.nimages, f->split,
                f->data, t.size, t.size, t.nmethods, t.seconds, f->out);
@@ -136,6 +136,7 @@ int cmd_eval_det_asr(int argc, char **argv) {
         {"thresh", ARG_FLOAT, &f.thresh, "T", "score threshold for candidate boxes (darknet's map: .005)"},
         {"nms", ARG_FLOAT, &f.nms, "T", "per-class NMS threshold"},
         {"iou", ARG_FLOAT, &f.iou, "T", "IoU of a true positive"},
+        {"diffs", ARG_STR, &f.diffs, "A-B,...", "method pairs for diffs.{md,csv} (default: asr minus every other method)"},
         {"quiet", ARG_BOOL, &f.quiet, NULL, "no progress lines"},
         {0},
     };

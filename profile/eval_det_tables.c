@@ -9,6 +9,7 @@
 
 #include "data/degrade.h"
 #include "data/resize.h"
+#include "profile/pairs.h"
 #include "profile/sr_metrics.h"
 #include "util/err.h"
 #include "util/progress.h"
@@ -323,23 +324,46 @@ static void write_classes(const DetTables *t, const bool *is_tail, FILE *csv) {
     }
 }
 
-/* asr (each scale) minus every other method at its scale, and minus hr. */
-static void write_diffs(const DetTables *t, int ref, FILE *md, FILE *csv) {
+static void write_diff(const DetTables *t, int a, int b, FILE *md, FILE *csv) {
+    double lo, hi, d = det_tables_bootstrap(t, a, b, 1000, 1, &lo, &hi);
+    const char *an = t->methods[a].name, *bn = t->methods[b].name;
+    fprintf(md, "| x%d | %s - %s | %+.3f | [%+.3f, %+.3f] |\n", t->methods[a].scale, an, bn, d, lo, hi);
+    fprintf(csv, "%d,%s,%s,%.6f,%.6f,%.6f\n", t->methods[a].scale, an, bn, d, lo, hi);
+}
+
+/* Method `name` at `scale` (hr at any scale); -1 when absent. */
+static int find_method(const DetTables *t, const char *name, int scale) {
+    for (int m = 0; m < t->nmethods; m++)
+        if (!strcmp(t->methods[m].name, name) && (t->methods[m].kind == EVAL_HR || t->methods[m].scale == scale))
+            return m;
+    return -1;
+}
+
+/* The pairs in `spec` at every scale where both exist; NULL spec: asr minus every other method at
+ * its scale and minus hr. */
+static void write_diffs(const DetTables *t, int ref, const char *spec, FILE *md, FILE *csv) {
     fprintf(md, "Paired image bootstrap (1000 resamples of the %d images) of mAP@0.5 differences, 95 %% interval.\n\n"
                 "| scale | difference | mAP diff | 95 %% interval |\n|---|---|---|---|\n", t->nimages);
     fprintf(csv, "scale,a,b,diff,lo,hi\n");
-    for (int a = 0; a < t->nmethods; a++) {
-        if (strcmp(t->methods[a].name, "asr") || t->methods[a].kind == EVAL_HR) continue;
-        for (int b = 0; b < t->nmethods; b++) {
-            if (b == a || (b != ref && t->methods[b].scale != t->methods[a].scale)) continue;
-            double lo, hi, d = det_tables_bootstrap(t, a, b, 1000, 1, &lo, &hi);
-            fprintf(md, "| x%d | asr - %s | %+.3f | [%+.3f, %+.3f] |\n", t->methods[a].scale, t->methods[b].name, d, lo, hi);
-            fprintf(csv, "%d,asr,%s,%.6f,%.6f,%.6f\n", t->methods[a].scale, t->methods[b].name, d, lo, hi);
+    if (!spec) {
+        for (int a = 0; a < t->nmethods; a++) {
+            if (strcmp(t->methods[a].name, "asr") || t->methods[a].kind == EVAL_HR) continue;
+            for (int b = 0; b < t->nmethods; b++)
+                if (b != a && (b == ref || t->methods[b].scale == t->methods[a].scale)) write_diff(t, a, b, md, csv);
         }
+        return;
     }
+    const char *pairs[MAX_PAIRS][2];
+    char buf[1024];
+    int np = parse_pairs(spec, NULL, buf, sizeof buf, pairs);
+    for (int s = 1; s <= 16; s++)
+        for (int p = 0; p < np; p++) {
+            int a = find_method(t, pairs[p][0], s), b = find_method(t, pairs[p][1], s);
+            if (a >= 0 && b >= 0 && t->methods[a].kind != EVAL_HR && t->methods[a].scale == s) write_diff(t, a, b, md, csv);
+        }
 }
 
-int det_tables_write(const DetTables *t, const char *outdir, FILE *echo) {
+int det_tables_write(const DetTables *t, const char *outdir, const char *diffs, FILE *echo) {
     int ref = ref_method(t);
     if (ref < 0) return rn_fail("det tables: no hr method to rank the classes by");
     if (mkdir(outdir, 0777) != 0 && errno != EEXIST) return rn_fail("%s: cannot create: %s", outdir, strerror(errno));
@@ -358,7 +382,7 @@ int det_tables_write(const DetTables *t, const char *outdir, FILE *echo) {
                 t->nimages, t->size, t->size, t->quality, nt);
         write_table6(t, tail, nt, md, csv, echo);
         write_classes(t, is_tail, cls);
-        write_diffs(t, ref, dmd, dcsv);
+        write_diffs(t, ref, diffs, dmd, dcsv);
     }
     if (md && fclose(md) != 0 && !rc) rc = rn_fail("%s: write error", p1);
     if (csv && fclose(csv) != 0 && !rc) rc = rn_fail("%s: write error", p2);

@@ -68,7 +68,8 @@ double det_tables_bootstrap(const DetTables *t, int a, int b, int reps, uint64_t
 
 /* Writes outdir/table6.{md,csv} (scale, method, mAP, tail mAP, PSNR, SSIM; tail classes fixed by
  * the hr method's AP) and outdir/classes.csv (per-class ground truth and AP of every method); the
- * Markdown also goes to echo when not NULL; and outdir/diffs.{md,csv}: for every "asr" method, the
- * paired bootstrap (1000 resamples) of its mAP minus each other method's at its scale and hr's.
- * Needs an "hr" method. */
-int det_tables_write(const DetTables *t, const char *outdir, FILE *echo);
+ * Markdown also goes to echo when not NULL; and outdir/diffs.{md,csv}: paired bootstraps (1000
+ * resamples) of mAP differences, for the "a-b,..." pairs in diffs at every scale that has both (hr
+ * matches any scale), or, diffs NULL, of every "asr" method minus each other method at its scale
+ * and hr. Needs an "hr" method. */
+int det_tables_write(const DetTables *t, const char *outdir, const char *diffs, FILE *echo);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "profile/bootstrap.h"
+#include "profile/pairs.h"
 #include "profile/tail.h"
 #include "util/err.h"
 
@@ -369,26 +370,10 @@ static void diff_pair(const Ctx *x, FILE *f, FILE *csv, int scale, const char *a
     }
 }
 
-#define MAX_DIFFS 16
-
-/* "a-b,c-d" into pairs of names (in buf); returns how many. */
-static int parse_pairs(const char *spec, char *buf, size_t n, const char *pairs[][2]) {
-    snprintf(buf, n, "%s", spec ? spec : "asr-sr,asr-bilinear,asr-cloudseg,sr-bilinear");
-    int np = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok && np < MAX_DIFFS; tok = strtok_r(NULL, ",", &save)) {
-        char *dash = strchr(tok, '-');
-        if (!dash || dash == tok || !dash[1]) continue;
-        *dash = 0;
-        pairs[np][0] = tok, pairs[np][1] = dash + 1;
-        np++;
-    }
-    return np;
-}
-
 static int diffs(const Ctx *x) {
-    const char *pairs[MAX_DIFFS][2];
+    const char *pairs[MAX_PAIRS][2];
     char spec[1024];
-    int np = parse_pairs(x->o->diffs, spec, sizeof spec, pairs);
+    int np = parse_pairs(x->o->diffs, "asr-sr,asr-bilinear,asr-cloudseg,sr-bilinear", spec, sizeof spec, pairs);
     char pm[4200], pc[4200];
     FILE *f = out_open(x, "diffs.md", pm, sizeof pm), *csv = f ? out_open(x, "diffs.csv", pc, sizeof pc) : NULL;
     if (!csv) {

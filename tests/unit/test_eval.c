@@ -7,6 +7,7 @@
 #include "data/dataset.h"
 #include "profile/bootstrap.h"
 #include "profile/eval_seg.h"
+#include "profile/pairs.h"
 #include "profile/report.h"
 #include "tests/rune_exec.h"
 #include "tests/test.h"
@@ -176,6 +177,17 @@ TEST(bootstrap_better_on_every_frame_excludes_zero) {
 }
 
 /* The binary end to end on one sample frame, and a malformed --method. */
+TEST(method_pairs_parse_and_skip_malformed) {
+    const char *pairs[MAX_PAIRS][2];
+    char buf[64];
+    int n = parse_pairs("asr-sr,-x,y-,nodash,asrall-hr", "unused-default", buf, sizeof buf, pairs);
+    EXPECT(n == 2, "%d pairs", n);
+    EXPECT(!strcmp(pairs[0][0], "asr") && !strcmp(pairs[0][1], "sr"), "%s-%s", pairs[0][0], pairs[0][1]);
+    EXPECT(!strcmp(pairs[1][0], "asrall") && !strcmp(pairs[1][1], "hr"), "%s-%s", pairs[1][0], pairs[1][1]);
+    n = parse_pairs(NULL, "a-b", buf, sizeof buf, pairs);
+    EXPECT(n == 1 && !strcmp(pairs[0][0], "a") && !strcmp(pairs[0][1], "b"), "default: %d", n);
+}
+
 TEST(eval_cli_end_to_end) {
     char *dir = temp_dir(), args[512], out[8192];
     snprintf(args, sizeof args,

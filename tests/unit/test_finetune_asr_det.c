@@ -89,7 +89,7 @@ TEST(eval_det_tables_smoke) {
     EXPECT(isnan(t.psnr[2]) && isnan(t.ssim[2]), "hr has no PSNR");
     char dir[] = "/tmp/rune_dettab_XXXXXX";
     EXPECT(mkdtemp(dir) != NULL, "mkdtemp");
-    EXPECT(det_tables_write(&t, dir, NULL) == 0, "%s", rn_errmsg());
+    EXPECT(det_tables_write(&t, dir, NULL, NULL) == 0, "%s", rn_errmsg());
     char p[300];
     snprintf(p, sizeof p, "%s/table6.csv", dir);
     char *csv = test_read_text(p);
@@ -100,6 +100,11 @@ TEST(eval_det_tables_smoke) {
     snprintf(p, sizeof p, "%s/diffs.csv", dir);
     csv = test_read_text(p);
     EXPECT(csv && strstr(csv, "\n4,asr,bilinear,") && strstr(csv, "\n4,asr,hr,"), "%s", csv ? csv : "");
+    free(csv);
+    /* explicit pairs: only those, hr found at any scale, absent names skipped */
+    EXPECT(det_tables_write(&t, dir, "bilinear-hr,asr-nosuch", NULL) == 0, "%s", rn_errmsg());
+    csv = test_read_text(p);
+    EXPECT(csv && !strcmp(strchr(csv, '\n') + 1, strstr(csv, "4,bilinear,hr,")) && !strstr(csv, "asr"), "%s", csv ? csv : "");
     free(csv);
     double lo, hi, d = det_tables_bootstrap(&t, 1, 1, 50, 3, &lo, &hi);
     EXPECT(d == 0 && lo == 0 && hi == 0, "a method against itself: %g [%g, %g]", d, lo, hi);
