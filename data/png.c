@@ -89,9 +89,10 @@ static void check_plausible(png_structp png, const PngCtx *c, double raw_bytes) 
     if (raw_bytes > 1040.0 * (double)c->len) png_error(png, "file is too short for its claimed size (truncated)");
 }
 
-/* Shared header handling: size limits, then transforms that turn every 8-bit-or-less layout into
- * gray, RGB or RGBA bytes. Returns the channel count after transforms; errors longjmp. */
-static int setup_read8(png_structp png, png_infop info, const PngCtx *c) {
+/* Header handling for 8-bit reads: size limits, then transforms that turn every 8-bit-or-less
+ * layout into gray, RGB or RGBA bytes. Returns the bytes per pixel (= channels) after the
+ * transforms; errors longjmp. */
+static size_t setup_read8(png_structp png, png_infop info, const PngCtx *c) {
     png_read_info(png, info);
     png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
     if ((double)w * (double)h > (double)IMAGE_MAX_PIXELS) png_error(png, "image too large");
@@ -109,7 +110,28 @@ static int setup_read8(png_structp png, png_infop info, const PngCtx *c) {
     int ch = png_get_channels(png, info);
     if ((ch != 1 && ch != 3 && ch != 4) || png_get_bit_depth(png, info) != 8) png_error(png, "unsupported pixel layout");
     if (png_get_rowbytes(png, info) != (size_t)w * (size_t)ch) png_error(png, "unexpected row size");
-    return ch;
+    return (size_t)ch;
+}
+
+/* Header handling for gray reads: 16-bit samples in host order, or <=8-bit samples as bytes.
+ * Returns the bytes per pixel (2 or 1); errors longjmp. */
+static size_t setup_read16(png_structp png, png_infop info, const PngCtx *c) {
+    png_read_info(png, info);
+    png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
+    int depth = png_get_bit_depth(png, info);
+    if ((double)w * (double)h > (double)IMAGE_MAX_PIXELS) png_error(png, "image too large");
+    check_plausible(png, c, (double)png_get_rowbytes(png, info) * h);
+    if (png_get_color_type(png, info) != PNG_COLOR_TYPE_GRAY) png_error(png, "not a single-channel gray image");
+    if (depth < 8) png_set_expand_gray_1_2_4_to_8(png);
+    if (depth == 16) {
+        const uint16_t one = 1;
+        if (*(const uint8_t *)&one == 1) png_set_swap(png); /* PNG is big-endian; hosts mostly are not */
+    }
+    png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+    size_t bpp = depth == 16 ? 2 : 1;
+    if (png_get_rowbytes(png, info) != (size_t)w * bpp) png_error(png, "unexpected row size");
+    return bpp;
 }
 
 static void read_rows(png_structp png, PngCtx *c, size_t row_bytes, int h) {
@@ -119,8 +141,12 @@ static void read_rows(png_structp png, PngCtx *c, size_t row_bytes, int h) {
     png_read_end(png, NULL);
 }
 
-/* Decodes c->buf into *out; on any libpng error frees what it made and returns -1. */
-static int decode8(PngCtx *c, Image *out) {
+typedef size_t (*SetupFn)(png_structp, png_infop, const PngCtx *);
+
+/* Decodes c->buf with `setup`'s transforms into c->px (room for max(alloc_bpp, bpp) bytes a
+ * pixel); *w, *h, *bpp describe the rows read. On any libpng error frees what it made and returns
+ * -1, the message naming the file and `what` kind of PNG. */
+static int decode(PngCtx *c, SetupFn setup, size_t alloc_bpp, const char *what, int *w, int *h, size_t *bpp) {
     TRY(check_structure(c));
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, c, on_error, on_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
@@ -129,17 +155,16 @@ static int decode8(PngCtx *c, Image *out) {
         png_destroy_read_struct(&png, &info, NULL);
         free(c->rows);
         free(c->px);
-        return rn_fail("%s: corrupt or unsupported PNG: %s", c->name, c->msg);
+        return rn_fail("%s: corrupt or unsupported %sPNG: %s", c->name, what, c->msg);
     }
     set_limits(png);
     png_set_read_fn(png, c, read_mem);
-    int ch = setup_read8(png, info, c);
-    int w = (int)png_get_image_width(png, info), h = (int)png_get_image_height(png, info);
-    c->px = xmalloc((size_t)w * (size_t)h * (size_t)ch + 1);
-    read_rows(png, c, (size_t)w * (size_t)ch, h);
+    *bpp = setup(png, info, c);
+    *w = (int)png_get_image_width(png, info), *h = (int)png_get_image_height(png, info);
+    c->px = xmalloc((size_t)*w * (size_t)*h * (*bpp > alloc_bpp ? *bpp : alloc_bpp) + 1);
+    read_rows(png, c, (size_t)*w * *bpp, *h);
     png_destroy_read_struct(&png, &info, NULL);
     free(c->rows);
-    *out = (Image){w, h, ch, c->px};
     return 0;
 }
 
@@ -148,7 +173,10 @@ static int decode_named(const char *name, const unsigned char *buf, size_t len, 
     if (want_c != 0 && want_c != 1 && want_c != 3 && want_c != 4) rn_die("png: want_c %d", want_c);
     PngCtx *c = xcalloc(1, sizeof *c);
     *c = (PngCtx){.name = name, .buf = buf, .len = len};
-    int rc = decode8(c, out);
+    int w, h;
+    size_t bpp;
+    int rc = decode(c, setup_read8, 1, "", &w, &h, &bpp);
+    if (rc == 0) *out = (Image){w, h, (int)bpp, c->px};
     free(c);
     if (rc == 0 && want_c && want_c != out->c) {
         Image conv = image_convert(out, want_c);
@@ -171,64 +199,34 @@ int png_read(const char *path, Image *out, int want_c) {
     return rc;
 }
 
-/* 16-bit (or widened <=8-bit) gray into *out. */
-static int decode16(PngCtx *c, Image16 *out) {
-    TRY(check_structure(c));
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, c, on_error, on_warning);
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    if (!info) rn_die("libpng: out of memory creating a reader");
-    if (setjmp(png_jmpbuf(png))) {
-        png_destroy_read_struct(&png, &info, NULL);
-        free(c->rows);
-        free(c->px);
-        return rn_fail("%s: corrupt or unsupported 16-bit PNG: %s", c->name, c->msg);
+/* 16-bit (or widened <=8-bit) gray from buf (named `name` in messages) into *out. */
+static int decode16_named(const char *name, const unsigned char *buf, size_t len, Image16 *out) {
+    PngCtx *c = xcalloc(1, sizeof *c);
+    *c = (PngCtx){.name = name, .buf = buf, .len = len};
+    int w, h;
+    size_t bpp;
+    int rc = decode(c, setup_read16, sizeof(uint16_t), "16-bit ", &w, &h, &bpp);
+    if (rc == 0) {
+        *out = (Image16){w, h, c->px};
+        /* 8-bit rows were packed at the front of the buffer; widen back to front so nothing is overrun. */
+        if (bpp == 1) {
+            const uint8_t *b = c->px;
+            for (size_t i = (size_t)w * (size_t)h; i-- > 0;) out->px[i] = b[i];
+        }
     }
-    set_limits(png);
-    png_set_read_fn(png, c, read_mem);
-    png_read_info(png, info);
-    int w = (int)png_get_image_width(png, info), h = (int)png_get_image_height(png, info);
-    int depth = png_get_bit_depth(png, info);
-    if ((double)w * (double)h > (double)IMAGE_MAX_PIXELS) png_error(png, "image too large");
-    check_plausible(png, c, (double)png_get_rowbytes(png, info) * h);
-    if (png_get_color_type(png, info) != PNG_COLOR_TYPE_GRAY) png_error(png, "not a single-channel gray image");
-    if (depth < 8) png_set_expand_gray_1_2_4_to_8(png);
-    if (depth == 16) {
-        const uint16_t one = 1;
-        if (*(const uint8_t *)&one == 1) png_set_swap(png); /* PNG is big-endian; hosts mostly are not */
-    }
-    png_set_interlace_handling(png);
-    png_read_update_info(png, info);
-    size_t bpp = depth == 16 ? 2 : 1;
-    if (png_get_rowbytes(png, info) != (size_t)w * bpp) png_error(png, "unexpected row size");
-    c->px = xmalloc((size_t)w * (size_t)h * sizeof(uint16_t) + 1);
-    read_rows(png, c, (size_t)w * bpp, h);
-    png_destroy_read_struct(&png, &info, NULL);
-    free(c->rows);
-    *out = (Image16){w, h, c->px};
-    /* 8-bit rows were packed at the front of the buffer; widen back to front so nothing is overrun. */
-    if (bpp == 1) {
-        const uint8_t *b = c->px;
-        for (size_t i = (size_t)w * (size_t)h; i-- > 0;) out->px[i] = b[i];
-    }
-    return 0;
+    free(c);
+    return rc;
 }
 
 int png_decode16(const unsigned char *buf, size_t len, Image16 *out) {
-    PngCtx *c = xcalloc(1, sizeof *c);
-    *c = (PngCtx){.name = "PNG data", .buf = buf, .len = len};
-    int rc = decode16(c, out);
-    free(c);
-    return rc;
+    return decode16_named("PNG data", buf, len, out);
 }
 
 int png_read16(const char *path, Image16 *out) {
     unsigned char *buf;
     size_t len;
     TRY(file_read_all(path, &buf, &len));
-    PngCtx *c = xcalloc(1, sizeof *c);
-    *c = (PngCtx){.name = path, .buf = buf, .len = len};
-    int rc = decode16(c, out);
-    free(c);
+    int rc = decode16_named(path, buf, len, out);
     free(buf);
     return rc;
 }
