@@ -5,38 +5,6 @@
 /* Index of the b element that multiplies plane nc (= n*C + c) of a, for a broadcast b. */
 static inline size_t b_index(BroadcastKind k, int nc, int C) { return k == BC_CHANNEL ? (size_t)(nc % C) : 0; }
 
-/* part[c] = sum over n and the plane of dout * a, for channel c; one channel per thread, so the
- * order of every sum is fixed whatever the thread count (simd lanes are fixed by the build). */
-static void channel_products(const Tensor *a, const real_t *dout, double *part) {
-    int N = TN(a), C = TC(a);
-    size_t plane = (size_t)TH(a) * TW(a);
-#pragma omp parallel for schedule(static)
-    for (int c = 0; c < C; c++) {
-        double s = 0;
-        for (int n = 0; n < N; n++) {
-            size_t off = ((size_t)n * C + c) * plane;
-#pragma omp simd reduction(+ : s)
-            for (size_t i = 0; i < plane; i++) s += (double)dout[off + i] * a->data[off + i];
-        }
-        part[c] = s;
-    }
-}
-
-/* db for a broadcast b: per-channel sums of dout * a, then folded to one value for a scalar b. */
-static void mul_backward_broadcast(const Tensor *a, Tensor *b, const real_t *dout, BroadcastKind k) {
-    int C = TC(a);
-    double *part = arena_alloc(engine_arena(), (size_t)C * sizeof(double)); /* [C] */
-    channel_products(a, dout, part);
-    real_t *db = tensor_grad(b); /* [C] or [1] */
-    if (k == BC_CHANNEL) {
-        for (int c = 0; c < C; c++) db[c] += (real_t)part[c];
-        return;
-    }
-    double s = 0;
-    for (int c = 0; c < C; c++) s += part[c];
-    db[0] += (real_t)s;
-}
-
 /* da = dout * b, b broadcast or not. */
 static void mul_backward_a(Tensor *a, const Tensor *b, const real_t *dout, BroadcastKind k) {
     real_t *da = tensor_grad(a); /* [N,C,H,W] */
@@ -63,7 +31,7 @@ static void mul_backward(Node *n) {
     if (node_wants(n, 0)) mul_backward_a(a, b, dout, k);
     if (!node_wants(n, 1)) return;
     if (k != BC_SAME) {
-        mul_backward_broadcast(a, b, dout, k);
+        broadcast_channel_grad(a, dout, false, tensor_grad(b), k == BC_SCALAR); /* db: [C] or [1] */
         return;
     }
     real_t *db = tensor_grad(b); /* [N,C,H,W] */

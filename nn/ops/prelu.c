@@ -1,4 +1,5 @@
 /* prelu.c: out = x > 0 ? x : w[c] * x, one learned slope per channel (or one shared slope). */
+#include "nn/ops/broadcast.h"
 #include "nn/ops/ops.h"
 #include "util/err.h"
 
@@ -11,37 +12,6 @@ static bool prelu_shared(const Tensor *x, const Tensor *w) {
     char sx[64], sw[64];
     rn_die("prelu: slope %s does not fit input %s (want [1,%d,1,1] or [1,1,1,1])", tensor_shape_str(w, sw, 64),
            tensor_shape_str(x, sx, 64), C);
-}
-
-/* part[c] = sum of dout * x over the non-positive x of channel c (where the slope acts); one
- * channel per thread and simd lanes fixed by the build, so the sums are deterministic. */
-static void slope_sums(const Tensor *x, const real_t *dout, double *part) {
-    int N = TN(x), C = TC(x);
-    size_t plane = (size_t)TH(x) * TW(x);
-#pragma omp parallel for schedule(static)
-    for (int c = 0; c < C; c++) {
-        double s = 0;
-        for (int n = 0; n < N; n++) {
-            size_t off = ((size_t)n * C + c) * plane;
-#pragma omp simd reduction(+ : s)
-            for (size_t i = 0; i < plane; i++)
-                s += x->data[off + i] > 0 ? 0.0 : (double)dout[off + i] * x->data[off + i];
-        }
-        part[c] = s;
-    }
-}
-
-static void prelu_backward_w(const Tensor *x, Tensor *w, const real_t *dout, bool shared) {
-    int C = TC(x);
-    double *part = arena_alloc(engine_arena(), (size_t)C * sizeof(double)); /* [C] */
-    slope_sums(x, dout, part);
-    real_t *dw = tensor_grad(w); /* [C] or [1] */
-    double s = 0;
-    for (int c = 0; c < C; c++) {
-        if (shared) s += part[c]; /* fixed channel order: deterministic */
-        else dw[c] += (real_t)part[c];
-    }
-    if (shared) dw[0] += (real_t)s;
 }
 
 static void prelu_backward(Node *n) {
@@ -59,7 +29,7 @@ static void prelu_backward(Node *n) {
             for (size_t i = 0; i < plane; i++) dx[off + i] += x->data[off + i] > 0 ? dout[off + i] : a * dout[off + i];
         }
     }
-    if (node_wants(n, 1)) prelu_backward_w(x, w, dout, shared);
+    if (node_wants(n, 1)) broadcast_channel_grad(x, dout, true, tensor_grad(w), shared); /* dw: [C] or [1] */
 }
 
 Tensor *op_prelu(Tensor *x, Tensor *w) {
