@@ -54,6 +54,10 @@ Tensor *op_resize_bilinear(Tensor *x, int oh, int ow);
 Tensor *op_upsample_nearest(Tensor *x, int factor);
 /* Max pooling, kernel k, stride s, padding p (padding counts as -inf, as in PyTorch). */
 Tensor *op_max_pool2d(Tensor *x, int k, int s, int p);
+/* The same pooling with window (oy, ox) starting at (oy*s - off, ox*s - off) and an OH x OW output
+ * given by the caller (positions outside the input are skipped); `name` names its tape node. For
+ * layouts PyTorch's symmetric padding cannot express, such as darknet's. */
+Tensor *op_max_pool2d_at(Tensor *x, int k, int s, int off, int OH, int OW, const char *name);
 /* Average pooling, kernel k, stride s, padding p; count_include_pad as PyTorch's default (true). */
 Tensor *op_avg_pool2d(Tensor *x, int k, int s, int p);
 /* Adaptive average pooling to (oh, ow) with PyTorch's bin edges. */
