@@ -4,121 +4,13 @@
 #include <string.h>
 
 #include "cmd/commands.h"
+#include "cmd/eval_plan.h"
 #include "data/dataset.h"
 #include "nn/models/carn.h"
 #include "profile/eval_seg.h"
 #include "profile/report.h"
 #include "util/args.h"
 #include "util/err.h"
-
-#define MAX_METHODS 64
-#define MAX_MODELS 16
-
-/* SR checkpoints, each loaded once however many methods use it. */
-typedef struct Models {
-    char *path[MAX_MODELS];
-    Carn *m[MAX_MODELS];
-    int n;
-} Models;
-
-static Carn *model_get(Models *ms, const char *path) {
-    for (int i = 0; i < ms->n; i++)
-        if (!strcmp(ms->path[i], path)) return ms->m[i];
-    if (ms->n == MAX_MODELS) return rn_fail("more than %d SR checkpoints", MAX_MODELS), NULL;
-    Carn *m = NULL;
-    if (carn_load(path, &m, NULL) < 0) return NULL;
-    ms->path[ms->n] = xstrdup(path), ms->m[ms->n++] = m;
-    return m;
-}
-
-static void models_free(Models *ms) {
-    for (int i = 0; i < ms->n; i++) free(ms->path[i]), carn_free(ms->m[i]);
-}
-
-typedef struct Plan {
-    EvalMethod m[MAX_METHODS];
-    int n;
-    int scales[16], nscales;
-} Plan;
-
-static int plan_add(Plan *p, const char *name, int scale, EvalKind kind, Carn *carn, const char *file) {
-    if (p->n == MAX_METHODS) return rn_fail("more than %d methods", MAX_METHODS);
-    for (int i = 0; i < p->n; i++)
-        if (!strcmp(p->m[i].name, name) && p->m[i].scale == scale)
-            return rn_fail("method %s at x%d given twice", name, scale);
-    EvalMethod *m = &p->m[p->n++];
-    memset(m, 0, sizeof *m);
-    snprintf(m->name, sizeof m->name, "%s", name);
-    snprintf(m->file, sizeof m->file, "%s", file ? file : "");
-    m->scale = scale, m->kind = kind, m->carn = carn;
-    return 0;
-}
-
-static bool plan_has_scale(const Plan *p, int s) {
-    for (int i = 0; i < p->nscales; i++)
-        if (p->scales[i] == s) return true;
-    return false;
-}
-
-/* "2,4,6,8" -> scales (each 2..16, distinct) */
-static int parse_scales(const char *s, Plan *p) {
-    for (const char *c = s; *c;) {
-        char *end;
-        long v = strtol(c, &end, 10);
-        if (end == c || v < 2 || v > 16 || (*end && *end != ',')) return rn_fail("--scales %s: want e.g. 2,4,6,8", s);
-        if (p->nscales == 16) return rn_fail("--scales %s: too many", s);
-        if (!plan_has_scale(p, (int)v)) p->scales[p->nscales++] = (int)v;
-        c = *end ? end + 1 : end;
-    }
-    return p->nscales ? 0 : rn_fail("--scales is empty");
-}
-
-/* --method NAME:SCALE:FILE */
-static int add_method_spec(Plan *p, Models *ms, const char *spec) {
-    char name[32];
-    int scale, off = 0;
-    if (sscanf(spec, "%31[^:]:%d:%n", name, &scale, &off) != 2 || off == 0 || !spec[off])
-        return rn_fail("--method %s: want NAME:SCALE:FILE (e.g. asr:4:runs/asr_x4.h5)", spec);
-    if (!plan_has_scale(p, scale)) return rn_fail("--method %s: x%d is not in --scales", spec, scale);
-    if (!strcmp(name, "hr") || !strcmp(name, "bilinear")) return rn_fail("--method %s: %s is always included", spec, name);
-    Carn *m = model_get(ms, spec + off);
-    if (!m) return -1;
-    if (!carn_has_scale(m, scale)) return rn_fail("%s has no x%d head (--method %s)", spec + off, scale, spec);
-    return plan_add(p, name, scale, EVAL_CARN, m, spec + off);
-}
-
-/* --sr/--asr/--cloudseg FILE: the model at every requested scale it has a head for. */
-static int add_shortcut(Plan *p, Models *ms, const char *name, const char *file) {
-    if (!file) return 0;
-    Carn *m = model_get(ms, file);
-    if (!m) return -1;
-    int added = 0;
-    for (int i = 0; i < p->nscales; i++) {
-        if (!carn_has_scale(m, p->scales[i])) {
-            fprintf(stderr, "rune eval: %s has no x%d head; no %s at x%d\n", file, p->scales[i], name, p->scales[i]);
-            continue;
-        }
-        TRY(plan_add(p, name, p->scales[i], EVAL_CARN, m, file));
-        added++;
-    }
-    return added ? 0 : rn_fail("--%s %s: no head for any of --scales", name, file);
-}
-
-/* Pulls every "--method X" / "--method=X" out of argv (args_parse keeps one value per flag). */
-static int take_methods(int *argc, char **argv, const char **specs, int cap) {
-    int n = 0, out = 1;
-    for (int i = 1; i < *argc; i++) {
-        if (!strcmp(argv[i], "--")) {
-            while (i < *argc) argv[out++] = argv[i++];
-            break;
-        }
-        if (!strncmp(argv[i], "--method=", 9) && n < cap) specs[n++] = argv[i] + 9;
-        else if (!strcmp(argv[i], "--method") && i + 1 < *argc && n < cap) specs[n++] = argv[++i];
-        else argv[out++] = argv[i];
-    }
-    *argc = out;
-    return n;
-}
 
 static int open_dataset(const char *kind, const char *dir, const char *split, Dataset *ds) {
     if (!strcmp(kind, "camvid")) return ds_camvid(dir, split, ds);
@@ -133,33 +25,22 @@ typedef struct Flags {
     bool figures, quiet, predict_void;
 } Flags;
 
-static int build_plan(const Flags *fl, const char **specs, int nspecs, Plan *p, Models *ms) {
-    TRY(parse_scales(fl->scales, p));
-    TRY(plan_add(p, "hr", 1, EVAL_HR, NULL, NULL));
-    for (int i = 0; i < p->nscales; i++) TRY(plan_add(p, "bilinear", p->scales[i], EVAL_BILINEAR, NULL, NULL));
-    TRY(add_shortcut(p, ms, "sr", fl->sr));
-    TRY(add_shortcut(p, ms, "cloudseg", fl->cloudseg));
-    TRY(add_shortcut(p, ms, "asr", fl->asr));
-    for (int i = 0; i < nspecs; i++) TRY(add_method_spec(p, ms, specs[i]));
-    return 0;
-}
-
 static int run(const Flags *fl, const char **specs, int nspecs) {
-    Plan plan = {0};
-    Models ms = {0};
+    EvalPlan plan = {0};
     Dataset ds = {0};
     EvalTask task = {0};
     EvalResult res = {0};
     int rc = -1;
     bool have_ds = false, have_res = false;
-    if (build_plan(fl, specs, nspecs, &plan, &ms) < 0) goto done;
+    PlanShortcuts sc = {.sr = fl->sr, .cloudseg = fl->cloudseg, .asr = fl->asr};
+    if (eval_plan_build(&plan, "eval", fl->scales, &sc, specs, nspecs) < 0) goto done;
     if (open_dataset(fl->dataset, fl->data, fl->split, &ds) < 0) goto done;
     have_ds = true;
     if (eval_task_open(&task, fl->task, fl->arch, fl->norm, fl->predict_void) < 0) goto done;
     EvalOpts eo = {.quality = fl->quality, .max_frames = fl->frames, .tile = fl->tile, .progress = !fl->quiet};
     if (eval_seg_run(&ds, &task, plan.m, plan.n, &eo, &res) < 0) goto done;
     have_res = true;
-    int t2 = plan_has_scale(&plan, fl->table2_scale) ? fl->table2_scale : plan.scales[0];
+    int t2 = eval_plan_has_scale(&plan, fl->table2_scale) ? fl->table2_scale : plan.scales[0];
     ReportOpts ro = {.table2_scale = t2, .episode = fl->episode, .boot_reps = fl->boot, .seed = (uint64_t)fl->seed,
                      .figures = fl->figures, .echo = stdout, .diffs = fl->diffs};
     if (report_write(&res, fl->out, &ro) < 0) goto done;
@@ -170,7 +51,7 @@ done:
     if (have_res) eval_result_free(&res);
     eval_task_close(&task);
     if (have_ds) dataset_free(&ds);
-    models_free(&ms);
+    eval_plan_free(&plan);
     return rc;
 }
 
@@ -217,8 +98,8 @@ int cmd_eval(int argc, char **argv) {
                   "IoUs are means over the dataset's classes; a segmenter output with no dataset class\n"
                   "(ESPNet-CamVid's void) is never predicted, as in eval-seg (see --predict-void).",
                   specs, 0, 0};
-    const char *mspecs[MAX_METHODS];
-    int nspecs = take_methods(&argc, argv, mspecs, MAX_METHODS);
+    const char *mspecs[PLAN_MAX_METHODS];
+    int nspecs = eval_plan_take_methods(&argc, argv, mspecs, PLAN_MAX_METHODS);
     char **pos;
     int npos;
     args_parse(&cmd, argc, argv, &pos, &npos);

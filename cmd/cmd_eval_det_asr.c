@@ -4,11 +4,10 @@
 #include <string.h>
 
 #include "cmd/commands.h"
+#include "cmd/eval_plan.h"
 #include "profile/eval_det_tables.h"
 #include "util/args.h"
 #include "util/err.h"
-
-#define MAX_METHODS 32
 
 typedef struct Flags {
     const char *model, *weights, *data, *split, *scales, *sr, *asr, *cloudseg, *out, *diffs;
@@ -17,89 +16,14 @@ typedef struct Flags {
     bool quiet;
 } Flags;
 
-/* SR checkpoints (each loaded once) and the methods in table order. */
-typedef struct Plan {
-    EvalMethod m[MAX_METHODS];
-    int n;
-    Carn *models[MAX_METHODS];
-    char *paths[MAX_METHODS];
-    int nmodels;
-} Plan;
-
-static Carn *model_get(Plan *p, const char *path) {
-    for (int i = 0; i < p->nmodels; i++)
-        if (!strcmp(p->paths[i], path)) return p->models[i];
-    Carn *m = NULL;
-    if (p->nmodels == MAX_METHODS) return rn_fail("too many SR checkpoints"), NULL;
-    if (carn_load(path, &m, NULL) < 0) return NULL;
-    p->paths[p->nmodels] = xstrdup(path), p->models[p->nmodels++] = m;
-    return m;
-}
-
-static int plan_add(Plan *p, const char *name, int scale, EvalKind kind, const char *file) {
-    if (p->n == MAX_METHODS) return rn_fail("more than %d methods", MAX_METHODS);
-    EvalMethod *m = &p->m[p->n];
-    memset(m, 0, sizeof *m);
-    snprintf(m->name, sizeof m->name, "%s", name);
-    snprintf(m->file, sizeof m->file, "%s", file ? file : "");
-    m->scale = scale, m->kind = kind;
-    if (kind == EVAL_CARN) {
-        if (!(m->carn = model_get(p, file))) return -1;
-        if (!carn_has_scale(m->carn, scale)) {
-            fprintf(stderr, "rune eval-det-asr: %s has no x%d head; no %s at x%d\n", file, scale, name, scale);
-            return 0;
-        }
-    }
-    p->n++;
-    return 0;
-}
-
-/* --method NAME:SCALE:FILE at its scale, when that scale is requested. */
-static int add_specs(Plan *p, int scale, const char **specs, int nspecs) {
-    for (int i = 0; i < nspecs; i++) {
-        char name[32];
-        int s, off = 0;
-        if (sscanf(specs[i], "%31[^:]:%d:%n", name, &s, &off) != 2 || !off || !specs[i][off])
-            return rn_fail("--method %s: want NAME:SCALE:FILE (e.g. asr:4:runs/asr_x4.h5)", specs[i]);
-        if (s == scale) TRY(plan_add(p, name, s, EVAL_CARN, specs[i] + off));
-    }
-    return 0;
-}
-
-static int build_plan(const Flags *f, const char **specs, int nspecs, Plan *p) {
-    for (const char *c = f->scales; *c;) {
-        char *end;
-        long s = strtol(c, &end, 10);
-        if (end == c || s < 2 || s > 16 || (*end && *end != ',')) return rn_fail("--scales %s: want e.g. 2,4", f->scales);
-        TRY(plan_add(p, "bilinear", (int)s, EVAL_BILINEAR, NULL));
-        if (f->sr) TRY(plan_add(p, "sr", (int)s, EVAL_CARN, f->sr));
-        if (f->cloudseg) TRY(plan_add(p, "cloudseg", (int)s, EVAL_CARN, f->cloudseg));
-        if (f->asr) TRY(plan_add(p, "asr", (int)s, EVAL_CARN, f->asr));
-        TRY(add_specs(p, (int)s, specs, nspecs));
-        c = *end ? end + 1 : end;
-    }
-    return plan_add(p, "hr", 1, EVAL_HR, NULL);
-}
-
-/* Pulls every "--method X" / "--method=X" out of argv (args_parse keeps one value per flag). */
-static int take_methods(int *argc, char **argv, const char **specs, int cap) {
-    int n = 0, out = 1;
-    for (int i = 1; i < *argc; i++) {
-        if (!strncmp(argv[i], "--method=", 9) && n < cap) specs[n++] = argv[i] + 9;
-        else if (!strcmp(argv[i], "--method") && i + 1 < *argc && n < cap) specs[n++] = argv[++i];
-        else argv[out++] = argv[i];
-    }
-    *argc = out;
-    return n;
-}
-
 static int run(const Flags *f, const char **specs, int nspecs) {
-    Plan p = {0};
+    EvalPlan p = {0};
     Dataset ds = {0};
     Darknet net;
     DetTables t = {0};
     bool have_net = false;
-    int rc = build_plan(f, specs, nspecs, &p);
+    PlanShortcuts sc = {.sr = f->sr, .cloudseg = f->cloudseg, .asr = f->asr};
+    int rc = eval_plan_build(&p, "eval-det-asr", f->scales, &sc, specs, nspecs);
     if (!rc) rc = det_split_open(f->data, f->split, &ds);
     if (!rc) rc = darknet_open(&net, f->model, f->weights);
     have_net = rc == 0;
@@ -113,14 +37,14 @@ static int run(const Flags *f, const char **specs, int nspecs) {
     det_tables_free(&t);
     if (have_net) darknet_free(&net);
     dataset_free(&ds);
-    for (int i = 0; i < p.nmodels; i++) carn_free(p.models[i]), free(p.paths[i]);
+    eval_plan_free(&p);
     return rc;
 }
 
 int cmd_eval_det_asr(int argc, char **argv) {
     Flags f = {.split = "eval", .scales = "2,4", .out = "results/coco", .thresh = 0.005, .nms = 0.45, .iou = 0.5};
-    const char *specs[MAX_METHODS];
-    int nspecs = take_methods(&argc, argv, specs, MAX_METHODS);
+    const char *specs[PLAN_MAX_METHODS];
+    int nspecs = eval_plan_take_methods(&argc, argv, specs, PLAN_MAX_METHODS);
     ArgSpec sp[] = {
         {"model", ARG_STR, &f.model, "M.h5|M.cfg", "frozen darknet detector (rune import .h5, or .cfg with --weights)"},
         {"weights", ARG_STR, &f.weights, "W", "darknet .weights for a .cfg model"},

@@ -206,4 +206,12 @@ TEST(eval_cli_end_to_end) {
                    "--scales 8 --out /tmp/x",
                    out, sizeof out);
     EXPECT(rc != 0 && strstr(out, "no x8 head"), "rc %d: %s", rc, out);
+    rc = rune_exec("eval --task weights/espnet_camvid.h5 --data data/samples/camvid --scales 4 "
+                   "--method sr:2:weights/carn_m.h5 --out /tmp/x",
+                   out, sizeof out);
+    EXPECT(rc != 0 && strstr(out, "x2 is not in --scales"), "rc %d: %s", rc, out);
+    rc = rune_exec("eval-det-asr --model m.h5 --data d --scales 4 --sr weights/carn_m.h5 "
+                   "--method sr:4:weights/carn_m.h5 --out /tmp/x",
+                   out, sizeof out);
+    EXPECT(rc != 0 && strstr(out, "sr at x4 given twice"), "rc %d: %s", rc, out);
 }
