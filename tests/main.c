@@ -82,6 +82,7 @@ char *test_read_text(const char *path) {
 
 static int run_one(const TestCase *t) {
     fflush(stdout);
+    test_tmp_begin();
     pid_t pid = fork();
     if (pid == 0) {
         t->fn();
@@ -91,6 +92,7 @@ static int run_one(const TestCase *t) {
     }
     int st = 0;
     waitpid(pid, &st, 0);
+    test_tmp_end();
     if (WIFEXITED(st)) return WEXITSTATUS(st);
     fprintf(stderr, "    crashed with signal %d\n", WTERMSIG(st));
     return 1;

@@ -38,5 +38,14 @@ const char *test_shared_path(const char *rel);
 /* A whole text file, malloc'ed and NUL-terminated (NULL if unreadable); tests compare logs with it. */
 char *test_read_text(const char *path);
 
+/* A fresh folder TAG_XXXXXX in the test's scratch folder, removed with its contents when the
+ * test ends (SKIPs the test if it cannot be made). At most 8 live paths per test. */
+const char *test_temp_dir(const char *tag);
+/* Removes dir and everything below it now. */
+void test_remove_tree(const char *dir);
+/* The runner's side: the per-test scratch folder, made before a test and removed after it. */
+void test_tmp_begin(void);
+void test_tmp_end(void);
+
 /* Path of a committed fixture under tests/fixtures (fails the test if it is missing). */
 const char *test_fixture_path(const char *rel);

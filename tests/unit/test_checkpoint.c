@@ -1,6 +1,5 @@
 /* test_checkpoint.c: HDF5 checkpoints — round trip, clear errors on bad files, atomic save on failing disks. */
 #include <fcntl.h>
-#include <ftw.h>
 #include <hdf5.h>
 #include <sched.h>
 #include <signal.h>
@@ -24,18 +23,12 @@ typedef struct {
 } Scratch;
 
 static void scratch_init(Scratch *s) {
-    snprintf(s->dir, sizeof s->dir, "/tmp/rune_ckpt_XXXXXX");
-    if (!mkdtemp(s->dir)) rn_die("mkdtemp failed");
+    snprintf(s->dir, sizeof s->dir, "%s", test_temp_dir("ckpt"));
     snprintf(s->path, sizeof s->path, "%s/ckpt.h5", s->dir);
     snprintf(s->tmp, sizeof s->tmp, "%s.tmp", s->path);
 }
 
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    return remove(p);
-}
-
-static void scratch_free(Scratch *s) { nftw(s->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS); }
+static void scratch_free(Scratch *s) { test_remove_tree(s->dir); }
 
 static bool exists(const char *p) { return access(p, F_OK) == 0; }
 

@@ -1,6 +1,4 @@
 /* test_dataset.c: dataset readers on the real ../shared data, malformed annotations, the JSON parser. */
-#define _XOPEN_SOURCE 700
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,21 +11,9 @@
 
 /* ---- temp files ---- */
 
-static char g_tmp[64];
+static const char *g_tmp; /* the current test's scratch folder */
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    return remove(p);
-}
-
-static void tmp_cleanup(void) { nftw(g_tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
-
-static const char *tmp_dir(void) {
-    snprintf(g_tmp, sizeof g_tmp, "/tmp/rune_ds_XXXXXX");
-    if (!mkdtemp(g_tmp)) SKIP("cannot make a temp folder");
-    atexit(tmp_cleanup);
-    return g_tmp;
-}
+static const char *tmp_dir(void) { return g_tmp = test_temp_dir("ds"); }
 
 static char *tmp_path(const char *rel) {
     static char buf[4][512];

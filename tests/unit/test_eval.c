@@ -31,19 +31,6 @@ static void expect_header(const char *dir, const char *name, const char *header)
     free(t);
 }
 
-static char *temp_dir(void) {
-    static char d[64];
-    strcpy(d, "/tmp/rune_test_eval_XXXXXX");
-    EXPECT(mkdtemp(d) != NULL, "mkdtemp");
-    return d;
-}
-
-static void remove_dir(const char *d) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
-    if (system(cmd) != 0) printf("    could not remove %s\n", d);
-}
-
 /* The four sample frames at x4 with bilinear, the published CARN-M and HR. */
 TEST(eval_engine_on_sample_frames) {
     Dataset ds;
@@ -85,7 +72,7 @@ TEST(eval_engine_on_sample_frames) {
         EXPECT(counted == labelled, "method %d counts %lld of %lld labelled pixels", m, counted, labelled);
     }
 
-    char *dir = temp_dir();
+    const char *dir = test_temp_dir("eval");
     ReportOpts ro = {.table2_scale = 4, .episode = 2, .boot_reps = 100, .seed = 7, .figures = false};
     EXPECT(report_write(&r, dir, &ro) == 0, "%s", rn_errmsg());
     expect_header(dir, "table3.csv", "scale,method,tail_miou,miou");
@@ -104,7 +91,7 @@ TEST(eval_engine_on_sample_frames) {
     EXPECT(t3 && strstr(t3, "\n4,bilinear,") && strstr(t3, "\n4,sr,") && strstr(t3, "\n1,hr,") && !strstr(t3, "nan"),
            "%s", t3);
     free(t3);
-    remove_dir(dir);
+    test_remove_tree(dir);
     EvalTask no_void;
     EXPECT(eval_task_open(&no_void, "weights/espnet_camvid.h5", NULL, NULL, false) == 0, "%s", rn_errmsg());
     EXPECT(no_void.k == 11, "without the void channel k = the 11 CamVid classes, got %d", no_void.k);
@@ -189,7 +176,8 @@ TEST(method_pairs_parse_and_skip_malformed) {
 }
 
 TEST(eval_cli_end_to_end) {
-    char *dir = temp_dir(), args[512], out[8192];
+    const char *dir = test_temp_dir("eval");
+    char args[512], out[8192];
     snprintf(args, sizeof args,
              "eval --task weights/espnet_camvid.h5 --data data/samples/camvid --scales 4 "
              "--method sr:4:weights/carn_m.h5 --frames 1 --episode 1 --bootstrap 20 --no-figures --quiet --out %s",
@@ -198,7 +186,7 @@ TEST(eval_cli_end_to_end) {
     EXPECT(rc == 0, "rc %d: %s", rc, out);
     EXPECT(strstr(out, "Table 3") && strstr(out, "| x4 | sr |"), "tables printed: %s", out);
     expect_header(dir, "table3.csv", "scale,method,tail_miou,miou");
-    remove_dir(dir);
+    test_remove_tree(dir);
     rc = rune_exec("eval --task weights/espnet_camvid.h5 --data data/samples/camvid --method sr:3 --out /tmp/x", out,
                    sizeof out);
     EXPECT(rc != 0 && strstr(out, "NAME:SCALE:FILE"), "rc %d: %s", rc, out);

@@ -35,8 +35,7 @@ TEST(finetune_asr_det_runs_and_resumes_exactly) {
     char *cfg = xstrdup(test_shared_path("weights/darknet/yolo-fastest-1.1.cfg"));
     char *wts = xstrdup(test_shared_path("weights/darknet/yolo-fastest-1.1.weights"));
     char *data = xstrdup(test_shared_path("data/coco128"));
-    char dir[] = "/tmp/rune_asrdet_XXXXXX";
-    EXPECT(mkdtemp(dir) != NULL, "mkdtemp");
+    const char *dir = test_temp_dir("asrdet");
     char a[256], b[256], la[300], lb[300];
     snprintf(a, sizeof a, "%s/a.h5", dir), snprintf(b, sizeof b, "%s/b.h5", dir);
     snprintf(la, sizeof la, "%s/a_loss.csv", dir), snprintf(lb, sizeof lb, "%s/b_loss.csv", dir);
@@ -87,8 +86,7 @@ TEST(eval_det_tables_smoke) {
     EXPECT(t.psnr[0] > 18 && t.psnr[0] < 40 && t.ssim[0] > 0.3 && t.ssim[0] < 1, "bilinear %g dB %g", t.psnr[0], t.ssim[0]);
     EXPECT(t.psnr[1] > t.psnr[0], "CARN-M beats bilinear in PSNR: %g vs %g", t.psnr[1], t.psnr[0]);
     EXPECT(isnan(t.psnr[2]) && isnan(t.ssim[2]), "hr has no PSNR");
-    char dir[] = "/tmp/rune_dettab_XXXXXX";
-    EXPECT(mkdtemp(dir) != NULL, "mkdtemp");
+    const char *dir = test_temp_dir("dettab");
     EXPECT(det_tables_write(&t, dir, NULL, NULL) == 0, "%s", rn_errmsg());
     char p[300];
     snprintf(p, sizeof p, "%s/table6.csv", dir);

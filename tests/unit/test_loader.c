@@ -1,6 +1,4 @@
 /* test_loader.c: batch loader — determinism with prefetch, crop/flip alignment of frame+label and LR+HR, cache, errors. */
-#define _XOPEN_SOURCE 700
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,20 +9,9 @@
 #include "tests/test.h"
 #include "util/err.h"
 
-static char g_tmp[64];
+static const char *g_tmp; /* the current test's scratch folder */
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    return remove(p);
-}
-
-static void tmp_cleanup(void) { nftw(g_tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
-
-static void tmp_dir(void) {
-    snprintf(g_tmp, sizeof g_tmp, "/tmp/rune_ld_XXXXXX");
-    if (!mkdtemp(g_tmp)) SKIP("cannot make a temp folder");
-    atexit(tmp_cleanup);
-}
+static void tmp_dir(void) { g_tmp = test_temp_dir("ld"); }
 
 /* Frame pixels encode their own position: R = x, G = y, B = 10*sample; the label is a function of
  * (x, y) so a misaligned crop or flip shows. */

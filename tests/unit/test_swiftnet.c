@@ -220,8 +220,8 @@ TEST(segmenter_espnet_camvid_drops_the_void_channel) {
 /* ---- the subcommands, end to end on the embedded sample frames ---- */
 
 TEST(cli_segment_writes_overlay_and_class_map) {
-    char dir[] = "/tmp/rune_seg_XXXXXX", args[1024], out[8192];
-    EXPECT(mkdtemp(dir) != NULL, "mkdtemp");
+    const char *dir = test_temp_dir("seg");
+    char args[1024], out[8192];
     snprintf(args, sizeof args,
              "segment --model tests/fixtures/swiftnet_tiny.pth --labels %s/map.png data/samples/camvid/test/Seq05VD_f00000.png %s/ov.png",
              dir, dir);
@@ -245,8 +245,8 @@ TEST(cli_segment_writes_overlay_and_class_map) {
 /* train-task: 4 steps in one go equal 2 steps + a resumed 2 (constant lr, so the schedule is the
  * same in both runs); then eval-seg scores the checkpoint on the same frames. */
 TEST(cli_train_task_resumes_exactly_and_eval_seg_scores_it) {
-    char dir[] = "/tmp/rune_task_XXXXXX", args[1024], out[8192], p[300];
-    EXPECT(mkdtemp(dir) != NULL, "mkdtemp");
+    const char *dir = test_temp_dir("task");
+    char args[1024], out[8192], p[300];
     const char *common = "train-task --data data/samples/camvid --split test --batch 2 --crop 64 --width 0.05 "
                          "--lr 1e-3 --min-lr 1e-3 --ckpt-every 2 --quiet";
     snprintf(args, sizeof args, "%s --steps 4 --out %s/a.h5", common, dir);

@@ -20,8 +20,7 @@ static void sr_cfg(SrTrainCfg *c, const char *out, long long steps) {
 }
 
 TEST(train_sr_resume_gives_the_same_loss_curve) {
-    char dir[] = "/tmp/rune_train_XXXXXX";
-    EXPECT(mkdtemp(dir) != NULL, "mkdtemp");
+    const char *dir = test_temp_dir("train");
     char a[256], b[256], la[300], lb[300];
     snprintf(a, sizeof a, "%s/a.h5", dir), snprintf(b, sizeof b, "%s/b.h5", dir);
     snprintf(la, sizeof la, "%s/a_loss.csv", dir), snprintf(lb, sizeof lb, "%s/b_loss.csv", dir);
@@ -40,8 +39,7 @@ TEST(train_sr_resume_gives_the_same_loss_curve) {
 }
 
 TEST(finetune_asr_runs_and_resumes_exactly) {
-    char dir[] = "/tmp/rune_asr_XXXXXX";
-    EXPECT(mkdtemp(dir) != NULL, "mkdtemp");
+    const char *dir = test_temp_dir("asr");
     char a[256], b[256], la[300], lb[300];
     snprintf(a, sizeof a, "%s/a.h5", dir), snprintf(b, sizeof b, "%s/b.h5", dir);
     snprintf(la, sizeof la, "%s/a_loss.csv", dir), snprintf(lb, sizeof lb, "%s/b_loss.csv", dir);
