@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "nn/ops/ops.h"
+#include "nn/ops/pool_backward.h"
 #include "util/err.h"
 
 /* Bin i of n over an axis of length L: [floor(i*L/n), ceil((i+1)*L/n)); bins may overlap. */
@@ -34,26 +35,13 @@ static void adaptive_plane_backward(const real_t *go, int OH, int OW, double *ac
     }
 }
 
-static void adaptive_backward(Node *n) {
-    if (!node_wants(n, 0)) return;
-    Tensor *x = n->in[0], *out = n->out;
-    int H = TH(x), W = TW(x), OH = TH(out), OW = TW(out), planes = TN(x) * TC(x);
-    size_t hw = (size_t)H * W;
-    real_t *dx = tensor_grad(x); /* [N,C,H,W] */
-    /* one plane per iteration; overlapping bins add up in a double buffer */
-#pragma omp parallel if (planes > 1 && (size_t)planes * hw > 16384)
-    {
-        double *acc = xmalloc(hw * sizeof *acc); /* [H,W] per thread */
-#pragma omp for schedule(static)
-        for (int q = 0; q < planes; q++) {
-            memset(acc, 0, hw * sizeof *acc);
-            adaptive_plane_backward(out->grad + (size_t)q * OH * OW, OH, OW, acc, H, W);
-            real_t *gi = dx + (size_t)q * hw; /* [H,W] */
-            for (size_t i = 0; i < hw; i++) gi[i] += (real_t)acc[i];
-        }
-        free(acc);
-    }
+static void adaptive_pool_plane_backward(const Node *n, int q, const real_t *go, double *acc) {
+    (void)q;
+    const Tensor *x = n->in[0], *out = n->out;
+    adaptive_plane_backward(go, TH(out), TW(out), acc, TH(x), TW(x));
 }
+
+static void adaptive_backward(Node *n) { pool_backward(n, adaptive_pool_plane_backward); }
 
 Tensor *op_adaptive_avg_pool2d(Tensor *x, int oh, int ow) {
     RN_CHECK(oh > 0 && ow > 0, "adaptive_avg_pool2d: output size %dx%d", oh, ow);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "nn/ops/ops.h"
+#include "nn/ops/pool_backward.h"
 #include "util/err.h"
 
 /* PyTorch's window for output o on an axis of length L: the divisor counts padding positions but
@@ -38,27 +39,13 @@ static void avg_plane_backward(const real_t *go, int OH, int OW, double *acc, in
     }
 }
 
-static void avg_pool_backward(Node *n) {
-    if (!node_wants(n, 0)) return;
-    Tensor *x = n->in[0], *out = n->out;
-    int k = n->iarg[0], s = n->iarg[1], p = n->iarg[2], H = TH(x), W = TW(x), OH = TH(out), OW = TW(out);
-    int planes = TN(x) * TC(x);
-    size_t hw = (size_t)H * W;
-    real_t *dx = tensor_grad(x); /* [N,C,H,W] */
-    /* one plane per iteration; overlapping windows add up in a double buffer */
-#pragma omp parallel if (planes > 1 && (size_t)planes * hw > 16384)
-    {
-        double *acc = xmalloc(hw * sizeof *acc); /* [H,W] per thread */
-#pragma omp for schedule(static)
-        for (int q = 0; q < planes; q++) {
-            memset(acc, 0, hw * sizeof *acc);
-            avg_plane_backward(out->grad + (size_t)q * OH * OW, OH, OW, acc, H, W, k, s, p);
-            real_t *gi = dx + (size_t)q * hw; /* [H,W] */
-            for (size_t i = 0; i < hw; i++) gi[i] += (real_t)acc[i];
-        }
-        free(acc);
-    }
+static void avg_pool_plane_backward(const Node *n, int q, const real_t *go, double *acc) {
+    (void)q;
+    const Tensor *x = n->in[0], *out = n->out;
+    avg_plane_backward(go, TH(out), TW(out), acc, TH(x), TW(x), n->iarg[0], n->iarg[1], n->iarg[2]);
 }
+
+static void avg_pool_backward(Node *n) { pool_backward(n, avg_pool_plane_backward); }
 
 Tensor *op_avg_pool2d(Tensor *x, int k, int s, int p) {
     RN_CHECK(k >= 1 && s >= 1 && p >= 0 && p <= k / 2, "avg_pool2d: kernel %d stride %d padding %d (padding at most k/2)", k, s, p);

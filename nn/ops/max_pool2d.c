@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nn/ops/ops.h"
+#include "nn/ops/pool_backward.h"
 #include "util/err.h"
 
 /* One plane: out [OH,OW] = window maxima of in [H,W]; arg [OH,OW] = index in the plane of the
@@ -27,30 +28,14 @@ static void pool_plane(const real_t *in, int H, int W, real_t *out, int *arg, in
     }
 }
 
-static void max_pool_backward(Node *n) {
-    if (!node_wants(n, 0)) return;
-    Tensor *x = n->in[0], *out = n->out;
-    const int *arg = n->saved; /* [N,C,OH,OW] plane indices */
-    size_t hw = (size_t)TH(x) * TW(x), ohw = (size_t)TH(out) * TW(out);
-    int planes = TN(x) * TC(x);
-    real_t *dx = tensor_grad(x); /* [N,C,H,W] */
-    /* one plane per iteration (overlapping windows only share inputs within a plane); the
-     * scatter adds in double so the result does not depend on float rounding order */
-#pragma omp parallel if (planes > 1 && (size_t)planes * hw > 16384)
-    {
-        double *acc = xmalloc(hw * sizeof *acc); /* [H,W] per thread */
-#pragma omp for schedule(static)
-        for (int p = 0; p < planes; p++) {
-            memset(acc, 0, hw * sizeof *acc);
-            const real_t *go = out->grad + (size_t)p * ohw; /* [OH,OW] */
-            const int *a = arg + (size_t)p * ohw;           /* [OH,OW] */
-            for (size_t o = 0; o < ohw; o++) acc[a[o]] += go[o];
-            real_t *gi = dx + (size_t)p * hw; /* [H,W] */
-            for (size_t i = 0; i < hw; i++) gi[i] += (real_t)acc[i];
-        }
-        free(acc);
-    }
+/* Each output's gradient goes to its window's argmax (saved [N,C,OH,OW] plane indices). */
+static void max_pool_plane_backward(const Node *n, int q, const real_t *go, double *acc) {
+    size_t ohw = (size_t)TH(n->out) * TW(n->out);
+    const int *arg = (const int *)n->saved + (size_t)q * ohw; /* [OH,OW] */
+    for (size_t o = 0; o < ohw; o++) acc[arg[o]] += go[o];
 }
+
+static void max_pool_backward(Node *n) { pool_backward(n, max_pool_plane_backward); }
 
 Tensor *op_max_pool2d_at(Tensor *x, int k, int s, int off, int OH, int OW, const char *name) {
     int H = TH(x), W = TW(x), planes = TN(x) * TC(x);
