@@ -76,22 +76,29 @@ for seed in $SEEDS; do
     --diffs asr-sr,asr-l1only,asr-bilinear,asr-cloudseg,asrall-sr,asrall-l1only,asr-asrall,cloudseg-sr,l1only-sr,sr-bilinear,asrall-bilinear,cloudseg-bilinear
 done
 if [[ " $SCALES " == *" $STUDY_SCALE "* ]]; then
-  # the small-region threshold study: 3 % instead of 1 % of the frame (seed 1)
+  # the small-region threshold study: 3 % instead of 1 % of the frame (per seed)
   s=$STUDY_SCALE
-  asr asr09 "$s" 1 --small 0.09
-  stage "eval_threshold" "$RUNE" eval --task weights/espnet_camvid.h5 --data "$CAMVID" --split test --scales "$s" \
-    --method "sr:$s:$RUNS/sr_x$s.h5" --method "asr:$s:$RUNS/asr_x${s}_s1.h5" --method "asr09:$s:$RUNS/asr09_x${s}_s1.h5" \
-    --bootstrap 1000 --diffs asr09-asr,asr09-sr,asr-sr --no-figures --out "$OUT/threshold" --quiet
-  # longer training (seed 1): the same runs continued to 800 steps (resume is exact)
-  for v in asr asrall; do
-    [ -f "$RUNS/${v}800_x${s}_s1.h5" ] && continue # continue from the 200-step run, once
-    cp "$RUNS/${v}_x${s}_s1.h5" "$RUNS/${v}800_x${s}_s1.h5"
-    cp "$RUNS/${v}_x${s}_s1_loss.csv" "$RUNS/${v}800_x${s}_s1_loss.csv"
+  for seed in $SEEDS; do
+    asr asr09 "$s" "$seed" --small 0.09
+    dir=$OUT/threshold; [ "$seed" = 1 ] || dir=$OUT/threshold_s$seed
+    stage "eval_threshold_s$seed" "$RUNE" eval --task weights/espnet_camvid.h5 --data "$CAMVID" --split test --scales "$s" \
+      --method "sr:$s:$RUNS/sr_x$s.h5" --method "asr:$s:$RUNS/asr_x${s}_s$seed.h5" --method "asr09:$s:$RUNS/asr09_x${s}_s$seed.h5" \
+      --bootstrap 1000 --diffs asr09-asr,asr09-sr,asr-sr --no-figures --out "$dir" --quiet
   done
-  ASR_STEPS=800 asr asr800 "$s" 1
-  ASR_STEPS=800 asr asrall800 "$s" 1 --mask all
-  stage "eval_steps800" "$RUNE" eval --task weights/espnet_camvid.h5 --data "$CAMVID" --split test --scales "$s" \
-    --method "sr:$s:$RUNS/sr_x$s.h5" --method "asr:$s:$RUNS/asr800_x${s}_s1.h5" --method "asrall:$s:$RUNS/asrall800_x${s}_s1.h5" \
-    --bootstrap 1000 --diffs asr-sr,asrall-sr,asr-asrall --no-figures --out "$OUT/steps800" --quiet
+  # longer training: the same runs continued to 800 steps (resume is exact), per seed
+  for seed in $SEEDS; do
+    for v in asr asrall; do
+      [ -f "$RUNS/${v}800_x${s}_s$seed.h5" ] && continue # continue from the 200-step run, once
+      cp "$RUNS/${v}_x${s}_s$seed.h5" "$RUNS/${v}800_x${s}_s$seed.h5"
+      cp "$RUNS/${v}_x${s}_s${seed}_loss.csv" "$RUNS/${v}800_x${s}_s${seed}_loss.csv"
+    done
+    ASR_STEPS=800 asr asr800 "$s" "$seed"
+    ASR_STEPS=800 asr asrall800 "$s" "$seed" --mask all
+    dir=$OUT/steps800; [ "$seed" = 1 ] || dir=$OUT/steps800_s$seed
+    stage "eval_steps800_s$seed" "$RUNE" eval --task weights/espnet_camvid.h5 --data "$CAMVID" --split test --scales "$s" \
+      --method "sr:$s:$RUNS/sr_x$s.h5" --method "asr:$s:$RUNS/asr800_x${s}_s$seed.h5" \
+      --method "asrall:$s:$RUNS/asrall800_x${s}_s$seed.h5" \
+      --bootstrap 1000 --diffs asr-sr,asrall-sr,asr-asrall --no-figures --out "$dir" --quiet
+  done
 fi
-echo "repro: tables in $OUT/seed*/, $OUT/threshold/ and $OUT/steps800/, wall times in $timings"
+echo "repro: tables in $OUT/seed*/, $OUT/threshold*/ and $OUT/steps800*/, wall times in $timings"
