@@ -58,15 +58,19 @@ static int split_spec(const char *spec, char name[32], int *scale, int *off) {
     return 0;
 }
 
-static int add_spec(EvalPlan *p, const char *spec, int scale) {
+/* One parsed --method: NAME at SCALE from spec + off. */
+typedef struct Spec {
     char name[32];
-    int s, off;
-    TRY(split_spec(spec, name, &s, &off));
-    if (s != scale) return 0;
-    Carn *m = model_get(p, spec + off);
+    int scale, off;
+    const char *spec;
+} Spec;
+
+static int add_spec(EvalPlan *p, const Spec *sp) {
+    const char *file = sp->spec + sp->off;
+    Carn *m = model_get(p, file);
     if (!m) return -1;
-    if (!carn_has_scale(m, s)) return rn_fail("%s has no x%d head (--method %s)", spec + off, s, spec);
-    return plan_add(p, name, s, EVAL_CARN, m, spec + off);
+    if (!carn_has_scale(m, sp->scale)) return rn_fail("%s has no x%d head (--method %s)", file, sp->scale, sp->spec);
+    return plan_add(p, sp->name, sp->scale, EVAL_CARN, m, file);
 }
 
 /* A shortcut at one scale; *added counts the scales it fits. */
@@ -86,11 +90,13 @@ int eval_plan_build(EvalPlan *p, const char *cmd, const char *scales, const Plan
                     int nspecs) {
     p->cmd = cmd;
     TRY(parse_scales(p, scales));
+    if (nspecs > PLAN_MAX_METHODS) return rn_fail("more than %d --method", PLAN_MAX_METHODS);
+    Spec sp[PLAN_MAX_METHODS];
     for (int i = 0; i < nspecs; i++) { /* every spec well-formed and at a requested scale */
-        char name[32];
-        int s, off;
-        TRY(split_spec(specs[i], name, &s, &off));
-        if (!eval_plan_has_scale(p, s)) return rn_fail("--method %s: x%d is not in --scales", specs[i], s);
+        sp[i].spec = specs[i];
+        TRY(split_spec(specs[i], sp[i].name, &sp[i].scale, &sp[i].off));
+        if (!eval_plan_has_scale(p, sp[i].scale))
+            return rn_fail("--method %s: x%d is not in --scales", specs[i], sp[i].scale);
     }
     const char *names[3] = {"sr", "cloudseg", "asr"}, *files[3] = {sc->sr, sc->cloudseg, sc->asr};
     int added[3] = {0};
@@ -98,7 +104,8 @@ int eval_plan_build(EvalPlan *p, const char *cmd, const char *scales, const Plan
         int s = p->scales[i];
         TRY(plan_add(p, "bilinear", s, EVAL_BILINEAR, NULL, NULL));
         for (int k = 0; k < 3; k++) TRY(add_shortcut(p, names[k], files[k], s, &added[k]));
-        for (int k = 0; k < nspecs; k++) TRY(add_spec(p, specs[k], s));
+        for (int k = 0; k < nspecs; k++)
+            if (sp[k].scale == s) TRY(add_spec(p, &sp[k]));
     }
     for (int k = 0; k < 3; k++)
         if (files[k] && !added[k]) return rn_fail("--%s %s: no head for any of --scales", names[k], files[k]);

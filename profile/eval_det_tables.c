@@ -339,6 +339,13 @@ static int find_method(const DetTables *t, const char *name, int scale) {
     return -1;
 }
 
+/* Whether method m is the first (non-hr) method at its scale. */
+static bool first_at_scale(const DetTables *t, int m) {
+    for (int k = 0; k < m; k++)
+        if (t->methods[k].kind != EVAL_HR && t->methods[k].scale == t->methods[m].scale) return false;
+    return true;
+}
+
 /* The pairs in `spec` at every scale where both exist; NULL spec: asr minus every other method at
  * its scale and minus hr. */
 static void write_diffs(const DetTables *t, int ref, const char *spec, FILE *md, FILE *csv) {
@@ -356,11 +363,14 @@ static void write_diffs(const DetTables *t, int ref, const char *spec, FILE *md,
     const char *pairs[MAX_PAIRS][2];
     char buf[1024];
     int np = parse_pairs(spec, NULL, buf, sizeof buf, pairs);
-    for (int s = 1; s <= 16; s++)
+    for (int m = 0; m < t->nmethods; m++) { /* each scale once, in table order */
+        int s = t->methods[m].scale;
+        if (t->methods[m].kind == EVAL_HR || !first_at_scale(t, m)) continue;
         for (int p = 0; p < np; p++) {
             int a = find_method(t, pairs[p][0], s), b = find_method(t, pairs[p][1], s);
-            if (a >= 0 && b >= 0 && t->methods[a].kind != EVAL_HR && t->methods[a].scale == s) write_diff(t, a, b, md, csv);
+            if (a >= 0 && b >= 0 && t->methods[a].kind != EVAL_HR) write_diff(t, a, b, md, csv);
         }
+    }
 }
 
 int det_tables_write(const DetTables *t, const char *outdir, const char *diffs, FILE *echo) {

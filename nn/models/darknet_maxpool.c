@@ -6,7 +6,8 @@
 /* The engine's op_max_pool2d pads symmetrically. darknet starts window (oy, ox) at
  * (oy*s - pad/2, ox*s - pad/2) and sizes the output (H + pad - size)/s + 1, so with an odd pad
  * (yolov3-tiny's size=2 stride=1: pad 1) the extra row/column lies on the right/bottom. As in
- * darknet, the first maximum in window order wins a tie. */
+ * darknet, the first maximum in window order wins a tie; unlike darknet, a NaN wins (op_max_pool2d's
+ * PyTorch rule), so a NaN upstream shows instead of being skipped. */
 Tensor *darknet_maxpool(Tensor *x, int size, int stride, int pad) {
     RN_CHECK(size >= 1 && stride >= 1 && pad >= 0 && pad <= 2 * (size - 1), "darknet_maxpool: size %d stride %d pad %d",
              size, stride, pad);
