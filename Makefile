@@ -69,7 +69,7 @@ $(BUILD)/cu/%.o: %.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVFLAGS) -c $< -o $@
 
-# Tests run from the repo root (fixtures are found relative to it). scripts/test-summary.sh adds
+# Tests run from the repo root (fixtures are found relative to it). scripts/run-tests.sh adds
 # up both binaries' counts into the one closing line.
 test: $(BUILD)/rune $(BUILD)/test_unit $(BUILD)/test_grad
 	@RUNE_BIN=$(BUILD)/rune scripts/run-tests.sh $(BUILD)

@@ -1,6 +1,7 @@
-/* run.c: loss logs and file naming for training runs. */
+/* run.c: the loop every trainer runs (train_loop), its loss logs, and file naming beside checkpoints. */
 #include "train/run.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +16,9 @@ static int truncate_log(const char *path, long long keep) {
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *out = fopen(tmp, "w");
     if (!out) {
+        int e = errno; /* before fclose can change it */
         fclose(in);
-        return rn_fail("%s: cannot rewrite the loss log", tmp);
+        return rn_fail("%s: cannot rewrite the loss log: %s", tmp, strerror(e));
     }
     char line[4096];
     bool header = true;
@@ -25,7 +27,8 @@ static int truncate_log(const char *path, long long keep) {
         header = false;
     }
     fclose(in);
-    if (fclose(out) != 0 || rename(tmp, path) != 0) return rn_fail("%s: cannot rewrite the loss log", path);
+    if (fclose(out) != 0 || rename(tmp, path) != 0)
+        return rn_fail("%s: cannot rewrite the loss log: %s", path, strerror(errno));
     return 0;
 }
 
@@ -35,7 +38,7 @@ int trainlog_open(TrainLog *lg, const char *path, const char *columns, long long
     if (!path) return 0;
     if (resume_step > 0) TRY(truncate_log(path, resume_step));
     lg->f = fopen(path, resume_step > 0 ? "a" : "w");
-    if (!lg->f) return rn_fail("%s: cannot open the loss log for writing", path);
+    if (!lg->f) return rn_fail("%s: cannot open the loss log for writing: %s", path, strerror(errno));
     if (resume_step <= 0) fprintf(lg->f, "step,%s\n", columns);
     fflush(lg->f);
     return 0;
@@ -71,8 +74,12 @@ int train_loop(const TrainLoop *L) {
     RN_CHECK(L->ncols >= 1 && L->ncols <= 16, "1..16 log columns");
     int rc = 0;
     for (long long step = L->start; step < L->steps && rc == 0; step++) {
-        if (L->step(L->ctx, step, vals, extra, sizeof extra) < 0 || isnan(vals[0])) {
+        if (L->step(L->ctx, step, vals, extra, sizeof extra) < 0) {
             rc = rn_fail("step %lld: %s", step, rn_errmsg());
+            break;
+        }
+        if (isnan(vals[0])) { /* the step itself succeeded: rn_errmsg() holds nothing of this */
+            rc = rn_fail("step %lld: the loss is NaN", step);
             break;
         }
         trainlog_row(&log, step + 1, vals, L->ncols);

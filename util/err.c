@@ -7,11 +7,15 @@
 
 static _Thread_local char g_msg[1024];
 
+/* Formats into a local buffer first: callers may pass rn_errmsg() itself as an argument to add
+ * context ("step 3: %s"), and vsnprintf into the buffer it reads from is undefined behaviour. */
 int rn_fail(const char *fmt, ...) {
+    char msg[sizeof g_msg];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(g_msg, sizeof g_msg, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(g_msg, msg, sizeof g_msg);
     return -1;
 }
 

@@ -70,3 +70,27 @@ TEST(train_sr_bad_input_is_a_clear_error) {
     EXPECT(strstr(rn_errmsg(), "espnet") != NULL, "names the model kind: %s", rn_errmsg());
     EXPECT(access("/tmp/rune_never.h5", F_OK) != 0, "nothing written");
 }
+
+/* A step's own error comes out once, whole, after the step number (it was formatted into itself). */
+TEST(train_sr_step_error_is_named_once) {
+    const char *dir = test_temp_dir("train");
+    char out[256];
+    snprintf(out, sizeof out, "%s/p.h5", dir);
+    SrTrainCfg c;
+    sr_cfg(&c, out, 2);
+    c.lr_patch = 1000; /* a 4000-pixel HR patch: larger than every frame */
+    EXPECT(train_sr(&c) < 0, "an oversized patch must fail");
+    const char *m = rn_errmsg();
+    EXPECT(strncmp(m, "step 0: data/samples/camvid/", 28) == 0 && strstr(m + 1, "step 0:") == NULL &&
+           strstr(m, "smaller than the 4000-pixel patch") != NULL, "%s", m);
+}
+
+TEST(train_sr_unwritable_log_says_why) {
+    const char *dir = test_temp_dir("train");
+    char out[256];
+    snprintf(out, sizeof out, "%s/no/such/folder/x.h5", dir);
+    SrTrainCfg c;
+    sr_cfg(&c, out, 2);
+    EXPECT(train_sr(&c) < 0, "an unwritable --out must fail");
+    EXPECT(strstr(rn_errmsg(), "x_loss.csv") && strstr(rn_errmsg(), "No such file or directory"), "%s", rn_errmsg());
+}
