@@ -14,7 +14,7 @@ CUDA      ?= 0
 CUDA_HOME ?= /usr/local/cuda
 PYTHON    ?= /usr/bin/python3
 
-PKGS      := hdf5 libpng libturbojpeg libzmq openblas
+PKGS      := hdf5 jansson libpng libturbojpeg libzmq openblas
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -66,7 +66,8 @@ int ds_frames(const char *dir, Dataset *out);
 
 /* ---- annotation parsers over memory (the readers use them; so does fuzz/fuzz_annotations.c).
  * NAME is the file name used in messages, which say "NAME:LINE: ...". ---- */
-/* COCO JSON -> *out (overwritten): samples (frame = IMG_DIR/file_name, size, boxes) in the JSON's image order, and classes. */
+/* COCO JSON -> *out (overwritten): samples (frame = IMG_DIR/file_name, size, boxes) in the JSON's image order, and classes.
+ * Its messages name the element instead of a line ("NAME: annotations[12]: ..."), and malformed JSON "NAME:LINE:COL: ...". */
 int coco_parse(const char *text, size_t len, const char *name, const char *img_dir, Dataset *out);
 /* YOLO lines for an image of W x H pixels; class ids must be < NCLASSES (NCLASSES <= 0: any >= 0).
  * Boxes are clipped to the image. *boxes is malloc'ed (NULL when *n = 0). */

@@ -1,11 +1,20 @@
-/* ds_coco.c: COCO detection annotations (JSON) -> samples with pixel boxes, contiguous class ids. */
+/* ds_coco.c: COCO detection annotations (JSON, read with jansson) -> samples with pixel boxes, contiguous class ids. */
+#include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "data/dataset.h"
 #include "util/err.h"
-#include "util/json.h"
+
+/* Messages name a value by its place in the file ("annotations[12]"): jansson keeps no line
+ * numbers per value, and COCO ships its files on one line, where a line number says nothing. */
+typedef struct {
+    const char *name; /* the file */
+    const char *arr;  /* "categories", "images", "annotations" */
+    size_t i;         /* the element */
+} At;
 
 typedef struct {
     long id;
@@ -23,114 +32,156 @@ static int find_id(const IdMap *m, int n, long id) {
     return hit ? hit->idx : -1;
 }
 
-/* An integer-valued number member; -1 with a message naming file and line otherwise. */
-static int get_int(const Json *obj, const char *key, const char *name, const char *what, long *out) {
-    const Json *v = json_get(obj, key);
-    if (!v || v->type != JSON_NUM || v->num != floor(v->num) || fabs(v->num) > 2e9)
-        return rn_fail("%s:%d: %s needs an integer \"%s\"", name, obj->line, what, key);
-    *out = (long)v->num;
+/* An integer-valued number member (1 and 1.0 alike, as COCO writers differ); -1 naming the place otherwise. */
+static int get_int(const json_t *obj, const char *key, At at, long *out) {
+    const json_t *v = json_object_get(obj, key);
+    double x = json_number_value(v); /* 0 for a non-number, rejected below */
+    if (!json_is_number(v) || x != floor(x) || fabs(x) > 2e9)
+        return rn_fail("%s: %s[%zu]: needs an integer \"%s\"", at.name, at.arr, at.i, key);
+    *out = (long)x;
     return 0;
 }
 
-static const Json *get_array(const Json *root, const char *key, const char *name) {
-    const Json *a = json_get_type(root, key, JSON_ARR);
-    if (!a) rn_fail("%s:%d: top-level \"%s\" array missing", name, root->line, key);
-    return a;
+/* The element of a top-level array, which must be an object. */
+static const json_t *element(const json_t *arr, At at, const char *what) {
+    const json_t *e = json_array_get(arr, at.i);
+    if (!json_is_object(e)) rn_fail("%s: %s[%zu]: %s is not an object", at.name, at.arr, at.i, what);
+    return json_is_object(e) ? e : NULL;
 }
 
 /* Categories sorted by id become classes 0..K-1 (COCO's 80 ids run 1..90 with gaps). */
-static int read_categories(const Json *cats, const char *name, Dataset *ds, IdMap **map) {
-    IdMap *m = xcalloc((size_t)cats->n + 1, sizeof *m);
+static int read_categories(const json_t *cats, const char *name, Dataset *ds, IdMap **map) {
+    int n = (int)json_array_size(cats);
+    IdMap *m = xcalloc((size_t)n + 1, sizeof *m);
     *map = m;
-    for (int i = 0; i < cats->n; i++) {
-        const Json *c = &cats->items[i];
-        if (c->type != JSON_OBJ) return rn_fail("%s:%d: category %d is not an object", name, c->line, i);
-        TRY(get_int(c, "id", name, "category", &m[i].id));
+    for (int i = 0; i < n; i++) {
+        At at = {name, "categories", (size_t)i};
+        const json_t *c = element(cats, at, "category");
+        if (!c) return -1;
+        TRY(get_int(c, "id", at, &m[i].id));
         m[i].idx = i;
     }
-    qsort(m, (size_t)cats->n, sizeof *m, cmp_id);
-    ds->class_names = xcalloc((size_t)cats->n + 1, sizeof *ds->class_names);
-    for (int k = 0; k < cats->n; k++) {
-        const Json *c = &cats->items[m[k].idx];
-        if (k && m[k].id == m[k - 1].id) return rn_fail("%s:%d: duplicate category id %ld", name, c->line, m[k].id);
-        const Json *nm = json_get_type(c, "name", JSON_STR);
-        if (!nm) return rn_fail("%s:%d: category %ld has no \"name\" string", name, c->line, m[k].id);
-        ds->class_names[k] = xstrdup(nm->str);
+    qsort(m, (size_t)n, sizeof *m, cmp_id);
+    ds->class_names = xcalloc((size_t)n + 1, sizeof *ds->class_names);
+    for (int k = 0; k < n; k++) {
+        At at = {name, "categories", (size_t)m[k].idx};
+        if (k && m[k].id == m[k - 1].id)
+            return rn_fail("%s: %s[%zu]: duplicate category id %ld", name, at.arr, at.i, m[k].id);
+        const char *nm = json_string_value(json_object_get(json_array_get(cats, at.i), "name"));
+        if (!nm) return rn_fail("%s: %s[%zu]: category %ld has no \"name\" string", name, at.arr, at.i, m[k].id);
+        ds->class_names[k] = xstrdup(nm);
         ds->nclasses = k + 1;
         m[k].idx = k;
     }
     return 0;
 }
 
-static int read_images(const Json *imgs, const char *name, const char *img_dir, Dataset *ds, IdMap **map) {
-    IdMap *m = xcalloc((size_t)imgs->n + 1, sizeof *m);
+/* One image: a sample at IMG_DIR/file_name; width and height are optional (0: probe the file). */
+static int read_image(const json_t *im, At at, const char *img_dir, Dataset *ds, IdMap *m) {
+    const char *fn = json_string_value(json_object_get(im, "file_name"));
+    if (!fn || !fn[0]) return rn_fail("%s: %s[%zu]: image has no \"file_name\" string", at.name, at.arr, at.i);
+    long id = 0, w = 0, h = 0;
+    TRY(get_int(im, "id", at, &id));
+    if (json_object_get(im, "width")) TRY(get_int(im, "width", at, &w));
+    if (json_object_get(im, "height")) TRY(get_int(im, "height", at, &h));
+    if (w < 0 || h < 0) return rn_fail("%s: %s[%zu]: image %ld has size %ldx%ld", at.name, at.arr, at.i, id, w, h);
+    char *path = path_join(img_dir, fn);
+    Sample *s = dataset_add(ds, path);
+    free(path);
+    s->w = (int)w;
+    s->h = (int)h;
+    s->index = (int)at.i;
+    *m = (IdMap){id, (int)at.i};
+    return 0;
+}
+
+static int read_images(const json_t *imgs, const char *name, const char *img_dir, Dataset *ds, IdMap **map) {
+    int n = (int)json_array_size(imgs);
+    IdMap *m = xcalloc((size_t)n + 1, sizeof *m);
     *map = m;
-    for (int i = 0; i < imgs->n; i++) {
-        const Json *im = &imgs->items[i];
-        if (im->type != JSON_OBJ) return rn_fail("%s:%d: image %d is not an object", name, im->line, i);
-        const Json *fn = json_get_type(im, "file_name", JSON_STR);
-        if (!fn || !fn->str[0]) return rn_fail("%s:%d: image %d has no \"file_name\" string", name, im->line, i);
-        long id = 0, w = 0, h = 0;
-        TRY(get_int(im, "id", name, "image", &id));
-        if (json_get(im, "width")) TRY(get_int(im, "width", name, "image", &w));
-        if (json_get(im, "height")) TRY(get_int(im, "height", name, "image", &h));
-        if (w < 0 || h < 0) return rn_fail("%s:%d: image %ld has size %ldx%ld", name, im->line, id, w, h);
-        char *path = path_join(img_dir, fn->str);
-        Sample *s = dataset_add(ds, path);
-        free(path);
-        s->w = (int)w;
-        s->h = (int)h;
-        s->index = i;
-        m[i] = (IdMap){id, i};
+    for (int i = 0; i < n; i++) {
+        At at = {name, "images", (size_t)i};
+        const json_t *im = element(imgs, at, "image");
+        if (!im) return -1;
+        TRY(read_image(im, at, img_dir, ds, &m[i]));
     }
-    qsort(m, (size_t)imgs->n, sizeof *m, cmp_id);
-    for (int k = 1; k < imgs->n; k++)
+    qsort(m, (size_t)n, sizeof *m, cmp_id);
+    for (int k = 1; k < n; k++)
         if (m[k].id == m[k - 1].id) return rn_fail("%s: duplicate image id %ld", name, m[k].id);
     return 0;
 }
 
-/* bbox [x, y, w, h] in pixels -> corner box; iscrowd regions are kept as ignore boxes. */
-static int read_annotation(const Json *a, const char *name, const IdMap *imap, int nimg, const IdMap *cmap,
-                           int ncat, Dataset *ds, int *caps) {
-    if (a->type != JSON_OBJ) return rn_fail("%s:%d: annotation is not an object", name, a->line);
-    long img_id = 0, cat_id = 0, crowd = 0;
-    TRY(get_int(a, "image_id", name, "annotation", &img_id));
-    TRY(get_int(a, "category_id", name, "annotation", &cat_id));
-    if (json_get(a, "iscrowd")) TRY(get_int(a, "iscrowd", name, "annotation", &crowd));
-    int si = find_id(imap, nimg, img_id), cls = find_id(cmap, ncat, cat_id);
-    if (si < 0) return rn_fail("%s:%d: annotation refers to unknown image id %ld", name, a->line, img_id);
-    if (cls < 0) return rn_fail("%s:%d: annotation refers to unknown category id %ld", name, a->line, cat_id);
-    const Json *bb = json_get_type(a, "bbox", JSON_ARR);
-    if (!bb || bb->n != 4) return rn_fail("%s:%d: annotation needs \"bbox\": [x, y, w, h]", name, a->line);
-    double v[4];
-    for (int k = 0; k < 4; k++) {
-        if (bb->items[k].type != JSON_NUM || !isfinite(bb->items[k].num))
-            return rn_fail("%s:%d: bbox element %d is not a number", name, bb->line, k);
-        v[k] = bb->items[k].num;
+/* "bbox": [x, y, w, h] in pixels, finite, w and h >= 0. */
+static int read_bbox(const json_t *a, At at, double v[4]) {
+    const json_t *bb = json_object_get(a, "bbox");
+    if (!json_is_array(bb) || json_array_size(bb) != 4)
+        return rn_fail("%s: %s[%zu]: annotation needs \"bbox\": [x, y, w, h]", at.name, at.arr, at.i);
+    for (size_t k = 0; k < 4; k++) {
+        const json_t *x = json_array_get(bb, k);
+        if (!json_is_number(x) || !isfinite(json_number_value(x)))
+            return rn_fail("%s: %s[%zu]: bbox element %zu is not a number", at.name, at.arr, at.i, k);
+        v[k] = json_number_value(x);
     }
-    if (v[2] < 0 || v[3] < 0) return rn_fail("%s:%d: bbox has negative size %gx%g", name, bb->line, v[2], v[3]);
-    Sample *s = &ds->samples[si];
+    if (v[2] < 0 || v[3] < 0)
+        return rn_fail("%s: %s[%zu]: bbox has negative size %gx%g", at.name, at.arr, at.i, v[2], v[3]);
+    return 0;
+}
+
+/* bbox [x, y, w, h] in pixels -> corner box; iscrowd regions are kept as ignore boxes. */
+static int read_annotation(const json_t *anns, At at, const IdMap *imap, const IdMap *cmap, Dataset *ds, int *caps) {
+    const json_t *a = element(anns, at, "annotation");
+    if (!a) return -1;
+    long img_id = 0, cat_id = 0, crowd = 0;
+    TRY(get_int(a, "image_id", at, &img_id));
+    TRY(get_int(a, "category_id", at, &cat_id));
+    if (json_object_get(a, "iscrowd")) TRY(get_int(a, "iscrowd", at, &crowd));
+    int si = find_id(imap, ds->n, img_id), cls = find_id(cmap, ds->nclasses, cat_id);
+    if (si < 0) return rn_fail("%s: %s[%zu]: annotation refers to unknown image id %ld", at.name, at.arr, at.i, img_id);
+    if (cls < 0)
+        return rn_fail("%s: %s[%zu]: annotation refers to unknown category id %ld", at.name, at.arr, at.i, cat_id);
+    double v[4];
+    TRY(read_bbox(a, at, v));
     Box b = {cls, (float)v[0], (float)v[1], (float)(v[0] + v[2]), (float)(v[1] + v[3]), crowd != 0};
+    if (!isfinite(b.x0) || !isfinite(b.y0) || !isfinite(b.x1) || !isfinite(b.y1)) /* finite doubles, not floats */
+        return rn_fail("%s: %s[%zu]: bbox [%g, %g, %g, %g] is out of range", at.name, at.arr, at.i, v[0], v[1], v[2], v[3]);
+    Sample *s = &ds->samples[si];
     box_push(&s->boxes, &s->nboxes, &caps[si], b);
     return 0;
 }
 
-static int coco_build(const Json *root, const char *name, const char *img_dir, Dataset *ds, IdMap **cmap,
+/* A top-level array member; NULL with a message when missing, not an array, or too long for int counts. */
+static const json_t *get_array(const json_t *root, const char *key, const char *name) {
+    const json_t *a = json_object_get(root, key);
+    if (!json_is_array(a)) rn_fail("%s: top-level \"%s\" array missing", name, key);
+    else if (json_array_size(a) > INT_MAX / 2) rn_fail("%s: \"%s\" has too many elements", name, key);
+    else return a;
+    return NULL;
+}
+
+static int coco_build(const json_t *root, const char *name, const char *img_dir, Dataset *ds, IdMap **cmap,
                       IdMap **imap, int **caps) {
-    if (root->type != JSON_OBJ) return rn_fail("%s:%d: top level is not an object", name, root->line);
-    const Json *cats = get_array(root, "categories", name), *imgs, *anns;
+    if (!json_is_object(root)) return rn_fail("%s: top level is not an object", name);
+    const json_t *cats = get_array(root, "categories", name), *imgs, *anns;
     if (!cats || !(imgs = get_array(root, "images", name)) || !(anns = get_array(root, "annotations", name)))
         return -1;
     TRY(read_categories(cats, name, ds, cmap));
     TRY(read_images(imgs, name, img_dir, ds, imap));
     *caps = xcalloc((size_t)ds->n + 1, sizeof **caps);
-    for (int i = 0; i < anns->n; i++)
-        TRY(read_annotation(&anns->items[i], name, *imap, imgs->n, *cmap, cats->n, ds, *caps));
+    for (size_t i = 0; i < json_array_size(anns); i++)
+        TRY(read_annotation(anns, (At){name, "annotations", i}, *imap, *cmap, ds, *caps));
     return 0;
 }
 
+/* Strict RFC 8259 (jansson): malformed text fails with "NAME:LINE:COLUMN: malformed JSON: why". */
+static json_t *parse(const char *text, size_t len, const char *name) {
+    json_error_t e;
+    json_t *root = json_loadb(text, len, 0, &e);
+    if (!root) rn_fail("%s:%d:%d: malformed JSON: %s", name, e.line, e.column, e.text);
+    return root;
+}
+
 int coco_parse(const char *text, size_t len, const char *name, const char *img_dir, Dataset *out) {
-    Json *root = json_parse(text, len, name);
+    json_t *root = parse(text, len, name);
     if (!root) return -1;
     dataset_init(out, name);
     IdMap *cmap = NULL, *imap = NULL;
@@ -139,7 +190,7 @@ int coco_parse(const char *text, size_t len, const char *name, const char *img_d
     free(cmap);
     free(imap);
     free(caps);
-    json_free(root);
+    json_decref(root);
     if (rc < 0) dataset_free(out);
     return rc;
 }

@@ -3,7 +3,7 @@
 # Debian's python3-torch is NOT needed here: it only regenerates fixtures and runs the comparison
 # benchmarks (scripts/install-reference.sh).
 set -euo pipefail
-pkgs=(build-essential pkg-config libpng-dev libturbojpeg0-dev libhdf5-dev libopenblas-dev
+pkgs=(build-essential pkg-config libpng-dev libturbojpeg0-dev libhdf5-dev libjansson-dev libopenblas-dev
       libzmq3-dev gnuplot-nox)
 missing=()
 for p in "${pkgs[@]}"; do

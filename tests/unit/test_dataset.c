@@ -1,4 +1,4 @@
-/* test_dataset.c: dataset readers on the real ../shared data, malformed annotations, the JSON parser. */
+/* test_dataset.c: dataset readers on the real ../shared data, malformed annotations (COCO JSON, YOLO, VisDrone). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -7,7 +7,6 @@
 #include "data/dataset.h"
 #include "tests/test.h"
 #include "util/err.h"
-#include "util/json.h"
 
 /* ---- temp files ---- */
 
@@ -179,7 +178,7 @@ static int coco_str(const char *anns, Dataset *ds) {
     return coco_parse(buf, strlen(buf), "t.json", "img", ds);
 }
 
-TEST(coco_malformed_names_line) {
+TEST(coco_malformed_names_the_element) {
     Dataset ds;
     EXPECT(coco_str("  {\"image_id\": 1, \"category_id\": 5, \"bbox\": [1, 2, 3, 4], \"iscrowd\": 1}\n", &ds) == 0,
            "%s", rn_errmsg());
@@ -187,17 +186,62 @@ TEST(coco_malformed_names_line) {
     EXPECT(ds.samples[0].nboxes == 1 && ds.samples[0].boxes[0].cls == 1 && ds.samples[0].boxes[0].ignore);
     EXPECT(ds.samples[0].boxes[0].x1 == 4 && ds.samples[0].boxes[0].y1 == 6);
     dataset_free(&ds);
+    EXPECT(coco_str("{\"image_id\": 1.0, \"category_id\": 5, \"bbox\": [1, 2, 3, 4]}", &ds) == 0, "1.0 is an integer: %s",
+           rn_errmsg());
+    dataset_free(&ds);
     EXPECT(coco_str("{\"image_id\": 1, \"category_id\": 5, \"bbox\": [1, 2, 3, 4]},\n"
                     "{\"image_id\": 9, \"category_id\": 5, \"bbox\": [1, 2, 3, 4]}", &ds) == -1);
-    EXPECT(msg_has("t.json:5:") && msg_has("unknown image id 9"));
-    EXPECT(coco_str("\n{\"image_id\": 1, \"category_id\": 3, \"bbox\": [1, 2, 3, 4]}", &ds) == -1 && msg_has("t.json:5:"));
-    EXPECT(coco_str("{\"image_id\": 1, \"category_id\": 5,\n \"bbox\": [1, 2, 3]}", &ds) == -1 && msg_has("t.json:4:"));
+    EXPECT(msg_has("t.json: annotations[1]: ") && msg_has("unknown image id 9"), "%s", rn_errmsg());
+    EXPECT(coco_str("{\"image_id\": 1, \"category_id\": 3, \"bbox\": [1, 2, 3, 4]}", &ds) == -1 &&
+           msg_has("annotations[0]: ") && msg_has("unknown category id 3"), "%s", rn_errmsg());
+    EXPECT(coco_str("{\"image_id\": 1, \"category_id\": 5, \"bbox\": [1, 2, 3]}", &ds) == -1 && msg_has("annotations[0]: ") &&
+           msg_has("[x, y, w, h]"), "%s", rn_errmsg());
+    EXPECT(coco_str("{\"image_id\": 1, \"category_id\": 5, \"bbox\": [1, 2, \"3\", 4]}", &ds) == -1 &&
+           msg_has("bbox element 2 is not a number"), "%s", rn_errmsg());
     EXPECT(coco_str("{\"image_id\": 1, \"category_id\": 5, \"bbox\": [1, 2, -3, 4]}", &ds) == -1 && msg_has("negative"));
-    EXPECT(coco_str("{\"image_id\": 1.5, \"category_id\": 5, \"bbox\": [1, 2, 3, 4]}", &ds) == -1 && msg_has("integer"));
-    EXPECT(coco_str("{\"image_id\": 1, \"category_id\": 5, \"bbox\": [1, 2, 3, 4],}", &ds) == -1 &&
-           msg_has("t.json:4:") && msg_has("malformed JSON"));
+    EXPECT(coco_str("{\"image_id\": 1, \"category_id\": 5, \"bbox\": [1, 2e110, 3, 4]}", &ds) == -1 &&
+           msg_has("out of range"), "a double beyond float range (a fuzzing find): %s", rn_errmsg());
+    EXPECT(coco_str("{\"image_id\": 1.5, \"category_id\": 5, \"bbox\": [1, 2, 3, 4]}", &ds) == -1 &&
+           msg_has("annotations[0]: needs an integer \"image_id\""), "%s", rn_errmsg());
+    EXPECT(coco_str("{\"image_id\": \"1\", \"category_id\": 5, \"bbox\": [1, 2, 3, 4]}", &ds) == -1 &&
+           msg_has("integer \"image_id\""), "%s", rn_errmsg());
+    EXPECT(coco_str("{\"category_id\": 5, \"bbox\": [1, 2, 3, 4]}", &ds) == -1 && msg_has("integer \"image_id\""));
+    EXPECT(coco_str("7", &ds) == -1 && msg_has("t.json: annotations[0]: annotation is not an object"), "%s", rn_errmsg());
     const char *no_anns = "{\"categories\": [], \"images\": []}";
-    EXPECT(coco_parse(no_anns, strlen(no_anns), "t.json", ".", &ds) == -1 && msg_has("annotations"));
+    EXPECT(coco_parse(no_anns, strlen(no_anns), "t.json", ".", &ds) == -1 && msg_has("\"annotations\" array missing"));
+    const char *top = "[1, 2]";
+    EXPECT(coco_parse(top, strlen(top), "t.json", ".", &ds) == -1 && msg_has("t.json: top level is not an object"));
+    const char *cats = "{\"categories\": [{\"id\": 2, \"name\": \"a\"}, {\"id\": 2, \"name\": \"b\"}], \"images\": [], "
+                       "\"annotations\": []}";
+    EXPECT(coco_parse(cats, strlen(cats), "t.json", ".", &ds) == -1 && msg_has("duplicate category id 2"), "%s", rn_errmsg());
+    const char *noname = "{\"categories\": [{\"id\": 2}], \"images\": [], \"annotations\": []}";
+    EXPECT(coco_parse(noname, strlen(noname), "t.json", ".", &ds) == -1 && msg_has("categories[0]: category 2 has no"),
+           "%s", rn_errmsg());
+    const char *img = "{\"categories\": [], \"images\": [{\"id\": 3, \"file_name\": \"\"}], \"annotations\": []}";
+    EXPECT(coco_parse(img, strlen(img), "t.json", ".", &ds) == -1 && msg_has("images[0]: image has no \"file_name\""),
+           "%s", rn_errmsg());
+}
+
+/* Malformed JSON fails in the parser (jansson, strict RFC 8259) with "NAME:LINE:COLUMN: malformed JSON: ...". */
+TEST(coco_malformed_json_names_line_and_column) {
+    Dataset ds;
+    EXPECT(coco_str("{\"image_id\": 1, \"category_id\": 5, \"bbox\": [1, 2, 3, 4],}", &ds) == -1 &&
+           msg_has("t.json:4:") && msg_has("malformed JSON"), "%s", rn_errmsg());
+    const char *multi = "{\n\n  \"a\": [1,\n   2 3]}";
+    EXPECT(coco_parse(multi, strlen(multi), "m.json", ".", &ds) == -1 && msg_has("m.json:4:6: malformed JSON: "),
+           "%s", rn_errmsg());
+    const char *bad[] = {"", "{", "[1,]", "{\"a\" 1}", "01", "[1.]", "-", "[.5]", "[1e]", "[\"\\x\"]", "[\"a\nb\"]",
+                         "[1] 2", "tru", "[\"\\ud800\"]", "[\"\\udc00x\"]", "{1: 2}", "[\"abc", "nul", "[1e999]",
+                         "[\"\\u0000\"]"};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++)
+        EXPECT(coco_parse(bad[k], strlen(bad[k]), "bad.json", ".", &ds) == -1 && msg_has("bad.json:") &&
+               msg_has("malformed JSON"), "case %zu: %s: %s", k, bad[k], rn_errmsg());
+    enum { DEEP = 100000 }; /* nesting is bounded: hostile input cannot overflow the stack */
+    char *deep = malloc(DEEP);
+    memset(deep, '[', DEEP);
+    EXPECT(coco_parse(deep, DEEP, "deep.json", ".", &ds) == -1 && msg_has("deep.json:1:") && msg_has("depth"),
+           "%s", rn_errmsg());
+    free(deep);
 }
 
 /* ---- YOLO ---- */
@@ -384,36 +428,4 @@ TEST(frames_folder_natural_order) {
            strcmp(base(ds.samples[2].frame), "f_10.png") == 0);
     dataset_free(&ds);
     EXPECT(ds_frames(tmp_path("nothing"), &ds) == -1 && msg_has("nothing"));
-}
-
-/* ---- JSON ---- */
-
-TEST(json_parse_values) {
-    const char *t = " {\"a\": [1, -2.5e2, true, false, null], \"s\": \"x\\n\\u00e9\\ud83d\\ude00\\\"\",\n"
-                    "  \"o\": {}, \"e\": [], \"a\": 0}";
-    Json *j = json_parse(t, strlen(t), "t");
-    EXPECT(j && j->type == JSON_OBJ && j->n == 5, "%s", rn_errmsg());
-    if (!j) return;
-    const Json *s = json_get_type(j, "s", JSON_STR), *a = json_get(j, "a"), *o = json_get(j, "o");
-    EXPECT(s && strcmp(s->str, "x\n\xc3\xa9\xf0\x9f\x98\x80\"") == 0);
-    EXPECT(a && a->type == JSON_NUM && a->num == 0, "the last duplicate wins");
-    EXPECT(j->items[0].n == 5 && j->items[0].items[1].num == -250 && j->items[0].items[2].b && !j->items[0].items[3].b);
-    EXPECT(o && o->type == JSON_OBJ && o->n == 0 && o->line == 2);
-    json_free(j);
-}
-
-TEST(json_rejects_malformed) {
-    const char *bad[] = {"", "{", "[1,]", "{\"a\" 1}", "01", "1.", "-", ".5", "1e", "\"\\x\"", "\"a\nb\"",
-                         "[1] 2", "tru", "\"\\ud800\"", "\"\\udc00x\"", "{1: 2}", "[\"abc", "nul"};
-    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
-        Json *j = json_parse(bad[k], strlen(bad[k]), "bad.json");
-        EXPECT(!j && msg_has("bad.json:"), "case %zu: %s", k, bad[k]);
-        json_free(j);
-    }
-    char deep[2000]; /* nesting is bounded: hostile input cannot overflow the stack */
-    memset(deep, '[', sizeof deep);
-    Json *j = json_parse(deep, sizeof deep, "deep.json");
-    EXPECT(!j && msg_has("too deep"));
-    const char *multi = "{\n\n  \"a\": [1,\n   2 3]}";
-    EXPECT(!json_parse(multi, strlen(multi), "m.json") && msg_has("m.json:4:6:"));
 }
