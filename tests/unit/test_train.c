@@ -1,10 +1,12 @@
 /* test_train.c: train-sr and finetune-asr on the embedded samples — losses fall, resume is exact, bad input fails cleanly. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "train/finetune_asr.h"
+#include "train/run.h"
 #include "train/train_sr.h"
 #include "tests/test.h"
 #include "util/err.h"
@@ -71,13 +73,17 @@ TEST(train_sr_bad_input_is_a_clear_error) {
     EXPECT(access("/tmp/rune_never.h5", F_OK) != 0, "nothing written");
 }
 
+/* A 2-step train-sr config writing REL inside a fresh temp folder. */
+static void sr_cfg_tmp(SrTrainCfg *c, const char *rel) {
+    static char out[512];
+    snprintf(out, sizeof out, "%s/%s", test_temp_dir("train"), rel);
+    sr_cfg(c, out, 2);
+}
+
 /* A step's own error comes out once, whole, after the step number (it was formatted into itself). */
 TEST(train_sr_step_error_is_named_once) {
-    const char *dir = test_temp_dir("train");
-    char out[256];
-    snprintf(out, sizeof out, "%s/p.h5", dir);
     SrTrainCfg c;
-    sr_cfg(&c, out, 2);
+    sr_cfg_tmp(&c, "p.h5");
     c.lr_patch = 1000; /* a 4000-pixel HR patch: larger than every frame */
     EXPECT(train_sr(&c) < 0, "an oversized patch must fail");
     const char *m = rn_errmsg();
@@ -86,11 +92,32 @@ TEST(train_sr_step_error_is_named_once) {
 }
 
 TEST(train_sr_unwritable_log_says_why) {
-    const char *dir = test_temp_dir("train");
-    char out[256];
-    snprintf(out, sizeof out, "%s/no/such/folder/x.h5", dir);
     SrTrainCfg c;
-    sr_cfg(&c, out, 2);
+    sr_cfg_tmp(&c, "no/such/folder/x.h5");
     EXPECT(train_sr(&c) < 0, "an unwritable --out must fail");
     EXPECT(strstr(rn_errmsg(), "x_loss.csv") && strstr(rn_errmsg(), "No such file or directory"), "%s", rn_errmsg());
+}
+
+/* train_loop's own failures: a step's error gains only the step number; a NaN loss says so. */
+static int step_fails_at_2(void *ctx, long long step, double *vals, char *extra, size_t n) {
+    (void)ctx, (void)extra, (void)n;
+    vals[0] = 1.0;
+    return step == 2 ? rn_fail("boom") : 0;
+}
+
+static int step_nan_at_1(void *ctx, long long step, double *vals, char *extra, size_t n) {
+    (void)ctx, (void)extra, (void)n;
+    vals[0] = step == 1 ? NAN : 1.0;
+    return 0;
+}
+
+static int no_checkpoint(void *ctx, long long step) { return (void)ctx, (void)step, 0; }
+
+TEST(train_loop_names_the_failing_step) {
+    rn_fail("an older error"); /* must not leak into the NaN message */
+    TrainLoop L = {.what = "t", .columns = "loss", .ncols = 1, .steps = 5, .quiet = true,
+                   .step = step_fails_at_2, .checkpoint = no_checkpoint};
+    EXPECT(train_loop(&L) < 0 && strcmp(rn_errmsg(), "step 2: boom") == 0, "%s", rn_errmsg());
+    L.step = step_nan_at_1;
+    EXPECT(train_loop(&L) < 0 && strcmp(rn_errmsg(), "step 1: the loss is NaN") == 0, "%s", rn_errmsg());
 }
