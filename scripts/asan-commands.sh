@@ -6,7 +6,7 @@
 # Fails if any run reports a sanitizer error or a leak, if a good run fails, or if a bad-input run
 # does not fail with rune's own message (exit 1, or 2 for a bad command line). Logs: BUILD_DIR/asan-commands/*.log.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 build=${1:-build/asan}
 make -j2 BUILD="$build" OPT=-O1 \
     SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
