@@ -32,7 +32,9 @@ void params_zero_grad(ParamSet *ps); /* on the ParamSet's device */
  * every tensor is repointed into it and marked with d. Explicit, like tensor_to; checkpoints,
  * imports and weight initialisation read and write host memory, so they run on DEV_CPU params
  * (ckpt_save refuses device ones). For whole-model device runs: build or load the model on the
- * host, then params_to_device(&model.ps, DEV_CUDA) (and optim_to_device for its optimizer). */
+ * host, then params_to_device(&model.ps, DEV_CUDA) (Carn, ESPNet, SwiftNet, Darknet all hold a
+ * `ps`; a Segmenter's is s->ps) and optim_to_device(&opt, DEV_CUDA) for its optimizer; inputs go
+ * with tensor_to(x, DEV_CUDA) and losses come back with tensor_item. */
 void params_to_device(ParamSet *ps, Device d);
 /* The block mover behind it (also moves an optimizer's moments): a copy of n values at src (on
  * `from`) in a new block on `to`, src freed. */
