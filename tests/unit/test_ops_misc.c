@@ -3,10 +3,12 @@
 #include <omp.h>
 #include <string.h>
 
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 #include "tests/fixture.h"
 #include "tests/gradcheck.h"
 #include "tests/test.h"
+#include "util/err.h"
 
 /* float32 against PyTorch's float32: a few ulps of rounding, never more */
 #define ATOL 1e-6
@@ -142,13 +144,29 @@ TEST(torch_pixel_shuffle) {
 
 TEST(op_table_names_every_op) {
     int n = 0, has_bn = 0, has_focal = 0;
-    for (; op_names[n]; n++) {
+    for (; n < OP_COUNT && op_names[n]; n++) {
         for (int j = 0; j < n; j++) EXPECT(strcmp(op_names[j], op_names[n]) != 0, "duplicate %s", op_names[n]);
         has_bn |= strcmp(op_names[n], "batch_norm") == 0;
         has_focal |= strcmp(op_names[n], "focal_loss") == 0;
     }
-    EXPECT(n == 26, "%d names, ops.h declares 26 ops", n);
+    EXPECT(n == OP_COUNT, "%d names, %d ids", n, (int)OP_COUNT);
     EXPECT(has_bn && has_focal, "batch_norm and focal_loss listed");
+}
+
+/* A node records its OpId and reports the table's name; darknet's pooling has its own id. */
+TEST(op_table_nodes_report_their_names) {
+    engine_step_reset();
+    Tensor *x = tensor_new(1, 2, 5, 5), *w = tensor_new(3, 2, 3, 3);
+    fill_uniform(x, 1, -1, 1), fill_uniform(w, 2, -1, 1);
+    x->requires_grad = true;
+    Tensor *y = op_conv2d(x, w, NULL, conv_args(1, 1, 1, 1));
+    EXPECT(tape_size() == 1 && tape_node(0)->op == OP_CONV2D, "conv2d node");
+    EXPECT(strcmp(op_name(tape_node(0)->op), "conv2d") == 0, "conv2d node reports %s", op_name(tape_node(0)->op));
+    op_max_pool2d_at(y, 2, 2, 0, 2, 2, OP_DARKNET_MAXPOOL);
+    EXPECT(tape_size() == 2 && strcmp(op_name(tape_node(1)->op), "darknet_maxpool") == 0, "darknet_maxpool node");
+    op_max_pool2d(y, 2, 2, 0);
+    EXPECT(tape_size() == 3 && strcmp(op_name(tape_node(2)->op), "max_pool2d") == 0, "max_pool2d node");
+    EXPECT(strcmp(op_name(OP_COUNT), "?") == 0, "an id out of range prints as ?");
 }
 
 /* Forward + backward of the reducing ops (batch norm, prelu, broadcast mul) on fixed inputs;
@@ -181,4 +199,19 @@ TEST(reducing_ops_same_bits_any_thread_count) {
     omp_set_num_threads(2);
     real_t *two = reducing_ops_run(&n2);
     EXPECT(n1 == n2 && memcmp(one, two, n1 * sizeof(real_t)) == 0, "1 and 2 threads give identical results");
+}
+
+/* --device parsing and readiness: the host always runs; an unknown name or a missing backend/GPU
+ * is a clear error, never a crash. */
+TEST(device_parse_and_ready) {
+    Device d = DEV_CUDA;
+    EXPECT(device_parse("cpu", &d) == 0 && d == DEV_CPU, "cpu");
+    EXPECT(device_ready(DEV_CPU) == 0, "%s", rn_errmsg());
+    EXPECT(device_parse("tpu", &d) < 0 && strstr(rn_errmsg(), "unknown device"), "%s", rn_errmsg());
+    EXPECT(device_parse("cuda", &d) == 0 && d == DEV_CUDA, "cuda");
+    if (!ops_backend_cuda()) {
+        EXPECT(device_ready(DEV_CUDA) < 0 && strstr(rn_errmsg(), "make CUDA=1"), "%s", rn_errmsg());
+    } else if (device_ready(DEV_CUDA) < 0) {
+        EXPECT(strstr(rn_errmsg(), "device cuda") != NULL, "%s", rn_errmsg());
+    }
 }
