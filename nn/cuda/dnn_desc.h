@@ -1,0 +1,57 @@
+// dnn_desc.h (C++ only): cuDNN descriptors that destroy themselves, so no error path can leak one.
+#pragma once
+#include <cudnn.h>
+
+#include "nn/cuda/cuda_check.h"
+
+// Each owns one descriptor made by make() (checked) and destroyed with its owner.
+struct TensorDesc {
+    cudnnTensorDescriptor_t d = nullptr;
+    TensorDesc() = default;
+    TensorDesc(const TensorDesc &) = delete;
+    TensorDesc &operator=(const TensorDesc &) = delete;
+    ~TensorDesc() {
+        if (d) cudnnDestroyTensorDescriptor(d);
+    }
+    // An NCHW float32 tensor [n,c,h,w].
+    int make(int n, int c, int h, int w) {
+        if (!d) CHECK_CUDNN(cudnnCreateTensorDescriptor(&d));
+        CHECK_CUDNN(cudnnSetTensor4dDescriptor(d, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, c, h, w));
+        return 0;
+    }
+};
+
+struct FilterDesc {
+    cudnnFilterDescriptor_t d = nullptr;
+    FilterDesc() = default;
+    FilterDesc(const FilterDesc &) = delete;
+    FilterDesc &operator=(const FilterDesc &) = delete;
+    ~FilterDesc() {
+        if (d) cudnnDestroyFilterDescriptor(d);
+    }
+    // A float32 filter [k, c_per_group, kh, kw] (PyTorch's conv weight layout).
+    int make(int k, int c, int kh, int kw) {
+        if (!d) CHECK_CUDNN(cudnnCreateFilterDescriptor(&d));
+        CHECK_CUDNN(cudnnSetFilter4dDescriptor(d, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, k, c, kh, kw));
+        return 0;
+    }
+};
+
+struct ConvDesc {
+    cudnnConvolutionDescriptor_t d = nullptr;
+    ConvDesc() = default;
+    ConvDesc(const ConvDesc &) = delete;
+    ConvDesc &operator=(const ConvDesc &) = delete;
+    ~ConvDesc() {
+        if (d) cudnnDestroyConvolutionDescriptor(d);
+    }
+    // Cross-correlation (PyTorch's conv) in float32 with FMA math only: no TF32 tensor cores.
+    int make(int ph, int pw, int sh, int sw, int dh, int dw, int groups) {
+        if (!d) CHECK_CUDNN(cudnnCreateConvolutionDescriptor(&d));
+        CHECK_CUDNN(cudnnSetConvolution2dDescriptor(d, ph, pw, sh, sw, dh, dw, CUDNN_CROSS_CORRELATION,
+                                                    CUDNN_DATA_FLOAT));
+        CHECK_CUDNN(cudnnSetConvolutionGroupCount(d, groups));
+        CHECK_CUDNN(cudnnSetConvolutionMathType(d, CUDNN_FMA_MATH));
+        return 0;
+    }
+};
