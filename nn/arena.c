@@ -13,23 +13,37 @@ struct ArenaChunk {
     unsigned char *mem;
 };
 
-static ArenaChunk *chunk_new(size_t size) {
+static unsigned char *mem_new(const Arena *a, size_t size) {
+    if (a->mem_alloc) return a->mem_alloc(size);
+    void *p;
+    if (posix_memalign(&p, 64, size) != 0) rn_die("out of memory: arena chunk of %zu MiB", size >> 20);
+    return p;
+}
+
+static void mem_del(const Arena *a, void *p) {
+    if (a->mem_free) a->mem_free(p);
+    else free(p);
+}
+
+static ArenaChunk *chunk_new(const Arena *a, size_t size) {
     ArenaChunk *c = xcalloc(1, sizeof *c);
     c->size = size;
-    if (posix_memalign((void **)&c->mem, 64, size) != 0)
-        rn_die("out of memory: arena chunk of %zu MiB", size >> 20);
+    c->mem = mem_new(a, size);
     return c;
 }
 
-void arena_init(Arena *a, size_t chunk_size) {
+void arena_init(Arena *a, size_t chunk_size) { arena_init_with(a, chunk_size, NULL, NULL); }
+
+void arena_init_with(Arena *a, size_t chunk_size, void *(*mem_alloc)(size_t), void (*mem_free)(void *)) {
     memset(a, 0, sizeof *a);
     a->chunk_size = chunk_size ? chunk_size : (64u << 20);
+    a->mem_alloc = mem_alloc, a->mem_free = mem_free;
 }
 
 void arena_free(Arena *a) {
     for (ArenaChunk *c = a->first, *n; c; c = n) {
         n = c->next;
-        free(c->mem);
+        mem_del(a, c->mem);
         free(c);
     }
     memset(a, 0, sizeof *a);
@@ -37,24 +51,23 @@ void arena_free(Arena *a) {
 
 void *arena_alloc(Arena *a, size_t n) {
     n = (n + 63) & ~(size_t)63;
-    if (!a->head) a->head = a->first = chunk_new(n > a->chunk_size ? n : a->chunk_size);
+    if (!a->head) a->head = a->first = chunk_new(a, n > a->chunk_size ? n : a->chunk_size);
     while (a->head->off + n > a->head->size) {
         /* move to the next kept chunk if it fits, else insert a fresh one after head */
         ArenaChunk *nx = a->head->next;
         if (nx && nx->size < n) {
             /* chunks past head hold nothing live (reset/rewind): regrow this one rather than
              * inserting another, so memory tracks the peak request instead of growing */
-            free(nx->mem);
+            mem_del(a, nx->mem);
             nx->size = n > a->chunk_size ? n : a->chunk_size;
-            if (posix_memalign((void **)&nx->mem, 64, nx->size) != 0)
-                rn_die("out of memory: arena chunk of %zu MiB", nx->size >> 20);
+            nx->mem = mem_new(a, nx->size);
         }
         if (nx) {
             nx->off = 0;
             a->head = nx;
             continue;
         }
-        ArenaChunk *c = chunk_new(n > a->chunk_size ? n : a->chunk_size);
+        ArenaChunk *c = chunk_new(a, n > a->chunk_size ? n : a->chunk_size);
         c->next = nx;
         a->head->next = c;
         a->head = c;

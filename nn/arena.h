@@ -9,6 +9,10 @@ typedef struct Arena {
     size_t chunk_size;  /* default size of a new chunk */
     size_t used;        /* bytes handed out since reset (for stats) */
     size_t peak;        /* high-water mark of used */
+    /* Chunk memory: NULL = host (64-byte aligned); a device arena (nn/cuda) sets its own. The
+     * arena never touches chunk memory itself, so it works for memory the host cannot read. */
+    void *(*mem_alloc)(size_t bytes);
+    void (*mem_free)(void *p);
 } Arena;
 
 typedef struct ArenaMark {
@@ -18,9 +22,11 @@ typedef struct ArenaMark {
 } ArenaMark;
 
 void arena_init(Arena *a, size_t chunk_size);
+/* The same with chunk memory from mem_alloc/mem_free (which die on failure). */
+void arena_init_with(Arena *a, size_t chunk_size, void *(*mem_alloc)(size_t), void (*mem_free)(void *));
 void arena_free(Arena *a);
 void *arena_alloc(Arena *a, size_t n);  /* 64-byte aligned, uninitialised */
-void *arena_zalloc(Arena *a, size_t n); /* zeroed */
+void *arena_zalloc(Arena *a, size_t n); /* zeroed (host arenas only) */
 void arena_reset(Arena *a);
 ArenaMark arena_mark(const Arena *a);
 void arena_rewind(Arena *a, ArenaMark m);

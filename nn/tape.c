@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "nn/backend.h"
 #include "util/err.h"
 
 static Node **g_nodes;
@@ -14,7 +15,7 @@ bool tape_wants(Tensor *a, Tensor *b, Tensor *c, Tensor *d) {
            (d && d->requires_grad);
 }
 
-Node *tape_push(const char *op, BackwardFn fn, Tensor *out, Tensor *a, Tensor *b, Tensor *c, Tensor *d) {
+Node *tape_push(OpId op, BackwardFn fn, Tensor *out, Tensor *a, Tensor *b, Tensor *c, Tensor *d) {
     if (g_len == g_cap) {
         g_cap = g_cap ? 2 * g_cap : 1024;
         g_nodes = xrealloc(g_nodes, (size_t)g_cap * sizeof *g_nodes);
@@ -29,11 +30,24 @@ Node *tape_push(const char *op, BackwardFn fn, Tensor *out, Tensor *a, Tensor *b
     return n;
 }
 
-void tape_backward_seed(Tensor *out, const real_t *seed) {
-    if (!out->requires_grad) rn_die("backward on a tensor that needs no gradient (no trainable input)");
+/* dL/d(out) += seed (or 1), on out's device: a device seed is uploaded into its arena first. */
+static void seed_grad(Tensor *out, const real_t *seed) {
     real_t *g = tensor_grad(out);
     size_t n = tensor_numel(out);
-    for (size_t i = 0; i < n; i++) g[i] += seed ? seed[i] : (real_t)1;
+    if (out->device == DEV_CPU) {
+        for (size_t i = 0; i < n; i++) g[i] += seed ? seed[i] : (real_t)1;
+        return;
+    }
+    const OpsBackend *b = ops_backend(out->device, "tape_backward");
+    real_t *s = b->arena_alloc(n * sizeof *s); /* [n] on the device */
+    if (seed) b->copy(s, out->device, seed, DEV_CPU, n * sizeof *s);
+    else b->fill(s, n, 1);
+    b->accumulate(g, s, n); /* += as on the host: a second backward from out adds up */
+}
+
+void tape_backward_seed(Tensor *out, const real_t *seed) {
+    if (!out->requires_grad) rn_die("backward on a tensor that needs no gradient (no trainable input)");
+    seed_grad(out, seed);
     for (int i = g_len - 1; i >= 0; i--) {
         Node *nd = g_nodes[i];
         if (!nd->out->grad) continue; /* nothing downstream used this output */
@@ -49,3 +63,8 @@ void tape_backward(Tensor *out) {
 void tape_clear(void) { g_len = 0; }
 
 int tape_size(void) { return g_len; }
+
+const Node *tape_node(int i) {
+    if (i < 0 || i >= g_len) rn_die("tape_node(%d): the tape has %d nodes", i, g_len);
+    return g_nodes[i];
+}

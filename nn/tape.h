@@ -10,6 +10,7 @@
  *    through the op to any other input that requires one (ASR trains through a frozen model).
  *  - tape_backward walks nodes in reverse and skips a node whose output received no gradient. */
 #pragma once
+#include "nn/ops/op_id.h"
 #include "nn/tensor.h"
 
 #define NODE_MAX_IN 4
@@ -18,7 +19,7 @@ typedef struct Node Node;
 typedef void (*BackwardFn)(Node *n);
 
 struct Node {
-    const char *op;             /* op name, as in the op table */
+    OpId op;                    /* op_names[op] names it */
     BackwardFn backward;
     Tensor *out;
     Tensor *in[NODE_MAX_IN];    /* NULL where unused */
@@ -31,14 +32,17 @@ struct Node {
 bool tape_wants(Tensor *a, Tensor *b, Tensor *c, Tensor *d);
 
 /* Append a node; marks out->requires_grad. Returns the node so the op can fill saved/args. */
-Node *tape_push(const char *op, BackwardFn fn, Tensor *out, Tensor *a, Tensor *b, Tensor *c, Tensor *d);
+Node *tape_push(OpId op, BackwardFn fn, Tensor *out, Tensor *a, Tensor *b, Tensor *c, Tensor *d);
 
-/* Seed dL/d(out) = 1 for a scalar out (or `seed` elementwise when not NULL) and run backward. */
+/* Seed dL/d(out) = 1 for a scalar out (or `seed`, host memory, elementwise when not NULL) and run
+ * backward. The seed is written on out's device. */
 void tape_backward(Tensor *out);
 void tape_backward_seed(Tensor *out, const real_t *seed);
 
 void tape_clear(void);
 int tape_size(void);
+/* Node i of the tape (0 = first recorded), for diagnostics and tests; dies out of range. */
+const Node *tape_node(int i);
 
 /* Helper for backward functions: true when input i wants a gradient. */
 static inline bool node_wants(const Node *n, int i) { return n->in[i] && n->in[i]->requires_grad; }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "nn/backend.h"
 #include "nn/tape.h"
 #include "util/err.h"
 
@@ -22,6 +23,8 @@ Arena *engine_arena(void) {
 void engine_step_reset(void) {
     tape_clear();
     arena_reset(engine_arena());
+    const OpsBackend *cuda = ops_backend_cuda(); /* NULL in a CPU build */
+    if (cuda) cuda->arena_reset();
 }
 
 bool engine_grad_enabled(void) { return g_grad; }
@@ -47,18 +50,41 @@ Tensor *tensor_new(int n, int c, int h, int w) {
     return t;
 }
 
-Tensor *tensor_zeros(int n, int c, int h, int w) {
+Tensor *tensor_zeros(int n, int c, int h, int w) { /* host: memset, as always */
     Tensor *t = tensor_new(n, c, h, w);
     memset(t->data, 0, tensor_numel(t) * sizeof(real_t));
     return t;
 }
 
-Tensor *tensor_like(const Tensor *t) { return tensor_new(TN(t), TC(t), TH(t), TW(t)); }
+Tensor *tensor_new_on(Device d, int n, int c, int h, int w) {
+    if (d == DEV_CPU) return tensor_new(n, c, h, w);
+    Tensor *t = tensor_header(n, c, h, w);
+    t->device = d;
+    t->data = ops_backend(d, "tensor_new_on")->arena_alloc(tensor_numel(t) * sizeof(real_t));
+    return t;
+}
+
+Tensor *tensor_like(const Tensor *t) { return tensor_new_on(t->device, TN(t), TC(t), TH(t), TW(t)); }
+
+Tensor *tensor_zeros_like(const Tensor *t) {
+    Tensor *z = tensor_like(t);
+    tensor_fill(z, 0);
+    return z;
+}
+
+Tensor *tensor_to(const Tensor *t, Device d) {
+    Tensor *o = tensor_new_on(d, TN(t), TC(t), TH(t), TW(t));
+    size_t bytes = tensor_numel(t) * sizeof(real_t);
+    if (d == DEV_CPU && t->device == DEV_CPU) memcpy(o->data, t->data, bytes);
+    else ops_backend(d != DEV_CPU ? d : t->device, "tensor_to")->copy(o->data, d, t->data, t->device, bytes);
+    return o;
+}
 
 Tensor *tensor_view(const Tensor *t, int n, int c, int h, int w) {
     Tensor *v = tensor_header(n, c, h, w);
     if (tensor_numel(v) != tensor_numel(t)) rn_die("view changes element count");
     v->data = t->data;
+    v->device = t->device;
     return v;
 }
 
@@ -69,7 +95,15 @@ Tensor *tensor_from(const real_t *src, int n, int c, int h, int w) {
 }
 
 real_t *tensor_grad(Tensor *t) {
-    if (!t->grad) t->grad = arena_zalloc(engine_arena(), tensor_numel(t) * sizeof(real_t));
+    if (t->grad) return t->grad;
+    size_t bytes = tensor_numel(t) * sizeof(real_t);
+    if (t->device == DEV_CPU) {
+        t->grad = arena_zalloc(engine_arena(), bytes);
+    } else {
+        const OpsBackend *b = ops_backend(t->device, "tensor_grad");
+        t->grad = b->arena_alloc(bytes);
+        b->memzero(t->grad, bytes);
+    }
     return t->grad;
 }
 
@@ -84,5 +118,9 @@ const char *tensor_shape_str(const Tensor *t, char *buf, size_t n) {
 
 void tensor_fill(Tensor *t, real_t v) {
     size_t n = tensor_numel(t);
+    if (t->device != DEV_CPU) {
+        ops_backend(t->device, "tensor_fill")->fill(t->data, n, v);
+        return;
+    }
     for (size_t i = 0; i < n; i++) t->data[i] = v;
 }

@@ -4,12 +4,14 @@
 #include <stddef.h>
 
 #include "nn/arena.h"
+#include "nn/device.h"
 #include "nn/real.h"
 
 /* A tensor is always 4-D in PyTorch's NCHW order: shape[0]=N, [1]=C, [2]=H, [3]=W. Lower-rank
  * values use trailing 1s (a scalar loss is 1x1x1x1, a bias [C] is Cx1x1x1). Memory is contiguous
- * row-major in that order. Activations live in the engine arena and die at engine_step_reset();
- * parameters live in a ParamSet (nn/params.h). */
+ * row-major in that order, on `device` (data and grad both; the header itself is always host
+ * memory). Activations live in the engine arena (a device arena for a device tensor) and die at
+ * engine_step_reset(); parameters live in a ParamSet (nn/params.h). */
 typedef struct Tensor {
     int shape[4];
     real_t *data;
@@ -17,6 +19,7 @@ typedef struct Tensor {
     bool requires_grad; /* a gradient is wanted here or upstream of here */
     bool is_param;      /* grad buffer is owned by a ParamSet */
     const char *name;   /* parameter name or NULL */
+    Device device;      /* where data and grad live; DEV_CPU (0) unless made on or moved to a device */
 } Tensor;
 
 static inline size_t tensor_numel(const Tensor *t) {
@@ -33,17 +36,25 @@ void engine_step_reset(void); /* clears the tape and the arena: every activation
 bool engine_grad_enabled(void);
 bool engine_set_grad(bool on); /* returns the previous mode */
 
-/* New tensors in the arena. */
+/* New tensors in the arena (host). */
 Tensor *tensor_new(int n, int c, int h, int w);      /* uninitialised data */
 Tensor *tensor_zeros(int n, int c, int h, int w);
-Tensor *tensor_like(const Tensor *t);                /* same shape, uninitialised */
+Tensor *tensor_like(const Tensor *t);                /* same shape and device, uninitialised */
+Tensor *tensor_zeros_like(const Tensor *t);          /* same shape and device, zeroed */
 Tensor *tensor_view(const Tensor *t, int n, int c, int h, int w); /* same data, new shape, no grad link */
-Tensor *tensor_from(const real_t *src, int n, int c, int h, int w); /* copy of src */
+Tensor *tensor_from(const real_t *src, int n, int c, int h, int w); /* copy of host memory src */
 
-/* Gradient buffer of t, allocated zeroed in the arena on first use. */
+/* New tensor on device d (the device's arena; tensor_new for DEV_CPU), uninitialised. Dies when
+ * the build has no backend for d. */
+Tensor *tensor_new_on(Device d, int n, int c, int h, int w);
+/* Explicit move: a new arena tensor on d holding a copy of t's data (no grad, no tape link). The
+ * only way data crosses between host and device; a copy even when t is already on d. */
+Tensor *tensor_to(const Tensor *t, Device d);
+
+/* Gradient buffer of t, allocated zeroed in t's device arena on first use. */
 real_t *tensor_grad(Tensor *t);
 
 bool tensor_same_shape(const Tensor *a, const Tensor *b);
 /* "NxCxHxW" into buf (for messages). */
 const char *tensor_shape_str(const Tensor *t, char *buf, size_t n);
-void tensor_fill(Tensor *t, real_t v);
+void tensor_fill(Tensor *t, real_t v); /* on t's device */

@@ -1,30 +1,47 @@
-/* cuda_check.h: CHECK_CUDA / CHECK_CUDNN / CHECK_CUBLAS — every call checked, failures named with file:line. */
+// cuda_check.h: checked CUDA/cuDNN/cuBLAS calls, kernel launch checks and the device memory the CUDA ops share (.cu files only).
 #pragma once
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <cudnn.h>
+#include <stddef.h>
 
 extern "C" {
 #include "util/err.h"
 }
 
-/* Each macro turns a failed call into rune's recoverable error (rn_fail, return -1) naming the
- * call, its status and where it was made; use them in functions that return int. */
-#define CHECK_CUDA(x)                                                                                   \
-    do {                                                                                                \
-        cudaError_t e_ = (x);                                                                           \
-        if (e_ != cudaSuccess)                                                                          \
-            return rn_fail("CUDA: %s at %s:%d (%s)", cudaGetErrorString(e_), __FILE__, __LINE__, #x);  \
+// A failed call is a broken invariant or an unusable device, never bad user input: rn_die names
+// the call's text, the library's error string and file:line (through rn_die).
+#define CHECK_CUDA(call)                                                                       \
+    do {                                                                                       \
+        cudaError_t e_ = (call);                                                               \
+        if (e_ != cudaSuccess) rn_die("CUDA: %s failed: %s", #call, cudaGetErrorString(e_));   \
     } while (0)
-#define CHECK_CUDNN(x)                                                                                  \
-    do {                                                                                                \
-        cudnnStatus_t s_ = (x);                                                                         \
-        if (s_ != CUDNN_STATUS_SUCCESS)                                                                 \
-            return rn_fail("cuDNN: %s at %s:%d (%s)", cudnnGetErrorString(s_), __FILE__, __LINE__, #x); \
+#define CHECK_CUDNN(call)                                                                      \
+    do {                                                                                       \
+        cudnnStatus_t s_ = (call);                                                             \
+        if (s_ != CUDNN_STATUS_SUCCESS) rn_die("cuDNN: %s failed: %s", #call, cudnnGetErrorString(s_)); \
     } while (0)
-#define CHECK_CUBLAS(x)                                                                                 \
-    do {                                                                                                \
-        cublasStatus_t s_ = (x);                                                                        \
-        if (s_ != CUBLAS_STATUS_SUCCESS)                                                                \
-            return rn_fail("cuBLAS: %s at %s:%d (%s)", cublasGetStatusString(s_), __FILE__, __LINE__, #x); \
+#define CHECK_CUBLAS(call)                                                                     \
+    do {                                                                                       \
+        cublasStatus_t s_ = (call);                                                            \
+        if (s_ != CUBLAS_STATUS_SUCCESS)                                                       \
+            rn_die("cuBLAS: %s failed: %s", #call, cublasGetStatusString(s_));                 \
     } while (0)
+// After a kernel launch: a bad configuration shows at once, named by the kernel.
+#define CHECK_LAUNCH(kernel)                                                                   \
+    do {                                                                                       \
+        cudaError_t e_ = cudaGetLastError();                                                   \
+        if (e_ != cudaSuccess) rn_die("CUDA: launch of %s failed: %s", #kernel, cudaGetErrorString(e_)); \
+    } while (0)
+
+extern "C" {
+// Device memory from the activation arena (nn/cuda/arena.cu): 64-byte aligned, valid until
+// engine_step_reset; chunks are cudaMalloc'd on demand and kept, as the host arena does.
+void *cuda_arena_alloc(size_t bytes);
+// One shared scratch buffer of at least `bytes` (grows; contents undefined; cuda-dnn's).
+void *cuda_workspace(size_t bytes);
+}
+
+// Threads per block of the one-thread-per-element kernels, and the grid that covers n elements.
+enum { CUDA_THREADS = 256 };
+static inline unsigned cuda_blocks(size_t n) { return (unsigned)((n + CUDA_THREADS - 1) / CUDA_THREADS); }

@@ -13,5 +13,5 @@ Tensor *darknet_maxpool(Tensor *x, int size, int stride, int pad) {
              size, stride, pad);
     int H = TH(x), W = TW(x), OH = (H + pad - size) / stride + 1, OW = (W + pad - size) / stride + 1;
     RN_CHECK(H + pad >= size && W + pad >= size, "darknet_maxpool: input %dx%d smaller than window %d", H, W, size);
-    return op_max_pool2d_at(x, size, stride, pad / 2, OH, OW, "darknet_maxpool");
+    return op_max_pool2d_at(x, size, stride, pad / 2, OH, OW, OP_DARKNET_MAXPOOL);
 }

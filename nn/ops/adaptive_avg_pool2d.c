@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 #include "nn/ops/pool_backward.h"
 #include "util/err.h"
@@ -44,12 +45,13 @@ static void adaptive_pool_plane_backward(const Node *n, int q, const real_t *go,
 static void adaptive_backward(Node *n) { pool_backward(n, adaptive_pool_plane_backward); }
 
 Tensor *op_adaptive_avg_pool2d(Tensor *x, int oh, int ow) {
+    OPS_DISPATCH(adaptive_avg_pool2d, x->device, x, oh, ow);
     RN_CHECK(oh > 0 && ow > 0, "adaptive_avg_pool2d: output size %dx%d", oh, ow);
     int H = TH(x), W = TW(x), planes = TN(x) * TC(x);
     Tensor *out = tensor_new(TN(x), TC(x), oh, ow); /* [N,C,oh,ow] */
 #pragma omp parallel for schedule(static) if (planes > 1 && tensor_numel(x) > 16384)
     for (int q = 0; q < planes; q++)
         adaptive_plane(x->data + (size_t)q * H * W, H, W, out->data + (size_t)q * oh * ow, oh, ow);
-    if (tape_wants(x, NULL, NULL, NULL)) tape_push("adaptive_avg_pool2d", adaptive_backward, out, x, NULL, NULL, NULL);
+    if (tape_wants(x, NULL, NULL, NULL)) tape_push(OP_ADAPTIVE_AVG_POOL2D, adaptive_backward, out, x, NULL, NULL, NULL);
     return out;
 }

@@ -1,5 +1,6 @@
 /* add.c: out = a + b, with per-channel and scalar broadcasting of b. */
 #include "nn/ops/broadcast.h"
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 
 static void add_backward(Node *n) {
@@ -19,6 +20,7 @@ static void add_backward(Node *n) {
 }
 
 Tensor *op_add(Tensor *a, Tensor *b) {
+    OPS_DISPATCH(add, ops_device(a, b), a, b);
     BroadcastKind k = broadcast_kind("add", a, b);
     Tensor *out = tensor_like(a); /* [N,C,H,W] */
     size_t total = tensor_numel(out), plane = (size_t)TH(a) * TW(a);
@@ -31,7 +33,7 @@ Tensor *op_add(Tensor *a, Tensor *b) {
         for (size_t i = 0; i < total; i++) out->data[i] = a->data[i] + b->data[broadcast_index(k, i, plane, C)];
     }
     if (tape_wants(a, b, NULL, NULL)) {
-        Node *n = tape_push("add", add_backward, out, a, b, NULL, NULL);
+        Node *n = tape_push(OP_ADD, add_backward, out, a, b, NULL, NULL);
         n->iarg[0] = (int)k;
     }
     return out;

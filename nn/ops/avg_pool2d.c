@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 #include "nn/ops/pool_backward.h"
 #include "util/err.h"
@@ -48,6 +49,7 @@ static void avg_pool_plane_backward(const Node *n, int q, const real_t *go, doub
 static void avg_pool_backward(Node *n) { pool_backward(n, avg_pool_plane_backward); }
 
 Tensor *op_avg_pool2d(Tensor *x, int k, int s, int p) {
+    OPS_DISPATCH(avg_pool2d, x->device, x, k, s, p);
     RN_CHECK(k >= 1 && s >= 1 && p >= 0 && p <= k / 2, "avg_pool2d: kernel %d stride %d padding %d (padding at most k/2)", k, s, p);
     int H = TH(x), W = TW(x), OH = (H + 2 * p - k) / s + 1, OW = (W + 2 * p - k) / s + 1;
     RN_CHECK(H + 2 * p >= k && W + 2 * p >= k, "avg_pool2d: input %dx%d smaller than kernel %d", H, W, k);
@@ -57,7 +59,7 @@ Tensor *op_avg_pool2d(Tensor *x, int k, int s, int p) {
     for (int q = 0; q < planes; q++)
         avg_plane(x->data + (size_t)q * H * W, H, W, out->data + (size_t)q * OH * OW, OH, OW, k, s, p);
     if (tape_wants(x, NULL, NULL, NULL)) {
-        Node *n = tape_push("avg_pool2d", avg_pool_backward, out, x, NULL, NULL, NULL);
+        Node *n = tape_push(OP_AVG_POOL2D, avg_pool_backward, out, x, NULL, NULL, NULL);
         n->iarg[0] = k, n->iarg[1] = s, n->iarg[2] = p;
     }
     return out;

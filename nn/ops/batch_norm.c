@@ -1,6 +1,7 @@
 /* batch_norm.c: per-channel batch normalisation (training: batch stats + running update; inference: running stats). */
 #include <math.h>
 
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 #include "util/err.h"
 
@@ -140,6 +141,7 @@ static void running_stats(const Tensor *rmean, const Tensor *rvar, double eps, B
 
 Tensor *op_batch_norm(Tensor *x, Tensor *gamma, Tensor *beta, Tensor *rmean, Tensor *rvar, bool training,
                       real_t momentum, real_t eps) {
+    OPS_DISPATCH(batch_norm, ops_device(x, gamma), x, gamma, beta, rmean, rvar, training, momentum, eps);
     int C = TC(x);
     check_per_channel(gamma, C, "gamma");
     check_per_channel(beta, C, "beta");
@@ -155,7 +157,7 @@ Tensor *op_batch_norm(Tensor *x, Tensor *gamma, Tensor *beta, Tensor *rmean, Ten
     normalise(x, gamma, beta, sv, out);
     /* running stats are buffers: never tape inputs, never a gradient */
     if (tape_wants(x, gamma, beta, NULL)) {
-        Node *n = tape_push("batch_norm", batch_norm_backward, out, x, gamma, beta, NULL);
+        Node *n = tape_push(OP_BATCH_NORM, batch_norm_backward, out, x, gamma, beta, NULL);
         n->saved = sv;
         n->iarg[0] = training;
     }

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 #include "nn/ops/reduce.h"
 
@@ -38,6 +39,7 @@ static void bce_backward(Node *n) {
 }
 
 Tensor *op_bce_with_logits(Tensor *x, Tensor *t, const real_t *weight) {
+    OPS_DISPATCH(bce_with_logits, ops_device(x, t), x, t, weight);
     char sx[64], st[64];
     if (!tensor_same_shape(x, t))
         rn_die("bce_with_logits: logits %s and targets %s differ in shape", tensor_shape_str(x, sx, sizeof sx),
@@ -49,7 +51,7 @@ Tensor *op_bce_with_logits(Tensor *x, Tensor *t, const real_t *weight) {
     Tensor *out = tensor_new(1, 1, 1, 1); /* [1,1,1,1] */
     out->data[0] = (real_t)(s[0] / (double)total);
     if (tape_wants(x, NULL, NULL, NULL)) {
-        Node *n = tape_push("bce_with_logits", bce_backward, out, x, t, NULL, NULL);
+        Node *n = tape_push(OP_BCE_WITH_LOGITS, bce_backward, out, x, t, NULL, NULL);
         if (weight) { /* the caller's buffer may be gone by backward time: keep a copy */
             n->saved = arena_alloc(engine_arena(), total * sizeof(real_t));
             memcpy(n->saved, weight, total * sizeof(real_t));

@@ -1,4 +1,5 @@
 /* clamp.c: out = min(max(x, lo), hi); the gradient passes where lo < x < hi (torch.clamp). */
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 
 static void clamp_backward(Node *n) {
@@ -13,12 +14,13 @@ static void clamp_backward(Node *n) {
 }
 
 Tensor *op_clamp(Tensor *x, real_t lo, real_t hi) {
+    OPS_DISPATCH(clamp, x->device, x, lo, hi);
     Tensor *out = tensor_like(x); /* [N,C,H,W] */
     size_t total = tensor_numel(x);
 #pragma omp parallel for schedule(static) if (total > 65536)
     for (size_t i = 0; i < total; i++) out->data[i] = x->data[i] < lo ? lo : x->data[i] > hi ? hi : x->data[i];
     if (tape_wants(x, NULL, NULL, NULL)) {
-        Node *n = tape_push("clamp", clamp_backward, out, x, NULL, NULL, NULL);
+        Node *n = tape_push(OP_CLAMP, clamp_backward, out, x, NULL, NULL, NULL);
         n->farg[0] = lo, n->farg[1] = hi;
     }
     return out;

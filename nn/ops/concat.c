@@ -1,6 +1,7 @@
 /* concat.c: concatenation of n tensors along channels. */
 #include <string.h>
 
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 #include "util/err.h"
 
@@ -53,6 +54,8 @@ static bool any_wants(Tensor **xs, int n) {
 }
 
 Tensor *op_concat(Tensor **xs, int n) {
+    if (n < 1) rn_die("concat: no inputs"); /* before xs[0] is read */
+    OPS_DISPATCH(concat, xs[0]->device, xs, n);
     check_inputs(xs, n);
     int N = TN(xs[0]), Ctot = 0;
     for (int i = 0; i < n; i++) Ctot += TC(xs[i]);
@@ -73,7 +76,7 @@ Tensor *op_concat(Tensor **xs, int n) {
         sv->xs = arena_alloc(engine_arena(), (size_t)n * sizeof *sv->xs);
         memcpy(sv->xs, xs, (size_t)n * sizeof *sv->xs);
         /* the first inputs go in the node's slots too, for anyone walking the tape */
-        Node *nd = tape_push("concat", concat_backward, out, xs[0], n > 1 ? xs[1] : NULL, n > 2 ? xs[2] : NULL,
+        Node *nd = tape_push(OP_CONCAT, concat_backward, out, xs[0], n > 1 ? xs[1] : NULL, n > 2 ? xs[2] : NULL,
                              n > 3 ? xs[3] : NULL);
         nd->saved = sv;
     }

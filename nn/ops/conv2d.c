@@ -1,5 +1,6 @@
 /* conv2d.c: 2-D convolution (stride, padding, dilation, groups, optional bias) as im2col + GEMM. */
 #include "nn/ops/conv_gemm.h"
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 #include "util/err.h"
 
@@ -41,6 +42,7 @@ static void conv2d_backward(Node *n) {
 }
 
 Tensor *op_conv2d(Tensor *x, Tensor *w, Tensor *b, ConvArgs a) {
+    OPS_DISPATCH(conv2d, ops_device(x, w), x, w, b, a);
     check_args(x, w, b, a);
     ConvGeom g = conv2d_geom(x, w, a);
     if (g.OH < 1 || g.OW < 1)
@@ -51,7 +53,7 @@ Tensor *op_conv2d(Tensor *x, Tensor *w, Tensor *b, ConvArgs a) {
     conv_gemm_forward(x->data, w->data, y->data, &g, N, G, M, false);
     if (b) conv_bias_add(y->data, b->data, N, TC(y), (size_t)g.OH * g.OW);
     if (tape_wants(x, w, b, NULL)) {
-        Node *n = tape_push("conv2d", conv2d_backward, y, x, w, b, NULL);
+        Node *n = tape_push(OP_CONV2D, conv2d_backward, y, x, w, b, NULL);
         int args[7] = {a.stride_h, a.stride_w, a.pad_h, a.pad_w, a.dil_h, a.dil_w, a.groups};
         for (int i = 0; i < 7; i++) n->iarg[i] = args[i];
     }

@@ -1,5 +1,6 @@
 /* conv_transpose2d.c: transposed 2-D convolution (PyTorch ConvTranspose2d): conv2d's backward-data run forward. */
 #include "nn/ops/conv_gemm.h"
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 #include "util/err.h"
 
@@ -45,6 +46,7 @@ static void conv_transpose2d_backward(Node *n) {
 }
 
 Tensor *op_conv_transpose2d(Tensor *x, Tensor *w, Tensor *b, ConvArgs a, int out_pad_h, int out_pad_w) {
+    OPS_DISPATCH(conv_transpose2d, ops_device(x, w), x, w, b, a, out_pad_h, out_pad_w);
     check_args(x, w, b, a, out_pad_h, out_pad_w);
     ConvGeom g = tconv_geom(x, w, a, out_pad_h, out_pad_w);
     if (g.H < 1 || g.W < 1) rn_die("conv_transpose2d: output size %dx%d is empty", g.H, g.W);
@@ -57,7 +59,7 @@ Tensor *op_conv_transpose2d(Tensor *x, Tensor *w, Tensor *b, ConvArgs a, int out
     conv_gemm_backward_data(x->data, w->data, y->data, &g, N, G, M, false);
     if (b) conv_bias_add(y->data, b->data, N, TC(y), (size_t)g.H * g.W);
     if (tape_wants(x, w, b, NULL)) {
-        Node *n = tape_push("conv_transpose2d", conv_transpose2d_backward, y, x, w, b, NULL);
+        Node *n = tape_push(OP_CONV_TRANSPOSE2D, conv_transpose2d_backward, y, x, w, b, NULL);
         int args[8] = {a.stride_h, a.stride_w, a.pad_h, a.pad_w, a.dil_h, a.dil_w, a.groups,
                        out_pad_h << 16 | out_pad_w};
         for (int i = 0; i < 8; i++) n->iarg[i] = args[i];

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 #include "nn/ops/reduce.h"
 
@@ -109,6 +110,7 @@ static void ce_backward(Node *n) {
 }
 
 Tensor *op_cross_entropy(Tensor *logits, const unsigned char *labels, int ignore, const real_t *weight) {
+    OPS_DISPATCH(cross_entropy, logits->device, logits, labels, ignore, weight);
     size_t hw = (size_t)TH(logits) * TW(logits), npix = (size_t)TN(logits) * hw;
     bool record = tape_wants(logits, NULL, NULL, NULL);
     CeCtx c = {logits->data, labels, weight, TC(logits), ignore, hw, NULL};
@@ -118,7 +120,7 @@ Tensor *op_cross_entropy(Tensor *logits, const unsigned char *labels, int ignore
     Tensor *out = tensor_new(1, 1, 1, 1); /* [1,1,1,1] */
     out->data[0] = s[1] > 0 ? (real_t)(s[0] / s[1]) : 0;
     if (record) {
-        Node *n = tape_push("cross_entropy", ce_backward, out, logits, NULL, NULL, NULL);
+        Node *n = tape_push(OP_CROSS_ENTROPY, ce_backward, out, logits, NULL, NULL, NULL);
         /* the caller's label and weight buffers may be gone by backward time: keep copies */
         Arena *ar = engine_arena();
         unsigned char *lab = arena_alloc(ar, npix);

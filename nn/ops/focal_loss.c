@@ -1,6 +1,7 @@
 /* focal_loss.c: sigmoid focal loss (Lin et al.), mean over elements, torchvision's formulation. */
 #include <math.h>
 
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 #include "nn/ops/reduce.h"
 
@@ -62,6 +63,7 @@ static void focal_backward(Node *n) {
 }
 
 Tensor *op_focal_loss(Tensor *x, Tensor *t, real_t alpha, real_t gamma) {
+    OPS_DISPATCH(focal_loss, ops_device(x, t), x, t, alpha, gamma);
     char sx[64], st[64];
     if (!tensor_same_shape(x, t))
         rn_die("focal_loss: logits %s and targets %s differ in shape", tensor_shape_str(x, sx, sizeof sx),
@@ -74,7 +76,7 @@ Tensor *op_focal_loss(Tensor *x, Tensor *t, real_t alpha, real_t gamma) {
     Tensor *out = tensor_new(1, 1, 1, 1); /* [1,1,1,1] */
     out->data[0] = (real_t)(s[0] / (double)total);
     if (tape_wants(x, NULL, NULL, NULL)) {
-        Node *n = tape_push("focal_loss", focal_backward, out, x, t, NULL, NULL);
+        Node *n = tape_push(OP_FOCAL_LOSS, focal_backward, out, x, t, NULL, NULL);
         n->farg[0] = alpha, n->farg[1] = gamma;
     }
     return out;

@@ -1,6 +1,7 @@
 /* l1_loss.c: out = mean |a - b| over all elements; b may be a constant target. */
 #include <math.h>
 
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 #include "nn/ops/reduce.h"
 
@@ -35,6 +36,7 @@ static void l1_backward(Node *n) {
 }
 
 Tensor *op_l1_loss(Tensor *a, Tensor *b) {
+    OPS_DISPATCH(l1_loss, ops_device(a, b), a, b);
     char sa[64], sb[64];
     if (!tensor_same_shape(a, b))
         rn_die("l1_loss: shapes %s and %s differ", tensor_shape_str(a, sa, sizeof sa), tensor_shape_str(b, sb, sizeof sb));
@@ -44,6 +46,6 @@ Tensor *op_l1_loss(Tensor *a, Tensor *b) {
     reduce_blocks(total, l1_block, &c, s);
     Tensor *out = tensor_new(1, 1, 1, 1); /* [1,1,1,1] */
     out->data[0] = (real_t)(s[0] / (double)total);
-    if (tape_wants(a, b, NULL, NULL)) tape_push("l1_loss", l1_backward, out, a, b, NULL, NULL);
+    if (tape_wants(a, b, NULL, NULL)) tape_push(OP_L1_LOSS, l1_backward, out, a, b, NULL, NULL);
     return out;
 }

@@ -1,4 +1,5 @@
 /* leaky_relu.c: out = x > 0 ? x : slope * x. */
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 
 static void leaky_relu_backward(Node *n) {
@@ -14,12 +15,13 @@ static void leaky_relu_backward(Node *n) {
 }
 
 Tensor *op_leaky_relu(Tensor *x, real_t slope) {
+    OPS_DISPATCH(leaky_relu, x->device, x, slope);
     Tensor *out = tensor_like(x); /* [N,C,H,W] */
     size_t total = tensor_numel(x);
 #pragma omp parallel for schedule(static) if (total > 65536)
     for (size_t i = 0; i < total; i++) out->data[i] = x->data[i] > 0 ? x->data[i] : slope * x->data[i];
     if (tape_wants(x, NULL, NULL, NULL)) {
-        Node *n = tape_push("leaky_relu", leaky_relu_backward, out, x, NULL, NULL, NULL);
+        Node *n = tape_push(OP_LEAKY_RELU, leaky_relu_backward, out, x, NULL, NULL, NULL);
         n->farg[0] = slope;
     }
     return out;

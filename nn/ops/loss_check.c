@@ -5,6 +5,7 @@
 #include "util/err.h"
 
 int loss_check_finite(const Tensor *loss, const char *what) {
+    if (loss->device != DEV_CPU) loss = tensor_to(loss, DEV_CPU); /* a scalar: one small download */
     size_t n = tensor_numel(loss);
     for (size_t i = 0; i < n; i++) {
         double v = loss->data[i];

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 #include "nn/ops/pool_backward.h"
 #include "util/err.h"
@@ -37,7 +38,8 @@ static void max_pool_plane_backward(const Node *n, int q, const real_t *go, doub
 
 static void max_pool_backward(Node *n) { pool_backward(n, max_pool_plane_backward); }
 
-Tensor *op_max_pool2d_at(Tensor *x, int k, int s, int off, int OH, int OW, const char *name) {
+Tensor *op_max_pool2d_at(Tensor *x, int k, int s, int off, int OH, int OW, OpId id) {
+    OPS_DISPATCH(max_pool2d_at, x->device, x, k, s, off, OH, OW, id);
     int H = TH(x), W = TW(x), planes = TN(x) * TC(x);
     Tensor *out = tensor_new(TN(x), TC(x), OH, OW);                          /* [N,C,OH,OW] */
     int *arg = arena_alloc(engine_arena(), tensor_numel(out) * sizeof(int)); /* [N,C,OH,OW] */
@@ -46,16 +48,17 @@ Tensor *op_max_pool2d_at(Tensor *x, int k, int s, int off, int OH, int OW, const
         pool_plane(x->data + (size_t)q * H * W, H, W, out->data + (size_t)q * OH * OW, arg + (size_t)q * OH * OW, OH, OW,
                    k, s, off);
     if (tape_wants(x, NULL, NULL, NULL)) {
-        Node *n = tape_push(name, max_pool_backward, out, x, NULL, NULL, NULL);
+        Node *n = tape_push(id, max_pool_backward, out, x, NULL, NULL, NULL);
         n->saved = arg;
         n->iarg[0] = k, n->iarg[1] = s, n->iarg[2] = off;
     }
     return out;
 }
 
+/* No dispatch line: device-neutral checks, then op_max_pool2d_at dispatches. */
 Tensor *op_max_pool2d(Tensor *x, int k, int s, int p) {
     RN_CHECK(k >= 1 && s >= 1 && p >= 0 && p <= k / 2, "max_pool2d: kernel %d stride %d padding %d (padding at most k/2)", k, s, p);
     int H = TH(x), W = TW(x), OH = (H + 2 * p - k) / s + 1, OW = (W + 2 * p - k) / s + 1;
     RN_CHECK(H + 2 * p >= k && W + 2 * p >= k, "max_pool2d: input %dx%d smaller than kernel %d", H, W, k);
-    return op_max_pool2d_at(x, k, s, p, OH, OW, "max_pool2d");
+    return op_max_pool2d_at(x, k, s, p, OH, OW, OP_MAX_POOL2D);
 }

@@ -1,4 +1,5 @@
 /* mean.c: out = mean of all elements of x (a 1x1x1x1 scalar). */
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 #include "nn/ops/reduce.h"
 
@@ -20,11 +21,12 @@ static void mean_backward(Node *n) {
 }
 
 Tensor *op_mean(Tensor *x) {
+    OPS_DISPATCH(mean, x->device, x);
     double s[2];
     size_t total = tensor_numel(x);
     reduce_blocks(total, mean_block, x->data, s);
     Tensor *out = tensor_new(1, 1, 1, 1); /* [1,1,1,1] */
     out->data[0] = (real_t)(s[0] / (double)total);
-    if (tape_wants(x, NULL, NULL, NULL)) tape_push("mean", mean_backward, out, x, NULL, NULL, NULL);
+    if (tape_wants(x, NULL, NULL, NULL)) tape_push(OP_MEAN, mean_backward, out, x, NULL, NULL, NULL);
     return out;
 }

@@ -1,4 +1,5 @@
 /* mse_loss.c: out = mean (a - b)^2 over all elements; b may be a constant target. */
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 #include "nn/ops/reduce.h"
 
@@ -33,6 +34,7 @@ static void mse_backward(Node *n) {
 }
 
 Tensor *op_mse_loss(Tensor *a, Tensor *b) {
+    OPS_DISPATCH(mse_loss, ops_device(a, b), a, b);
     char sa[64], sb[64];
     if (!tensor_same_shape(a, b))
         rn_die("mse_loss: shapes %s and %s differ", tensor_shape_str(a, sa, sizeof sa), tensor_shape_str(b, sb, sizeof sb));
@@ -42,6 +44,6 @@ Tensor *op_mse_loss(Tensor *a, Tensor *b) {
     reduce_blocks(total, mse_block, &c, s);
     Tensor *out = tensor_new(1, 1, 1, 1); /* [1,1,1,1] */
     out->data[0] = (real_t)(s[0] / (double)total);
-    if (tape_wants(a, b, NULL, NULL)) tape_push("mse_loss", mse_backward, out, a, b, NULL, NULL);
+    if (tape_wants(a, b, NULL, NULL)) tape_push(OP_MSE_LOSS, mse_backward, out, a, b, NULL, NULL);
     return out;
 }

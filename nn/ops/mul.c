@@ -1,5 +1,6 @@
 /* mul.c: out = a * b, with per-channel and scalar broadcasting of b (the rule of op_add). */
 #include "nn/ops/broadcast.h"
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 
 /* Index of the b element that multiplies plane nc (= n*C + c) of a, for a broadcast b. */
@@ -41,6 +42,7 @@ static void mul_backward(Node *n) {
 }
 
 Tensor *op_mul(Tensor *a, Tensor *b) {
+    OPS_DISPATCH(mul, ops_device(a, b), a, b);
     BroadcastKind k = broadcast_kind("mul", a, b);
     Tensor *out = tensor_like(a); /* [N,C,H,W] */
     size_t total = tensor_numel(out), plane = (size_t)TH(a) * TW(a);
@@ -57,7 +59,7 @@ Tensor *op_mul(Tensor *a, Tensor *b) {
         }
     }
     if (tape_wants(a, b, NULL, NULL)) {
-        Node *n = tape_push("mul", mul_backward, out, a, b, NULL, NULL);
+        Node *n = tape_push(OP_MUL, mul_backward, out, a, b, NULL, NULL);
         n->iarg[0] = (int)k;
     }
     return out;

@@ -2,7 +2,12 @@
  *
  * Conventions: inputs and outputs are NCHW tensors (nn/tensor.h); outputs are new arena tensors;
  * an op records itself on the tape (nn/tape.h) when an input requires a gradient. Bad shapes are
- * programming errors here (models check user input before calling): they die naming the op. */
+ * programming errors here (models check user input before calling): they die naming the op.
+ *
+ * Devices: every op runs where its tensor inputs live (nn/backend.h); all of them must be on the
+ * same device, or the op dies naming the one that is not. Arguments that are host arrays (the
+ * labels and weights of op_cross_entropy, the weights of op_bce_with_logits) stay host arrays on
+ * every device: a device op copies them into its arena for the step, so callers never upload them. */
 #pragma once
 #include "nn/tape.h"
 
@@ -55,9 +60,9 @@ Tensor *op_upsample_nearest(Tensor *x, int factor);
 /* Max pooling, kernel k, stride s, padding p (padding counts as -inf, as in PyTorch). */
 Tensor *op_max_pool2d(Tensor *x, int k, int s, int p);
 /* The same pooling with window (oy, ox) starting at (oy*s - off, ox*s - off) and an OH x OW output
- * given by the caller (positions outside the input are skipped); `name` names its tape node. For
- * layouts PyTorch's symmetric padding cannot express, such as darknet's. */
-Tensor *op_max_pool2d_at(Tensor *x, int k, int s, int off, int OH, int OW, const char *name);
+ * given by the caller (positions outside the input are skipped); `id` names its tape node
+ * (OP_DARKNET_MAXPOOL for darknet). For layouts PyTorch's symmetric padding cannot express. */
+Tensor *op_max_pool2d_at(Tensor *x, int k, int s, int off, int OH, int OW, OpId id);
 /* Average pooling, kernel k, stride s, padding p; count_include_pad as PyTorch's default (true). */
 Tensor *op_avg_pool2d(Tensor *x, int k, int s, int p);
 /* Adaptive average pooling to (oh, ow) with PyTorch's bin edges. */
@@ -84,6 +89,4 @@ Tensor *op_focal_loss(Tensor *x, Tensor *t, real_t alpha, real_t gamma);
  * (a NaN/Inf loss must never pass silently into an optimizer step). */
 int loss_check_finite(const Tensor *loss, const char *what);
 
-/* ---- the op table --------------------------------------------------------------------------- */
-/* Names of all ops, for diagnostics and benchmarks; files and logs store names, never indices. */
-extern const char *const op_names[];
+/* ---- the op table: OpId and op_names[] in nn/ops/op_id.h (included by nn/tape.h) ---------- */

@@ -1,4 +1,5 @@
 /* pixel_shuffle.c: [N, C*r*r, H, W] -> [N, C, H*r, W*r] as torch.nn.PixelShuffle. */
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 #include "util/err.h"
 
@@ -39,6 +40,7 @@ static void pixel_shuffle_backward(Node *nd) {
 }
 
 Tensor *op_pixel_shuffle(Tensor *x, int r) {
+    OPS_DISPATCH(pixel_shuffle, x->device, x, r);
     char s[64];
     if (r < 1 || TC(x) % (r * r) != 0)
         rn_die("pixel_shuffle: %s has channels not divisible by r*r = %d", tensor_shape_str(x, s, sizeof s), r * r);
@@ -49,7 +51,7 @@ Tensor *op_pixel_shuffle(Tensor *x, int r) {
 #pragma omp parallel for schedule(static)
     for (int p = 0; p < NC; p++) shuffle_fwd(x->data + p * block, out->data + p * block, r, TH(x), TW(x));
     if (tape_wants(x, NULL, NULL, NULL)) {
-        Node *nd = tape_push("pixel_shuffle", pixel_shuffle_backward, out, x, NULL, NULL, NULL);
+        Node *nd = tape_push(OP_PIXEL_SHUFFLE, pixel_shuffle_backward, out, x, NULL, NULL, NULL);
         nd->iarg[0] = r;
     }
     return out;

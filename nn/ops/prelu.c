@@ -1,5 +1,6 @@
 /* prelu.c: out = x > 0 ? x : w[c] * x, one learned slope per channel (or one shared slope). */
 #include "nn/ops/broadcast.h"
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 #include "util/err.h"
 
@@ -33,6 +34,7 @@ static void prelu_backward(Node *n) {
 }
 
 Tensor *op_prelu(Tensor *x, Tensor *w) {
+    OPS_DISPATCH(prelu, ops_device(x, w), x, w);
     bool shared = prelu_shared(x, w);
     Tensor *out = tensor_like(x); /* [N,C,H,W] */
     int C = TC(x);
@@ -44,7 +46,7 @@ Tensor *op_prelu(Tensor *x, Tensor *w) {
         for (size_t i = 0; i < plane; i++) out->data[off + i] = x->data[off + i] > 0 ? x->data[off + i] : a * x->data[off + i];
     }
     if (tape_wants(x, w, NULL, NULL)) {
-        Node *n = tape_push("prelu", prelu_backward, out, x, w, NULL, NULL);
+        Node *n = tape_push(OP_PRELU, prelu_backward, out, x, w, NULL, NULL);
         n->iarg[0] = shared;
     }
     return out;

@@ -1,4 +1,5 @@
 /* relu.c: out = max(x, 0). */
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 
 static void relu_backward(Node *n) {
@@ -13,10 +14,11 @@ static void relu_backward(Node *n) {
 }
 
 Tensor *op_relu(Tensor *x) {
+    OPS_DISPATCH(relu, x->device, x);
     Tensor *out = tensor_like(x); /* [N,C,H,W] */
     size_t total = tensor_numel(x);
 #pragma omp parallel for schedule(static) if (total > 65536)
     for (size_t i = 0; i < total; i++) out->data[i] = x->data[i] > 0 ? x->data[i] : 0;
-    if (tape_wants(x, NULL, NULL, NULL)) tape_push("relu", relu_backward, out, x, NULL, NULL, NULL);
+    if (tape_wants(x, NULL, NULL, NULL)) tape_push(OP_RELU, relu_backward, out, x, NULL, NULL, NULL);
     return out;
 }

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 #include "util/err.h"
 
@@ -71,6 +72,7 @@ static void resize_backward(Node *n) {
 }
 
 Tensor *op_resize_bilinear(Tensor *x, int oh, int ow) {
+    OPS_DISPATCH(resize_bilinear, x->device, x, oh, ow);
     RN_CHECK(oh > 0 && ow > 0, "resize_bilinear: output size %dx%d", oh, ow);
     int H = TH(x), W = TW(x), planes = TN(x) * TC(x);
     ResizeSaved *s = arena_alloc(engine_arena(), sizeof *s);
@@ -91,7 +93,7 @@ Tensor *op_resize_bilinear(Tensor *x, int oh, int ow) {
         }
     }
     if (tape_wants(x, NULL, NULL, NULL)) {
-        Node *n = tape_push("resize_bilinear", resize_backward, out, x, NULL, NULL, NULL);
+        Node *n = tape_push(OP_RESIZE_BILINEAR, resize_backward, out, x, NULL, NULL, NULL);
         n->saved = s;
     }
     return out;

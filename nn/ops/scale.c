@@ -1,4 +1,5 @@
 /* scale.c: out = alpha * x for a constant alpha. */
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 
 static void scale_backward(Node *n) {
@@ -13,12 +14,13 @@ static void scale_backward(Node *n) {
 }
 
 Tensor *op_scale(Tensor *x, real_t alpha) {
+    OPS_DISPATCH(scale, x->device, x, alpha);
     Tensor *out = tensor_like(x); /* [N,C,H,W] */
     size_t total = tensor_numel(x);
 #pragma omp parallel for schedule(static) if (total > 65536)
     for (size_t i = 0; i < total; i++) out->data[i] = alpha * x->data[i];
     if (tape_wants(x, NULL, NULL, NULL)) {
-        Node *n = tape_push("scale", scale_backward, out, x, NULL, NULL, NULL);
+        Node *n = tape_push(OP_SCALE, scale_backward, out, x, NULL, NULL, NULL);
         n->farg[0] = alpha;
     }
     return out;

@@ -1,6 +1,7 @@
 /* sigmoid.c: out = 1 / (1 + exp(-x)). */
 #include <math.h>
 
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 
 /* expf in the float build: double exp would cost twice as much for no visible precision. */
@@ -25,10 +26,11 @@ static void sigmoid_backward(Node *n) {
 }
 
 Tensor *op_sigmoid(Tensor *x) {
+    OPS_DISPATCH(sigmoid, x->device, x);
     Tensor *out = tensor_like(x); /* [N,C,H,W] */
     size_t total = tensor_numel(x);
 #pragma omp parallel for schedule(static) if (total > 16384)
     for (size_t i = 0; i < total; i++) out->data[i] = sigmoid1(x->data[i]);
-    if (tape_wants(x, NULL, NULL, NULL)) tape_push("sigmoid", sigmoid_backward, out, x, NULL, NULL, NULL);
+    if (tape_wants(x, NULL, NULL, NULL)) tape_push(OP_SIGMOID, sigmoid_backward, out, x, NULL, NULL, NULL);
     return out;
 }

@@ -1,6 +1,7 @@
 /* slice_channels.c: channels [c0, c0 + nc) of x. */
 #include <string.h>
 
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 #include "util/err.h"
 
@@ -19,6 +20,7 @@ static void slice_channels_backward(Node *nd) {
 }
 
 Tensor *op_slice_channels(Tensor *x, int c0, int nc) {
+    OPS_DISPATCH(slice_channels, x->device, x, c0, nc);
     char s[64];
     if (c0 < 0 || nc < 1 || c0 + nc > TC(x))
         rn_die("slice_channels: channels [%d, %d) outside input %s", c0, c0 + nc, tensor_shape_str(x, s, sizeof s));
@@ -30,7 +32,7 @@ Tensor *op_slice_channels(Tensor *x, int c0, int nc) {
     for (int n = 0; n < N; n++)
         memcpy(out->data + (size_t)n * block, x->data + ((size_t)n * C + c0) * plane, block * sizeof(real_t));
     if (tape_wants(x, NULL, NULL, NULL)) {
-        Node *nd = tape_push("slice_channels", slice_channels_backward, out, x, NULL, NULL, NULL);
+        Node *nd = tape_push(OP_SLICE_CHANNELS, slice_channels_backward, out, x, NULL, NULL, NULL);
         nd->iarg[0] = c0;
     }
     return out;

@@ -1,4 +1,5 @@
 /* sum.c: out = sum of all elements of x (a 1x1x1x1 scalar). */
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 #include "nn/ops/reduce.h"
 
@@ -20,10 +21,11 @@ static void sum_backward(Node *n) {
 }
 
 Tensor *op_sum(Tensor *x) {
+    OPS_DISPATCH(sum, x->device, x);
     double s[2];
     reduce_blocks(tensor_numel(x), sum_block, x->data, s);
     Tensor *out = tensor_new(1, 1, 1, 1); /* [1,1,1,1] */
     out->data[0] = (real_t)s[0];
-    if (tape_wants(x, NULL, NULL, NULL)) tape_push("sum", sum_backward, out, x, NULL, NULL, NULL);
+    if (tape_wants(x, NULL, NULL, NULL)) tape_push(OP_SUM, sum_backward, out, x, NULL, NULL, NULL);
     return out;
 }

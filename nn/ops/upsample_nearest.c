@@ -1,4 +1,5 @@
 /* upsample_nearest.c: nearest-neighbour upsampling by an integer factor (torch mode='nearest'). */
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 #include "util/err.h"
 
@@ -23,6 +24,7 @@ static void upsample_backward(Node *n) {
 }
 
 Tensor *op_upsample_nearest(Tensor *x, int factor) {
+    OPS_DISPATCH(upsample_nearest, x->device, x, factor);
     RN_CHECK(factor >= 1, "upsample_nearest: factor %d", factor);
     int H = TH(x), W = TW(x), OH = H * factor, OW = W * factor, planes = TN(x) * TC(x);
     Tensor *out = tensor_new(TN(x), TC(x), OH, OW); /* [N,C,H*f,W*f] */
@@ -36,7 +38,7 @@ Tensor *op_upsample_nearest(Tensor *x, int factor) {
         }
     }
     if (tape_wants(x, NULL, NULL, NULL)) {
-        Node *n = tape_push("upsample_nearest", upsample_backward, out, x, NULL, NULL, NULL);
+        Node *n = tape_push(OP_UPSAMPLE_NEAREST, upsample_backward, out, x, NULL, NULL, NULL);
         n->iarg[0] = factor;
     }
     return out;

@@ -142,13 +142,29 @@ TEST(torch_pixel_shuffle) {
 
 TEST(op_table_names_every_op) {
     int n = 0, has_bn = 0, has_focal = 0;
-    for (; op_names[n]; n++) {
+    for (; n < OP_COUNT && op_names[n]; n++) {
         for (int j = 0; j < n; j++) EXPECT(strcmp(op_names[j], op_names[n]) != 0, "duplicate %s", op_names[n]);
         has_bn |= strcmp(op_names[n], "batch_norm") == 0;
         has_focal |= strcmp(op_names[n], "focal_loss") == 0;
     }
-    EXPECT(n == 26, "%d names, ops.h declares 26 ops", n);
+    EXPECT(n == OP_COUNT, "%d names, %d ids", n, (int)OP_COUNT);
     EXPECT(has_bn && has_focal, "batch_norm and focal_loss listed");
+}
+
+/* A node records its OpId and reports the table's name; darknet's pooling has its own id. */
+TEST(op_table_nodes_report_their_names) {
+    engine_step_reset();
+    Tensor *x = tensor_new(1, 2, 5, 5), *w = tensor_new(3, 2, 3, 3);
+    fill_uniform(x, 1, -1, 1), fill_uniform(w, 2, -1, 1);
+    x->requires_grad = true;
+    Tensor *y = op_conv2d(x, w, NULL, conv_args(1, 1, 1, 1));
+    EXPECT(tape_size() == 1 && tape_node(0)->op == OP_CONV2D, "conv2d node");
+    EXPECT(strcmp(op_name(tape_node(0)->op), "conv2d") == 0, "conv2d node reports %s", op_name(tape_node(0)->op));
+    op_max_pool2d_at(y, 2, 2, 0, 2, 2, OP_DARKNET_MAXPOOL);
+    EXPECT(tape_size() == 2 && strcmp(op_name(tape_node(1)->op), "darknet_maxpool") == 0, "darknet_maxpool node");
+    op_max_pool2d(y, 2, 2, 0);
+    EXPECT(tape_size() == 3 && strcmp(op_name(tape_node(2)->op), "max_pool2d") == 0, "max_pool2d node");
+    EXPECT(strcmp(op_name(OP_COUNT), "?") == 0, "an id out of range prints as ?");
 }
 
 /* Forward + backward of the reducing ops (batch norm, prelu, broadcast mul) on fixed inputs;
