@@ -9,6 +9,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#include "nn/ops/im2col.h"
+#include "nn/ops/ops.h"
+#include "util/err.h"
 
 /* ---- handles, scratch ----------------------------------------------------------------------- */
 /* The process's one cuDNN / cuBLAS handle, made on first use with TF32 off (float32 stays float32:
@@ -29,6 +32,28 @@ typedef struct CudaConv {
     int sh, sw, ph, pw, dh, dw, groups;
     int oh, ow;
 } CudaConv;
+
+/* The CudaConv of a conv over n images with one group's geometry g, `groups` groups and k output channels. */
+static inline CudaConv cuda_conv_of(const ConvGeom *g, int n, int groups, int k) {
+    CudaConv cv = {n, g->C * groups, g->H, g->W, k, g->kh, g->kw, g->sh, g->sw, g->ph, g->pw, g->dh, g->dw,
+                   groups, g->OH, g->OW};
+    return cv;
+}
+
+/* A conv op's ConvArgs in its tape node (iarg[0..6], as the CPU ops keep them) and back. */
+static inline void cuda_conv_args_save(Node *n, ConvArgs a) {
+    int v[7] = {a.stride_h, a.stride_w, a.pad_h, a.pad_w, a.dil_h, a.dil_w, a.groups};
+    for (int i = 0; i < 7; i++) n->iarg[i] = v[i];
+}
+static inline ConvArgs cuda_conv_args_load(const Node *n) {
+    ConvArgs a = {n->iarg[0], n->iarg[1], n->iarg[2], n->iarg[3], n->iarg[4], n->iarg[5], n->iarg[6]};
+    return a;
+}
+
+/* The Tensor-level ops have no error return: a failed call dies with its message, naming the op. */
+static inline void cuda_must(int rc, const char *op) {
+    if (rc < 0) rn_die("%s on CUDA: %s", op, rn_errmsg());
+}
 
 /* y = conv(x, w) + beta * y (beta 0: overwrite, 1: accumulate). */
 int cuda_conv_forward(const CudaConv *cv, const float *x, const float *w, float beta, float *y);
