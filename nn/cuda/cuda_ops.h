@@ -42,6 +42,15 @@ Tensor *cuda_op_focal_loss(Tensor *x, Tensor *t, real_t alpha, real_t gamma);
 void cuda_adam_step(real_t *p, const real_t *g, real_t *m, real_t *v, size_t n, AdamCoef c);
 void cuda_sgd_step(real_t *p, const real_t *g, real_t *buf, size_t n, SgdCoef c);
 
+void *cuda_arena_alloc(size_t bytes); /* also in cuda_check.h, for the .cu files */
+void cuda_arena_reset(void);
+void *cuda_block_alloc(size_t bytes); /* persistent, zeroed */
+void cuda_block_free(void *p);
+void cuda_memzero(void *p, size_t bytes);
+void cuda_copy(void *dst, Device dst_dev, const void *src, Device src_dev, size_t bytes);
+void cuda_fill(real_t *p, size_t n, real_t v);
+void cuda_accumulate(real_t *dst, const real_t *src, size_t n);
+
 /* Dies naming `op` and the argument unless t is on DEV_CUDA (NULL passes: optional inputs). */
 void cuda_need(const char *op, const char *arg, const Tensor *t);
 /* A host array of `bytes` copied into the device arena for this step (labels, weights); NULL stays NULL. */

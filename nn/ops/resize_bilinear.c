@@ -4,32 +4,8 @@
 
 #include "nn/backend.h"
 #include "nn/ops/ops.h"
+#include "nn/ops/resize_taps.h"
 #include "util/err.h"
-
-/* For one axis: output index o reads inputs i0[o] and i1[o] with weights w0[o] and w1[o]. */
-typedef struct {
-    int *i0, *i1;  /* [out] */
-    real_t *w0, *w1; /* [out] */
-} Taps;
-
-/* PyTorch's source index (dst + 0.5) * in/out - 0.5, clamped at 0; the upper neighbour is clamped
- * to the last input. The scale is in/out from the sizes, as F.interpolate(size=...) uses. */
-static Taps taps_make(int in, int out) {
-    Arena *ar = engine_arena();
-    Taps t = {arena_alloc(ar, out * sizeof(int)), arena_alloc(ar, out * sizeof(int)),
-              arena_alloc(ar, out * sizeof(real_t)), arena_alloc(ar, out * sizeof(real_t))};
-    double scale = (double)in / out;
-    for (int o = 0; o < out; o++) {
-        double src = (o + 0.5) * scale - 0.5;
-        if (src < 0) src = 0;
-        int i = (int)src;
-        if (i > in - 1) i = in - 1;
-        double l = src - i;
-        t.i0[o] = i, t.i1[o] = i < in - 1 ? i + 1 : i;
-        t.w0[o] = (real_t)(1 - l), t.w1[o] = (real_t)l;
-    }
-    return t;
-}
 
 typedef struct {
     Taps y, x;
@@ -76,7 +52,7 @@ Tensor *op_resize_bilinear(Tensor *x, int oh, int ow) {
     RN_CHECK(oh > 0 && ow > 0, "resize_bilinear: output size %dx%d", oh, ow);
     int H = TH(x), W = TW(x), planes = TN(x) * TC(x);
     ResizeSaved *s = arena_alloc(engine_arena(), sizeof *s);
-    s->y = taps_make(H, oh), s->x = taps_make(W, ow);
+    s->y = resize_taps(H, oh), s->x = resize_taps(W, ow);
     Tensor *out = tensor_new(TN(x), TC(x), oh, ow); /* [N,C,oh,ow] */
 #pragma omp parallel for schedule(static) if (planes > 1 && (size_t)planes * oh * ow > 16384)
     for (int p = 0; p < planes; p++) {
