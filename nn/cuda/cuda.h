@@ -11,6 +11,3 @@ float *cuda_alloc(size_t n);
 void cuda_free(float *p);
 int cuda_upload(float *dst, const float *src, size_t n);
 int cuda_download(float *dst, const float *src, size_t n);
-/* y = max(x, 0) and its backward dx += dy * (y > 0), device pointers. */
-int cuda_relu_forward(const float *x, float *y, size_t n);
-int cuda_relu_backward(const float *y, const float *dy, float *dx, size_t n);

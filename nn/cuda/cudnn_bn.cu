@@ -2,6 +2,10 @@
 #include <math.h>
 
 #include "nn/cuda/dnn.h"
+
+extern "C" {
+#include "nn/cuda/cuda_ops.h"
+}
 #include "nn/cuda/dnn_desc.h"
 
 // The per-channel descriptor cuDNN derives from x's ([1,c,1,1]), beside x's own.
@@ -21,11 +25,6 @@ static int check_eps(double eps) {
     return 0;
 }
 
-__global__ void fill_kernel(float *p, int n, float v) {
-    int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n) p[i] = v;
-}
-
 // A device vector of c copies of v, kept for the process (cuDNN wants gamma/beta even when the
 // layer has none: ones and zeros stand in).
 static int constant(int c, float v, const float **out) {
@@ -34,12 +33,9 @@ static int constant(int c, float v, const float **out) {
     float **p = v == 1.f ? &ones : &zeros;
     int *n = v == 1.f ? &ones_n : &zeros_n;
     if (*n < c) {
-        if (*p) cudaFree(*p);
-        *p = NULL, *n = 0;
-        CHECK_CUDA(cudaMalloc((void **)p, (size_t)c * sizeof(float)));
-        fill_kernel<<<(c + 255) / 256, 256>>>(*p, c, v);
-        CHECK_CUDA(cudaGetLastError());
-        *n = c;
+        cuda_block_free(*p);
+        *p = (float *)cuda_block_alloc((size_t)c * sizeof(float)), *n = c;
+        cuda_fill(*p, (size_t)c, v);
     }
     *out = *p;
     return 0;
