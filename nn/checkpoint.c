@@ -236,6 +236,9 @@ static int write_file(const char *tmp, const ParamSet *ps, const CkptAttrs *at, 
 }
 
 int ckpt_save(const char *path, const ParamSet *ps, const CkptAttrs *at, const Optim *opt) {
+    if (ps->device != DEV_CPU || (opt && opt->device != DEV_CPU))
+        return rn_fail("%s: parameters or optimizer state on %s: bring them to the host first (params_to_device, "
+                       "optim_to_device with DEV_CPU)", path, device_name(ps->device != DEV_CPU ? ps->device : opt->device));
     RN_CHECK(ps->finalized, "ckpt_save before params_finalize");
     h5_quiet();
     char tmp[PATH_MAX];
@@ -502,6 +505,8 @@ static int read_optim(hid_t f, const ParamSet *ps, Optim *o, const char *path) {
 
 /* Everything is read into a staging copy first, so a failed load leaves ps untouched. */
 int ckpt_load(const char *path, ParamSet *ps, CkptAttrs *at, Optim *opt) {
+    if (ps->device != DEV_CPU || (opt && opt->device != DEV_CPU))
+        return rn_fail("%s: load into host parameters, then move them (params_to_device)", path);
     RN_CHECK(ps->finalized, "ckpt_load before params_finalize");
     hid_t f = open_ckpt(path);
     if (f < 0) return -1;

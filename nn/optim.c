@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/backend.h"
 #include "util/err.h"
 
 /* Moments span the whole ParamSet (buffers and frozen entries included) so that index i of m/v
@@ -32,21 +33,40 @@ void optim_init_sgd(Optim *o, const ParamSet *ps, double lr, double momentum, do
 }
 
 void optim_free(Optim *o) {
-    free(o->m);
-    free(o->v);
+    if (o->device == DEV_CPU) {
+        free(o->m);
+        free(o->v);
+    } else {
+        ops_backend(o->device, "optim_free")->block_free(o->m);
+        if (o->v) ops_backend(o->device, "optim_free")->block_free(o->v);
+    }
     memset(o, 0, sizeof *o);
+}
+
+void optim_to_device(Optim *o, Device d) {
+    if (d == o->device) return;
+    o->m = params_move_block(o->m, o->device, d, o->n);
+    if (o->v) o->v = params_move_block(o->v, o->device, d, o->n);
+    o->device = d;
 }
 
 /* torch.optim.Adam (amsgrad off): g += wd*p; m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2;
  * p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps). The step-dependent factors are computed
  * once in double, as PyTorch does with Python floats. */
-static void adam_range(const Optim *o, real_t *p, const real_t *grad, real_t *m, real_t *v, size_t n) {
+static AdamCoef adam_coef(const Optim *o) {
     const double t = (double)o->step;
-    const real_t b1 = (real_t)o->beta1, b2 = (real_t)o->beta2, wd = (real_t)o->weight_decay;
-    const real_t omb1 = (real_t)(1.0 - o->beta1), omb2 = (real_t)(1.0 - o->beta2); /* as torch: in double */
-    const real_t step_size = (real_t)(o->lr / (1.0 - pow(o->beta1, t)));
-    const real_t bc2_sqrt = (real_t)sqrt(1.0 - pow(o->beta2, t));
-    const real_t eps = (real_t)o->eps;
+    AdamCoef c;
+    c.b1 = (real_t)o->beta1, c.b2 = (real_t)o->beta2, c.wd = (real_t)o->weight_decay;
+    c.omb1 = (real_t)(1.0 - o->beta1), c.omb2 = (real_t)(1.0 - o->beta2); /* as torch: in double */
+    c.step_size = (real_t)(o->lr / (1.0 - pow(o->beta1, t)));
+    c.bc2_sqrt = (real_t)sqrt(1.0 - pow(o->beta2, t));
+    c.eps = (real_t)o->eps;
+    return c;
+}
+
+static void adam_range(AdamCoef c, real_t *p, const real_t *grad, real_t *m, real_t *v, size_t n) {
+    const real_t b1 = c.b1, b2 = c.b2, wd = c.wd, omb1 = c.omb1, omb2 = c.omb2;
+    const real_t step_size = c.step_size, bc2_sqrt = c.bc2_sqrt, eps = c.eps;
 #pragma omp parallel for if (n > (1 << 16)) schedule(static)
     for (size_t i = 0; i < n; i++) {
         real_t g = grad[i] + wd * p[i];
@@ -59,9 +79,14 @@ static void adam_range(const Optim *o, real_t *p, const real_t *grad, real_t *m,
 
 /* torch.optim.SGD (dampening 0, no Nesterov): g += wd*p; buf = g on the first step, else
  * buf = momentum*buf + g; p -= lr*buf. With momentum 0 the buffer is just g. */
-static void sgd_range(const Optim *o, real_t *p, const real_t *grad, real_t *buf, size_t n) {
-    const real_t mom = (real_t)o->momentum, wd = (real_t)o->weight_decay, lr = (real_t)o->lr;
-    const int first = o->step == 1;
+static SgdCoef sgd_coef(const Optim *o) {
+    SgdCoef c = {(real_t)o->momentum, (real_t)o->weight_decay, (real_t)o->lr, o->step == 1};
+    return c;
+}
+
+static void sgd_range(SgdCoef c, real_t *p, const real_t *grad, real_t *buf, size_t n) {
+    const real_t mom = c.mom, wd = c.wd, lr = c.lr;
+    const int first = c.first;
 #pragma omp parallel for if (n > (1 << 16)) schedule(static)
     for (size_t i = 0; i < n; i++) {
         real_t g = grad[i] + wd * p[i];
@@ -70,9 +95,18 @@ static void sgd_range(const Optim *o, real_t *p, const real_t *grad, real_t *buf
     }
 }
 
+/* The same update on the ParamSet's device: the CPU loops here, or the backend's kernels. */
 static void update_range(const Optim *o, ParamSet *ps, size_t off, size_t n) {
-    if (o->kind == OPTIM_ADAM) adam_range(o, ps->data + off, ps->grad + off, o->m + off, o->v + off, n);
-    else sgd_range(o, ps->data + off, ps->grad + off, o->m + off, n);
+    const OpsBackend *b = ps->device == DEV_CPU ? NULL : ops_backend(ps->device, "optim_step");
+    if (o->kind == OPTIM_ADAM) {
+        AdamCoef c = adam_coef(o);
+        if (b) b->adam_step(ps->data + off, ps->grad + off, o->m + off, o->v + off, n, c);
+        else adam_range(c, ps->data + off, ps->grad + off, o->m + off, o->v + off, n);
+    } else {
+        SgdCoef c = sgd_coef(o);
+        if (b) b->sgd_step(ps->data + off, ps->grad + off, o->m + off, n, c);
+        else sgd_range(c, ps->data + off, ps->grad + off, o->m + off, n);
+    }
 }
 
 static bool trainable(const ParamSet *ps, int i) { return !ps->is_buffer[i] && ps->t[i]->requires_grad; }
@@ -81,6 +115,8 @@ static bool trainable(const ParamSet *ps, int i) { return !ps->is_buffer[i] && p
  * updated by one loop; buffers and frozen entries break the range and are never touched. */
 void optim_step(Optim *o, ParamSet *ps) {
     RN_CHECK(o->n == ps->total, "optimizer built for %zu values, ParamSet has %zu", o->n, ps->total);
+    RN_CHECK(o->device == ps->device, "optimizer moments on %s, parameters on %s: optim_to_device them alike",
+             device_name(o->device), device_name(ps->device));
     o->step++;
     size_t start = 0, len = 0;
     for (int i = 0; i < ps->count; i++) {

@@ -13,12 +13,16 @@ typedef struct Optim {
     long long step;      /* updates done */
     size_t n;            /* == ParamSet total */
     real_t *m, *v;       /* moments [n], indexed like ps->data (SGD: m is the momentum buffer, v NULL) */
+    Device device;       /* where m and v live: must be the ParamSet's at optim_step */
 } Optim;
 
 void optim_init_adam(Optim *o, const ParamSet *ps, double lr, double beta1, double beta2, double eps,
                      double weight_decay);
 void optim_init_sgd(Optim *o, const ParamSet *ps, double lr, double momentum, double weight_decay);
 void optim_free(Optim *o);
+/* Moves the moments to device d (DEV_CPU brings them back), as params_to_device does the
+ * parameters; optim_step then runs there, one kernel per contiguous trainable range. */
+void optim_to_device(Optim *o, Device d);
 /* One update of every trainable parameter from its accumulated grad (PyTorch's formulas exactly;
  * buffers and frozen parameters untouched). Does not zero the grads. Uses o->lr as it is: a
  * scheduled run sets o->lr = lr_at(&sched, o->step) before each call. */

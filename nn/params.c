@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/backend.h"
 #include "util/err.h"
 
 void params_init(ParamSet *ps) { memset(ps, 0, sizeof *ps); }
@@ -16,8 +17,14 @@ void params_free(ParamSet *ps) {
     free(ps->t);
     free(ps->is_buffer);
     free(ps->offset);
-    free(ps->data);
-    free(ps->grad);
+    if (ps->device == DEV_CPU) {
+        free(ps->data);
+        free(ps->grad);
+    } else {
+        const OpsBackend *b = ops_backend(ps->device, "params_free");
+        b->block_free(ps->data);
+        b->block_free(ps->grad);
+    }
     memset(ps, 0, sizeof *ps);
 }
 
@@ -68,7 +75,35 @@ Tensor *params_find(const ParamSet *ps, const char *name) {
     return NULL;
 }
 
-void params_zero_grad(ParamSet *ps) { memset(ps->grad, 0, ps->total * sizeof(real_t)); }
+void params_zero_grad(ParamSet *ps) {
+    if (ps->device == DEV_CPU) memset(ps->grad, 0, ps->total * sizeof(real_t));
+    else ops_backend(ps->device, "params_zero_grad")->memzero(ps->grad, ps->total * sizeof(real_t));
+}
+
+/* See params.h. */
+real_t *params_move_block(real_t *src, Device from, Device to, size_t n) {
+    size_t bytes = (n ? n : 1) * sizeof(real_t);
+    const OpsBackend *b = ops_backend(to != DEV_CPU ? to : from, "params_to_device");
+    real_t *dst = to == DEV_CPU ? xcalloc(1, bytes) : b->block_alloc(bytes);
+    b->copy(dst, to, src, from, bytes);
+    if (from == DEV_CPU) free(src);
+    else b->block_free(src);
+    return dst;
+}
+
+void params_to_device(ParamSet *ps, Device d) {
+    RN_CHECK(ps->finalized, "params_to_device before params_finalize");
+    if (d == ps->device) return;
+    ps->data = params_move_block(ps->data, ps->device, d, ps->total);
+    ps->grad = params_move_block(ps->grad, ps->device, d, ps->total);
+    ps->device = d;
+    for (int i = 0; i < ps->count; i++) {
+        Tensor *t = ps->t[i];
+        t->data = ps->data + ps->offset[i];
+        if (t->grad) t->grad = ps->grad + ps->offset[i];
+        t->device = d;
+    }
+}
 
 void params_set_trainable(ParamSet *ps, bool on) {
     for (int i = 0; i < ps->count; i++) {

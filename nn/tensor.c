@@ -80,6 +80,17 @@ Tensor *tensor_to(const Tensor *t, Device d) {
     return o;
 }
 
+Tensor *tensor_on(Tensor *t, Device d) { return t->device == d ? t : tensor_to(t, d); }
+
+const Tensor *tensor_host(const Tensor *t) { return t->device == DEV_CPU ? t : tensor_to(t, DEV_CPU); }
+
+double tensor_item(const Tensor *t) {
+    if (t->device == DEV_CPU) return t->data[0];
+    real_t v;
+    ops_backend(t->device, "tensor_item")->copy(&v, DEV_CPU, t->data, t->device, sizeof v);
+    return v;
+}
+
 Tensor *tensor_view(const Tensor *t, int n, int c, int h, int w) {
     Tensor *v = tensor_header(n, c, h, w);
     if (tensor_numel(v) != tensor_numel(t)) rn_die("view changes element count");

@@ -50,6 +50,14 @@ Tensor *tensor_new_on(Device d, int n, int c, int h, int w);
 /* Explicit move: a new arena tensor on d holding a copy of t's data (no grad, no tape link). The
  * only way data crosses between host and device; a copy even when t is already on d. */
 Tensor *tensor_to(const Tensor *t, Device d);
+/* t itself when it is already on d, else tensor_to(t, d): for constants a model makes on the host
+ * (normalisation factors, masks) that must meet an input wherever it lives. */
+Tensor *tensor_on(Tensor *t, Device d);
+/* t for reading on the host: t itself on DEV_CPU, else a host copy (for host-side post-processing
+ * of outputs: argmax, box decoding, loss targets). */
+const Tensor *tensor_host(const Tensor *t);
+/* The value of a one-element tensor (a loss) on the host, wherever it lives. */
+double tensor_item(const Tensor *t);
 
 /* Gradient buffer of t, allocated zeroed in t's device arena on first use. */
 real_t *tensor_grad(Tensor *t);

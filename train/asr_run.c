@@ -65,7 +65,7 @@ static int step_once(void *ctx, long long step, double *vals, char *extra, size_
     Tensor *loss = op_scale(l1, (real_t)c->alpha);
     if (la) loss = op_add(loss, op_scale(la, (real_t)c->beta));
     TRY(loss_check_finite(loss, "ASR loss"));
-    vals[0] = loss->data[0], vals[1] = l1->data[0], vals[2] = la ? la->data[0] : 0, vals[3] = c->lr;
+    vals[0] = tensor_item(loss), vals[1] = tensor_item(l1), vals[2] = la ? tensor_item(la) : 0, vals[3] = c->lr;
     tape_backward(loss);
     x->opt->lr = c->lr;
     optim_step(x->opt, &x->sr->ps);

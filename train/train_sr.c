@@ -129,7 +129,7 @@ static int step_once(void *ctx, long long step, double *vals, char *extra, size_
     Tensor *y = tensor_from(lp->hr, c->batch, 3, lp->hh, lp->hw);
     Tensor *loss = op_l1_loss(carn_forward(lp->m, x, c->scale), y);
     TRY(loss_check_finite(loss, "L1 loss"));
-    double v = loss->data[0];
+    double v = tensor_item(loss);
     tape_backward(loss);
     LrSchedule sch = {c->lr_halve_every > 0 ? LR_STEP : LR_CONSTANT, c->lr, c->lr_halve_every, 0.5, 0, 0, 0};
     lp->opt.lr = lr_at(&sch, step);

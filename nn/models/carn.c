@@ -223,7 +223,7 @@ static Tensor *block_unit(const Carn *m, const void *ctx, int i, Tensor *x) {
  * Without a tape nothing refers to those temporaries, and this keeps a tile's memory at about a
  * third of what the whole forward would hold. With grad on it returns t untouched. */
 static Tensor *keep_only(Tensor *t, ArenaMark mark) {
-    if (engine_grad_enabled()) return t;
+    if (engine_grad_enabled() || t->device != DEV_CPU) return t; /* the device arena is not rewound */
     size_t n = tensor_numel(t);
     real_t *tmp = xmalloc(n * sizeof(real_t));
     memcpy(tmp, t->data, n * sizeof(real_t));

@@ -62,7 +62,7 @@ int darknet_detect(const Darknet *net, Tensor **heads, int b, float thresh, floa
     for (int k = 0; k < net->nheads; k++) {
         const DnYolo *y = &net->cfg.l[net->head[k]].yolo;
         RN_CHECK(b < TN(heads[k]), "darknet_detect: sample %d of %d", b, TN(heads[k]));
-        decode_head(&net->cfg, y, heads[k], b, thresh, letter, img_w, img_h, &all);
+        decode_head(&net->cfg, y, tensor_host(heads[k]), b, thresh, letter, img_w, img_h, &all);
         kind = y->nms_kind, beta = y->beta_nms; /* darknet's map/test use the last head's kind */
     }
     int n = all.n ? darknet_nms(all.d, all.n, nms, kind, beta) : 0;

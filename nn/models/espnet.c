@@ -113,7 +113,7 @@ static Tensor *normalise(const ESPNet *m, Tensor *x) {
         scale->data[c] = (real_t)(1.0 / m->std_bgr[c]);
         shift->data[c] = (real_t)(-m->mean_bgr[c] / (255.0 * m->std_bgr[c]));
     }
-    return op_add(op_mul(bgr, scale), shift);
+    return op_add(op_mul(bgr, tensor_on(scale, x->device)), tensor_on(shift, x->device));
 }
 
 Tensor *espnet_forward(ESPNet *m, Tensor *x, bool training) {

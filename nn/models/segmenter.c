@@ -218,6 +218,7 @@ Tensor *segmenter_forward(Segmenter *s, Tensor *x, bool training) {
 void segmenter_predict(const Segmenter *s, const Tensor *logits, int n, uint8_t *pred) {
     RN_CHECK(n >= 0 && n < TN(logits) && TC(logits) == s->outputs, "segmenter_predict: logits do not match the model");
     size_t hw = (size_t)TH(logits) * TW(logits);
+    logits = tensor_host(logits); /* the argmax runs on the host */
     const real_t *l = logits->data + (size_t)n * TC(logits) * hw;
     for (size_t i = 0; i < hw; i++) {
         int best = 0;

@@ -158,12 +158,13 @@ void swiftnet_spp_grid(int h, int w, int g, int *gh, int *gw) {
 /* RGB [0,1] -> (255 x - mean) / std: one per-channel affine. */
 static Tensor *normalise(const SwiftNet *m, Tensor *x) {
     Tensor *scale = tensor_new(1, 3, 1, 1), *shift = tensor_new(1, 3, 1, 1);
+    const Tensor *mean = tensor_host(m->img_mean), *std = tensor_host(m->img_std); /* buffers: on the model's device */
     for (int c = 0; c < 3; c++) {
-        double s = m->img_std->data[c];
+        double s = std->data[c];
         scale->data[c] = (real_t)(255.0 / s);
-        shift->data[c] = (real_t)(-m->img_mean->data[c] / s);
+        shift->data[c] = (real_t)(-mean->data[c] / s);
     }
-    return op_add(op_mul(x, scale), shift);
+    return op_add(op_mul(x, tensor_on(scale, x->device)), tensor_on(shift, x->device));
 }
 
 static Tensor *spp_fwd(const SwiftNet *m, Tensor *x, bool training) {

@@ -134,7 +134,9 @@ static void assign(const Head *h, const Tensor *x, int b, const YoloTruth *tr, i
     }
 }
 
-static Tensor *const_like(const Tensor *x, const real_t *v) { return tensor_from(v, TN(x), TC(x), TH(x), TW(x)); }
+static Tensor *const_like(const Tensor *x, const real_t *v) {
+    return tensor_on(tensor_from(v, TN(x), TC(x), TH(x), TW(x)), x->device);
+}
 
 /* sum over elements of op(...) / N, from an op that returns the mean. */
 static Tensor *as_sum(Tensor *mean, const Tensor *x) {
@@ -151,7 +153,9 @@ static Tensor *focal_masked(Tensor *x, const real_t *w, const real_t *t, const Y
         bool on = w[i] != 0;
         m->data[i] = on ? 1 : 0, c->data[i] = on ? 0 : 40, tt->data[i] = on ? t[i] : 1;
     }
-    return as_sum(op_focal_loss(op_add(op_mul(x, m), c), tt, (real_t)o->focal_alpha, (real_t)o->focal_gamma), x);
+    Device d = x->device;
+    return as_sum(op_focal_loss(op_add(op_mul(x, tensor_on(m, d)), tensor_on(c, d)), tensor_on(tt, d),
+                                (real_t)o->focal_alpha, (real_t)o->focal_gamma), x);
 }
 
 static Tensor *head_loss(const DnCfg *cfg, const DnYolo *y, Tensor *x, const YoloTruth *const *truth, const int *ntruth,
@@ -164,10 +168,11 @@ static Tensor *head_loss(const DnCfg *cfg, const DnYolo *y, Tensor *x, const Yol
     real_t **all[6] = {&B.mxy, &B.mwh, &B.tbox, &B.wobj, &B.wcls, &B.t};
     for (int k = 0; k < 6; k++) *all[k] = arena_zalloc(ar, n * sizeof(real_t)); /* [N,A*(5+C),H,W] */
     double ignore = o->ignore_thresh >= 0 ? o->ignore_thresh : y->ignore_thresh;
+    const Tensor *xh = tensor_host(x); /* targets are matched on the host */
     for (int b = 0; b < TN(x); b++) {
-        mark_negatives(&h, x, b, truth[b], ntruth[b], ignore, &B);
-        assign(&h, x, b, truth[b], ntruth[b], o, false, &B);
-        assign(&h, x, b, truth[b], ntruth[b], o, true, &B);
+        mark_negatives(&h, xh, b, truth[b], ntruth[b], ignore, &B);
+        assign(&h, xh, b, truth[b], ntruth[b], o, false, &B);
+        assign(&h, xh, b, truth[b], ntruth[b], o, true, &B);
     }
     Tensor *pred = op_add(op_mul(op_sigmoid(x), const_like(x, B.mxy)), op_mul(x, const_like(x, B.mwh)));
     Tensor *loss = as_sum(op_mse_loss(pred, const_like(x, B.tbox)), x);
