@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/bench_cuda.h"
 #include "cmd/commands.h"
 #include "data/bench.h"
 #include "nn/bench.h"
@@ -35,14 +36,17 @@ static bool wanted(const char *only, const char *name) {
 
 int cmd_bench(int argc, char **argv) {
     int reps = 5;
-    const char *only = NULL, *image = NULL;
+    const char *only = NULL, *image = NULL, *device = "cpu";
     ArgSpec specs[] = {
         {"reps", ARG_INT, &reps, "N", "repetitions per measurement (the median is reported)"},
         {"only", ARG_STR, &only, "LIST", "comma-separated subset: conv,carn,seg,asr,image"},
         {"image", ARG_STR, &image, "FILE", "frame for the image benchmarks (default: first sample frame)"},
+        {"device", ARG_STR, &device, "cpu|cuda",
+         "cuda: the GPU set instead (CARN-M train step and 2048x1024 inference, SwiftNet 2048x1024, ASR steps; "
+         "scripts/gpu-bench.sh sets PyTorch beside it)"},
         {0},
     };
-    ArgCmd cmd = {"bench", "[--only conv,carn,seg,asr,image] [--reps N]",
+    ArgCmd cmd = {"bench", "[--only conv,carn,seg,asr,image] [--reps N] [--device cpu|cuda]",
                   "Times the engine at the shapes rune trains and serves with and prints ms and GFLOP/s.\n"
                   "Compare with PyTorch on the same machine: scripts/bench_conv.py, scripts/bench_carn.py\n"
                   "(same shapes, same thread count). Run with OMP_WAIT_POLICY=passive on a quiet machine.",
@@ -51,6 +55,11 @@ int cmd_bench(int argc, char **argv) {
     int npos;
     args_parse(&cmd, argc, argv, &pos, &npos);
     if (reps < 1) args_usage_error(&cmd, "--reps must be >= 1");
+    if (strcmp(device, "cpu") && strcmp(device, "cuda")) args_usage_error(&cmd, "--device must be cpu or cuda");
+    if (!strcmp(device, "cuda")) {
+        bench_cuda(reps);
+        return 0;
+    }
     const char *omp = getenv("OMP_NUM_THREADS"), *core = getenv("OPENBLAS_CORETYPE");
     printf("rune bench: OMP_NUM_THREADS=%s OPENBLAS_CORETYPE=%s reps=%d\n", omp ? omp : "(default)", core ? core : "(default)", reps);
     for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++) {
