@@ -129,25 +129,28 @@ static void run_one(Bench *b, int reps) {
     free(b->lr), free(b->hr), free(b->label);
 }
 
-void bench_cuda(int reps) {
+const char *const bench_cuda_keys[] = {"carn_train", "carn_infer", "swiftnet_fwd", "asr_espnet", "asr_swiftnet", NULL};
+
+int bench_cuda_run(const char *key, int reps) {
     if (!ops_backend_cuda()) {
         printf("rune bench --device cuda: this build has no CUDA backend (rebuild with make CUDA=1)\n");
-        return;
+        return -1;
     }
-    Bench bs[] = {
-        {"carn_train", "cuda carn_m train step 16x(16x16) x4 (fwd+bwd)", .n = 16, .h = 16, .w = 16, .run = carn_train},
-        {"carn_infer", "cuda carn_m inference 512x256 -> 2048x1024", .n = 1, .h = 256, .w = 512, .run = carn_infer},
-        {"swiftnet_fwd", "cuda swiftnet-rn18 forward 2048x1024", .n = 1, .h = 1024, .w = 2048, .run = seg_forward},
-        {"asr_espnet", "cuda asr step 2048x1024 (carn_m x4 + frozen espnet)", .n = 1, .h = 256, .w = 512,
-         .run = asr_step},
-        {"asr_swiftnet", "cuda asr step 2048x1024 (carn_m x4 + frozen swiftnet)", .n = 1, .h = 256, .w = 512,
-         .run = asr_step},
-    };
-    for (size_t i = 0; i < sizeof bs / sizeof *bs; i++) {
-        Bench *b = &bs[i];
-        if (b->run != seg_forward) b->sr = carn_new(CARN_M, 4);
-        if (b->run == seg_forward || b->run == asr_step)
-            b->seg = frozen_segmenter(!strcmp(b->key, "asr_espnet") ? "espnet" : "swiftnet");
-        run_one(b, reps);
-    }
+    Bench b = {.key = key, .n = 1, .h = 256, .w = 512}; /* the ASR frame: 512x256 LR -> 2048x1024 */
+    if (!strcmp(key, "carn_train"))
+        b.what = "cuda carn_m train step 16x(16x16) x4 (fwd+bwd)", b.n = 16, b.h = b.w = 16, b.run = carn_train;
+    else if (!strcmp(key, "carn_infer"))
+        b.what = "cuda carn_m inference 512x256 -> 2048x1024", b.run = carn_infer;
+    else if (!strcmp(key, "swiftnet_fwd"))
+        b.what = "cuda swiftnet-rn18 forward 2048x1024", b.h = 1024, b.w = 2048, b.run = seg_forward;
+    else if (!strcmp(key, "asr_espnet"))
+        b.what = "cuda asr step 2048x1024 (carn_m x4 + frozen espnet)", b.run = asr_step;
+    else if (!strcmp(key, "asr_swiftnet"))
+        b.what = "cuda asr step 2048x1024 (carn_m x4 + frozen swiftnet)", b.run = asr_step;
+    else
+        rn_die("bench_cuda_run: unknown key %s", key);
+    if (b.run != seg_forward) b.sr = carn_new(CARN_M, 4);
+    if (b.run == seg_forward || b.run == asr_step) b.seg = frozen_segmenter(strcmp(key, "asr_espnet") ? "swiftnet" : "espnet");
+    run_one(&b, reps);
+    return 0;
 }

@@ -1,9 +1,12 @@
 /* bench_cuda.h: `rune bench --device cuda` — the GPU timings scripts/gpu-bench.sh sets beside PyTorch's. */
 #pragma once
 
-/* CARN-M x4 training step (batch 16 of 16x16 LR), CARN-M x4 inference 512x256 -> 2048x1024,
- * SwiftNet-RN18 forward at 2048x1024 and an ASR step at 2048x1024 through a frozen ESPNet and a
- * frozen SwiftNet, on the CUDA device; median of reps after warm-ups (the first run of a shape
- * also measures cuDNN's algorithms). Prints a human line and a "BENCH rune KEY MS" line each;
- * says so and returns when this build has no CUDA backend. */
-void bench_cuda(int reps);
+/* The GPU benchmarks, by key: carn_train (CARN-M x4 training step, batch 16 of 16x16 LR),
+ * carn_infer (CARN-M x4 512x256 -> 2048x1024), swiftnet_fwd (SwiftNet-RN18 forward 2048x1024),
+ * asr_espnet / asr_swiftnet (an ASR step at 2048x1024 through that frozen task model). NULL-ended. */
+extern const char *const bench_cuda_keys[];
+
+/* Times one of them on the CUDA device: median of reps after two warm-ups (the first run of a
+ * shape also measures cuDNN's algorithms); prints a human line and "BENCH rune KEY MS". Returns
+ * -1, saying so, when this build has no CUDA backend. */
+int bench_cuda_run(const char *key, int reps);

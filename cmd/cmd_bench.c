@@ -39,7 +39,8 @@ int cmd_bench(int argc, char **argv) {
     const char *only = NULL, *image = NULL, *device = "cpu";
     ArgSpec specs[] = {
         {"reps", ARG_INT, &reps, "N", "repetitions per measurement (the median is reported)"},
-        {"only", ARG_STR, &only, "LIST", "comma-separated subset: conv,carn,seg,asr,image"},
+        {"only", ARG_STR, &only, "LIST", "comma-separated subset: conv,carn,seg,asr,image (with --device cuda: carn_train,carn_infer,"
+                                             "swiftnet_fwd,asr_espnet,asr_swiftnet)"},
         {"image", ARG_STR, &image, "FILE", "frame for the image benchmarks (default: first sample frame)"},
         {"device", ARG_STR, &device, "cpu|cuda",
          "cuda: the GPU set instead (CARN-M train step and 2048x1024 inference, SwiftNet 2048x1024, ASR steps; "
@@ -57,7 +58,8 @@ int cmd_bench(int argc, char **argv) {
     if (reps < 1) args_usage_error(&cmd, "--reps must be >= 1");
     if (strcmp(device, "cpu") && strcmp(device, "cuda")) args_usage_error(&cmd, "--device must be cpu or cuda");
     if (!strcmp(device, "cuda")) {
-        bench_cuda(reps);
+        for (int i = 0; bench_cuda_keys[i]; i++)
+            if (wanted(only, bench_cuda_keys[i]) && bench_cuda_run(bench_cuda_keys[i], reps) < 0) break;
         return 0;
     }
     const char *omp = getenv("OMP_NUM_THREADS"), *core = getenv("OPENBLAS_CORETYPE");
