@@ -8,17 +8,19 @@
 // shared, so the limit caps the memory any one plan pins).
 static const size_t kWorkspaceLimit = (size_t)1 << 30;
 
+// The three passes of a convolution, each with its own algorithm.
+enum Pass { PASS_FWD, PASS_DATA, PASS_FILTER, PASS_COUNT };
+static const char *const pass_names[PASS_COUNT] = {"forward", "backward data", "backward filter"};
+
 // Descriptors and the chosen algorithms of one geometry; made once, kept for the process.
 struct ConvPlan {
     CudaConv key;
     TensorDesc xd, yd;
     FilterDesc wd;
     ConvDesc cd;
-    bool has_fwd = false, has_data = false, has_filter = false;
-    cudnnConvolutionFwdAlgo_t fwd;
-    cudnnConvolutionBwdDataAlgo_t data;
-    cudnnConvolutionBwdFilterAlgo_t filter;
-    size_t fwd_ws = 0, data_ws = 0, filter_ws = 0;
+    bool found[PASS_COUNT] = {false, false, false};
+    int algo[PASS_COUNT];                // cudnnConvolution{Fwd,BwdData,BwdFilter}Algo_t of each pass
+    size_t ws[PASS_COUNT] = {0, 0, 0}; // its workspace bytes
     ConvPlan *next = nullptr;
 };
 
@@ -57,13 +59,15 @@ static int plan_get(const CudaConv *cv, ConvPlan **out) {
     return 0;
 }
 
-// Index of the fastest measured algorithm that ran, uses FMA math (no TF32), fits the workspace
-// limit and is deterministic (same inputs, same bits: rune's runs repeat); a non-deterministic one
-// only when no deterministic one qualifies. cuDNN lists results fastest first.
+// Index of the fastest measured algorithm that ran, fits the workspace limit, is deterministic
+// (same inputs, same bits: rune's runs repeat; a non-deterministic one only when no deterministic
+// one qualifies) and is no tensor-core one: measured under our FMA-only descriptor (which also
+// governs the run), cuDNN reports FMA or, for plain kernels, DEFAULT math. Listed fastest first.
 template <typename Perf> static int pick(const Perf *perf, int n, const char *pass, const CudaConv *cv) {
     for (int pass_det = 1; pass_det >= 0; pass_det--)
         for (int i = 0; i < n; i++)
-            if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].mathType == CUDNN_FMA_MATH &&
+            if (perf[i].status == CUDNN_STATUS_SUCCESS &&
+                (perf[i].mathType == CUDNN_FMA_MATH || perf[i].mathType == CUDNN_DEFAULT_MATH) &&
                 perf[i].memory <= kWorkspaceLimit && (!pass_det || perf[i].determinism == CUDNN_DETERMINISTIC))
                 return i;
     return rn_fail("cuDNN conv %s: no float32 algorithm within %zu MiB of workspace for x %dx%dx%dx%d, w %dx%dx%dx%d, "
@@ -72,87 +76,78 @@ template <typename Perf> static int pick(const Perf *perf, int n, const char *pa
                    cv->groups);
 }
 
-// Each pass measures every algorithm once per shape (cudnnFind*, its own buffers: ours are untouched).
-static int find_fwd(cudnnHandle_t h, ConvPlan *p) {
-    cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-    int got = 0;
-    CHECK_CUDNN(cudnnFindConvolutionForwardAlgorithm(h, p->xd.d, p->wd.d, p->cd.d, p->yd.d,
-                                                     CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &got, perf));
-    int i = pick(perf, got, "forward", &p->key);
+// Fills p's choice for `pass` from a list of measured algorithms.
+template <typename Perf> static int choose(ConvPlan *p, Pass pass, const Perf *perf, int got) {
+    int i = pick(perf, got, pass_names[pass], &p->key);
     if (i < 0) return -1;
-    p->fwd = perf[i].algo, p->fwd_ws = perf[i].memory, p->has_fwd = true;
+    p->algo[pass] = (int)perf[i].algo, p->ws[pass] = perf[i].memory, p->found[pass] = true;
     return 0;
 }
 
-static int find_data(cudnnHandle_t h, ConvPlan *p) {
-    cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+// Measures every algorithm of one pass once per shape (cudnnFind*, its own buffers: ours are untouched).
+static int find(cudnnHandle_t h, ConvPlan *p, Pass pass) {
+    enum { MAX = 16 }; // more than any pass's CUDNN_CONVOLUTION_*_ALGO_COUNT
     int got = 0;
-    CHECK_CUDNN(cudnnFindConvolutionBackwardDataAlgorithm(h, p->wd.d, p->yd.d, p->cd.d, p->xd.d,
-                                                          CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &got, perf));
-    int i = pick(perf, got, "backward data", &p->key);
-    if (i < 0) return -1;
-    p->data = perf[i].algo, p->data_ws = perf[i].memory, p->has_data = true;
-    return 0;
+    if (pass == PASS_FWD) {
+        cudnnConvolutionFwdAlgoPerf_t perf[MAX];
+        CHECK_CUDNN(cudnnFindConvolutionForwardAlgorithm(h, p->xd.d, p->wd.d, p->cd.d, p->yd.d, MAX, &got, perf));
+        return choose(p, pass, perf, got);
+    }
+    if (pass == PASS_DATA) {
+        cudnnConvolutionBwdDataAlgoPerf_t perf[MAX];
+        CHECK_CUDNN(cudnnFindConvolutionBackwardDataAlgorithm(h, p->wd.d, p->yd.d, p->cd.d, p->xd.d, MAX, &got, perf));
+        return choose(p, pass, perf, got);
+    }
+    cudnnConvolutionBwdFilterAlgoPerf_t perf[MAX];
+    CHECK_CUDNN(cudnnFindConvolutionBackwardFilterAlgorithm(h, p->xd.d, p->yd.d, p->cd.d, p->wd.d, MAX, &got, perf));
+    return choose(p, pass, perf, got);
 }
 
-static int find_filter(cudnnHandle_t h, ConvPlan *p) {
-    cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-    int got = 0;
-    CHECK_CUDNN(cudnnFindConvolutionBackwardFilterAlgorithm(h, p->xd.d, p->yd.d, p->cd.d, p->wd.d,
-                                                            CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &got, perf));
-    int i = pick(perf, got, "backward filter", &p->key);
-    if (i < 0) return -1;
-    p->filter = perf[i].algo, p->filter_ws = perf[i].memory, p->has_filter = true;
-    return 0;
-}
+// What a pass runs with: the handle, the plan with its algorithm chosen, the workspace.
+struct Ready {
+    cudnnHandle_t h;
+    ConvPlan *p;
+    void *ws; // NULL when the algorithm needs none
+    size_t ws_size;
+};
 
-// The shared workspace at `bytes` (NULL when none is needed); -1 when it cannot grow.
-static int workspace(size_t bytes, void **ws) {
-    *ws = NULL;
-    if (bytes && !(*ws = cuda_workspace(bytes))) return -1;
+static int prepare(const CudaConv *cv, Pass pass, Ready *r) {
+    TRY(cuda_dnn_handle(&r->h));
+    TRY(plan_get(cv, &r->p));
+    if (!r->p->found[pass]) TRY(find(r->h, r->p, pass));
+    r->ws_size = r->p->ws[pass], r->ws = NULL;
+    if (r->ws_size && !(r->ws = cuda_workspace(r->ws_size))) return -1;
     return 0;
 }
 
 extern "C" int cuda_conv_forward(const CudaConv *cv, const float *x, const float *w, float beta, float *y) {
-    cudnnHandle_t h;
-    ConvPlan *p;
-    void *ws;
+    Ready r;
     const float one = 1.f;
-    TRY(cuda_dnn_handle(&h));
-    TRY(plan_get(cv, &p));
-    if (!p->has_fwd) TRY(find_fwd(h, p));
-    TRY(workspace(p->fwd_ws, &ws));
-    CHECK_CUDNN(cudnnConvolutionForward(h, &one, p->xd.d, x, p->wd.d, w, p->cd.d, p->fwd, ws, p->fwd_ws, &beta,
-                                        p->yd.d, y));
+    TRY(prepare(cv, PASS_FWD, &r));
+    CHECK_CUDNN(cudnnConvolutionForward(r.h, &one, r.p->xd.d, x, r.p->wd.d, w, r.p->cd.d,
+                                        (cudnnConvolutionFwdAlgo_t)r.p->algo[PASS_FWD], r.ws, r.ws_size, &beta,
+                                        r.p->yd.d, y));
     return 0;
 }
 
 extern "C" int cuda_conv_backward_data(const CudaConv *cv, const float *w, const float *dy, float beta, float *dx) {
-    cudnnHandle_t h;
-    ConvPlan *p;
-    void *ws;
+    Ready r;
     const float one = 1.f;
-    TRY(cuda_dnn_handle(&h));
-    TRY(plan_get(cv, &p));
-    if (!p->has_data) TRY(find_data(h, p));
-    TRY(workspace(p->data_ws, &ws));
-    CHECK_CUDNN(cudnnConvolutionBackwardData(h, &one, p->wd.d, w, p->yd.d, dy, p->cd.d, p->data, ws, p->data_ws,
-                                             &beta, p->xd.d, dx));
+    TRY(prepare(cv, PASS_DATA, &r));
+    CHECK_CUDNN(cudnnConvolutionBackwardData(r.h, &one, r.p->wd.d, w, r.p->yd.d, dy, r.p->cd.d,
+                                             (cudnnConvolutionBwdDataAlgo_t)r.p->algo[PASS_DATA], r.ws, r.ws_size,
+                                             &beta, r.p->xd.d, dx));
     return 0;
 }
 
 extern "C" int cuda_conv_backward_filter(const CudaConv *cv, const float *x, const float *dy, float beta,
                                          float *dw) {
-    cudnnHandle_t h;
-    ConvPlan *p;
-    void *ws;
+    Ready r;
     const float one = 1.f;
-    TRY(cuda_dnn_handle(&h));
-    TRY(plan_get(cv, &p));
-    if (!p->has_filter) TRY(find_filter(h, p));
-    TRY(workspace(p->filter_ws, &ws));
-    CHECK_CUDNN(cudnnConvolutionBackwardFilter(h, &one, p->xd.d, x, p->yd.d, dy, p->cd.d, p->filter, ws,
-                                               p->filter_ws, &beta, p->wd.d, dw));
+    TRY(prepare(cv, PASS_FILTER, &r));
+    CHECK_CUDNN(cudnnConvolutionBackwardFilter(r.h, &one, r.p->xd.d, x, r.p->yd.d, dy, r.p->cd.d,
+                                               (cudnnConvolutionBwdFilterAlgo_t)r.p->algo[PASS_FILTER], r.ws,
+                                               r.ws_size, &beta, r.p->wd.d, dw));
     return 0;
 }
 
