@@ -26,6 +26,7 @@ typedef struct SgdCoef {
 
 typedef struct OpsBackend {
     const char *name; /* "cuda" */
+    int (*available)(void); /* 1 when a device is usable, else 0 with rn_fail saying why */
 
     /* ---- memory (bytes; p, dst, src on this device unless a Device says otherwise) ---- */
     void *(*arena_alloc)(size_t bytes);  /* activations: valid until engine_step_reset */
@@ -74,6 +75,11 @@ typedef struct OpsBackend {
 
 /* The CUDA backend, or NULL when the build has none. */
 const OpsBackend *ops_backend_cuda(void);
+
+/* For a --device flag: "cpu" or "cuda" into *d, then 0 when that device can run here; else -1
+ * with rn_fail saying why (unknown name, a build without CUDA, no usable GPU). */
+int device_parse(const char *name, Device *d);
+int device_ready(Device d);
 
 /* The backend of device d (never DEV_CPU); dies naming `what` when this build has none. */
 const OpsBackend *ops_backend(Device d, const char *what);

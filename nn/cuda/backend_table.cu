@@ -2,6 +2,7 @@
 #include "nn/cuda/cuda_check.h"
 
 extern "C" {
+#include "nn/cuda/cuda.h"
 #include "nn/cuda/cuda_ops.h"
 }
 
@@ -9,6 +10,7 @@ extern "C" {
 static OpsBackend make_table(void) {
     OpsBackend b;
     b.name = "cuda";
+    b.available = cuda_available;
     b.arena_alloc = cuda_arena_alloc, b.arena_reset = cuda_arena_reset;
     b.block_alloc = cuda_block_alloc, b.block_free = cuda_block_free;
     b.memzero = cuda_memzero, b.copy = cuda_copy, b.fill = cuda_fill, b.accumulate = cuda_accumulate;

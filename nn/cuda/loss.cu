@@ -208,6 +208,7 @@ extern "C" Tensor *cuda_op_cross_entropy(Tensor *logits, const unsigned char *la
     size_t hw = (size_t)TH(logits) * TW(logits), npix = (size_t)TN(logits) * hw;
     ce_check_labels(labels, npix, TC(logits), ignore);
     CeDev c;
+    memset(&c, 0, sizeof c);
     c.z = logits->data, c.K = TC(logits), c.ignore = ignore, c.hw = hw;
     c.lab = (const unsigned char *)cuda_upload_arena(labels, npix);
     c.w = (const float *)cuda_upload_arena(weight, npix * sizeof(real_t));

@@ -3,10 +3,12 @@
 #include <omp.h>
 #include <string.h>
 
+#include "nn/backend.h"
 #include "nn/ops/ops.h"
 #include "tests/fixture.h"
 #include "tests/gradcheck.h"
 #include "tests/test.h"
+#include "util/err.h"
 
 /* float32 against PyTorch's float32: a few ulps of rounding, never more */
 #define ATOL 1e-6
@@ -197,4 +199,19 @@ TEST(reducing_ops_same_bits_any_thread_count) {
     omp_set_num_threads(2);
     real_t *two = reducing_ops_run(&n2);
     EXPECT(n1 == n2 && memcmp(one, two, n1 * sizeof(real_t)) == 0, "1 and 2 threads give identical results");
+}
+
+/* --device parsing and readiness: the host always runs; an unknown name or a missing backend/GPU
+ * is a clear error, never a crash. */
+TEST(device_parse_and_ready) {
+    Device d = DEV_CUDA;
+    EXPECT(device_parse("cpu", &d) == 0 && d == DEV_CPU, "cpu");
+    EXPECT(device_ready(DEV_CPU) == 0, "%s", rn_errmsg());
+    EXPECT(device_parse("tpu", &d) < 0 && strstr(rn_errmsg(), "unknown device"), "%s", rn_errmsg());
+    EXPECT(device_parse("cuda", &d) == 0 && d == DEV_CUDA, "cuda");
+    if (!ops_backend_cuda()) {
+        EXPECT(device_ready(DEV_CUDA) < 0 && strstr(rn_errmsg(), "make CUDA=1"), "%s", rn_errmsg());
+    } else if (device_ready(DEV_CUDA) < 0) {
+        EXPECT(strstr(rn_errmsg(), "device cuda") != NULL, "%s", rn_errmsg());
+    }
 }
