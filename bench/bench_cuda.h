@@ -6,7 +6,7 @@
  * asr_espnet / asr_swiftnet (an ASR step at 2048x1024 through that frozen task model). NULL-ended. */
 extern const char *const bench_cuda_keys[];
 
-/* Times one of them on the CUDA device: median of reps after two warm-ups (the first run of a
- * shape also measures cuDNN's algorithms); prints a human line and "BENCH rune KEY MS". Returns
- * -1, saying so, when this build has no CUDA backend. */
-int bench_cuda_run(const char *key, int reps);
+/* Times one of them on the CUDA device (check device_ready first): median of reps after two
+ * warm-ups (the first run of a shape also measures cuDNN's algorithms); prints a human line and
+ * "BENCH rune KEY MS". */
+void bench_cuda_run(const char *key, int reps);

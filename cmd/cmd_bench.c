@@ -6,11 +6,13 @@
 #include "bench/bench_cuda.h"
 #include "cmd/commands.h"
 #include "data/bench.h"
+#include "nn/backend.h"
 #include "nn/bench.h"
 #include "nn/models/carn.h"
 #include "nn/models/segmenter.h"
 #include "train/bench_asr.h"
 #include "util/args.h"
+#include "util/err.h"
 
 /* Benchmarks are registered by name so `--only` can pick; each prints its own lines. */
 typedef struct {
@@ -56,10 +58,14 @@ int cmd_bench(int argc, char **argv) {
     int npos;
     args_parse(&cmd, argc, argv, &pos, &npos);
     if (reps < 1) args_usage_error(&cmd, "--reps must be >= 1");
-    if (strcmp(device, "cpu") && strcmp(device, "cuda")) args_usage_error(&cmd, "--device must be cpu or cuda");
-    if (!strcmp(device, "cuda")) {
+    Device dev;
+    if (device_parse(device, &dev) < 0 || device_ready(dev) < 0) {
+        fprintf(stderr, "rune bench: %s\n", rn_errmsg());
+        return 1;
+    }
+    if (dev == DEV_CUDA) {
         for (int i = 0; bench_cuda_keys[i]; i++)
-            if (wanted(only, bench_cuda_keys[i]) && bench_cuda_run(bench_cuda_keys[i], reps) < 0) break;
+            if (wanted(only, bench_cuda_keys[i])) bench_cuda_run(bench_cuda_keys[i], reps);
         return 0;
     }
     const char *omp = getenv("OMP_NUM_THREADS"), *core = getenv("OPENBLAS_CORETYPE");
