@@ -4,7 +4,8 @@
 # forward at 2048x1024 and an ASR step at 2048x1024 through a frozen ESPNet and SwiftNet; prints
 # each side's log, then a table of medians (ms) and rune's speed relative to PyTorch's NCHW and
 # channels-last runs (> 1: rune faster). Both sides float32 (PyTorch's TF32 off), cuDNN autotuned.
-# Run by scripts/gpu-check.sh with RUNE=<rune binary built with CUDA=1>; REPS (default 10).
+# The first row, CARN-M's conv layers alone (cuDNN through rune vs F.conv2d), stands even when a
+# whole-model row fails. Run by scripts/gpu-check.sh with RUNE=<rune binary built with CUDA=1>; REPS (default 10).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 rune=${RUNE:-./rune}
@@ -15,11 +16,12 @@ nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | s
 date -u +"date: %F %TZ"
 
 # Each rune benchmark in its own process: one that fails leaves the others standing, and says so.
-for key in carn_train carn_infer swiftnet_fwd asr_espnet asr_swiftnet; do
+for key in conv_carn carn_train carn_infer swiftnet_fwd asr_espnet asr_swiftnet; do
     timeout 120 "$rune" bench --device cuda --only "$key" --reps "$reps" 2>&1 | tee -a "$log" ||
         echo "rune $key: FAILED (exit ${PIPESTATUS[0]}): its row shows no rune time" | tee -a "$log"
 done
 export PYTHONUNBUFFERED=1
+timeout 120 python3 scripts/bench_conv.py "$reps" --device cuda 2>&1 | tee -a "$log"
 timeout 120 python3 scripts/bench_carn.py "$reps" --device cuda --infer 256x512 2>&1 | tee -a "$log"
 timeout 120 python3 scripts/bench_seg.py "$reps" --device cuda --only swiftnet-2048 2>&1 | tee -a "$log"
 timeout 180 python3 scripts/bench_asr.py "$reps" --device cuda --size 1024x2048 --task espnet,swiftnet 2>&1 |
@@ -27,7 +29,8 @@ timeout 180 python3 scripts/bench_asr.py "$reps" --device cuda --size 1024x2048 
 
 python3 - "$log" <<'PY'
 import sys
-rows = [("carn_train", "CARN-M train step, 16 x 64x64 HR (fwd+bwd)"),
+rows = [("conv_carn", "CARN-M's training conv shapes alone, fwd+bwd, summed"),
+        ("carn_train", "CARN-M train step, 16 x 64x64 HR (fwd+bwd)"),
         ("carn_infer", "CARN-M x4 inference 512x256 -> 2048x1024"),
         ("swiftnet_fwd", "SwiftNet-RN18 forward 2048x1024"),
         ("asr_espnet", "ASR step 2048x1024, frozen ESPNet"),
