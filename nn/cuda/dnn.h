@@ -68,7 +68,7 @@ int cuda_bias_grad(int n, int c, int h, int w, const float *dy, float beta, floa
 /* ---- batch norm (per channel over n,h,w; gamma/beta/stats [c]) -------------------------------- */
 /* Training: batch statistics; save_mean / save_istd ([c], for backward) get the batch mean and
  * 1/sqrt(var + eps); rmean / rvar (may both be NULL) move toward the batch as in PyTorch:
- * r = (1-m) r + m * batch, with the unbiased variance. eps >= 1e-5 (cuDNN's minimum). */
+ * r = (1-m) r + m * batch, with the unbiased variance. eps >= CUDNN_BN_MIN_EPSILON (0 since cuDNN 8). */
 int cuda_bn_forward_train(int n, int c, int h, int w, const float *x, float *y, const float *gamma,
                           const float *beta, double momentum, double eps, float *rmean, float *rvar,
                           float *save_mean, float *save_istd);
