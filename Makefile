@@ -35,7 +35,7 @@ CU_SRC    := $(wildcard nn/cuda/*.cu)
 CU_OBJ    := $(CU_SRC:%.cu=$(BUILD)/cu/%.o)
 CFLAGS    += -DRUNE_CUDA -I$(CUDA_HOME)/include
 LDLIBS    += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcudart
-NVFLAGS   := -O3 -std=c++17 -DRUNE_CUDA -I. -I$(CUDA_HOME)/include \
+NVFLAGS   := -O3 -std=c++17 -DRUNE_CUDA -I. -I$(CUDA_HOME)/include -MMD -MP \
              -gencode arch=compute_90,code=sm_90 -gencode arch=compute_80,code=sm_80 -Xcompiler -Wall,-Wextra
 endif
 
