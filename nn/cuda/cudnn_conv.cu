@@ -59,29 +59,42 @@ static int plan_get(const CudaConv *cv, ConvPlan **out) {
     return 0;
 }
 
-// Index of the fastest measured algorithm that ran, fits the workspace limit, is deterministic
-// (same inputs, same bits: rune's runs repeat; a non-deterministic one only when no deterministic
-// one qualifies) and is no tensor-core one: measured under our FMA-only descriptor (which also
-// governs the run), cuDNN reports FMA or, for plain kernels, DEFAULT math. Listed fastest first.
+// Index of the fastest measured algorithm that ran and fits the workspace limit, preferring in
+// turn: deterministic ones (same inputs, same bits: rune's runs repeat), and ones cuDNN reports as
+// FMA math over DEFAULT math (which may mean TF32 on Ampere and later; Find may list those even
+// under our FMA-only descriptor, which is what governs the run). Tensor-op results never qualify.
+// cuDNN lists results fastest first.
 template <typename Perf> static int pick(const Perf *perf, int n, const char *pass, const CudaConv *cv) {
-    for (int pass_det = 1; pass_det >= 0; pass_det--)
-        for (int i = 0; i < n; i++)
-            if (perf[i].status == CUDNN_STATUS_SUCCESS &&
-                (perf[i].mathType == CUDNN_FMA_MATH || perf[i].mathType == CUDNN_DEFAULT_MATH) &&
-                perf[i].memory <= kWorkspaceLimit && (!pass_det || perf[i].determinism == CUDNN_DETERMINISTIC))
-                return i;
+    static const cudnnMathType_t maths[2] = {CUDNN_FMA_MATH, CUDNN_DEFAULT_MATH};
+    for (int det = 1; det >= 0; det--)
+        for (int m = 0; m < 2; m++)
+            for (int i = 0; i < n; i++)
+                if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].mathType == maths[m] &&
+                    perf[i].memory <= kWorkspaceLimit && (!det || perf[i].determinism == CUDNN_DETERMINISTIC))
+                    return i;
     return rn_fail("cuDNN conv %s: no float32 algorithm within %zu MiB of workspace for x %dx%dx%dx%d, w %dx%dx%dx%d, "
                    "groups %d",
                    pass, kWorkspaceLimit >> 20, cv->n, cv->c, cv->h, cv->w, cv->k, cv->c / cv->groups, cv->kh, cv->kw,
                    cv->groups);
 }
 
-// Fills p's choice for `pass` from a list of measured algorithms.
-template <typename Perf> static int choose(ConvPlan *p, Pass pass, const Perf *perf, int got) {
-    int i = pick(perf, got, pass_names[pass], &p->key);
-    if (i < 0) return -1;
-    p->algo[pass] = (int)perf[i].algo, p->ws[pass] = perf[i].memory, p->found[pass] = true;
-    return 0;
+// Fills p's choice for `pass` from a list of measured algorithms; ws_of(algo) is the workspace
+// the algorithm needs under our descriptor (the measured figure may be another math type's). One
+// that our descriptor refuses is struck off and the next best taken.
+template <typename Perf, typename WsOf>
+static int choose(ConvPlan *p, Pass pass, Perf *perf, int got, WsOf ws_of) {
+    for (;;) {
+        int i = pick(perf, got, pass_names[pass], &p->key);
+        if (i < 0) return -1;
+        size_t ws = 0;
+        if (ws_of(perf[i].algo, &ws) != CUDNN_STATUS_SUCCESS) {
+            perf[i].status = CUDNN_STATUS_NOT_SUPPORTED;
+            continue;
+        }
+        p->algo[pass] = (int)perf[i].algo, p->ws[pass] = ws > perf[i].memory ? ws : perf[i].memory;
+        p->found[pass] = true;
+        return 0;
+    }
 }
 
 // Measures every algorithm of one pass once per shape (cudnnFind*, its own buffers: ours are untouched).
@@ -91,16 +104,22 @@ static int find(cudnnHandle_t h, ConvPlan *p, Pass pass) {
     if (pass == PASS_FWD) {
         cudnnConvolutionFwdAlgoPerf_t perf[MAX];
         CHECK_CUDNN(cudnnFindConvolutionForwardAlgorithm(h, p->xd.d, p->wd.d, p->cd.d, p->yd.d, MAX, &got, perf));
-        return choose(p, pass, perf, got);
+        return choose(p, pass, perf, got, [&](cudnnConvolutionFwdAlgo_t a, size_t *ws) {
+            return cudnnGetConvolutionForwardWorkspaceSize(h, p->xd.d, p->wd.d, p->cd.d, p->yd.d, a, ws);
+        });
     }
     if (pass == PASS_DATA) {
         cudnnConvolutionBwdDataAlgoPerf_t perf[MAX];
         CHECK_CUDNN(cudnnFindConvolutionBackwardDataAlgorithm(h, p->wd.d, p->yd.d, p->cd.d, p->xd.d, MAX, &got, perf));
-        return choose(p, pass, perf, got);
+        return choose(p, pass, perf, got, [&](cudnnConvolutionBwdDataAlgo_t a, size_t *ws) {
+            return cudnnGetConvolutionBackwardDataWorkspaceSize(h, p->wd.d, p->yd.d, p->cd.d, p->xd.d, a, ws);
+        });
     }
     cudnnConvolutionBwdFilterAlgoPerf_t perf[MAX];
     CHECK_CUDNN(cudnnFindConvolutionBackwardFilterAlgorithm(h, p->xd.d, p->yd.d, p->cd.d, p->wd.d, MAX, &got, perf));
-    return choose(p, pass, perf, got);
+    return choose(p, pass, perf, got, [&](cudnnConvolutionBwdFilterAlgo_t a, size_t *ws) {
+        return cudnnGetConvolutionBackwardFilterWorkspaceSize(h, p->xd.d, p->yd.d, p->cd.d, p->wd.d, a, ws);
+    });
 }
 
 // What a pass runs with: the handle, the plan with its algorithm chosen, the workspace.
