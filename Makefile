@@ -23,7 +23,7 @@ CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) $(ARCH) -g -fopenmp -Wall -Wextra -Wno-
 LDLIBS  := $(PKG_LIBS) -fopenmp -lm -lpthread $(SAN)
 
 ENGINE_SRC := $(wildcard util/*.c nn/*.c nn/ops/*.c nn/models/*.c)
-APP_SRC    := $(wildcard data/*.c train/*.c profile/*.c serve/*.c cmd/*.c)
+APP_SRC    := $(wildcard data/*.c train/*.c profile/*.c serve/*.c cmd/*.c bench/*.c)
 UNIT_SRC   := tests/main.c tests/fixture.c tests/gradcheck.c tests/rune_exec.c tests/tmpdir.c $(wildcard tests/unit/*.c)
 GRAD_SRC   := tests/main.c tests/fixture.c tests/gradcheck.c tests/tmpdir.c $(wildcard tests/grad/*.c)
 LIB_NOCMD  := $(filter-out cmd/%,$(APP_SRC))
@@ -35,7 +35,7 @@ CU_SRC    := $(wildcard nn/cuda/*.cu)
 CU_OBJ    := $(CU_SRC:%.cu=$(BUILD)/cu/%.o)
 CFLAGS    += -DRUNE_CUDA -I$(CUDA_HOME)/include
 LDLIBS    += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcudart
-NVFLAGS   := -O3 -std=c++17 -DRUNE_CUDA -I. -I$(CUDA_HOME)/include \
+NVFLAGS   := -O3 -std=c++17 -DRUNE_CUDA -I. -I$(CUDA_HOME)/include -MMD -MP \
              -gencode arch=compute_90,code=sm_90 -gencode arch=compute_80,code=sm_80 -Xcompiler -Wall,-Wextra
 endif
 

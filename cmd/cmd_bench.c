@@ -3,13 +3,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/bench_cuda.h"
 #include "cmd/commands.h"
 #include "data/bench.h"
+#include "nn/backend.h"
 #include "nn/bench.h"
 #include "nn/models/carn.h"
 #include "nn/models/segmenter.h"
 #include "train/bench_asr.h"
 #include "util/args.h"
+#include "util/err.h"
 
 /* Benchmarks are registered by name so `--only` can pick; each prints its own lines. */
 typedef struct {
@@ -35,14 +38,18 @@ static bool wanted(const char *only, const char *name) {
 
 int cmd_bench(int argc, char **argv) {
     int reps = 5;
-    const char *only = NULL, *image = NULL;
+    const char *only = NULL, *image = NULL, *device = "cpu";
     ArgSpec specs[] = {
         {"reps", ARG_INT, &reps, "N", "repetitions per measurement (the median is reported)"},
-        {"only", ARG_STR, &only, "LIST", "comma-separated subset: conv,carn,seg,asr,image"},
+        {"only", ARG_STR, &only, "LIST", "comma-separated subset: conv,carn,seg,asr,image (with --device cuda: carn_train,carn_infer,"
+                                             "swiftnet_fwd,asr_espnet,asr_swiftnet)"},
         {"image", ARG_STR, &image, "FILE", "frame for the image benchmarks (default: first sample frame)"},
+        {"device", ARG_STR, &device, "cpu|cuda",
+         "cuda: the GPU set instead (CARN-M train step and 2048x1024 inference, SwiftNet 2048x1024, ASR steps; "
+         "scripts/gpu-bench.sh sets PyTorch beside it)"},
         {0},
     };
-    ArgCmd cmd = {"bench", "[--only conv,carn,seg,asr,image] [--reps N]",
+    ArgCmd cmd = {"bench", "[--only conv,carn,seg,asr,image] [--reps N] [--device cpu|cuda]",
                   "Times the engine at the shapes rune trains and serves with and prints ms and GFLOP/s.\n"
                   "Compare with PyTorch on the same machine: scripts/bench_conv.py, scripts/bench_carn.py\n"
                   "(same shapes, same thread count). Run with OMP_WAIT_POLICY=passive on a quiet machine.",
@@ -51,6 +58,16 @@ int cmd_bench(int argc, char **argv) {
     int npos;
     args_parse(&cmd, argc, argv, &pos, &npos);
     if (reps < 1) args_usage_error(&cmd, "--reps must be >= 1");
+    Device dev;
+    if (device_parse(device, &dev) < 0 || device_ready(dev) < 0) {
+        fprintf(stderr, "rune bench: %s\n", rn_errmsg());
+        return 1;
+    }
+    if (dev == DEV_CUDA) {
+        for (int i = 0; bench_cuda_keys[i]; i++)
+            if (wanted(only, bench_cuda_keys[i])) bench_cuda_run(bench_cuda_keys[i], reps);
+        return 0;
+    }
     const char *omp = getenv("OMP_NUM_THREADS"), *core = getenv("OPENBLAS_CORETYPE");
     printf("rune bench: OMP_NUM_THREADS=%s OPENBLAS_CORETYPE=%s reps=%d\n", omp ? omp : "(default)", core ? core : "(default)", reps);
     for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++) {

@@ -1,6 +1,7 @@
 /* backend.c: finding a device's op table; the weak "no CUDA in this build" default. */
 #include "nn/backend.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "util/err.h"
@@ -21,7 +22,11 @@ int device_ready(Device d) {
     if (d == DEV_CPU) return 0;
     const OpsBackend *b = d == DEV_CUDA ? ops_backend_cuda() : NULL;
     if (!b) return rn_fail("device %s: this build has no %s backend (rebuild with make CUDA=1)", device_name(d), device_name(d));
-    if (!b->available()) return rn_fail("device %s: %s", device_name(d), rn_errmsg());
+    if (!b->available()) {
+        char why[256]; /* rn_fail formats into the buffer rn_errmsg() reads: copy it first */
+        snprintf(why, sizeof why, "%s", rn_errmsg());
+        return rn_fail("device %s: %s", device_name(d), why);
+    }
     return 0;
 }
 

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build/gpu
-# x86-64-v3 (AVX2), not -march=native: the GPU host's CPU is not this one.
+# .gpu/ is in .gitignore. x86-64-v3 (AVX2), not -march=native: the GPU host's CPU is not this one.
 make -j"$(nproc)" BUILD=$build CUDA=1 ARCH=-march=x86-64-v3 $build/rune $build/test_unit >/dev/null
 rm -rf .gpu && mkdir -p .gpu/lib
 # glibc and the CUDA libraries come from the GPU machine itself; everything else travels.
@@ -15,5 +15,4 @@ ldd $build/test_unit $build/rune | awk '/=>/ {print $3}' | sort -u |
     while read -r lib; do cp -L "$lib" .gpu/lib/; done
 cp $build/rune $build/test_unit .gpu/
 (cd .gpu && tar cJf lib.tar.xz lib && rm -rf lib)
-grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> .git/info/exclude
 du -sh .gpu

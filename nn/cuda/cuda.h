@@ -11,12 +11,3 @@ float *cuda_alloc(size_t n);
 void cuda_free(float *p);
 int cuda_upload(float *dst, const float *src, size_t n);
 int cuda_download(float *dst, const float *src, size_t n);
-/* Row-major C[M,N] = A[M,K] * B[K,N] on the GPU through cuBLAS (device pointers). */
-int cuda_gemm(int M, int N, int K, const float *A, const float *B, float *C);
-/* y = max(x, 0) and its backward dx += dy * (y > 0), device pointers. */
-int cuda_relu_forward(const float *x, float *y, size_t n);
-int cuda_relu_backward(const float *y, const float *dy, float *dx, size_t n);
-/* NCHW conv2d forward through cuDNN (stride, pad, dilation, groups), bias may be NULL. */
-int cuda_conv2d_forward(const float *x, int n, int c, int h, int w, const float *wt, int cout, int kh,
-                        int kw, const float *bias, int stride, int pad, int dil, int groups, float *y,
-                        int *oh, int *ow);

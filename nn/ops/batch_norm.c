@@ -2,6 +2,7 @@
 #include <math.h>
 
 #include "nn/backend.h"
+#include "nn/ops/op_checks.h"
 #include "nn/ops/ops.h"
 #include "util/err.h"
 
@@ -17,6 +18,18 @@ static void check_per_channel(const Tensor *t, int C, const char *what) {
     bool ok = tensor_numel(t) == (size_t)C && (TC(t) == C || TN(t) == C);
     char s[64];
     if (!ok) rn_die("batch_norm: %s is %s, want [1,%d,1,1]", what, tensor_shape_str(t, s, sizeof s), C);
+}
+
+void batch_norm_check(const Tensor *x, const Tensor *gamma, const Tensor *beta, const Tensor *rmean,
+                      const Tensor *rvar, bool training) {
+    int C = TC(x);
+    check_per_channel(gamma, C, "gamma");
+    check_per_channel(beta, C, "beta");
+    check_per_channel(rmean, C, "running_mean");
+    check_per_channel(rvar, C, "running_var");
+    if (!training && (!rmean || !rvar)) rn_die("batch_norm: inference needs running_mean and running_var");
+    size_t M = (size_t)TN(x) * TH(x) * TW(x);
+    if (training && M < 2) rn_die("batch_norm: training needs more than one value per channel (got %zu)", M);
 }
 
 static inline double gamma_at(const Tensor *g, int c) { return g ? (double)g->data[c] : 1.0; }
@@ -47,7 +60,6 @@ static void channel_stats(const Tensor *x, int c, double *mean, double *var) {
 static void batch_stats(const Tensor *x, Tensor *rmean, Tensor *rvar, double momentum, double eps, BnSaved *sv) {
     int C = TC(x);
     size_t M = (size_t)TN(x) * TH(x) * TW(x);
-    if (M < 2) rn_die("batch_norm: training needs more than one value per channel (got %zu)", M);
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++) {
         double mu, var;
@@ -143,11 +155,7 @@ Tensor *op_batch_norm(Tensor *x, Tensor *gamma, Tensor *beta, Tensor *rmean, Ten
                       real_t momentum, real_t eps) {
     OPS_DISPATCH(batch_norm, ops_device(x, gamma), x, gamma, beta, rmean, rvar, training, momentum, eps);
     int C = TC(x);
-    check_per_channel(gamma, C, "gamma");
-    check_per_channel(beta, C, "beta");
-    check_per_channel(rmean, C, "running_mean");
-    check_per_channel(rvar, C, "running_var");
-    if (!training && (!rmean || !rvar)) rn_die("batch_norm: inference needs running_mean and running_var");
+    batch_norm_check(x, gamma, beta, rmean, rvar, training);
     BnSaved *sv = arena_alloc(engine_arena(), sizeof *sv);
     sv->mean = arena_alloc(engine_arena(), (size_t)C * sizeof(double));
     sv->istd = arena_alloc(engine_arena(), (size_t)C * sizeof(double));

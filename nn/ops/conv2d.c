@@ -1,6 +1,7 @@
 /* conv2d.c: 2-D convolution (stride, padding, dilation, groups, optional bias) as im2col + GEMM. */
 #include "nn/ops/conv_gemm.h"
 #include "nn/backend.h"
+#include "nn/ops/op_checks.h"
 #include "nn/ops/ops.h"
 #include "util/err.h"
 
@@ -30,6 +31,15 @@ static void check_args(const Tensor *x, const Tensor *w, const Tensor *b, ConvAr
         rn_die("conv2d: bias has %zu elements, weight %s has %d output channels", tensor_numel(b), ws, TN(w));
 }
 
+ConvGeom conv2d_checked_geom(const Tensor *x, const Tensor *w, const Tensor *b, ConvArgs a) {
+    check_args(x, w, b, a);
+    ConvGeom g = conv2d_geom(x, w, a);
+    if (g.OH < 1 || g.OW < 1)
+        rn_die("conv2d: %dx%d kernel (dilation %d) does not fit a %dx%d input padded by %d", g.kh, g.kw, g.dh, g.H,
+               g.W, g.ph);
+    return g;
+}
+
 static void conv2d_backward(Node *n) {
     Tensor *x = n->in[0], *w = n->in[1], *b = n->in[2], *y = n->out;
     ConvArgs a = {n->iarg[0], n->iarg[1], n->iarg[2], n->iarg[3], n->iarg[4], n->iarg[5], n->iarg[6]};
@@ -43,11 +53,7 @@ static void conv2d_backward(Node *n) {
 
 Tensor *op_conv2d(Tensor *x, Tensor *w, Tensor *b, ConvArgs a) {
     OPS_DISPATCH(conv2d, ops_device(x, w), x, w, b, a);
-    check_args(x, w, b, a);
-    ConvGeom g = conv2d_geom(x, w, a);
-    if (g.OH < 1 || g.OW < 1)
-        rn_die("conv2d: %dx%d kernel (dilation %d) does not fit a %dx%d input padded by %d", g.kh, g.kw, g.dh, g.H,
-               g.W, g.ph);
+    ConvGeom g = conv2d_checked_geom(x, w, b, a);
     int N = TN(x), G = a.groups, M = TN(w) / G;
     Tensor *y = tensor_new(N, TN(w), g.OH, g.OW); /* [N,Cout,OH,OW] */
     conv_gemm_forward(x->data, w->data, y->data, &g, N, G, M, false);

@@ -1,6 +1,7 @@
 /* conv_transpose2d.c: transposed 2-D convolution (PyTorch ConvTranspose2d): conv2d's backward-data run forward. */
 #include "nn/ops/conv_gemm.h"
 #include "nn/backend.h"
+#include "nn/ops/op_checks.h"
 #include "nn/ops/ops.h"
 #include "util/err.h"
 
@@ -32,6 +33,18 @@ static void check_args(const Tensor *x, const Tensor *w, const Tensor *b, ConvAr
                tensor_numel(b), ws, a.groups, TC(w) * a.groups);
 }
 
+ConvGeom conv_transpose2d_checked_geom(const Tensor *x, const Tensor *w, const Tensor *b, ConvArgs a, int oph,
+                                       int opw) {
+    check_args(x, w, b, a, oph, opw);
+    ConvGeom g = tconv_geom(x, w, a, oph, opw);
+    if (g.H < 1 || g.W < 1) rn_die("conv_transpose2d: output size %dx%d is empty", g.H, g.W);
+    /* output_padding >= stride (allowed when below dilation) adds rows the conv would map past x's
+     * last row; they only ever meet zeros, so x's plane may be smaller than the conv's output */
+    RN_CHECK(conv_out_size(g.H, g.kh, g.sh, g.ph, g.dh) >= g.OH && conv_out_size(g.W, g.kw, g.sw, g.pw, g.dw) >= g.OW,
+             "conv_transpose2d geometry");
+    return g;
+}
+
 static void conv_transpose2d_backward(Node *n) {
     Tensor *x = n->in[0], *w = n->in[1], *b = n->in[2], *y = n->out;
     ConvArgs a = {n->iarg[0], n->iarg[1], n->iarg[2], n->iarg[3], n->iarg[4], n->iarg[5], n->iarg[6]};
@@ -47,13 +60,7 @@ static void conv_transpose2d_backward(Node *n) {
 
 Tensor *op_conv_transpose2d(Tensor *x, Tensor *w, Tensor *b, ConvArgs a, int out_pad_h, int out_pad_w) {
     OPS_DISPATCH(conv_transpose2d, ops_device(x, w), x, w, b, a, out_pad_h, out_pad_w);
-    check_args(x, w, b, a, out_pad_h, out_pad_w);
-    ConvGeom g = tconv_geom(x, w, a, out_pad_h, out_pad_w);
-    if (g.H < 1 || g.W < 1) rn_die("conv_transpose2d: output size %dx%d is empty", g.H, g.W);
-    /* output_padding >= stride (allowed when below dilation) adds rows the conv would map past x's
-     * last row; they only ever meet zeros, so x's plane may be smaller than the conv's output */
-    RN_CHECK(conv_out_size(g.H, g.kh, g.sh, g.ph, g.dh) >= g.OH && conv_out_size(g.W, g.kw, g.sw, g.pw, g.dw) >= g.OW,
-             "conv_transpose2d geometry");
+    ConvGeom g = conv_transpose2d_checked_geom(x, w, b, a, out_pad_h, out_pad_w);
     int N = TN(x), G = a.groups, M = TN(w) / G;
     Tensor *y = tensor_new(N, g.C * G, g.H, g.W); /* [N,Cout,OH,OW] */
     conv_gemm_backward_data(x->data, w->data, y->data, &g, N, G, M, false);
