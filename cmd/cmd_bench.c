@@ -4,11 +4,7 @@
 #include <string.h>
 
 #include "cmd/commands.h"
-#include "data/bench.h"
-#include "nn/bench.h"
-#include "nn/models/carn.h"
-#include "nn/models/segmenter.h"
-#include "train/bench_asr.h"
+#include "bench/bench.h"
 #include "util/args.h"
 
 /* Benchmarks are registered by name so `--only` can pick; each prints its own lines. */

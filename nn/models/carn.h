@@ -2,7 +2,7 @@
 #pragma once
 #include <stdbool.h>
 
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
 #include "nn/params.h"
 
 /* Architecture (64 channels throughout, names = the PyTorch state_dict's):
@@ -109,7 +109,3 @@ void carn_upscale_tiled(Carn *m, const real_t *lr, int h, int w, int scale, int 
 /* Convenience: tiled inference into out [3, h*s, w*s]. */
 void carn_upscale_tiled_buf(Carn *m, const real_t *lr, int h, int w, int scale, int tile, int pad,
                             real_t *out);
-
-/* Benchmark for `rune bench`: CARN-M inference 120x90 -> x4 and a x4 training step (batch 16 of
- * 16x16 LR patches, L1, forward + backward), median of `reps`; prints one line each. */
-void bench_carn(int reps);

@@ -7,7 +7,7 @@
 
 #include "nn/models/carn.h"
 #include "nn/ops/ops.h"
-#include "nn/torch_load.h"
+#include "nn/io/torch_load.h"
 #include "tests/fixture.h"
 #include "tests/gradcheck.h"
 #include "tests/test.h"

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
 #include "tests/test.h"
 #include "util/err.h"
 

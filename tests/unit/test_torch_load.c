@@ -4,8 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nn/checkpoint.h"
-#include "nn/torch_load.h"
+#include "nn/io/checkpoint.h"
+#include "nn/io/torch_load.h"
 #include "tests/fixture.h"
 #include "tests/test.h"
 #include "util/err.h"

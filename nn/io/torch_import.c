@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nn/torch_load.h"
+#include "nn/io/torch_load.h"
 #include "util/err.h"
 
 static const char *stripped(const char *name, const char *prefix) {

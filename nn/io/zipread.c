@@ -1,5 +1,5 @@
 /* zipread.c: ZIP central-directory parser (end record, zip64 end record and extra fields, local headers). */
-#include "nn/zipread.h"
+#include "nn/io/zipread.h"
 
 #include <stdlib.h>
 #include <string.h>

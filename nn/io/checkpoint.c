@@ -1,5 +1,5 @@
 /* checkpoint.c: HDF5 checkpoints — /params, /buffers, /optim and root attributes; atomic save, checked load. */
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* bench_asr.c: one analytics-aware fine-tuning step, timed (the step finetune-asr repeats). */
-#include "train/bench_asr.h"
+#include "bench/bench.h"
 
 #include <stdio.h>
 #include <stdlib.h>

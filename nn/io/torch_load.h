@@ -52,7 +52,7 @@ int torch_strip_prefix(TorchFile *tf, const char *prefix);
 /* "3x16x3x3" (or "scalar") into buf. */
 const char *torch_shape_str(const TorchTensor *t, char *buf, size_t n);
 
-/* ---- into the engine (nn/torch_import.c) -------------------------------------------------- */
+/* ---- into the engine (nn/io/torch_import.c) -------------------------------------------------- */
 
 /* Declares one ParamSet entry per floating tensor under its name (strip_prefix removed where a
  * name starts with it; NULL or "" strips nothing), as a buffer when the name ends in running_mean
