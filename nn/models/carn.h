@@ -3,6 +3,7 @@
 #include <stdbool.h>
 
 #include "nn/io/checkpoint.h"
+#include "nn/models/layers.h"
 #include "nn/params.h"
 
 /* Architecture (64 channels throughout, names = the PyTorch state_dict's):
@@ -32,22 +33,19 @@ typedef enum { CARN_FULL, CARN_M } CarnKind;
 #define CARN_MAX_HEADS 5
 #define CARN_MAX_STAGES 3
 
-typedef struct CarnConv {
-    Tensor *w, *b;
-} CarnConv;
-
-/* A cascading block's parameters: residual units r[0..2] (CARN-M uses r[0] three times), each
- * with up to three convs; the 1x1 fusions c[0..2]. */
+/* Every conv is stride 1, "same" padding, with bias (layers.h's Conv). A cascading block's
+ * parameters: residual units r[0..2] (CARN-M uses r[0] three times), each with up to three convs;
+ * the 1x1 fusions c[0..2]. */
 typedef struct CarnBlock {
-    CarnConv r[3][3];
-    CarnConv c[3];
+    Conv r[3][3];
+    Conv c[3];
 } CarnBlock;
 
 typedef struct CarnHead {
     int scale;                        /* 2, 3, 4, 6 or 8 */
     int nstages;
     int factor[CARN_MAX_STAGES];      /* pixel-shuffle factor per stage */
-    CarnConv conv[CARN_MAX_STAGES];
+    Conv conv[CARN_MAX_STAGES];
 } CarnHead;
 
 typedef struct Carn {
@@ -56,9 +54,9 @@ typedef struct Carn {
     bool multi_scale;   /* heads named upS (true) or up (false) */
     int nheads;
     CarnHead head[CARN_MAX_HEADS];
-    CarnConv sub_mean, add_mean, entry, exit;
+    Conv sub_mean, add_mean, entry, exit;
     CarnBlock blk[3];
-    CarnConv c[3];
+    Conv c[3];
     ParamSet ps;
 } Carn;
 
