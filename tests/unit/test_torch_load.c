@@ -212,6 +212,33 @@ TEST(torchio_fill_params) {
     torch_free(&tf);
 }
 
+/* The reader keeps what the file holds (tiny's extra.half has an infinity, as torch.load gives
+ * it); a NaN or infinite value going into a model's weights is refused naming the tensor. */
+TEST(torchio_non_finite_weights_refused) {
+    TorchFile tf;
+    if (torch_load(test_fixture_path("torchio_wrapped.pth"), &tf) < 0) { EXPECT(0, "%s", rn_errmsg()); return; }
+    TorchTensor *t = (TorchTensor *)torch_find(&tf, "module.fc.weight");
+    EXPECT(t && t->numel == 8, "module.fc.weight [2,4]");
+    if (!t) return torch_free(&tf);
+    t->data[5] = NAN;
+    EXPECT(fill_model(&tf, 4, true, false) < 0 && strstr(rn_errmsg(), "torchio_wrapped.pth: tensor module.fc.weight holds NaN at element 5"),
+           "fill: %s", rn_errmsg());
+    ParamSet ps;
+    params_init(&ps);
+    EXPECT(torch_import_to_params(&tf, &ps, "module.") < 0 && strstr(rn_errmsg(), "module.fc.weight holds NaN"), "import: %s",
+           rn_errmsg());
+    params_free(&ps);
+    torch_free(&tf);
+    EXPECT(torch_load(test_fixture_path("torchio_tiny_zip.pth"), &tf) == 0, "%s", rn_errmsg());
+    params_init(&ps);
+    params_add(&ps, "extra.half", 7, 1, 1, 1);
+    params_finalize(&ps);
+    EXPECT(torch_fill_params(&tf, &ps, NULL, true) < 0 && strstr(rn_errmsg(), "tensor extra.half holds +Inf at element 5"),
+           "%s", rn_errmsg());
+    params_free(&ps);
+    torch_free(&tf);
+}
+
 /* ---- the published weights against torch.load's listing ----------------------------------- */
 
 static void check_shared(const char *rel, const char *guess) {
