@@ -42,7 +42,8 @@ static void add_residual(Carn *m, Conv *r, const char *prefix) {
 
 /* The three 1x1 fusions "prefix.c1..c3" (prefix "" for the global ones). */
 static void add_fusions(ParamSet *ps, Conv *c, const char *prefix) {
-    for (int i = 0; i < 3; i++) c[i] = add_conv(ps, pname("%s%sc%d.body.0", prefix, *prefix ? "." : "", i + 1), CH * (i + 2), CH, 1, 1);
+    for (int i = 0; i < 3; i++)
+        c[i] = add_conv(ps, pname("%s%sc%d.body.0", prefix, *prefix ? "." : "", i + 1), CH * (i + 2), CH, 1, 1);
 }
 
 static void add_block(Carn *m, int bi) {

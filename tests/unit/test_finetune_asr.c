@@ -1,4 +1,4 @@
-/* test_finetune_asr.c: segmentation ASR through either frozen segmenter (ESPNet, SwiftNet) — classes and normalisation from the checkpoint, the task loss reaches SR. */
+/* test_finetune_asr.c: ASR through either frozen segmenter (ESPNet, SwiftNet), its classes and normalisation from the file. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
