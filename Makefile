@@ -22,11 +22,11 @@ CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) $(ARCH) -g -fopenmp -Wall -Wextra -Wno-
            -I. $(PKG_CFLAGS) $(SAN) -MMD -MP
 LDLIBS  := $(PKG_LIBS) -fopenmp -lm -lpthread $(SAN)
 
-ENGINE_SRC := $(wildcard util/*.c nn/*.c nn/ops/*.c nn/models/*.c)
-APP_SRC    := $(wildcard data/*.c train/*.c profile/*.c serve/*.c cmd/*.c bench/*.c)
+ENGINE_SRC := $(wildcard util/*.c nn/*.c nn/io/*.c nn/ops/*.c nn/models/*.c)
+APP_SRC    := $(wildcard data/*.c train/*.c profile/*.c serve/*.c bench/*.c cmd/*.c)
 UNIT_SRC   := tests/main.c tests/fixture.c tests/gradcheck.c tests/rune_exec.c tests/tmpdir.c $(wildcard tests/unit/*.c)
 GRAD_SRC   := tests/main.c tests/fixture.c tests/gradcheck.c tests/tmpdir.c $(wildcard tests/grad/*.c)
-LIB_NOCMD  := $(filter-out cmd/%,$(APP_SRC))
+LIB_NOCMD  := $(filter-out cmd/% bench/%,$(APP_SRC))
 CMD_SRC    := $(filter cmd/%,$(APP_SRC))
 
 ifeq ($(CUDA),1)

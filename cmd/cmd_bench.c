@@ -3,14 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/bench.h"
 #include "bench/bench_cuda.h"
 #include "cmd/commands.h"
-#include "data/bench.h"
 #include "nn/backend.h"
-#include "nn/bench.h"
-#include "nn/models/carn.h"
-#include "nn/models/segmenter.h"
-#include "train/bench_asr.h"
 #include "util/args.h"
 #include "util/err.h"
 

@@ -4,11 +4,11 @@
 #include <string.h>
 
 #include "cmd/commands.h"
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
 #include "nn/models/carn.h"
 #include "nn/models/darknet.h"
 #include "nn/models/model_io.h"
-#include "nn/torch_load.h"
+#include "nn/io/torch_load.h"
 #include "util/args.h"
 #include "util/err.h"
 

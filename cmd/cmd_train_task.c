@@ -8,7 +8,7 @@
 #include "cmd/commands.h"
 #include "data/dataset.h"
 #include "data/loader.h"
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
 #include "nn/models/segmenter.h"
 #include "nn/optim.h"
 #include "train/run.h"

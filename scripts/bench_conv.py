@@ -1,4 +1,4 @@
-"""bench_conv.py: PyTorch's conv2d forward+backward at the shapes of nn/bench_conv.c, for comparison.
+"""bench_conv.py: PyTorch's conv2d forward+backward at the shapes of bench/bench_conv.c, for comparison.
 
 Run with Debian's torch: OMP_WAIT_POLICY=passive /usr/bin/python3 scripts/bench_conv.py [reps] [--channels-last]
 On a GPU (scripts/gpu-bench.sh): --device cuda times the CARN-M shapes (those with a weight
@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from bench_util import bench_line, setup, sync
 
-# name, n, cin, h, w, cout, k, stride, pad, dil, groups, wgrad (keep in step with nn/bench_conv.c)
+# name, n, cin, h, w, cout, k, stride, pad, dil, groups, wgrad (keep in step with bench/bench_conv.c)
 SHAPES = [
     ("carn 3x3 g4 64->64 16x16", 16, 64, 16, 16, 64, 3, 1, 1, 1, 4, True),
     ("carn 3x3 g4 64->64 64x64", 16, 64, 64, 64, 64, 3, 1, 1, 1, 4, True),

@@ -1,4 +1,4 @@
-"""bench_seg.py: PyTorch timings of the frozen segmenters at the shapes `rune bench --only seg` times (nn/models/bench_seg.c).
+"""bench_seg.py: PyTorch timings of the frozen segmenters at the shapes `rune bench --only seg` times (bench/bench_seg.c).
 
 Run with Debian's torch on the same machine and thread count as rune:
   OMP_WAIT_POLICY=passive OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 scripts/bench_seg.py [REPS]

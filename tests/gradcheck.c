@@ -25,6 +25,10 @@ Tensor *grad_input(int n, int c, int h, int w, unsigned seed) {
     return t;
 }
 
+/* An error that is NaN or infinite (a NaN/Inf gradient, or a loss that overflowed) is the worst
+ * possible: as plain NaN it would compare false both with `> worst` and with `> tol` and pass. */
+static double finite_or_inf(double err) { return isfinite(err) ? err : INFINITY; }
+
 static double weighted_sum(const Tensor *out, const real_t *r) {
     double s = 0;
     size_t n = tensor_numel(out);
@@ -71,12 +75,12 @@ double gradcheck(const char *what, GradFn f, Tensor **in, int nin, void *ctx, do
             arena_rewind(ar, m);
             in[i]->data[j] = x0;
             double num = (lp - lm) / (2 * eps), a = analytic[i][j];
-            double err = fabs(a - num) / (1 + fabs(num));
-            if (err > worst) worst = err, bad_in = i, bad_at = j, bad_a = a, bad_n = num;
+            double err = finite_or_inf(fabs(a - num) / (1 + fabs(num)));
+            if (bad_in < 0 || err > worst) worst = err, bad_in = i, bad_at = j, bad_a = a, bad_n = num;
         }
     }
     engine_set_grad(old);
-    if (worst > tol)
+    if (!(worst <= tol))
         test_fail_at(__FILE__, __LINE__, "%s: gradient of input %d at element %zu: analytic %.10g, numeric %.10g (scaled err %.3g > %.3g)",
                      what, bad_in, bad_at, bad_a, bad_n, worst, tol);
     else
@@ -138,8 +142,8 @@ double gradcheck_directional(const char *what, GradFn f, Tensor **in, int nin, v
     step_all(tg, dir, nt, eps);
     engine_set_grad(old);
     double num = (lp - lm) / (2 * eps);
-    double err = fabs(analytic - num) / fmax(fabs(num), 1e-12);
-    if (err > tol)
+    double err = finite_or_inf(fabs(analytic - num) / fmax(fabs(num), 1e-12));
+    if (!(err <= tol))
         test_fail_at(__FILE__, __LINE__, "%s: directional derivative analytic %.12g vs numeric %.12g (rel err %.3g > %.3g)",
                      what, analytic, num, err, tol);
     else

@@ -8,6 +8,9 @@ void test_register(const char *name, const char *file, TestFn fn);
 void test_fail_at(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 _Noreturn void test_skip(const char *why);
 int test_failures(void);
+/* For tests of the checkers themselves: takes back the failures recorded since `mark` (a value of
+ * test_failures()) and returns how many there were, so a test can prove that a check fails. */
+int test_take_failures(int mark);
 
 /* Each test runs in its own forked process, so a crash fails that test alone. */
 #define TEST(name)                                                                   \

@@ -10,8 +10,7 @@
 #include "data/degrade.h"
 #include "data/loader.h"
 #include "nn/models/carn.h"
-#include "nn/models/espnet.h"
-#include "nn/models/model_io.h"
+#include "nn/models/segmenter.h"
 #include "nn/ops/ops.h"
 #include "nn/optim.h"
 #include "profile/tail.h"
@@ -21,8 +20,8 @@
 
 void asr_defaults(AsrCfg *c) {
     memset(c, 0, sizeof *c);
-    c->norm = "camvid";
-    c->task_classes = 12;
+    c->norm = NULL;       /* the task checkpoint's */
+    c->task_classes = 0;  /* the task checkpoint's */
     c->scale = 4;
     c->alpha = 0.95, c->beta = 0.05;
     c->loss = ASR_LOSS_DETAIL;
@@ -38,7 +37,7 @@ void asr_defaults(AsrCfg *c) {
 typedef struct Asr {
     const AsrCfg *c;
     Carn *sr;
-    ESPNet task;
+    Segmenter *task; /* frozen */
     Optim opt;
     Loader *L;
     float *hr;       /* [N,3,H,W] */
@@ -81,10 +80,10 @@ static Tensor *task_loss(Asr *a, Tensor *sr, Tensor *hr) {
     if (c->beta == 0) return NULL;
     /* the task model sees what the cloud would hand it: SR clamped to valid pixel values (as
      * rune eval does); unclamped, ASR learns out-of-range pixels that only help in training */
-    Tensor *logits = espnet_forward(&a->task, op_clamp(sr, 0, 1), false);
+    Tensor *logits = segmenter_forward(a->task, op_clamp(sr, 0, 1), false);
     if (c->loss == ASR_LOSS_CLOUDSEG) {
         bool g = engine_set_grad(false);
-        Tensor *ref = espnet_forward(&a->task, hr, false); /* a constant target: task(hr) */
+        Tensor *ref = segmenter_forward(a->task, hr, false); /* a constant target: task(hr) */
         engine_set_grad(g);
         return op_mse_loss(logits, ref);
     }
@@ -112,10 +111,13 @@ static int forward(void *ctx, long long step, Tensor **l1, Tensor **la) {
 static int load_models(Asr *a, long long *start) {
     const AsrCfg *c = a->c;
     TRY(asr_open_sr(c, &a->sr, &a->opt, start));
-    espnet_init(&a->task, c->task_classes, 2, 8);
-    TRY(espnet_set_norm_named(&a->task, c->norm));
-    TRY(model_load_weights(&a->task.ps, c->task, "espnet", NULL, NULL));
-    params_set_trainable(&a->task.ps, false); /* frozen: gradients pass through to SR only */
+    /* architecture, outputs and normalisation come from the file; frozen: gradients pass
+     * through to SR only */
+    a->task = segmenter_open(c->task, NULL, 0, c->norm);
+    if (!a->task) return -1;
+    if (c->task_classes > 0 && c->task_classes != a->task->outputs)
+        return rn_fail("%s: %d classes asked for, but this %s has %d outputs", c->task, c->task_classes,
+                       a->task->arch_name, a->task->outputs);
     return 0;
 }
 
@@ -165,7 +167,7 @@ int finetune_asr(const AsrCfg *c) {
     if (a.L) loader_close(a.L);
     free(a.hr), free(a.label), free(a.lr), free(a.weight);
     if (a.sr) carn_free(a.sr);
-    espnet_free(&a.task);
+    segmenter_close(a.task);
     optim_free(&a.opt);
     dataset_free(&ds);
     return rc;

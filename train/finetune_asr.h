@@ -10,15 +10,15 @@ typedef enum {
 } AsrLoss;
 
 typedef enum {
-    ASR_TASK_SEG, /* frozen segmenter (ESPNet), CamVid-style labelled frames: finetune_asr() */
+    ASR_TASK_SEG, /* frozen segmenter (ESPNet or SwiftNet), CamVid-style labelled frames: finetune_asr() */
     ASR_TASK_DET, /* frozen darknet detector, YOLO-labelled images: finetune_asr_det() */
 } AsrTaskKind;
 
 typedef struct AsrCfg {
     const char *sr;       /* SR checkpoint to start from (.h5, trained by train-sr; needs the x`scale` head) */
-    const char *task;     /* frozen segmenter checkpoint (ESPNet .h5 or .pth) */
-    const char *norm;     /* segmenter input normalisation: "camvid" or "cityscapes" */
-    int task_classes;     /* segmenter outputs (12 for ESPNet-CamVid) */
+    const char *task;     /* frozen segmenter: any file segmenter_open() reads (ESPNet or SwiftNet, .h5 or .pth) */
+    const char *norm;     /* segmenter input normalisation; NULL = the checkpoint's (segmenter_open) */
+    int task_classes;     /* segmenter outputs expected (a check; 0 = whatever the checkpoint has) */
     const char *data;     /* CamVid root: frames + labels (train split) */
     const char *out;      /* checkpoint to write; logs beside it */
     int scale, quality;   /* the edge's degradation: downscale by scale, JPEG at quality (0 = none) */

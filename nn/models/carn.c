@@ -19,20 +19,13 @@ const char *carn_kind_name(CarnKind kind) { return kind == CARN_M ? "carn_m" : "
 
 /* ---- parameter declaration ------------------------------------------------------------------- */
 
-static CarnConv add_conv(ParamSet *ps, const char *prefix, int cout, int cin_g, int k) {
-    char name[128];
-    CarnConv c;
-    snprintf(name, sizeof name, "%s.weight", prefix);
-    c.w = params_add(ps, name, cout, cin_g, k, k);
-    snprintf(name, sizeof name, "%s.bias", prefix);
-    c.b = params_add(ps, name, cout, 1, 1, 1);
-    return c;
+/* Every CARN conv: stride 1, "same" padding, bias. */
+static Conv add_conv(ParamSet *ps, const char *prefix, int cin, int cout, int k, int groups) {
+    return conv_decl(ps, prefix, cin, cout, k, 1, k / 2, 1, groups, true);
 }
 
-static CarnConv add_shifter(ParamSet *ps, const char *prefix) {
-    char p[64];
-    snprintf(p, sizeof p, "%s.shifter", prefix);
-    CarnConv c = add_conv(ps, p, 3, 3, 1);
+static Conv add_shifter(ParamSet *ps, const char *prefix) {
+    Conv c = add_conv(ps, pname("%s.shifter", prefix), 3, 3, 1, 1);
     /* frozen before finalize, so no grad buffer is attached (upstream sets requires_grad=False) */
     c.w->requires_grad = c.b->requires_grad = false;
     return c;
@@ -40,26 +33,17 @@ static CarnConv add_shifter(ParamSet *ps, const char *prefix) {
 
 /* Residual unit `unit` of block prefix (e.g. "b1.b2"): CARN body.0/body.2 (3x3), CARN-M
  * body.0/body.2 (grouped 3x3) and body.4 (1x1). */
-static void add_residual(Carn *m, CarnConv *r, const char *prefix) {
-    char p[96];
+static void add_residual(Carn *m, Conv *r, const char *prefix) {
     int g = m->kind == CARN_M ? m->group : 1;
-    snprintf(p, sizeof p, "%s.body.0", prefix);
-    r[0] = add_conv(&m->ps, p, CH, CH / g, 3);
-    snprintf(p, sizeof p, "%s.body.2", prefix);
-    r[1] = add_conv(&m->ps, p, CH, CH / g, 3);
-    if (m->kind == CARN_M) {
-        snprintf(p, sizeof p, "%s.body.4", prefix);
-        r[2] = add_conv(&m->ps, p, CH, CH, 1);
-    }
+    r[0] = add_conv(&m->ps, pname("%s.body.0", prefix), CH, CH, 3, g);
+    r[1] = add_conv(&m->ps, pname("%s.body.2", prefix), CH, CH, 3, g);
+    if (m->kind == CARN_M) r[2] = add_conv(&m->ps, pname("%s.body.4", prefix), CH, CH, 1, 1);
 }
 
 /* The three 1x1 fusions "prefix.c1..c3" (prefix "" for the global ones). */
-static void add_fusions(ParamSet *ps, CarnConv *c, const char *prefix) {
-    char p[96];
-    for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof p, "%s%sc%d.body.0", prefix, *prefix ? "." : "", i + 1);
-        c[i] = add_conv(ps, p, CH, CH * (i + 2), 1);
-    }
+static void add_fusions(ParamSet *ps, Conv *c, const char *prefix) {
+    for (int i = 0; i < 3; i++)
+        c[i] = add_conv(ps, pname("%s%sc%d.body.0", prefix, *prefix ? "." : "", i + 1), CH * (i + 2), CH, 1, 1);
 }
 
 static void add_block(Carn *m, int bi) {
@@ -92,7 +76,7 @@ static void add_head(Carn *m, int scale) {
         int f = h->factor[s];
         if (m->multi_scale) snprintf(p, sizeof p, "upsample.up%d.body.%d", scale, 3 * s);
         else snprintf(p, sizeof p, "upsample.up.body.%d", 3 * s);
-        h->conv[s] = add_conv(&m->ps, p, CH * f * f, CH / m->group, 3);
+        h->conv[s] = add_conv(&m->ps, p, CH, CH * f * f, 3, m->group);
     }
 }
 
@@ -106,14 +90,14 @@ static Carn *carn_build(CarnKind kind, bool multi, const int *scales, int n) {
     /* declaration order = upstream's state_dict order */
     m->sub_mean = add_shifter(&m->ps, "sub_mean");
     m->add_mean = add_shifter(&m->ps, "add_mean");
-    m->entry = add_conv(&m->ps, "entry", CH, 3, 3);
+    m->entry = add_conv(&m->ps, "entry", 3, CH, 3, 1);
     for (int i = 0; i < 3; i++) add_block(m, i);
     add_fusions(&m->ps, m->c, "");
     for (int i = 0; i < n; i++) {
         RN_CHECK(!carn_has_scale(m, scales[i]), "head x%d given twice", scales[i]);
         add_head(m, scales[i]);
     }
-    m->exit = add_conv(&m->ps, "exit", 3, CH, 3);
+    m->exit = add_conv(&m->ps, "exit", CH, 3, 3, 1);
     params_finalize(&m->ps);
     carn_init_weights(m, 1);
     return m;
@@ -150,7 +134,7 @@ static double rng_uniform(unsigned long long *s) {
     return (z >> 11) * (1.0 / 9007199254740992.0);
 }
 
-static void set_shifter(CarnConv c, double sign) {
+static void set_shifter(Conv c, double sign) {
     memset(c.w->data, 0, 9 * sizeof(real_t));
     for (int i = 0; i < 3; i++) {
         c.w->data[i * 3 + i] = 1;
@@ -177,7 +161,7 @@ void carn_init_weights(Carn *m, unsigned long long seed) {
 
 void carn_set_trainable(Carn *m, bool on) {
     params_set_trainable(&m->ps, on);
-    CarnConv sh[2] = {m->sub_mean, m->add_mean};
+    Conv sh[2] = {m->sub_mean, m->add_mean};
     for (int i = 0; i < 2; i++) {
         sh[i].w->requires_grad = sh[i].b->requires_grad = false;
         sh[i].w->grad = sh[i].b->grad = NULL;
@@ -186,17 +170,11 @@ void carn_set_trainable(Carn *m, bool on) {
 
 /* ---- forward ------------------------------------------------------------------------------- */
 
-static Tensor *conv(Tensor *x, CarnConv c, int group) {
-    int k = TH(c.w);
-    return op_conv2d(x, c.w, c.b, conv_args(1, k / 2, 1, group));
-}
-
 /* CARN: relu(conv(relu(conv(x))) + x); CARN-M: relu(conv1x1(relu(gconv(relu(gconv(x))))) + x). */
-static Tensor *residual(const Carn *m, const CarnConv *r, Tensor *x) {
-    int g = m->kind == CARN_M ? m->group : 1;
-    Tensor *y = op_relu(conv(x, r[0], g));
-    y = conv(y, r[1], g);
-    if (m->kind == CARN_M) y = conv(op_relu(y), r[2], 1);
+static Tensor *residual(const Carn *m, const Conv *r, Tensor *x) {
+    Tensor *y = op_relu(conv_fwd(&r[0], x));
+    y = conv_fwd(&r[1], y);
+    if (m->kind == CARN_M) y = conv_fwd(&r[2], op_relu(y));
     return op_relu(op_add(y, x));
 }
 
@@ -204,12 +182,12 @@ static Tensor *residual(const Carn *m, const CarnConv *r, Tensor *x) {
  * unit (or block); the 1x1 fusions see every earlier output concatenated. */
 typedef Tensor *(*UnitFn)(const Carn *m, const void *ctx, int i, Tensor *x);
 
-static Tensor *cascade(const Carn *m, const void *ctx, UnitFn unit, const CarnConv *c, Tensor *x) {
+static Tensor *cascade(const Carn *m, const void *ctx, UnitFn unit, const Conv *c, Tensor *x) {
     Tensor *cat[4] = {x, NULL, NULL, NULL};
     Tensor *o = x;
     for (int i = 0; i < 3; i++) {
         cat[i + 1] = unit(m, ctx, i, o);
-        o = op_relu(conv(op_concat(cat, i + 2), c[i], 1));
+        o = op_relu(conv_fwd(&c[i], op_concat(cat, i + 2)));
     }
     return o;
 }
@@ -249,15 +227,15 @@ static const CarnHead *find_head(const Carn *m, int scale) {
 Tensor *carn_forward(Carn *m, Tensor *lr, int scale) {
     const CarnHead *h = find_head(m, scale);
     RN_CHECK(TC(lr) == 3, "CARN wants RGB input, got %d channels", TC(lr));
-    Tensor *x = conv(lr, m->sub_mean, 1);
-    x = conv(x, m->entry, 1);
+    Tensor *x = conv_fwd(&m->sub_mean, lr);
+    x = conv_fwd(&m->entry, x);
     x = cascade(m, NULL, global_unit, m->c, x);
     for (int s = 0; s < h->nstages; s++) {
         ArenaMark mark = arena_mark(engine_arena());
-        x = keep_only(op_pixel_shuffle(op_relu(conv(x, h->conv[s], m->group)), h->factor[s]), mark);
+        x = keep_only(op_pixel_shuffle(op_relu(conv_fwd(&h->conv[s], x)), h->factor[s]), mark);
     }
     ArenaMark mark = arena_mark(engine_arena());
-    return keep_only(conv(conv(x, m->exit, 1), m->add_mean, 1), mark);
+    return keep_only(conv_fwd(&m->add_mean, conv_fwd(&m->exit, x)), mark);
 }
 
 int carn_receptive_radius(const Carn *m, int scale) {

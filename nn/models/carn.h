@@ -2,7 +2,8 @@
 #pragma once
 #include <stdbool.h>
 
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
+#include "nn/models/layers.h"
 #include "nn/params.h"
 
 /* Architecture (64 channels throughout, names = the PyTorch state_dict's):
@@ -32,22 +33,19 @@ typedef enum { CARN_FULL, CARN_M } CarnKind;
 #define CARN_MAX_HEADS 5
 #define CARN_MAX_STAGES 3
 
-typedef struct CarnConv {
-    Tensor *w, *b;
-} CarnConv;
-
-/* A cascading block's parameters: residual units r[0..2] (CARN-M uses r[0] three times), each
- * with up to three convs; the 1x1 fusions c[0..2]. */
+/* Every conv is stride 1, "same" padding, with bias (layers.h's Conv). A cascading block's
+ * parameters: residual units r[0..2] (CARN-M uses r[0] three times), each with up to three convs;
+ * the 1x1 fusions c[0..2]. */
 typedef struct CarnBlock {
-    CarnConv r[3][3];
-    CarnConv c[3];
+    Conv r[3][3];
+    Conv c[3];
 } CarnBlock;
 
 typedef struct CarnHead {
     int scale;                        /* 2, 3, 4, 6 or 8 */
     int nstages;
     int factor[CARN_MAX_STAGES];      /* pixel-shuffle factor per stage */
-    CarnConv conv[CARN_MAX_STAGES];
+    Conv conv[CARN_MAX_STAGES];
 } CarnHead;
 
 typedef struct Carn {
@@ -56,9 +54,9 @@ typedef struct Carn {
     bool multi_scale;   /* heads named upS (true) or up (false) */
     int nheads;
     CarnHead head[CARN_MAX_HEADS];
-    CarnConv sub_mean, add_mean, entry, exit;
+    Conv sub_mean, add_mean, entry, exit;
     CarnBlock blk[3];
-    CarnConv c[3];
+    Conv c[3];
     ParamSet ps;
 } Carn;
 
@@ -109,7 +107,3 @@ void carn_upscale_tiled(Carn *m, const real_t *lr, int h, int w, int scale, int 
 /* Convenience: tiled inference into out [3, h*s, w*s]. */
 void carn_upscale_tiled_buf(Carn *m, const real_t *lr, int h, int w, int scale, int tile, int pad,
                             real_t *out);
-
-/* Benchmark for `rune bench`: CARN-M inference 120x90 -> x4 and a x4 training step (batch 16 of
- * 16x16 LR patches, L1, forward + backward), median of `reps`; prints one line each. */
-void bench_carn(int reps);

@@ -5,7 +5,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "nn/io/finite.h"
 #include "nn/ops/ops.h"
 #include "util/err.h"
 
@@ -30,13 +32,6 @@ void darknet_init(Darknet *net, DnCfg *cfg) {
     layers_default_init(&net->ps, 1);
 }
 
-int darknet_init_file(Darknet *net, const char *cfg_path) {
-    DnCfg cfg;
-    TRY(dn_cfg_load(cfg_path, &cfg));
-    darknet_init(net, &cfg);
-    return 0;
-}
-
 void darknet_free(Darknet *net) {
     params_free(&net->ps);
     dn_cfg_free(&net->cfg);
@@ -46,73 +41,97 @@ void darknet_free(Darknet *net) {
 
 /* ---- .weights ------------------------------------------------------------------------------ */
 
-typedef struct WFile {
-    const char *path;
-    unsigned char *buf;
-    size_t len, pos; /* bytes */
-} WFile;
-
-static int read_header(WFile *f) {
-    int32_t v[3];
-    if (f->len < 12) return rn_fail("%s: %zu bytes, too short for a darknet weights header", f->path, f->len);
-    memcpy(v, f->buf, 12);
-    /* darknet: `seen` is a 64-bit count from format 0.2 on, 32-bit before */
-    bool wide = v[0] * 10 + v[1] >= 2 && v[0] < 1000 && v[1] < 1000;
-    if (v[0] < 0 || v[1] < 0 || v[0] >= 1000 || v[1] >= 1000)
-        return rn_fail("%s: version %d.%d.%d is not a darknet weights file (or a transposed one)", f->path, v[0], v[1], v[2]);
-    f->pos = 12 + (wide ? 8 : 4);
-    if (f->len < f->pos) return rn_fail("%s: truncated header", f->path);
-    return 0;
-}
-
-/* n floats of layer i into dst (a tensor in the ParamSet). */
-static int take(WFile *f, const DnCfg *c, int i, const char *what, Tensor *dst, size_t n) {
-    size_t left = (f->len - f->pos) / 4;
-    if (left < n)
-        return rn_fail("%s: layer %d (conv at %s:%d) needs %zu floats for its %s, only %zu left: the file is too short "
-                       "for this cfg",
-                       f->path, i, c->name, c->l[i].line, n, what, left);
-    RN_CHECK(tensor_numel(dst) == n, "darknet: %s has %zu elements, want %zu", dst->name, tensor_numel(dst), n);
-    float tmp;
-    for (size_t k = 0; k < n; k++, f->pos += 4) memcpy(&tmp, f->buf + f->pos, 4), dst->data[k] = (real_t)tmp;
-    return 0;
-}
-
-static int load_layer(WFile *f, Darknet *net, int i) {
-    const DnLayer *l = &net->cfg.l[i];
+/* Floats a conv layer takes from a .weights file: its biases (with batch norm: biases, scales,
+ * rolling means and variances), then its weights. */
+static size_t layer_floats(const DnLayer *l) {
     size_t n = (size_t)l->filters;
-    if (l->bn) {
-        const BatchNorm *bn = &net->bn[i];
-        TRY(take(f, &net->cfg, i, "biases", bn->beta, n));
-        TRY(take(f, &net->cfg, i, "scales", bn->gamma, n));
-        TRY(take(f, &net->cfg, i, "rolling means", bn->rmean, n));
-        TRY(take(f, &net->cfg, i, "rolling variances", bn->rvar, n));
-    } else {
-        TRY(take(f, &net->cfg, i, "biases", net->conv[i].b, n));
+    return n * (l->bn ? 4 : 1) + n * (size_t)(l->c / l->groups) * l->size * l->size;
+}
+
+/* Reads the header (version, then `seen`: 64-bit from format 0.2 on, 32-bit before); leaves fp at
+ * the first float and *floats_bytes = the bytes after the header. */
+static int read_header(FILE *fp, const char *path, size_t *floats_bytes) {
+    struct stat st;
+    int32_t v[3];
+    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) return rn_fail("%s: not a regular file", path);
+    size_t len = (size_t)st.st_size;
+    if (len < 12 || fread(v, 4, 3, fp) != 3) return rn_fail("%s: %zu bytes, too short for a darknet weights header", path, len);
+    if (v[0] < 0 || v[1] < 0 || v[0] >= 1000 || v[1] >= 1000)
+        return rn_fail("%s: version %d.%d.%d is not a darknet weights file (or a transposed one)", path, v[0], v[1], v[2]);
+    size_t header = 12 + (v[0] * 10 + v[1] >= 2 ? 8 : 4);
+    if (len < header || fseek(fp, (long)header, SEEK_SET) != 0) return rn_fail("%s: truncated header", path);
+    *floats_bytes = len - header;
+    return 0;
+}
+
+/* The file must hold exactly the floats the cfg needs: checked from its size alone, before the
+ * model is allocated or a float is read. The first layer it cannot fill is named. */
+static int check_length(const DnCfg *c, const char *path, size_t bytes) {
+    size_t left = bytes / 4;
+    int last = -1;
+    for (int i = 0; i < c->n; i++) {
+        if (c->l[i].type != DN_CONV) continue;
+        size_t need = layer_floats(&c->l[i]);
+        if (left < need)
+            return rn_fail("%s: layer %d (conv at %s:%d) needs %zu floats, only %zu left: the file is too short for this cfg",
+                           path, i, c->name, c->l[i].line, need, left);
+        left -= need, last = i;
     }
-    return take(f, &net->cfg, i, "weights", net->conv[i].w, tensor_numel(net->conv[i].w));
+    size_t extra = left * 4 + bytes % 4;
+    if (extra)
+        return rn_fail("%s: %zu bytes (%zu floats) left after the last conv layer %d: the weights do not match %s", path,
+                       extra, extra / 4, last, c->name);
+    return 0;
+}
+
+/* Opens a .weights file checked against the cfg, positioned at its first float. */
+static int open_weights(const DnCfg *c, const char *path, FILE **out) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return rn_fail("%s: cannot open: %s", path, strerror(errno));
+    size_t bytes = 0;
+    if (read_header(fp, path, &bytes) < 0 || check_length(c, path, bytes) < 0) return fclose(fp), -1;
+    *out = fp;
+    return 0;
+}
+
+/* The tensor's floats, in file order; a NaN or infinite value is refused naming the tensor. */
+static int take(FILE *fp, const char *path, Tensor *dst) {
+    float buf[4096];
+    size_t n = tensor_numel(dst);
+    for (size_t k = 0; k < n;) {
+        size_t m = n - k < 4096 ? n - k : 4096;
+        if (fread(buf, 4, m, fp) != m) return rn_fail("%s: read error in %s", path, dst->name);
+        for (size_t j = 0; j < m; j++) dst->data[k + j] = (real_t)buf[j];
+        TRY(io_check_finite(path, pname("tensor %s", dst->name), dst->data + k, m, k));
+        k += m;
+    }
+    return 0;
+}
+
+static int load_layer(FILE *fp, const char *path, Darknet *net, int i) {
+    if (net->cfg.l[i].bn) {
+        const BatchNorm *bn = &net->bn[i];
+        TRY(take(fp, path, bn->beta));
+        TRY(take(fp, path, bn->gamma));
+        TRY(take(fp, path, bn->rmean));
+        TRY(take(fp, path, bn->rvar));
+    } else {
+        TRY(take(fp, path, net->conv[i].b));
+    }
+    return take(fp, path, net->conv[i].w);
+}
+
+static int load_all(FILE *fp, const char *path, Darknet *net) {
+    for (int i = 0; i < net->cfg.n; i++)
+        if (net->cfg.l[i].type == DN_CONV) TRY(load_layer(fp, path, net, i));
+    return 0;
 }
 
 int darknet_load_weights(Darknet *net, const char *path) {
-    WFile f = {path, NULL, 0, 0};
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return rn_fail("%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 0, got;
-    do {
-        if (f.len + (1 << 20) > cap) cap = 2 * cap + (1 << 20), f.buf = xrealloc(f.buf, cap);
-        got = fread(f.buf + f.len, 1, cap - f.len, fp);
-        f.len += got;
-    } while (got > 0);
-    int err = ferror(fp);
+    FILE *fp;
+    TRY(open_weights(&net->cfg, path, &fp));
+    int rc = load_all(fp, path, net);
     fclose(fp);
-    int rc = err ? rn_fail("%s: read error", path) : read_header(&f);
-    int last = -1;
-    for (int i = 0; i < net->cfg.n && !rc; i++)
-        if (net->cfg.l[i].type == DN_CONV) rc = load_layer(&f, net, i), last = i;
-    if (!rc && f.pos != f.len)
-        rc = rn_fail("%s: %zu bytes (%zu floats) left after the last conv layer %d: the weights do not match %s", path,
-                     f.len - f.pos, (f.len - f.pos) / 4, last, net->cfg.name);
-    free(f.buf);
     return rc;
 }
 
@@ -123,9 +142,15 @@ int darknet_open(Darknet *net, const char *model, const char *weights) {
         return darknet_load_h5(net, model);
     }
     if (!weights || !*weights) return rn_fail("%s: a darknet cfg needs --weights FILE", model);
-    TRY(darknet_init_file(net, model));
-    if (darknet_load_weights(net, weights) < 0) return darknet_free(net), -1;
-    return 0;
+    DnCfg cfg;
+    FILE *fp;
+    TRY(dn_cfg_load(model, &cfg));
+    if (open_weights(&cfg, weights, &fp) < 0) return dn_cfg_free(&cfg), -1; /* before allocating the model */
+    darknet_init(net, &cfg);
+    int rc = load_all(fp, weights, net);
+    fclose(fp);
+    if (rc < 0) darknet_free(net);
+    return rc;
 }
 
 /* ---- forward -------------------------------------------------------------------------------- */

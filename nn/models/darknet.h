@@ -25,12 +25,13 @@ typedef struct Darknet {
 
 /* Takes ownership of *cfg (zeroed on return). Parameters are default-initialised until loaded. */
 void darknet_init(Darknet *net, DnCfg *cfg);
-int darknet_init_file(Darknet *net, const char *cfg_path);
 void darknet_free(Darknet *net);
 /* Loads a darknet .weights file (layout: /work/shared/README.md). The file must hold exactly the
- * floats the cfg needs: too few for a layer or any left over is an error naming the layer. */
+ * floats the cfg needs (checked from its size before reading): too few for a layer or any left
+ * over is an error naming the layer; a NaN or infinite value is an error naming the tensor. */
 int darknet_load_weights(Darknet *net, const char *path);
-/* Model files: a .h5 made by darknet_import (cfg embedded) or CFG + WEIGHTS. */
+/* Model files: a .h5 made by darknet_import (cfg embedded) or CFG + WEIGHTS (the weights' length
+ * is checked against the cfg before the model is allocated). */
 int darknet_open(Darknet *net, const char *model, const char *weights);
 
 /* x [N, channels, H, W] RGB in [0,1] (darknet's own input scaling), H/W = cfg height/width (see

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,11 +104,13 @@ static Kv *find(Ctx *c, const char *key) {
     return NULL;
 }
 
+/* 0, or -1 for text that is not an integer, -2 for an integer beyond int's range. */
 static int parse_int(const char *v, int *out) {
     char *end;
     errno = 0;
-    long x = strtol(v, &end, 10);
-    if (end == v || *end || errno || x < -1000000000L || x > 1000000000L) return -1;
+    long long x = strtoll(v, &end, 10);
+    if (end == v || *end) return -1;
+    if (errno || x < INT_MIN || x > INT_MAX) return -2;
     *out = (int)x;
     return 0;
 }
@@ -124,8 +127,9 @@ static int parse_float(const char *v, float *out) {
 static int get_int(Ctx *c, const char *key, int dflt, int *out) {
     Kv *kv = find(c, key);
     *out = dflt;
-    if (kv && parse_int(kv->val, out) < 0)
-        return rn_fail("%s:%d: %s=%s is not an integer", c->name, kv->line, key, kv->val);
+    int rc = kv ? parse_int(kv->val, out) : 0;
+    if (rc == -1) return rn_fail("%s:%d: %s=%s is not an integer", c->name, kv->line, key, kv->val);
+    if (rc == -2) return rn_fail("%s:%d: %s=%s is out of range", c->name, kv->line, key, kv->val);
     return 0;
 }
 
@@ -144,7 +148,7 @@ static int get_list(Ctx *c, Kv *kv, int *ints, float *floats, int cap, int *n) {
     int rc = 0;
     for (char *t = strtok_r(copy, ",", &save); t && !rc; t = strtok_r(NULL, ",", &save)) {
         if (*n == cap) rc = rn_fail("%s:%d: %s has more than %d values", c->name, kv->line, kv->key, cap);
-        else if (ints ? parse_int(t, &ints[*n]) : parse_float(t, &floats[*n]))
+        else if (ints ? parse_int(t, &ints[*n]) != 0 : parse_float(t, &floats[*n]) != 0)
             rc = rn_fail("%s:%d: %s: \"%s\" is not a number", c->name, kv->line, kv->key, t);
         else (*n)++;
     }
@@ -170,9 +174,11 @@ static int check_used(Ctx *c) {
     return 0;
 }
 
-static int positive(Ctx *c, const char *key, int v) {
-    if (v >= 1) return 0;
-    return rn_fail("%s:%d: %s %s=%d must be >= 1", c->name, c->s->line, c->s->type, key, v);
+/* A size-like value must lie in 1..max (darknet_cfg.h's limits). */
+static int bounded(Ctx *c, const char *key, int v, int max) {
+    if (v >= 1 && v <= max) return 0;
+    if (v < 1) return rn_fail("%s:%d: %s %s=%d must be >= 1", c->name, c->s->line, c->s->type, key, v);
+    return rn_fail("%s:%d: %s %s=%d is above rune's limit of %d", c->name, c->s->line, c->s->type, key, v, max);
 }
 
 /* ---- sections -------------------------------------------------------------------------- */
@@ -199,6 +205,9 @@ static int parse_net(Ctx *c, DnCfg *cfg) {
     if (cfg->width < 1 || cfg->height < 1 || cfg->channels < 1)
         return rn_fail("%s:%d: [net] needs width, height and channels >= 1 (found %d, %d, %d)", c->name, c->s->line,
                        cfg->width, cfg->height, cfg->channels);
+    TRY(bounded(c, "width", cfg->width, DN_MAX_SIDE));
+    TRY(bounded(c, "height", cfg->height, DN_MAX_SIDE));
+    TRY(bounded(c, "channels", cfg->channels, DN_MAX_CHANNELS));
     cfg->opt = xcalloc(c->s->n ? c->s->n : 1, sizeof *cfg->opt);
     for (int k = 0; k < c->s->n; k++) {
         Kv *kv = &c->s->kv[k];
@@ -224,12 +233,14 @@ static int parse_conv(Ctx *c, DnLayer *l) {
     if (pad) l->pad = l->size / 2;
     if (l->size == 1) l->dilation = 1; /* as darknet: a 1x1 kernel ignores dilation */
     l->bn = bn != 0;
-    TRY(positive(c, "filters", l->filters));
-    TRY(positive(c, "size", l->size));
-    TRY(positive(c, "stride", l->stride));
-    TRY(positive(c, "groups", l->groups));
-    TRY(positive(c, "dilation", l->dilation));
+    TRY(bounded(c, "filters", l->filters, DN_MAX_FILTERS));
+    TRY(bounded(c, "size", l->size, DN_MAX_KERNEL));
+    TRY(bounded(c, "stride", l->stride, DN_MAX_KERNEL));
+    TRY(bounded(c, "groups", l->groups, DN_MAX_FILTERS));
+    TRY(bounded(c, "dilation", l->dilation, DN_MAX_KERNEL));
     if (l->pad < 0) return rn_fail("%s:%d: padding=%d is negative", c->name, c->s->line, l->pad);
+    if (l->pad > DN_MAX_KERNEL)
+        return rn_fail("%s:%d: padding=%d is above rune's limit of %d", c->name, c->s->line, l->pad, DN_MAX_KERNEL);
     if (l->filters % l->groups)
         return rn_fail("%s:%d: filters=%d is not a multiple of groups=%d", c->name, c->s->line, l->filters, l->groups);
     return 0;
@@ -261,7 +272,7 @@ static int parse_route(Ctx *c, int index, DnLayer *l) {
     TRY(parse_refs(c, "layers", index, l));
     TRY(get_int(c, "groups", 1, &l->route_groups));
     TRY(get_int(c, "group_id", 0, &l->group_id));
-    TRY(positive(c, "groups", l->route_groups));
+    TRY(bounded(c, "groups", l->route_groups, DN_MAX_KERNEL));
     if (l->group_id < 0 || l->group_id >= l->route_groups)
         return rn_fail("%s:%d: group_id=%d outside 0..groups-1 (%d)", c->name, c->s->line, l->group_id, l->route_groups - 1);
     return 0;
@@ -271,8 +282,8 @@ static int parse_maxpool(Ctx *c, DnLayer *l) {
     TRY(get_int(c, "stride", 1, &l->stride));
     TRY(get_int(c, "size", l->stride, &l->size));
     TRY(get_int(c, "padding", l->size - 1, &l->pad));
-    TRY(positive(c, "stride", l->stride));
-    TRY(positive(c, "size", l->size));
+    TRY(bounded(c, "stride", l->stride, DN_MAX_KERNEL));
+    TRY(bounded(c, "size", l->size, DN_MAX_KERNEL));
     if (l->pad < 0 || l->pad > 2 * (l->size - 1))
         return rn_fail("%s:%d: [maxpool] padding=%d outside 0..%d", c->name, c->s->line, l->pad, 2 * (l->size - 1));
     return 0;
@@ -312,9 +323,8 @@ static int parse_yolo(Ctx *c, DnYolo *y) {
     TRY(get_int(c, "classes", 20, &y->classes));
     TRY(get_int(c, "num", 1, &y->num));
     TRY(get_int(c, "new_coords", 0, &new_coords));
-    TRY(positive(c, "classes", y->classes));
-    TRY(positive(c, "num", y->num));
-    if (y->num > DN_MAX_ANCHORS) return rn_fail("%s:%d: num=%d anchors (at most %d)", c->name, c->s->line, y->num, DN_MAX_ANCHORS);
+    TRY(bounded(c, "classes", y->classes, DN_MAX_CLASSES));
+    TRY(bounded(c, "num", y->num, DN_MAX_ANCHORS));
     if (new_coords) return rn_fail("%s:%d: new_coords=1 (scaled-YOLOv4 boxes) is not supported", c->name, c->s->line);
     Kv *kv = find(c, "anchors");
     if (!kv) return rn_fail("%s:%d: [yolo] needs anchors=", c->name, c->s->line);
@@ -346,7 +356,7 @@ static int parse_layer(Ctx *c, int index, DnLayer *l) {
     else if (!strcmp(t, "[upsample]")) {
         l->type = DN_UPSAMPLE;
         rc = get_int(c, "stride", 2, &l->stride);
-        if (!rc) rc = positive(c, "stride", l->stride);
+        if (!rc) rc = bounded(c, "stride", l->stride, DN_MAX_KERNEL);
     } else if (!strcmp(t, "[maxpool]") || !strcmp(t, "[max]")) l->type = DN_MAXPOOL, rc = parse_maxpool(c, l);
     else if (!strcmp(t, "[dropout]")) l->type = DN_DROPOUT, rc = get_float(c, "probability", 0.5f, &l->probability);
     else if (!strcmp(t, "[yolo]")) l->type = DN_YOLO, rc = parse_yolo(c, &l->yolo);
@@ -438,6 +448,47 @@ static int shape_yolo(DnCfg *cfg, int i) {
     return 0;
 }
 
+static int shape_upsample(DnCfg *cfg, int i) {
+    DnLayer *l = &cfg->l[i];
+    /* the input map is within the limit, so this product fits; the check follows in shape_layer */
+    if ((long long)l->h * l->stride * l->w * l->stride > DN_MAX_LAYER_VALUES)
+        return fail_at(cfg, i, "the upsampled map is above rune's size limit");
+    l->out_c = l->c, l->out_h = l->h * l->stride, l->out_w = l->w * l->stride;
+    return 0;
+}
+
+/* What the layer will allocate, its output map and a conv's weights, within darknet_cfg.h's limit. */
+static int check_sizes(DnCfg *cfg, int i) {
+    const DnLayer *l = &cfg->l[i];
+    long long map = (long long)l->out_c * l->out_h * l->out_w;
+    long long wts = l->type == DN_CONV ? (long long)l->filters * (l->c / l->groups) * l->size * l->size : 0;
+    char msg[200];
+    if (map > DN_MAX_LAYER_VALUES) {
+        snprintf(msg, sizeof msg, "output %dx%dx%d is %lld values, above rune's limit of %lld", l->out_w, l->out_h,
+                 l->out_c, map, DN_MAX_LAYER_VALUES);
+        return fail_at(cfg, i, msg);
+    }
+    if (wts > DN_MAX_LAYER_VALUES) {
+        snprintf(msg, sizeof msg, "%lld weights, above rune's limit of %lld", wts, DN_MAX_LAYER_VALUES);
+        return fail_at(cfg, i, msg);
+    }
+    return 0;
+}
+
+static int shape_by_type(DnCfg *cfg, int i) {
+    DnLayer *l = &cfg->l[i];
+    switch (l->type) {
+    case DN_CONV: return shape_conv(cfg, i);
+    case DN_ROUTE: return shape_route(cfg, i);
+    case DN_SHORTCUT: return shape_shortcut(cfg, i);
+    case DN_MAXPOOL: return shape_maxpool(cfg, i);
+    case DN_YOLO: return shape_yolo(cfg, i);
+    case DN_UPSAMPLE: return shape_upsample(cfg, i);
+    case DN_DROPOUT: l->out_c = l->c, l->out_h = l->h, l->out_w = l->w; return 0;
+    }
+    return 0;
+}
+
 static int shape_layer(DnCfg *cfg, int i) {
     DnLayer *l = &cfg->l[i];
     if (i == 0) l->c = cfg->channels, l->h = cfg->height, l->w = cfg->width;
@@ -445,20 +496,14 @@ static int shape_layer(DnCfg *cfg, int i) {
     if (i > 0 && cfg->l[i - 1].type == DN_YOLO && l->type != DN_ROUTE)
         return fail_at(cfg, i, "only a [route] may follow a [yolo] layer");
     l->bflops = 0;
-    switch (l->type) {
-    case DN_CONV: return shape_conv(cfg, i);
-    case DN_ROUTE: return shape_route(cfg, i);
-    case DN_SHORTCUT: return shape_shortcut(cfg, i);
-    case DN_MAXPOOL: return shape_maxpool(cfg, i);
-    case DN_YOLO: return shape_yolo(cfg, i);
-    case DN_UPSAMPLE: l->out_c = l->c, l->out_h = l->h * l->stride, l->out_w = l->w * l->stride; return 0;
-    case DN_DROPOUT: l->out_c = l->c, l->out_h = l->h, l->out_w = l->w; return 0;
-    }
-    return 0;
+    TRY(shape_by_type(cfg, i));
+    return check_sizes(cfg, i);
 }
 
 int dn_cfg_set_input(DnCfg *c, int width, int height) {
     if (width < 1 || height < 1) return rn_fail("%s: input size %dx%d", c->name, width, height);
+    if (width > DN_MAX_SIDE || height > DN_MAX_SIDE)
+        return rn_fail("%s: input size %dx%d is above rune's limit of %d a side", c->name, width, height, DN_MAX_SIDE);
     c->width = width, c->height = height;
     for (int i = 0; i < c->n; i++) TRY(shape_layer(c, i));
     return 0;

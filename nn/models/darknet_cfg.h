@@ -24,6 +24,16 @@
 #define DN_MAX_ANCHORS 16
 #define DN_MAX_HEADS 8
 
+/* Sane limits, checked before anything is allocated: a cfg beyond them is an error naming the cfg
+ * and line, not an allocation of hundreds of GiB. The YOLOv3 family stays far below each (input
+ * 608x608, 1024 filters, 7x7 kernels, 80 classes, 62M weights, 5.5M values in its largest map). */
+#define DN_MAX_SIDE 8192                /* [net] width and height, and any input size set later */
+#define DN_MAX_CHANNELS 64              /* [net] channels */
+#define DN_MAX_FILTERS 16384            /* conv filters (output channels) */
+#define DN_MAX_KERNEL 64                /* conv/maxpool size, stride, dilation, padding; upsample stride; route groups */
+#define DN_MAX_CLASSES 10000            /* [yolo] classes */
+#define DN_MAX_LAYER_VALUES (1ll << 28) /* values in one layer's output map, and weights of one conv (1 GiB as float) */
+
 typedef enum { DN_CONV, DN_SHORTCUT, DN_ROUTE, DN_UPSAMPLE, DN_MAXPOOL, DN_DROPOUT, DN_YOLO } DnType;
 typedef enum { DN_LINEAR, DN_LEAKY, DN_RELU, DN_LOGISTIC } DnAct;
 typedef enum { DN_NMS_IOU, DN_NMS_GREEDY_DIOU, DN_NMS_DIOU } DnNmsKind;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
 #include "nn/models/darknet.h"
 #include "util/err.h"
 

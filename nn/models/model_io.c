@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "nn/torch_load.h"
+#include "nn/io/torch_load.h"
 #include "util/err.h"
 
 bool path_has_ext(const char *path, const char *ext) {

@@ -2,7 +2,7 @@
 #pragma once
 #include <stdbool.h>
 
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
 
 /* Fills ps (finalised) from path. A .h5 must be a rune checkpoint whose "model" attribute equals
  * `kind` (when kind is not NULL); attributes land in at (may be NULL). A .pth/.pt goes through the

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "nn/models/model_io.h"
-#include "nn/torch_load.h"
+#include "nn/io/torch_load.h"
 #include "util/err.h"
 
 static const char *const CAMVID_NAMES[11] = {"Sky",  "Building", "Pole",       "Road",       "Pavement",  "Tree",

@@ -46,7 +46,3 @@ void segmenter_close(Segmenter *s);
 Tensor *segmenter_forward(Segmenter *s, Tensor *x, bool training);
 /* Argmax over channels [0, classes) of logits sample n into pred[H*W] (ties: lowest index). */
 void segmenter_predict(const Segmenter *s, const Tensor *logits, int n, uint8_t *pred);
-
-/* `rune bench`: forward times of ESPNet at 480x360 and SwiftNet-RN18 at 480x360 and 2048x1024
- * (median of reps, frozen weights, no tape); scripts/bench_seg.py times PyTorch on the same shapes. */
-void bench_seg(int reps);

@@ -7,9 +7,10 @@
 
 #include "nn/models/carn.h"
 #include "nn/ops/ops.h"
-#include "nn/torch_load.h"
+#include "nn/io/torch_load.h"
 #include "tests/fixture.h"
 #include "tests/gradcheck.h"
+#include "tests/rune_exec.h"
 #include "tests/test.h"
 #include "util/err.h"
 
@@ -217,4 +218,22 @@ TEST(carn_checkpoint_roundtrip_and_wrong_kind) {
     carn_free(back);
     unlink(path);
     carn_free(m);
+}
+
+/* An all-NaN layer used to load silently and give a flat grey image with exit status 0: now the
+ * load fails naming the tensor, and `rune upscale` exits non-zero without writing an image. */
+TEST(carn_nan_layer_is_refused_by_load_and_upscale) {
+    const char *dir = test_temp_dir("carn_nan");
+    char path[256], png[256], args[800], out[4096];
+    snprintf(path, sizeof path, "%s/nan.h5", dir), snprintf(png, sizeof png, "%s/up.png", dir);
+    Carn *m = carn_new(CARN_M, 4), *back = NULL;
+    Tensor *w = params_find(&m->ps, "entry.weight");
+    for (size_t i = 0; i < tensor_numel(w); i++) w->data[i] = (real_t)NAN;
+    EXPECT(carn_save(path, m, NULL) == 0, "%s", rn_errmsg());
+    carn_free(m);
+    EXPECT(carn_load(path, &back, NULL) < 0 && strstr(rn_errmsg(), "parameter entry.weight holds NaN at element 0"), "%s",
+           rn_errmsg());
+    snprintf(args, sizeof args, "upscale --model %s --scale 4 data/samples/camvid/test/Seq05VD_f00000.png %s", path, png);
+    EXPECT(rune_exec(args, out, sizeof out) != 0, "upscale with NaN weights exited 0: %s", out);
+    EXPECT(strstr(out, "entry.weight") && access(png, F_OK) != 0, "names the tensor, writes nothing: %s", out);
 }

@@ -1,6 +1,7 @@
 /* test_checkpoint.c: HDF5 checkpoints — round trip, clear errors on bad files, atomic save on failing disks. */
 #include <fcntl.h>
 #include <hdf5.h>
+#include <math.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -10,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
 #include "tests/test.h"
 #include "util/err.h"
 
@@ -196,6 +197,24 @@ TEST(ckpt_extra_parameter) {
     scratch_init(&s);
     EXPECT(save(s.path, 1.0f, (ModelOpts){0}) == 0, "save: %s", rn_errmsg());
     expect_load_error(s.path, (ModelOpts){.no_bn_weight = true}, "bn.weight", "lacks", s.path);
+    scratch_free(&s);
+}
+
+/* A NaN or infinite weight is refused naming the entry: loaded, it would make every output NaN
+ * (an all-NaN layer gave a flat grey image and exit status 0). */
+TEST(ckpt_non_finite_value_names_the_tensor) {
+    Scratch s;
+    scratch_init(&s);
+    ParamSet ps;
+    make_model(&ps, (ModelOpts){0}, 1.0f);
+    params_find(&ps, "bn.weight")->data[2] = (real_t)NAN;
+    EXPECT(ckpt_save(s.path, &ps, NULL, NULL) == 0, "save: %s", rn_errmsg());
+    expect_load_error(s.path, (ModelOpts){0}, "parameter bn.weight", "NaN at element 2", s.path);
+    params_find(&ps, "bn.weight")->data[2] = 1;
+    params_find(&ps, "bn.running_mean")->data[0] = (real_t)-INFINITY;
+    EXPECT(ckpt_save(s.path, &ps, NULL, NULL) == 0, "save: %s", rn_errmsg());
+    expect_load_error(s.path, (ModelOpts){0}, "buffer bn.running_mean", "-Inf at element 0", s.path);
+    params_free(&ps);
     scratch_free(&s);
 }
 

@@ -109,6 +109,37 @@ TEST(darknet_cfg_errors) {
                      "[shortcut]\nfrom=-2\n", "must be equal");
 }
 
+/* Sizes past darknet_cfg.h's limits are refused before anything is allocated, naming the cfg's
+ * line; an integer too large for int is "out of range", not "not an integer". */
+TEST(darknet_cfg_size_limits) {
+    expect_error("[net]\nwidth=100000\nheight=32\nchannels=3\n[convolutional]\nfilters=4\n",
+                 "t.cfg:1: [net] width=100000 is above rune's limit of 8192");
+    expect_error(NET "[convolutional]\nfilters=1000000000\nactivation=leaky\n",
+                 "t.cfg:5: [convolutional] filters=1000000000 is above rune's limit of 16384");
+    expect_error(NET "[convolutional]\nfilters=2000000000\nactivation=leaky\n", "filters=2000000000 is above rune's limit");
+    expect_error(NET "[convolutional]\nfilters=99999999999\nactivation=leaky\n", "t.cfg:6: filters=99999999999 is out of range");
+    expect_error(NET "[convolutional]\nfilters=4\nsize=1000\nactivation=leaky\n", "size=1000 is above rune's limit of 64");
+    expect_error(NET "[yolo]\nclasses=1000000\nanchors=1,2\n", "classes=1000000 is above rune's limit");
+    /* each key within its limit, the layer's output map (8192 x 8192 x 16384 values) is not */
+    expect_error("[net]\nwidth=8192\nheight=8192\nchannels=3\n[convolutional]\nfilters=16384\nactivation=leaky\n",
+                 "t.cfg:5: layer 0 (conv): output 8192x8192x16384 is 1099511627776 values, above rune's limit");
+    expect_error("[net]\nwidth=8192\nheight=8192\nchannels=3\n[upsample]\nstride=64\n", "t.cfg:5: layer 0 (upsample): the upsampled map");
+    expect_error(NET "[convolutional]\nfilters=16384\nsize=64\npad=1\nactivation=leaky\n[convolutional]\nfilters=16384\n"
+                     "size=64\npad=1\nactivation=leaky\n",
+                 "layer 1 (conv): 1099511627776 weights, above rune's limit");
+    /* from a file, the message names the file; so does the input size set later */
+    char path[256];
+    const char *text = "[net]\nwidth=100000\nheight=32\nchannels=3\n[convolutional]\nfilters=4\n";
+    DnCfg c;
+    EXPECT(dn_cfg_load(tmp_file(path, "wide.cfg", text, strlen(text)), &c) == -1, "accepted width=100000");
+    EXPECT(strstr(rn_errmsg(), path) && strstr(rn_errmsg(), "width=100000"), "%s", rn_errmsg());
+    unlink(path);
+    EXPECT(parse(NET "[convolutional]\nfilters=4\nactivation=leaky\n", &c) == 0, "%s", rn_errmsg());
+    EXPECT(dn_cfg_set_input(&c, 100000, 32) == -1 && strstr(rn_errmsg(), "t.cfg: input size 100000x32 is above"), "%s",
+           rn_errmsg());
+    dn_cfg_free(&c);
+}
+
 /* ---- semantics on tiny nets: maxpool padding, route groups -------------------------------------- */
 
 TEST(darknet_maxpool_odd_padding_pads_right_bottom) {
@@ -193,6 +224,45 @@ TEST(darknet_weights_size_errors) {
     EXPECT(darknet_load_weights(&n, tiny_weights(b3, "long", TINY_FLOATS + 5)) == -1);
     EXPECT(strstr(rn_errmsg(), "5 floats") && strstr(rn_errmsg(), "layer 9"), "%s", rn_errmsg());
     unlink(b1), unlink(b2), unlink(b3);
+    darknet_free(&n);
+}
+
+/* The weights' length is checked against the cfg before the model is allocated: a cfg that asks
+ * for 201M weights (800 MB) with a file of 20 floats fails at once, naming the layer. */
+TEST(darknet_weights_length_checked_before_allocating) {
+    char cfg[256], w[256];
+    const char *text = "[net]\nwidth=32\nheight=32\nchannels=3\n[convolutional]\nfilters=16384\nsize=64\npad=1\n"
+                       "activation=linear\n";
+    Darknet n;
+    EXPECT(darknet_open(&n, tmp_file(cfg, "big.cfg", text, strlen(text)), tiny_weights(w, "few", 20)) == -1, "accepted");
+    EXPECT(strstr(rn_errmsg(), w) && strstr(rn_errmsg(), "layer 0") && strstr(rn_errmsg(), "201342976 floats") &&
+               strstr(rn_errmsg(), "too short"),
+           "%s", rn_errmsg());
+    unlink(cfg), unlink(w);
+}
+
+/* A NaN or infinite weight is refused naming the tensor (it would make every output NaN). */
+TEST(darknet_non_finite_weight_is_refused) {
+    DnCfg c;
+    EXPECT(parse(TINY, &c) == 0, "%s", rn_errmsg());
+    Darknet n;
+    darknet_init(&n, &c);
+    char b[256];
+    const char *path = tiny_weights(b, "nan", TINY_FLOATS);
+    FILE *f = fopen(path, "r+b");
+    float bad[2] = {NAN, INFINITY};
+    for (int k = 0; k < 2; k++) { /* the 3rd float of conv0's scales, then of conv3's weights */
+        long at = k == 0 ? 20 + 4 * (8 + 2) : 20 + 4 * (8 * 4 + 8 * 27 + 4 + 2);
+        EXPECT(f && fseek(f, at, SEEK_SET) == 0 && fwrite(&bad[k], 4, 1, f) == 1 && fflush(f) == 0);
+        EXPECT(darknet_load_weights(&n, path) == -1, "accepted a %s weight", k ? "infinite" : "NaN");
+        const char *want = k == 0 ? "tensor layers.0.bn.weight holds NaN at element 2" : "tensor layers.3.conv.weight holds +Inf at element 2";
+        EXPECT(strstr(rn_errmsg(), path) && strstr(rn_errmsg(), want), "want \"%s\" in: %s", want, rn_errmsg());
+        float ok = 0.5f;
+        EXPECT(fseek(f, at, SEEK_SET) == 0 && fwrite(&ok, 4, 1, f) == 1 && fflush(f) == 0);
+    }
+    EXPECT(darknet_load_weights(&n, path) == 0, "%s", rn_errmsg());
+    if (f) fclose(f);
+    unlink(path);
     darknet_free(&n);
 }
 

@@ -6,7 +6,7 @@
 
 #include "data/image.h"
 #include "nn/models/model_io.h"
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
 #include "nn/models/segmenter.h"
 #include "nn/models/swiftnet.h"
 #include "tests/fixture.h"

@@ -4,8 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nn/checkpoint.h"
-#include "nn/torch_load.h"
+#include "nn/io/checkpoint.h"
+#include "nn/io/torch_load.h"
+#include "nn/io/zipread.h"
 #include "tests/fixture.h"
 #include "tests/test.h"
 #include "util/err.h"
@@ -212,6 +213,33 @@ TEST(torchio_fill_params) {
     torch_free(&tf);
 }
 
+/* The reader keeps what the file holds (tiny's extra.half has an infinity, as torch.load gives
+ * it); a NaN or infinite value going into a model's weights is refused naming the tensor. */
+TEST(torchio_non_finite_weights_refused) {
+    TorchFile tf;
+    if (torch_load(test_fixture_path("torchio_wrapped.pth"), &tf) < 0) { EXPECT(0, "%s", rn_errmsg()); return; }
+    TorchTensor *t = (TorchTensor *)torch_find(&tf, "module.fc.weight");
+    EXPECT(t && t->numel == 8, "module.fc.weight [2,4]");
+    if (!t) return torch_free(&tf);
+    t->data[5] = NAN;
+    EXPECT(fill_model(&tf, 4, true, false) < 0 && strstr(rn_errmsg(), "torchio_wrapped.pth: tensor module.fc.weight holds NaN at element 5"),
+           "fill: %s", rn_errmsg());
+    ParamSet ps;
+    params_init(&ps);
+    EXPECT(torch_import_to_params(&tf, &ps, "module.") < 0 && strstr(rn_errmsg(), "module.fc.weight holds NaN"), "import: %s",
+           rn_errmsg());
+    params_free(&ps);
+    torch_free(&tf);
+    EXPECT(torch_load(test_fixture_path("torchio_tiny_zip.pth"), &tf) == 0, "%s", rn_errmsg());
+    params_init(&ps);
+    params_add(&ps, "extra.half", 7, 1, 1, 1);
+    params_finalize(&ps);
+    EXPECT(torch_fill_params(&tf, &ps, NULL, true) < 0 && strstr(rn_errmsg(), "tensor extra.half holds +Inf at element 5"),
+           "%s", rn_errmsg());
+    params_free(&ps);
+    torch_free(&tf);
+}
+
 /* ---- the published weights against torch.load's listing ----------------------------------- */
 
 static void check_shared(const char *rel, const char *guess) {
@@ -406,4 +434,37 @@ TEST(torchio_cmd_import) {
     params_free(&want), params_free(&got);
     torch_free(&tf);
     unlink(out);
+}
+
+/* A flipped bit in a tensor's bytes used to import as a wrong weight: each stored zip entry is
+ * checked against its CRC-32, in both zip layouts, and the message names the entry. */
+TEST(torchio_zip_crc_catches_a_flipped_tensor_byte) {
+    const char *files[] = {"torchio_tiny_zip.pth", "torchio_tiny_zip64.pth"};
+    for (size_t k = 0; k < 2; k++) {
+        size_t n = 0;
+        uint8_t *b = slurp(test_fixture_path(files[k]), &n);
+        ZipArchive z;
+        EXPECT(b && zip_open_mem(&z, b, n, files[k]) == 0, "%s: %s", files[k], rn_errmsg());
+        if (!b || z.count == 0) { free(b); continue; }
+        const ZipEntry *e = NULL; /* the first tensor storage: <name>/data/<key> */
+        for (int i = 0; i < z.count && !e; i++)
+            if (strstr(z.e[i].name, "/data/") && z.e[i].size >= 4) e = &z.e[i];
+        EXPECT(e != NULL, "%s has a storage entry", files[k]);
+        if (e) {
+            char name[256];
+            snprintf(name, sizeof name, "%s", e->name);
+            size_t at = (size_t)(e->data - b) + 2;
+            b[at] ^= 0x10;
+            TorchFile tf;
+            int rc = torch_load_mem(b, n, files[k], &tf);
+            EXPECT(rc < 0, "%s: a flipped tensor byte loaded", files[k]);
+            if (rc == 0) torch_free(&tf);
+            else EXPECT(strstr(rn_errmsg(), name) && strstr(rn_errmsg(), "CRC-32"), "%s", rn_errmsg());
+            b[at] ^= 0x10;
+            EXPECT(torch_load_mem(b, n, files[k], &tf) == 0, "restored: %s", rn_errmsg());
+            torch_free(&tf);
+        }
+        zip_close(&z);
+        free(b);
+    }
 }

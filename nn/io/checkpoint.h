@@ -46,7 +46,8 @@ int ckpt_read_attrs(const char *path, CkptAttrs *at);
 
 /* Loads every parameter and buffer of ps from path; every name must exist with the same shape
  * (the stored shape padded with trailing 1s must equal the ParamSet's), and the file must hold no
- * parameter that ps lacks: the first mismatch is named in the error, shapes with both sides.
+ * parameter that ps lacks: the first mismatch is named in the error, shapes with both sides; a
+ * NaN or infinite value (parameter, buffer or optimizer moment) is an error naming the entry.
  * at may be NULL. opt may be NULL (optimizer state ignored); when not NULL and the file has /optim
  * of the same kind, its moments, step and hyperparameters are restored (as PyTorch's
  * load_state_dict does); without /optim opt is left as it was. On failure nothing is changed:

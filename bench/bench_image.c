@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "data/bench.h"
+#include "bench/bench.h"
 #include "data/degrade.h"
 #include "data/image.h"
 #include "data/resize.h"

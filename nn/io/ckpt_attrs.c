@@ -1,7 +1,7 @@
 /* ckpt_attrs.c: the small ordered key/value list stored as a checkpoint's root attributes. */
 #include <string.h>
 
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
 #include "util/err.h"
 
 /* Finds key, or appends an empty slot for it; keys longer than the slot or a full list are

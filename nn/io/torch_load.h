@@ -52,20 +52,20 @@ int torch_strip_prefix(TorchFile *tf, const char *prefix);
 /* "3x16x3x3" (or "scalar") into buf. */
 const char *torch_shape_str(const TorchTensor *t, char *buf, size_t n);
 
-/* ---- into the engine (nn/torch_import.c) -------------------------------------------------- */
+/* ---- into the engine (nn/io/torch_import.c) -------------------------------------------------- */
 
 /* Declares one ParamSet entry per floating tensor under its name (strip_prefix removed where a
  * name starts with it; NULL or "" strips nothing), as a buffer when the name ends in running_mean
  * or running_var, as a parameter otherwise; shapes pad with trailing 1s to 4-D. Integer tensors
  * and empty tensors are skipped (the caller may report them). ps must be freshly initialised;
- * it comes back finalised with the data copied. Fails on a tensor of rank > 4 or a duplicate
- * name after stripping. */
+ * it comes back finalised with the data copied. Fails on a tensor of rank > 4, a duplicate
+ * name after stripping, or a NaN or infinite value (named; the reader itself keeps them). */
 int torch_import_to_params(const TorchFile *tf, ParamSet *ps, const char *strip_prefix);
 
 /* For model-specific importers: copies tensors into a model's finalised ParamSet by name
  * (strip_prefix as above). Every entry of ps must be in the file with the same shape (trailing
- * 1s ignored); a floating tensor in the file that ps lacks is an error unless allow_extra.
- * The first mismatch is named in the error. */
+ * 1s ignored) and finite values; a floating tensor in the file that ps lacks is an error unless
+ * allow_extra. The first mismatch is named in the error. */
 int torch_fill_params(const TorchFile *tf, ParamSet *ps, const char *strip_prefix, bool allow_extra);
 
 /* The model kind the names suggest: "carn-m" (entry, b1.b1.body.4, upsample; "carn" without

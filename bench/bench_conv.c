@@ -1,10 +1,10 @@
-/* bench_conv.c: times op_conv2d forward + backward at CARN-M and ResNet-18 shapes; see nn/bench.h. */
+/* bench_conv.c: times op_conv2d forward + backward at CARN-M and ResNet-18 shapes; see bench/bench.h. */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
-#include "nn/bench.h"
+#include "bench/bench.h"
 #include "nn/ops/ops.h"
 
 typedef struct {

@@ -2,7 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nn/torch_load.h"
+#include "nn/io/finite.h"
+#include "nn/io/torch_load.h"
 #include "util/err.h"
 
 static const char *stripped(const char *name, const char *prefix) {
@@ -29,6 +30,16 @@ static int shape4(const TorchFile *tf, const TorchTensor *t, int sh[4]) {
 
 static bool importable(const TorchTensor *t) { return !t->is_int && t->numel > 0; }
 
+/* A floating tensor's values into the engine. The reader keeps whatever the file holds (torch.load
+ * does too); what becomes a weight must be finite, or every output turns NaN without an error. */
+static int copy_finite(const TorchFile *tf, const TorchTensor *t, real_t *dst) {
+    char what[300];
+    snprintf(what, sizeof what, "tensor %s", t->name);
+    TRY(io_check_finite_f(tf->path, what, t->data, t->numel, 0));
+    for (size_t j = 0; j < t->numel; j++) dst[j] = (real_t)t->data[j];
+    return 0;
+}
+
 int torch_import_to_params(const TorchFile *tf, ParamSet *ps, const char *strip_prefix) {
     RN_CHECK(!ps->finalized && ps->count == 0, "torch_import_to_params wants a fresh ParamSet");
     for (int i = 0; i < tf->count; i++) {
@@ -45,11 +56,8 @@ int torch_import_to_params(const TorchFile *tf, ParamSet *ps, const char *strip_
         (buffer ? params_add_buffer : params_add)(ps, name, sh[0], sh[1], sh[2], sh[3]);
     }
     params_finalize(ps);
-    for (int i = 0, k = 0; i < tf->count; i++) {
-        if (!importable(&tf->t[i])) continue;
-        real_t *dst = ps->t[k++]->data;
-        for (size_t j = 0; j < tf->t[i].numel; j++) dst[j] = (real_t)tf->t[i].data[j];
-    }
+    for (int i = 0, k = 0; i < tf->count; i++)
+        if (importable(&tf->t[i])) TRY(copy_finite(tf, &tf->t[i], ps->t[k++]->data));
     return 0;
 }
 
@@ -69,8 +77,7 @@ static int fill_one(const TorchFile *tf, Tensor *p, const char *prefix) {
     if (sh[0] != p->shape[0] || sh[1] != p->shape[1] || sh[2] != p->shape[2] || sh[3] != p->shape[3])
         return rn_fail("%s: tensor %s has shape %s, the model wants %s", tf->path, t->name,
                        torch_shape_str(t, a, sizeof a), tensor_shape_str(p, b, sizeof b));
-    for (size_t j = 0; j < t->numel; j++) p->data[j] = (real_t)t->data[j];
-    return 0;
+    return copy_finite(tf, t, p->data);
 }
 
 int torch_fill_params(const TorchFile *tf, ParamSet *ps, const char *strip_prefix, bool allow_extra) {

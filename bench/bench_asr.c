@@ -1,11 +1,11 @@
 /* bench_asr.c: one analytics-aware fine-tuning step, timed (the step finetune-asr repeats). */
-#include "train/bench_asr.h"
+#include "bench/bench.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "nn/models/carn.h"
-#include "nn/models/espnet.h"
+#include "nn/models/segmenter.h"
 #include "nn/ops/ops.h"
 #include "nn/optim.h"
 #include "profile/tail.h"
@@ -33,9 +33,8 @@ static void make_inputs(Tensor *lr, Tensor *hr, uint8_t *label, real_t *weight) 
 
 void bench_asr_step(int reps) {
     Carn *sr = carn_new(CARN_M, 4);
-    ESPNet task;
-    espnet_init(&task, 12, 2, 8);
-    params_set_trainable(&task.ps, false);
+    Segmenter *task = segmenter_new("espnet", 12, 1); /* random weights time as trained ones do */
+    params_set_trainable(task->ps, false);
     Optim opt;
     optim_init_adam(&opt, &sr->ps, 1e-5, 0.9, 0.999, 1e-8, 0);
     uint8_t *label = xmalloc(480 * 360);
@@ -47,7 +46,7 @@ void bench_asr_step(int reps) {
         make_inputs(lr, hr, label, weight);
         double t0 = now_seconds();
         Tensor *y = carn_forward(sr, lr, 4);
-        Tensor *la = op_cross_entropy(espnet_forward(&task, y, false), label, 255, weight);
+        Tensor *la = op_cross_entropy(segmenter_forward(task, y, false), label, 255, weight);
         Tensor *loss = op_add(op_scale(op_l1_loss(y, hr), (real_t)0.95), op_scale(la, (real_t)0.05));
         tape_backward(loss);
         optim_step(&opt, &sr->ps);
@@ -60,6 +59,6 @@ void bench_asr_step(int reps) {
            1e3 * t[reps / 2], 1e3 * t[0], 1e3 * t[reps - 1], reps);
     free(t), free(label), free(weight);
     optim_free(&opt);
-    espnet_free(&task);
+    segmenter_close(task);
     carn_free(sr);
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench/bench.h"
 #include "nn/models/segmenter.h"
 
 static double clock_ms(clockid_t id) {

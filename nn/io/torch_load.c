@@ -1,12 +1,12 @@
 /* torch_load.c: PyTorch checkpoint reader — storages from the legacy stream or the zip, then tensors by name. */
-#include "nn/torch_load.h"
+#include "nn/io/torch_load.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn/pickle.h"
-#include "nn/zipread.h"
+#include "nn/io/pickle.h"
+#include "nn/io/zipread.h"
 #include "util/err.h"
 
 /* ---- storage types ------------------------------------------------------------------------ */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench/bench.h"
 #include "nn/models/carn.h"
 #include "nn/ops/ops.h"
 #include "util/err.h"

@@ -1,5 +1,5 @@
 /* pickle.c: the pickle VM — opcodes for constants, containers, memo, globals, calls and persistent ids. */
-#include "nn/pickle.h"
+#include "nn/io/pickle.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,11 +5,14 @@
 
 /* torch.save's zip format writes every entry uncompressed ("stored"), so entries are plain byte
  * ranges of the buffer and nothing is copied. Every offset and size read from the archive is
- * checked against the buffer; a malformed archive is an error (-1, rn_fail), never a crash. */
+ * checked against the buffer, and every stored entry's bytes against the CRC-32 the central
+ * directory records for it (damaged tensor bytes would otherwise load as wrong weights); a
+ * malformed or damaged archive is an error (-1, rn_fail), never a crash. */
 typedef struct ZipEntry {
     char *name;          /* as stored (NUL-terminated copy) */
     int method;          /* 0 = stored; anything else cannot be read here */
     uint64_t size;       /* uncompressed size */
+    uint32_t crc32;      /* CRC-32 of the uncompressed bytes, from the central directory */
     const uint8_t *data; /* start of the entry's bytes in the buffer (stored entries only; else NULL) */
 } ZipEntry;
 

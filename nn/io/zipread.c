@@ -1,5 +1,5 @@
 /* zipread.c: ZIP central-directory parser (end record, zip64 end record and extra fields, local headers). */
-#include "nn/zipread.h"
+#include "nn/io/zipread.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +20,21 @@ static uint32_t rd32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 static uint64_t rd64(const uint8_t *p) { return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+
+/* CRC-32 (ISO-HDLC, reflected polynomial 0xEDB88320) as zip records it; table[] from crc_table. */
+static void crc_table(uint32_t table[256]) {
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        table[i] = c;
+    }
+}
+
+static uint32_t crc32_of(const uint32_t table[256], const uint8_t *p, uint64_t n) {
+    uint32_t c = 0xFFFFFFFFu;
+    for (uint64_t i = 0; i < n; i++) c = table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFu;
+}
 
 /* The end-of-central-directory record sits in the last 22 + 65535 (comment) bytes; search
  * backwards so a comment that happens to contain the signature is not taken for it. */
@@ -112,11 +127,23 @@ static int read_cdir_entry(const uint8_t *buf, size_t n, uint64_t *pos, uint64_t
     memcpy(en->name, h + CDIR_LEN, nlen);
     en->name[nlen] = 0;
     en->method = rd16(h + 10);
+    en->crc32 = rd32(h + 16);
     uint64_t csize = rd32(h + 20), loff = rd32(h + 42);
     en->size = rd32(h + 24);
     TRY(zip64_extra(h + CDIR_LEN + nlen, xlen, &en->size, &csize, &loff, label, en->name));
     TRY(locate_data(buf, n, loff, en, csize, label));
     *pos = p + CDIR_LEN + nlen + xlen + clen;
+    return 0;
+}
+
+/* A stored entry's bytes must have the CRC-32 the directory records (compressed entries are
+ * refused later, unread). */
+static int check_crc(const uint32_t table[256], const ZipEntry *en, const char *label) {
+    if (!en->data) return 0;
+    uint32_t got = crc32_of(table, en->data, en->size);
+    if (got != en->crc32)
+        return rn_fail("%s: entry %s is damaged: its bytes have CRC-32 %08x, the archive records %08x", label, en->name,
+                       (unsigned)got, (unsigned)en->crc32);
     return 0;
 }
 
@@ -132,9 +159,11 @@ int zip_open_mem(ZipArchive *z, const uint8_t *buf, size_t n, const char *label)
                        (unsigned long long)cd.count, (unsigned long long)cd.cd_size);
     z->e = xcalloc(cd.count ? cd.count : 1, sizeof *z->e);
     uint64_t pos = cd.cd_off, end = cd.cd_off + cd.cd_size;
+    uint32_t table[256];
+    crc_table(table);
     for (uint64_t i = 0; i < cd.count; i++) {
         z->count++;
-        if (read_cdir_entry(buf, n, &pos, end, &z->e[i], label) < 0) {
+        if (read_cdir_entry(buf, n, &pos, end, &z->e[i], label) < 0 || check_crc(table, &z->e[i], label) < 0) {
             zip_close(z);
             return -1;
         }

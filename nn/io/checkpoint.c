@@ -1,5 +1,5 @@
 /* checkpoint.c: HDF5 checkpoints — /params, /buffers, /optim and root attributes; atomic save, checked load. */
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "nn/io/finite.h"
 #include "util/err.h"
 
 /* Files are always float32; the engine's real_t may be double (gradient-check build), and HDF5
@@ -401,6 +402,7 @@ static int read_real(hid_t loc, const char *name, const int want[4], real_t *dst
                      dims_str(got, rank, b1, sizeof b1), dims_str(exp, er, b2, sizeof b2));
     } else if (H5Dread(d, H5T_REAL, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) < 0)
         rc = rn_fail("%s: reading %s (corrupt file?): %s", path, what, h5_cause());
+    else rc = io_check_finite(path, what, dst, (size_t)want[0] * want[1] * want[2] * want[3], 0);
     if (s >= 0) H5Sclose(s);
     if (t >= 0) H5Tclose(t);
     H5Dclose(d);
