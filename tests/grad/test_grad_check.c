@@ -23,7 +23,8 @@ static void square_backward(Node *n) {
 static Tensor *f_square(Tensor **in, void *ctx) {
     Tensor *x = in[0], *y = tensor_like(x); /* [N,C,H,W] */
     for (size_t i = 0; i < tensor_numel(x); i++) y->data[i] = x->data[i] * x->data[i];
-    if (tape_wants(x, NULL, NULL, NULL)) tape_push("square", square_backward, y, x, NULL, NULL, NULL)->iarg[0] = *(Bad *)ctx;
+    /* recorded as a mul (x * x): the tape needs an id from the op table, and this is one */
+    if (tape_wants(x, NULL, NULL, NULL)) tape_push(OP_MUL, square_backward, y, x, NULL, NULL, NULL)->iarg[0] = *(Bad *)ctx;
     return y;
 }
 
