@@ -19,8 +19,12 @@ struct AxisDev {
     const float *cw;       // [2*out] its weight
 };
 
+// Persistent device copies: an axis's tables depend on (in, out) alone and are kept for the
+// process (axis_get), so a resize costs no host work and no synchronising copy after its first call.
 template <typename T> static const T *up(const T *host, size_t n) {
-    return (const T *)cuda_upload_arena(host, n * sizeof(T));
+    T *d = (T *)cuda_block_alloc(n * sizeof(T));
+    cuda_copy(d, DEV_CUDA, host, DEV_CPU, n * sizeof(T));
+    return d;
 }
 
 // The taps of the CPU op (resize_taps), inverted on the host: each output o gives w0[o] to i0[o]
@@ -41,6 +45,23 @@ static AxisDev axis_make(int in, int out) {
                  up(co, 2 * (size_t)out), up(cw, 2 * (size_t)out)};
     free(start), free(co), free(cw), free(fillp);
     return a;
+}
+
+// The axes made so far, by (in, out): a model resizes between a handful of sizes.
+struct AxisEntry {
+    int in, out;
+    AxisDev a;
+    AxisEntry *next;
+};
+static AxisEntry *g_axes;
+
+static AxisDev axis_get(int in, int out) {
+    for (AxisEntry *e = g_axes; e; e = e->next)
+        if (e->in == in && e->out == out) return e->a;
+    AxisEntry *e = (AxisEntry *)xmalloc(sizeof *e);
+    e->in = in, e->out = out, e->a = axis_make(in, out), e->next = g_axes;
+    g_axes = e;
+    return e->a;
 }
 
 struct ResizeDev {
@@ -88,7 +109,7 @@ extern "C" Tensor *cuda_op_resize_bilinear(Tensor *x, int oh, int ow) {
     cuda_need("resize_bilinear", "x", x);
     RN_CHECK(oh > 0 && ow > 0, "resize_bilinear: output size %dx%d", oh, ow);
     ResizeDev *s = (ResizeDev *)arena_alloc(engine_arena(), sizeof *s);
-    s->y = axis_make(TH(x), oh), s->x = axis_make(TW(x), ow);
+    s->y = axis_get(TH(x), oh), s->x = axis_get(TW(x), ow);
     Tensor *out = tensor_new_on(DEV_CUDA, TN(x), TC(x), oh, ow); // [N,C,oh,ow]
     size_t n = tensor_numel(out);
     resize_fwd<<<cuda_blocks(n), CUDA_THREADS>>>(x->data, out->data, *s, TN(x) * TC(x), TH(x), TW(x), oh, ow);
