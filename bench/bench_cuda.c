@@ -10,6 +10,7 @@
 #include "nn/models/segmenter.h"
 #include "nn/ops/ops.h"
 #include "nn/optim.h"
+#include "nn/profile.h"
 #include "util/err.h"
 #include "util/progress.h"
 
@@ -45,7 +46,9 @@ static Tensor *hr_target(Bench *b) { return on_device(b->hr, b->n, 3, 4 * b->h, 
 
 /* CARN-M forward + L1 backward, as bench_carn's CPU step and scripts/bench_carn.py's. */
 static Tensor *carn_train(Bench *b) {
+    double t = profile_begin();
     params_zero_grad(&b->sr->ps);
+    profile_end(PROF_STEP, "params_zero_grad", t);
     Tensor *loss = op_l1_loss(carn_forward(b->sr, sr_input(b), 4), hr_target(b));
     tape_backward(loss);
     return loss;
@@ -62,8 +65,12 @@ static Tensor *asr_step(Bench *b) {
     Tensor *ce = op_cross_entropy(segmenter_forward(b->seg, y, false), b->label, 255, NULL);
     Tensor *loss = op_add(op_scale(op_l1_loss(y, hr_target(b)), (real_t)0.95), op_scale(ce, (real_t)0.05));
     tape_backward(loss);
+    double t = profile_begin();
     optim_step(&b->opt, &b->sr->ps);
+    profile_end(PROF_STEP, "optim_step (adam)", t);
+    t = profile_begin();
     params_zero_grad(&b->sr->ps);
+    profile_end(PROF_STEP, "params_zero_grad", t);
     return loss;
 }
 
@@ -90,6 +97,31 @@ static double median_ms(Tensor *(*fn)(void *), void *ctx, int reps, bool grad, d
     *lo = 1e3 * t[0], *hi = 1e3 * t[reps - 1];
     free(t);
     return m;
+}
+
+/* The per-op table of a few more runs of fn(ctx), each op waited for (nn/profile.h). The step's
+ * own host work outside the ops (zeroing grads, the optimizer, reading the loss back) is timed
+ * by the bench functions as "step" rows. */
+static void breakdown(Tensor *(*fn)(void *), void *ctx, bool grad) {
+    enum { STEPS = 3 };
+    const OpsBackend *be = ops_backend(DEV_CUDA, "bench");
+    bool old = engine_set_grad(grad);
+    double total = 0;
+    profile_start(be->synchronize);
+    for (int r = 0; r < STEPS; r++) {
+        engine_step_reset();
+        be->synchronize();
+        double t0 = now_seconds();
+        Tensor *y = fn(ctx);
+        double t = profile_begin();
+        tensor_item(y);
+        profile_end(PROF_STEP, "read the result back", t);
+        total += now_seconds() - t0;
+    }
+    profile_stop();
+    engine_step_reset();
+    engine_set_grad(old);
+    profile_report(stdout, STEPS, total);
 }
 
 static void report(const char *what, const char *key, double ms, double lo, double hi, int reps) {
@@ -126,7 +158,7 @@ static Segmenter *frozen_segmenter(const char *arch) {
     return s;
 }
 
-static void run_model(Bench *b, int reps) {
+static void run_model(Bench *b, int reps, bool with_breakdown) {
     const OpsBackend *be = ops_backend(DEV_CUDA, "bench");
     size_t npix = (size_t)b->n * 16 * b->h * b->w;
     b->lr = device_values((size_t)b->n * 3 * b->h * b->w, 1);
@@ -139,6 +171,7 @@ static void run_model(Bench *b, int reps) {
     }
     double lo, hi, ms = median_ms(bench_step, b, reps, b->run == carn_train || b->run == asr_step, &lo, &hi);
     report(b->what, b->key, ms, lo, hi, reps);
+    if (with_breakdown) breakdown(bench_step, b, b->run == carn_train || b->run == asr_step);
     if (b->sr) optim_free(&b->opt), carn_free(b->sr);
     segmenter_close(b->seg);
     be->block_free(b->lr), be->block_free(b->hr), free(b->label);
@@ -196,7 +229,7 @@ static void run_conv_carn(int reps) {
     report("cuda carn_m conv shapes, sum of medians", "conv_carn", total, total, total, reps);
 }
 
-void bench_cuda_run(const char *key, int reps) {
+void bench_cuda_run(const char *key, int reps, bool with_breakdown) {
     if (!strcmp(key, "conv_carn")) {
         run_conv_carn(reps);
         return;
@@ -216,5 +249,5 @@ void bench_cuda_run(const char *key, int reps) {
         rn_die("bench_cuda_run: unknown key %s", key);
     if (b.run != seg_forward) b.sr = carn_new(CARN_M, 4);
     if (b.run == seg_forward || b.run == asr_step) b.seg = frozen_segmenter(strcmp(key, "asr_espnet") ? "swiftnet" : "espnet");
-    run_model(&b, reps);
+    run_model(&b, reps, with_breakdown);
 }

@@ -34,6 +34,7 @@ static bool wanted(const char *only, const char *name) {
 
 int cmd_bench(int argc, char **argv) {
     int reps = 5;
+    bool breakdown = false;
     const char *only = NULL, *image = NULL, *device = "cpu";
     ArgSpec specs[] = {
         {"reps", ARG_INT, &reps, "N", "repetitions per measurement (the median is reported)"},
@@ -43,9 +44,12 @@ int cmd_bench(int argc, char **argv) {
         {"device", ARG_STR, &device, "cpu|cuda",
          "cuda: the GPU set instead (CARN-M train step and 2048x1024 inference, SwiftNet 2048x1024, ASR steps; "
          "scripts/gpu-bench.sh sets PyTorch beside it)"},
+        {"breakdown", ARG_BOOL, &breakdown, NULL,
+         "with --device cuda: after the timed runs, a per-op table (forward and backward by op, host calls: "
+         "allocations, copies, syncs) from a few steps with every op waited for"},
         {0},
     };
-    ArgCmd cmd = {"bench", "[--only conv,carn,seg,asr,image] [--reps N] [--device cpu|cuda]",
+    ArgCmd cmd = {"bench", "[--only conv,carn,seg,asr,image] [--reps N] [--device cpu|cuda [--breakdown]]",
                   "Times the engine at the shapes rune trains and serves with and prints ms and GFLOP/s.\n"
                   "Compare with PyTorch on the same machine: scripts/bench_conv.py, scripts/bench_carn.py\n"
                   "(same shapes, same thread count). Run with OMP_WAIT_POLICY=passive on a quiet machine.",
@@ -61,7 +65,7 @@ int cmd_bench(int argc, char **argv) {
     }
     if (dev == DEV_CUDA) {
         for (int i = 0; bench_cuda_keys[i]; i++)
-            if (wanted(only, bench_cuda_keys[i])) bench_cuda_run(bench_cuda_keys[i], reps);
+            if (wanted(only, bench_cuda_keys[i])) bench_cuda_run(bench_cuda_keys[i], reps, breakdown);
         return 0;
     }
     const char *omp = getenv("OMP_NUM_THREADS"), *core = getenv("OPENBLAS_CORETYPE");

@@ -12,6 +12,7 @@
 
 #include "nn/device.h"
 #include "nn/ops/ops.h"
+#include "nn/profile.h"
 
 /* Adam's per-step constants, computed once on the host in double as PyTorch does (nn/optim.c). */
 typedef struct AdamCoef {
@@ -37,6 +38,7 @@ typedef struct OpsBackend {
     void (*copy)(void *dst, Device dst_dev, const void *src, Device src_dev, size_t bytes);
     void (*fill)(real_t *p, size_t n, real_t v);
     void (*accumulate)(real_t *dst, const real_t *src, size_t n); /* dst += src */
+    void (*synchronize)(void); /* waits for all queued device work (the breakdown's clock) */
 
     /* ---- optimizers over flat buffers of n values ---- */
     void (*adam_step)(real_t *p, const real_t *g, real_t *m, real_t *v, size_t n, AdamCoef c);
@@ -90,9 +92,16 @@ static inline Device ops_device(const Tensor *a, const Tensor *b) {
     return a->device != DEV_CPU ? a->device : b ? b->device : DEV_CPU;
 }
 
-/* First line of every CPU op: run op on device `dev`'s backend when that is not the host. */
+/* First line of every CPU op: run op on device `dev`'s backend when that is not the host; while a
+ * breakdown is recorded (nn/profile.h), the call is timed under the op's name. */
 #define OPS_DISPATCH(op, dev, ...)                                                             \
     do {                                                                                       \
         Device d_ = (dev);                                                                     \
-        if (d_ != DEV_CPU) return ops_backend(d_, #op)->op(__VA_ARGS__);                       \
+        if (d_ != DEV_CPU) {                                                                   \
+            if (!g_profile_on) return ops_backend(d_, #op)->op(__VA_ARGS__);                   \
+            double t_ = profile_begin();                                                       \
+            Tensor *r_ = ops_backend(d_, #op)->op(__VA_ARGS__);                                \
+            profile_end(PROF_FWD, #op, t_);                                                    \
+            return r_;                                                                         \
+        }                                                                                      \
     } while (0)

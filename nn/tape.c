@@ -51,7 +51,13 @@ void tape_backward_seed(Tensor *out, const real_t *seed) {
     for (int i = g_len - 1; i >= 0; i--) {
         Node *nd = g_nodes[i];
         if (!nd->out->grad) continue; /* nothing downstream used this output */
+        if (!g_profile_on) {
+            nd->backward(nd);
+            continue;
+        }
+        double t = profile_begin();
         nd->backward(nd);
+        profile_end(PROF_BWD, op_name(nd->op), t);
     }
 }
 

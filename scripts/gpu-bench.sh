@@ -4,6 +4,7 @@
 # forward at 2048x1024 and an ASR step at 2048x1024 through a frozen ESPNet and SwiftNet; prints
 # each side's log, then a table of medians (ms) and rune's speed relative to PyTorch's NCHW and
 # channels-last runs (> 1: rune faster). Both sides float32 (PyTorch's TF32 off), cuDNN autotuned.
+# Then per-op breakdowns of rune's slowest rows (rune bench --breakdown).
 # The first row, CARN-M's conv layers alone (cuDNN through rune vs F.conv2d), stands even when a
 # whole-model row fails. Run by scripts/gpu-check.sh with RUNE=<rune binary built with CUDA=1>; REPS (default 10).
 set -uo pipefail
@@ -54,3 +55,14 @@ missing = [k for k, _ in rows if ("rune", k) not in ms]
 if missing:
     print("\nno rune time for: %s (see the log above)" % ", ".join(missing))
 PY
+
+# Where rune's time goes: per-op tables (forward and backward by op, the step's host calls) for the
+# three rows furthest behind, printed after the table and kept out of its log (their BENCH lines
+# come from 3 reps). Each op is waited for there, so the steps run longer than the medians above.
+echo
+echo "== per-op breakdowns (rune bench --breakdown)"
+for key in asr_espnet swiftnet_fwd carn_infer; do
+    echo "-- $key"
+    timeout 90 "$rune" bench --device cuda --only "$key" --reps 3 --breakdown 2>&1 | grep -v '^BENCH ' ||
+        echo "rune $key --breakdown: FAILED (exit ${PIPESTATUS[0]})"
+done

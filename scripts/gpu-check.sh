@@ -55,5 +55,5 @@ echo "== CUDA parity tests"
 timeout 300 $bin/test_unit cuda 2>&1 | tee "$out/cuda-tests.txt"
 if [ -x scripts/gpu-bench.sh ]; then
     echo "== GPU benchmarks"
-    RUNE=$bin/rune timeout 300 scripts/gpu-bench.sh 2>&1 | tee "$out/gpu-bench.txt"
+    RUNE=$bin/rune timeout 420 scripts/gpu-bench.sh 2>&1 | tee "$out/gpu-bench.txt"
 fi

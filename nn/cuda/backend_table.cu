@@ -14,6 +14,7 @@ static OpsBackend make_table(void) {
     b.arena_alloc = cuda_arena_alloc, b.arena_reset = cuda_arena_reset;
     b.block_alloc = cuda_block_alloc, b.block_free = cuda_block_free;
     b.memzero = cuda_memzero, b.copy = cuda_copy, b.fill = cuda_fill, b.accumulate = cuda_accumulate;
+    b.synchronize = cuda_synchronize;
     b.adam_step = cuda_adam_step, b.sgd_step = cuda_sgd_step;
     b.add = cuda_op_add, b.mul = cuda_op_mul, b.scale = cuda_op_scale, b.relu = cuda_op_relu;
     b.leaky_relu = cuda_op_leaky_relu, b.prelu = cuda_op_prelu, b.sigmoid = cuda_op_sigmoid, b.clamp = cuda_op_clamp;

@@ -45,3 +45,16 @@ void *cuda_workspace(size_t bytes);
 // Threads per block of the one-thread-per-element kernels, and the grid that covers n elements.
 enum { CUDA_THREADS = 256 };
 static inline unsigned cuda_blocks(size_t n) { return (unsigned)((n + CUDA_THREADS - 1) / CUDA_THREADS); }
+
+// Index arithmetic in 32 bits where the element count allows: a 64-bit integer division costs
+// the GPU dozens of instructions, enough to make a memory-bound kernel that divides per element
+// (channel of i, row of i) compute-bound at HBM3 bandwidth. Kernels so written take the index
+// type I as a template parameter; CUDA_LAUNCH_IDX picks it from n and checks the launch.
+static inline bool cuda_fits32(size_t n) { return n <= 0xffffffffu - CUDA_THREADS; }
+#define CUDA_LAUNCH_IDX(kernel, n, ...)                                                        \
+    do {                                                                                       \
+        size_t n_ = (n);                                                                       \
+        if (cuda_fits32(n_)) kernel<unsigned><<<cuda_blocks(n_), CUDA_THREADS>>>(__VA_ARGS__); \
+        else kernel<size_t><<<cuda_blocks(n_), CUDA_THREADS>>>(__VA_ARGS__);                  \
+        CHECK_LAUNCH(kernel);                                                                  \
+    } while (0)

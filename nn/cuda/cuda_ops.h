@@ -50,6 +50,7 @@ void cuda_memzero(void *p, size_t bytes);
 void cuda_copy(void *dst, Device dst_dev, const void *src, Device src_dev, size_t bytes);
 void cuda_fill(real_t *p, size_t n, real_t v);
 void cuda_accumulate(real_t *dst, const real_t *src, size_t n);
+void cuda_synchronize(void);
 
 /* Dies naming `op` and the argument unless t is on DEV_CUDA (NULL passes: optional inputs). */
 void cuda_need(const char *op, const char *arg, const Tensor *t);

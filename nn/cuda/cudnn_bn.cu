@@ -116,11 +116,12 @@ __global__ void inv_std_kernel(const float *rvar, float *istd, int c, double eps
 }
 
 // dx[i] += dy[i] * gamma[ch] * istd[ch] over [n,c,plane]: the statistics are constants here.
+template <typename I>
 __global__ void scale_dy_kernel(const float *dy, const float *gamma, const float *istd, float *dx, size_t numel,
                                 int c, size_t plane) {
-    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
-    if (i >= numel) return;
-    int ch = (int)((i / plane) % c);
+    I i = blockIdx.x * (I)blockDim.x + threadIdx.x;
+    if (i >= (I)numel) return;
+    int ch = (int)((i / (I)plane) % (I)c);
     dx[i] += dy[i] * (gamma[ch] * istd[ch]);
 }
 
@@ -139,8 +140,7 @@ extern "C" int cuda_bn_backward_infer(int n, int c, int h, int w, const float *x
     inv_std_kernel<<<(c + 255) / 256, 256>>>(rvar, istd, c, eps);
     CHECK_CUDA(cudaGetLastError());
     if (dx) {
-        scale_dy_kernel<<<(unsigned)((numel + 255) / 256), 256>>>(dy, gamma, istd, dx, numel, c, plane);
-        CHECK_CUDA(cudaGetLastError());
+        CUDA_LAUNCH_IDX(scale_dy_kernel, numel, dy, gamma, istd, dx, numel, c, plane);
     }
     // dgamma / dbeta do not involve the statistics' own gradients: cuDNN's training backward with
     // the running statistics in place of the batch's gives them; its dx (the training one) is discarded

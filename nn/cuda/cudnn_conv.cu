@@ -1,12 +1,43 @@
 // conv.cu: cuDNN convolution forward, backward-data, backward-filter and bias, with per-shape algorithm plans.
+#include <stdlib.h>
 #include <string.h>
 
 #include "nn/cuda/dnn.h"
 #include "nn/cuda/dnn_desc.h"
 
+extern "C" {
+#include "nn/profile.h"
+#include "util/progress.h"
+}
+
 // Algorithms may use at most this much scratch: the fastest within it is taken (the workspace is
-// shared, so the limit caps the memory any one plan pins).
-static const size_t kWorkspaceLimit = (size_t)1 << 30;
+// shared, so the limit caps the memory any one plan pins). A quarter of the memory free at the
+// first plan, between 1 and 8 GiB: at 2048x1024 the fastest algorithms of the big convs (FFT, tiled
+// GEMMs) want more than a fixed GiB, and PyTorch's benchmark mode lets them have what is free.
+static size_t g_ws_limit;
+static size_t workspace_limit(void) {
+    if (!g_ws_limit) {
+        size_t free_b = 0, total_b = 0;
+        CHECK_CUDA(cudaMemGetInfo(&free_b, &total_b));
+        const size_t lo = (size_t)1 << 30, hi = (size_t)8 << 30; // 8 GiB: no one plan pins more
+        size_t q = free_b / 4;
+        g_ws_limit = q < lo ? lo : q > hi ? hi : q;
+    }
+    return g_ws_limit;
+}
+
+// RUNE_DETERMINISTIC=1 (any value but 0) keeps every pass to cuDNN's deterministic algorithms
+// (same inputs, same bits, run after run). By default the fastest measured one is taken,
+// deterministic or not, as PyTorch's benchmark mode does: the non-deterministic ones (atomics in
+// backward filter and data) differ in the last bits only, well inside the CPU parity tolerances.
+static bool only_deterministic(void) {
+    static int v = -1;
+    if (v < 0) {
+        const char *e = getenv("RUNE_DETERMINISTIC");
+        v = e && *e && strcmp(e, "0") != 0;
+    }
+    return v;
+}
 
 // The three passes of a convolution, each with its own algorithm.
 enum Pass { PASS_FWD, PASS_DATA, PASS_FILTER, PASS_COUNT };
@@ -60,21 +91,22 @@ static int plan_get(const CudaConv *cv, ConvPlan **out) {
 }
 
 // Index of the fastest measured algorithm that ran and fits the workspace limit, preferring in
-// turn: deterministic ones (same inputs, same bits: rune's runs repeat), and ones cuDNN reports as
+// turn: deterministic ones when only_deterministic() (else any), and ones cuDNN reports as
 // FMA math over DEFAULT math (which may mean TF32 on Ampere and later; Find may list those even
 // under our FMA-only descriptor, which is what governs the run). Tensor-op results never qualify.
 // cuDNN lists results fastest first.
 template <typename Perf> static int pick(const Perf *perf, int n, const char *pass, const CudaConv *cv) {
     static const cudnnMathType_t maths[2] = {CUDNN_FMA_MATH, CUDNN_DEFAULT_MATH};
-    for (int det = 1; det >= 0; det--)
+    size_t limit = workspace_limit();
+    for (int det = only_deterministic() ? 1 : 0; det >= 0; det--)
         for (int m = 0; m < 2; m++)
             for (int i = 0; i < n; i++)
                 if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].mathType == maths[m] &&
-                    perf[i].memory <= kWorkspaceLimit && (!det || perf[i].determinism == CUDNN_DETERMINISTIC))
+                    perf[i].memory <= limit && (!det || perf[i].determinism == CUDNN_DETERMINISTIC))
                     return i;
     return rn_fail("cuDNN conv %s: no float32 algorithm within %zu MiB of workspace for x %dx%dx%dx%d, w %dx%dx%dx%d, "
                    "groups %d",
-                   pass, kWorkspaceLimit >> 20, cv->n, cv->c, cv->h, cv->w, cv->k, cv->c / cv->groups, cv->kh, cv->kw,
+                   pass, limit >> 20, cv->n, cv->c, cv->h, cv->w, cv->k, cv->c / cv->groups, cv->kh, cv->kw,
                    cv->groups);
 }
 
@@ -133,7 +165,11 @@ struct Ready {
 static int prepare(const CudaConv *cv, Pass pass, Ready *r) {
     TRY(cuda_dnn_handle(&r->h));
     TRY(plan_get(cv, &r->p));
-    if (!r->p->found[pass]) TRY(find(r->h, r->p, pass));
+    if (!r->p->found[pass]) {
+        double t0 = now_seconds();
+        TRY(find(r->h, r->p, pass));
+        profile_add("cudnnFind (new conv shape)", now_seconds() - t0);
+    }
     r->ws_size = r->p->ws[pass], r->ws = NULL;
     if (r->ws_size && !(r->ws = cuda_workspace(r->ws_size))) return -1;
     return 0;

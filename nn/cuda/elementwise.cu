@@ -71,29 +71,30 @@ extern "C" Tensor *cuda_op_clamp(Tensor *x, real_t lo, real_t hi) { return unary
 
 // ---- add, mul: b is the same shape, per-channel or a scalar (nn/ops/broadcast.h) ----
 
-__device__ size_t bindex(BroadcastKind k, size_t i, size_t plane, int C) {
-    return k == BC_SAME ? i : k == BC_CHANNEL ? (i / plane) % (size_t)C : 0;
+template <typename I> __device__ I bindex(BroadcastKind k, I i, I plane, I C) {
+    return k == BC_SAME ? i : k == BC_CHANNEL ? (i / plane) % C : 0;
 }
 
-__global__ void binary_fwd(bool mul, BroadcastKind k, const float *a, const float *b, float *y, size_t n, size_t plane,
+template <typename I>
+__global__ void binary_fwd(bool mul, BroadcastKind k, const float *a, const float *b, float *y, size_t n_, size_t plane_,
                            int C) {
-    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+    I n = (I)n_, plane = (I)plane_, i = blockIdx.x * (I)blockDim.x + threadIdx.x;
     if (i >= n) return;
-    float bv = b[bindex(k, i, plane, C)];
+    float bv = b[bindex<I>(k, i, plane, (I)C)];
     y[i] = mul ? a[i] * bv : a[i] + bv;
 }
 
 // dst[i] += dout[i] (times f[i] when f is given, times f's broadcast element for fk != BC_SAME)
-__global__ void grad_times(float *dst, const float *dout, const float *f, BroadcastKind fk, size_t n, size_t plane,
+template <typename I>
+__global__ void grad_times(float *dst, const float *dout, const float *f, BroadcastKind fk, size_t n_, size_t plane_,
                            int C) {
-    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
-    if (i < n) dst[i] += f ? dout[i] * f[bindex(fk, i, plane, C)] : dout[i];
+    I n = (I)n_, plane = (I)plane_, i = blockIdx.x * (I)blockDim.x + threadIdx.x;
+    if (i < n) dst[i] += f ? dout[i] * f[bindex<I>(fk, i, plane, (I)C)] : dout[i];
 }
 
 static void launch_grad_times(float *dst, const float *dout, const float *f, BroadcastKind fk, const Tensor *out) {
     size_t n = tensor_numel(out), plane = (size_t)TH(out) * TW(out);
-    grad_times<<<cuda_blocks(n), CUDA_THREADS>>>(dst, dout, f, fk, n, plane, TC(out));
-    CHECK_LAUNCH(grad_times);
+    CUDA_LAUNCH_IDX(grad_times, n, dst, dout, f, fk, n, plane, TC(out));
 }
 
 // da = dout (add) or dout * b (mul); db = dout or dout * a, summed per channel when b broadcasts.
@@ -116,8 +117,7 @@ static Tensor *binary(OpId op, Tensor *a, Tensor *b) {
     BroadcastKind k = broadcast_kind(op_name(op), a, b);
     Tensor *out = tensor_like(a); // [N,C,H,W]
     size_t n = tensor_numel(a), plane = (size_t)TH(a) * TW(a);
-    binary_fwd<<<cuda_blocks(n), CUDA_THREADS>>>(op == OP_MUL, k, a->data, b->data, out->data, n, plane, TC(a));
-    CHECK_LAUNCH(binary_fwd);
+    CUDA_LAUNCH_IDX(binary_fwd, n, op == OP_MUL, k, a->data, b->data, out->data, n, plane, TC(a));
     if (tape_wants(a, b, NULL, NULL)) {
         Node *nd = tape_push(op, binary_backward, out, a, b, NULL, NULL);
         nd->iarg[0] = (int)k;
@@ -130,18 +130,20 @@ extern "C" Tensor *cuda_op_mul(Tensor *a, Tensor *b) { return binary(OP_MUL, a, 
 
 // ---- prelu: out = x > 0 ? x : w[c] x, w per channel or shared ----
 
-__global__ void prelu_fwd(const float *x, const float *w, float *y, size_t n, size_t plane, int C, bool shared) {
-    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+template <typename I>
+__global__ void prelu_fwd(const float *x, const float *w, float *y, size_t n_, size_t plane_, int C, bool shared) {
+    I n = (I)n_, plane = (I)plane_, i = blockIdx.x * (I)blockDim.x + threadIdx.x;
     if (i >= n) return;
-    float a = w[shared ? 0 : (i / plane) % C];
+    float a = w[shared ? 0 : (i / plane) % (I)C];
     y[i] = x[i] > 0 ? x[i] : a * x[i];
 }
 
-__global__ void prelu_bwd_x(const float *x, const float *w, const float *dy, float *dx, size_t n, size_t plane, int C,
+template <typename I>
+__global__ void prelu_bwd_x(const float *x, const float *w, const float *dy, float *dx, size_t n_, size_t plane_, int C,
                             bool shared) {
-    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
+    I n = (I)n_, plane = (I)plane_, i = blockIdx.x * (I)blockDim.x + threadIdx.x;
     if (i >= n) return;
-    float a = w[shared ? 0 : (i / plane) % C];
+    float a = w[shared ? 0 : (i / plane) % (I)C];
     dx[i] += x[i] > 0 ? dy[i] : a * dy[i];
 }
 
@@ -150,9 +152,7 @@ static void prelu_backward(Node *nd) {
     bool shared = nd->iarg[0];
     size_t n = tensor_numel(x), plane = (size_t)TH(x) * TW(x);
     if (node_wants(nd, 0)) {
-        prelu_bwd_x<<<cuda_blocks(n), CUDA_THREADS>>>(x->data, w->data, out->grad, tensor_grad(x), n, plane, TC(x),
-                                                      shared);
-        CHECK_LAUNCH(prelu_bwd_x);
+        CUDA_LAUNCH_IDX(prelu_bwd_x, n, x->data, w->data, out->grad, tensor_grad(x), n, plane, TC(x), shared);
     }
     if (node_wants(nd, 1))
         cuda_channel_grad(CS_DOUT_A_NONPOS, x->data, out->grad, TN(x), TC(x), plane, tensor_grad(w), shared);
@@ -170,8 +170,7 @@ extern "C" Tensor *cuda_op_prelu(Tensor *x, Tensor *w) {
     }
     Tensor *out = tensor_like(x); // [N,C,H,W]
     size_t n = tensor_numel(x), plane = (size_t)TH(x) * TW(x);
-    prelu_fwd<<<cuda_blocks(n), CUDA_THREADS>>>(x->data, w->data, out->data, n, plane, C, shared);
-    CHECK_LAUNCH(prelu_fwd);
+    CUDA_LAUNCH_IDX(prelu_fwd, n, x->data, w->data, out->data, n, plane, C, shared);
     if (tape_wants(x, w, NULL, NULL)) {
         Node *nd = tape_push(OP_PRELU, prelu_backward, out, x, w, NULL, NULL);
         nd->iarg[0] = shared;

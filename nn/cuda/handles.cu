@@ -3,6 +3,8 @@
 
 extern "C" {
 #include "nn/cuda/cuda.h"
+#include "nn/profile.h"
+#include "util/progress.h"
 }
 #include "nn/cuda/dnn.h"
 #include "nn/cuda/cuda_check.h"
@@ -76,8 +78,9 @@ extern "C" int cuda_blas_handle(cublasHandle_t *h) {
 
 extern "C" void *cuda_workspace(size_t bytes) {
     if (bytes <= g_work_size && g_work) return g_work;
+    double t0 = now_seconds();
     // cudaFree waits for the kernels still reading the old buffer (all on the default stream)
-    if (g_work) cudaFree(g_work);
+    if (g_work) CHECK_CUDA(cudaFree(g_work));
     g_work = NULL, g_work_size = 0;
     size_t want = bytes < (1u << 20) ? (1u << 20) : bytes;
     cudaError_t e = cudaMalloc(&g_work, want);
@@ -87,5 +90,6 @@ extern "C" void *cuda_workspace(size_t bytes) {
         return NULL;
     }
     g_work_size = want;
+    profile_add("workspace regrow (free+malloc)", now_seconds() - t0);
     return g_work;
 }

@@ -4,15 +4,32 @@
 extern "C" {
 #include "nn/arena.h"
 #include "nn/cuda/cuda_ops.h"
+#include "nn/profile.h"
+#include "util/progress.h"
 }
+
+// While a breakdown is recorded, the host calls that can stall a step (allocation, frees, copies,
+// memsets: each may wait for the device) are timed and counted under their own names.
+#define HOST_TIMED(name, call)                                                                 \
+    do {                                                                                       \
+        if (!g_profile_on) {                                                                   \
+            call;                                                                              \
+            break;                                                                             \
+        }                                                                                      \
+        double t_ = now_seconds();                                                             \
+        call;                                                                                  \
+        profile_add(name, now_seconds() - t_);                                                 \
+    } while (0)
 
 static void *dev_malloc(size_t bytes) {
     void *p = NULL;
-    CHECK_CUDA(cudaMalloc(&p, bytes));
+    HOST_TIMED("cudaMalloc", CHECK_CUDA(cudaMalloc(&p, bytes)));
     return p;
 }
 
-static void dev_free(void *p) { CHECK_CUDA(cudaFree(p)); }
+static void dev_free(void *p) { HOST_TIMED("cudaFree", CHECK_CUDA(cudaFree(p))); }
+
+extern "C" void cuda_synchronize(void) { CHECK_CUDA(cudaDeviceSynchronize()); }
 
 // The host Arena's bookkeeping over cudaMalloc'd chunks: bump allocation, chunks kept on reset and
 // regrown to the peak request, exactly as the CPU arena (nn/arena.c) does.
@@ -43,13 +60,15 @@ extern "C" void cuda_block_free(void *p) {
 }
 
 extern "C" void cuda_memzero(void *p, size_t bytes) {
-    if (bytes) CHECK_CUDA(cudaMemset(p, 0, bytes));
+    if (bytes) HOST_TIMED("cudaMemset (zero grads)", CHECK_CUDA(cudaMemsetAsync(p, 0, bytes)));
 }
 
 extern "C" void cuda_copy(void *dst, Device dd, const void *src, Device sd, size_t bytes) {
     cudaMemcpyKind k = dd == DEV_CPU ? (sd == DEV_CPU ? cudaMemcpyHostToHost : cudaMemcpyDeviceToHost)
                                      : (sd == DEV_CPU ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToDevice);
-    if (bytes) CHECK_CUDA(cudaMemcpy(dst, src, bytes, k));
+    static const char *const names[] = {"cudaMemcpy host->host", "cudaMemcpy host->device",
+                                        "cudaMemcpy device->host", "cudaMemcpy device->device"};
+    if (bytes) HOST_TIMED(names[k], CHECK_CUDA(cudaMemcpy(dst, src, bytes, k)));
 }
 
 extern "C" void *cuda_upload_arena(const void *host, size_t bytes) {

@@ -19,8 +19,12 @@ struct AxisDev {
     const float *cw;       // [2*out] its weight
 };
 
+// Persistent device copies: an axis's tables depend on (in, out) alone and are kept for the
+// process (axis_get), so a resize costs no host work and no synchronising copy after its first call.
 template <typename T> static const T *up(const T *host, size_t n) {
-    return (const T *)cuda_upload_arena(host, n * sizeof(T));
+    T *d = (T *)cuda_block_alloc(n * sizeof(T));
+    cuda_copy(d, DEV_CUDA, host, DEV_CPU, n * sizeof(T));
+    return d;
 }
 
 // The taps of the CPU op (resize_taps), inverted on the host: each output o gives w0[o] to i0[o]
@@ -43,15 +47,34 @@ static AxisDev axis_make(int in, int out) {
     return a;
 }
 
+// The axes made so far, by (in, out): a model resizes between a handful of sizes.
+struct AxisEntry {
+    int in, out;
+    AxisDev a;
+    AxisEntry *next;
+};
+static AxisEntry *g_axes;
+
+static AxisDev axis_get(int in, int out) {
+    for (AxisEntry *e = g_axes; e; e = e->next)
+        if (e->in == in && e->out == out) return e->a;
+    AxisEntry *e = (AxisEntry *)xmalloc(sizeof *e);
+    e->in = in, e->out = out, e->a = axis_make(in, out), e->next = g_axes;
+    g_axes = e;
+    return e->a;
+}
+
 struct ResizeDev {
     AxisDev y, x;
 };
 
+template <typename I>
 __global__ void resize_fwd(const float *x, float *y, ResizeDev s, int planes, int H, int W, int OH, int OW) {
-    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
-    if (i >= (size_t)planes * OH * OW) return;
-    int ox = i % OW, oy = (i / OW) % OH;
-    size_t p = i / ((size_t)OH * OW);
+    I i = blockIdx.x * (I)blockDim.x + threadIdx.x;
+    if (i >= (I)planes * OH * OW) return;
+    I row = i / (I)OW;
+    int ox = (int)(i % (I)OW), oy = (int)(row % (I)OH);
+    size_t p = row / (I)OH;
     const float *r0 = x + (p * H + s.y.i0[oy]) * W, *r1 = x + (p * H + s.y.i1[oy]) * W;
     int a = s.x.i0[ox], b = s.x.i1[ox];
     float wx0 = s.x.w0[ox], wx1 = s.x.w1[ox];
@@ -59,11 +82,13 @@ __global__ void resize_fwd(const float *x, float *y, ResizeDev s, int planes, in
 }
 
 // One thread per input pixel: the sum, in double, of every output that read it, times its weights.
+template <typename I>
 __global__ void resize_bwd(const float *dy, float *dx, ResizeDev s, int planes, int H, int W, int OH, int OW) {
-    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
-    if (i >= (size_t)planes * H * W) return;
-    int ix = i % W, iy = (i / W) % H;
-    size_t p = i / ((size_t)H * W);
+    I i = blockIdx.x * (I)blockDim.x + threadIdx.x;
+    if (i >= (I)planes * H * W) return;
+    I row = i / (I)W;
+    int ix = (int)(i % (I)W), iy = (int)(row % (I)H);
+    size_t p = row / (I)H;
     const float *go = dy + p * OH * OW;
     double acc = 0;
     for (int a = s.y.start[iy]; a < s.y.start[iy + 1]; a++) {
@@ -79,20 +104,17 @@ static void resize_backward(Node *nd) {
     Tensor *x = nd->in[0], *out = nd->out;
     const ResizeDev *s = (const ResizeDev *)nd->saved;
     size_t n = tensor_numel(x);
-    resize_bwd<<<cuda_blocks(n), CUDA_THREADS>>>(out->grad, tensor_grad(x), *s, TN(x) * TC(x), TH(x), TW(x), TH(out),
-                                                 TW(out));
-    CHECK_LAUNCH(resize_bwd);
+    CUDA_LAUNCH_IDX(resize_bwd, n, out->grad, tensor_grad(x), *s, TN(x) * TC(x), TH(x), TW(x), TH(out), TW(out));
 }
 
 extern "C" Tensor *cuda_op_resize_bilinear(Tensor *x, int oh, int ow) {
     cuda_need("resize_bilinear", "x", x);
     RN_CHECK(oh > 0 && ow > 0, "resize_bilinear: output size %dx%d", oh, ow);
     ResizeDev *s = (ResizeDev *)arena_alloc(engine_arena(), sizeof *s);
-    s->y = axis_make(TH(x), oh), s->x = axis_make(TW(x), ow);
+    s->y = axis_get(TH(x), oh), s->x = axis_get(TW(x), ow);
     Tensor *out = tensor_new_on(DEV_CUDA, TN(x), TC(x), oh, ow); // [N,C,oh,ow]
     size_t n = tensor_numel(out);
-    resize_fwd<<<cuda_blocks(n), CUDA_THREADS>>>(x->data, out->data, *s, TN(x) * TC(x), TH(x), TW(x), oh, ow);
-    CHECK_LAUNCH(resize_fwd);
+    CUDA_LAUNCH_IDX(resize_fwd, n, x->data, out->data, *s, TN(x) * TC(x), TH(x), TW(x), oh, ow);
     if (tape_wants(x, NULL, NULL, NULL)) {
         Node *nd = tape_push(OP_RESIZE_BILINEAR, resize_backward, out, x, NULL, NULL, NULL);
         nd->saved = s;

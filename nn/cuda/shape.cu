@@ -9,11 +9,12 @@ extern "C" {
 
 // dst[n, d0 + j] (op) src[n, s0 + j] for j < block, over n < N: a channel window copied between two
 // tensors of per-sample sizes dstride and sstride. add: += (backward), else = (forward).
+template <typename I>
 __global__ void copy_block(float *dst, size_t dstride, size_t d0, const float *src, size_t sstride, size_t s0,
-                           size_t block, int N, bool add) {
-    size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
-    if (i >= (size_t)N * block) return;
-    size_t n = i / block, j = i % block;
+                           size_t block_, int N, bool add) {
+    I block = (I)block_, i = blockIdx.x * (I)blockDim.x + threadIdx.x;
+    if (i >= (I)N * block) return;
+    I n = i / block, j = i % block; // the sample and the offset in its window: 32-bit where they fit
     float v = src[n * sstride + s0 + j];
     float *d = dst + n * dstride + d0 + j;
     *d = add ? *d + v : v;
@@ -21,8 +22,7 @@ __global__ void copy_block(float *dst, size_t dstride, size_t d0, const float *s
 
 static void launch_copy(float *dst, size_t dstride, size_t d0, const float *src, size_t sstride, size_t s0,
                         size_t block, int N, bool add) {
-    copy_block<<<cuda_blocks((size_t)N * block), CUDA_THREADS>>>(dst, dstride, d0, src, sstride, s0, block, N, add);
-    CHECK_LAUNCH(copy_block);
+    CUDA_LAUNCH_IDX(copy_block, (size_t)N * block, dst, dstride, d0, src, sstride, s0, block, N, add);
 }
 
 // ---- concat along channels ----
@@ -105,17 +105,18 @@ extern "C" Tensor *cuda_op_slice_channels(Tensor *x, int c0, int nc) {
 // ---- pixel shuffle: out[n, c, h*r + i, w*r + j] = x[n, c*r*r + i*r + j, h, w], a bijection ----
 
 // Index in x of output element o (both flat); back: dx[that] += dy[o], one writer per element.
-__device__ size_t shuffle_src(size_t o, int r, int H, int W) {
-    int OW = W * r, OH = H * r;
-    int ox = o % OW, oy = (o / OW) % OH;
-    size_t nc = o / ((size_t)OH * OW); // n*C + c: the r*r input planes of block nc
-    return ((nc * r * r + (size_t)(oy % r) * r + ox % r) * H + oy / r) * W + ox / r;
+template <typename I> __device__ I shuffle_src(I o, int r, int H, int W) {
+    I OW = (I)W * r, OH = (I)H * r;
+    I ox = o % OW, row = o / OW, oy = row % OH;
+    I nc = row / OH; // n*C + c: the r*r input planes of block nc
+    return ((nc * r * r + (oy % r) * r + ox % r) * H + oy / r) * W + ox / r;
 }
 
+template <typename I>
 __global__ void shuffle_kernel(const float *src, float *dst, size_t n, int r, int H, int W, bool backward) {
-    size_t o = blockIdx.x * (size_t)blockDim.x + threadIdx.x;
-    if (o >= n) return;
-    size_t i = shuffle_src(o, r, H, W);
+    I o = blockIdx.x * (I)blockDim.x + threadIdx.x;
+    if (o >= (I)n) return;
+    I i = shuffle_src<I>(o, r, H, W);
     if (backward) dst[i] += src[o];
     else dst[o] = src[i];
 }
@@ -124,8 +125,7 @@ static void shuffle_backward(Node *nd) {
     if (!node_wants(nd, 0)) return;
     Tensor *x = nd->in[0], *out = nd->out;
     size_t n = tensor_numel(out);
-    shuffle_kernel<<<cuda_blocks(n), CUDA_THREADS>>>(out->grad, tensor_grad(x), n, nd->iarg[0], TH(x), TW(x), true);
-    CHECK_LAUNCH(shuffle_kernel);
+    CUDA_LAUNCH_IDX(shuffle_kernel, n, out->grad, tensor_grad(x), n, nd->iarg[0], TH(x), TW(x), true);
 }
 
 extern "C" Tensor *cuda_op_pixel_shuffle(Tensor *x, int r) {
@@ -135,8 +135,7 @@ extern "C" Tensor *cuda_op_pixel_shuffle(Tensor *x, int r) {
         rn_die("pixel_shuffle: %s has channels not divisible by r*r = %d", tensor_shape_str(x, s, sizeof s), r * r);
     Tensor *out = tensor_new_on(DEV_CUDA, TN(x), TC(x) / (r * r), TH(x) * r, TW(x) * r); // [N,C,H*r,W*r]
     size_t n = tensor_numel(out);
-    shuffle_kernel<<<cuda_blocks(n), CUDA_THREADS>>>(x->data, out->data, n, r, TH(x), TW(x), false);
-    CHECK_LAUNCH(shuffle_kernel);
+    CUDA_LAUNCH_IDX(shuffle_kernel, n, x->data, out->data, n, r, TH(x), TW(x), false);
     if (tape_wants(x, NULL, NULL, NULL)) {
         Node *nd = tape_push(OP_PIXEL_SHUFFLE, shuffle_backward, out, x, NULL, NULL, NULL);
         nd->iarg[0] = r;
