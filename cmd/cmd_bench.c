@@ -50,6 +50,7 @@ int cmd_bench(int argc, char **argv) {
     char **pos;
     int npos;
     args_parse(&cmd, argc, argv, &pos, &npos);
+    free(pos);
     if (reps < 1) args_usage_error(&cmd, "--reps must be >= 1");
     const char *omp = getenv("OMP_NUM_THREADS"), *core = getenv("OPENBLAS_CORETYPE");
     printf("rune bench: OMP_NUM_THREADS=%s OPENBLAS_CORETYPE=%s reps=%d\n", omp ? omp : "(default)", core ? core : "(default)", reps);

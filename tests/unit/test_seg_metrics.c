@@ -61,7 +61,7 @@ TEST(tail_classes_worst_half) {
         c.m[i * 5 + (i + 1) % 5] = 10;
     }
     int tail[5];
-    int n = tail_classes(&c, tail);
+    int n = tail_classes(&c, 5, tail);
     EXPECT(n == 2, "5 classes -> 2 tail classes, got %d", n);
     EXPECT(confusion_iou(&c, tail[0]) <= confusion_iou(&c, tail[1]), "sorted worst first");
     double m = mean_iou_over(&c, tail, n);
