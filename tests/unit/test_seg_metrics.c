@@ -69,6 +69,19 @@ TEST(tail_classes_worst_half) {
     confusion_free(&c);
 }
 
+/* The one tail rule: classes without a score are not ranked, ties go by class id, the whole
+ * ranking comes back and the worse half of it (rounded down) is the tail. */
+TEST(tail_worse_half_ranks_scored_classes) {
+    const double score[7] = {0.5, NAN, 0.2, 0.5, 0.9, 0.1, NAN};
+    int ranked[7] = {-1, -1, -1, -1, -1, -1, -1};
+    int n = tail_worse_half(score, 7, ranked);
+    const int want[5] = {5, 2, 0, 3, 4};
+    EXPECT(n == 2, "5 scored classes -> 2 in the tail, got %d", n);
+    EXPECT(memcmp(ranked, want, sizeof want) == 0 && ranked[5] == -1, "ranking %d %d %d %d %d", ranked[0], ranked[1],
+           ranked[2], ranked[3], ranked[4]);
+    EXPECT(tail_worse_half(score + 1, 1, ranked) == 0, "no scored class, no tail");
+}
+
 TEST(percentile_matches_numpy_linear) {
     /* numpy.percentile(range(1, 11), [10, 1, 50]) = 1.9, 1.09, 5.5 */
     double v[10];
