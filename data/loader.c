@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data/degrade.h"
 #include "util/err.h"
 #include "util/rng.h"
 
