@@ -41,10 +41,9 @@ static int run_image(DetTables *t, const Dataset *ds, int i, Darknet *net, const
     int iw, ih;
     TRY(image_probe(ds->samples[i].frame, &iw, &ih));
     Image hr;
-    /* scoring is against the dataset's own boxes, in original pixels (IoU is unchanged by the resize) */
     TRY(dataset_load_square(ds, i, t->size, &hr, NULL, NULL));
     const Sample *smp = &ds->samples[i];
-    DetScoreOpts so = {(float)o->thresh, (float)o->nms, false, NULL, 0}; /* no letterbox: as the detector trained */
+    DetScoreOpts so = {(float)o->thresh, (float)o->nms, false, NULL, 0}; /* frames are the net's size: no letterbox */
     t->ngt[i] = smp->nboxes;
     t->gt[i] = xmalloc((size_t)(smp->nboxes ? smp->nboxes : 1) * sizeof(Box));
     if (smp->nboxes) memcpy(t->gt[i], smp->boxes, (size_t)smp->nboxes * sizeof(Box));
@@ -56,6 +55,7 @@ static int run_image(DetTables *t, const Dataset *ds, int i, Darknet *net, const
         bool own;
         Image in = reconstruct(me, &hr, &d.lr, &own);
         size_t at = (size_t)m * t->nimages + i;
+        /* scored against the dataset's own boxes, in original pixels (IoU is unchanged by the resize) */
         t->dets[at] = det_score_image(net, &in, &so, iw, ih, smp->boxes, smp->nboxes, &t->ev[m], &t->ndets[at]);
         if (me->kind != EVAL_HR) {
             t->psnr[m] += sr_psnr(&in, &hr, me->scale) / t->nimages;
