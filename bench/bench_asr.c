@@ -11,11 +11,7 @@
 #include "profile/tail.h"
 #include "util/err.h"
 #include "util/progress.h"
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "util/sort.h"
 
 /* Deterministic inputs: a smooth frame and a label map of horizontal bands with small blobs, so
  * the detail mask is neither empty nor everything. */

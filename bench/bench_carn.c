@@ -7,16 +7,12 @@
 #include "nn/models/carn.h"
 #include "nn/ops/ops.h"
 #include "util/err.h"
+#include "util/sort.h"
 
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 static void fill(Tensor *t, unsigned long long seed) {

@@ -6,6 +6,7 @@
 
 #include "bench/bench.h"
 #include "nn/ops/ops.h"
+#include "util/sort.h"
 
 typedef struct {
     const char *name;
@@ -39,11 +40,6 @@ static double clock_ms(clockid_t id) {
 static double now_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
 /* CPU time of the whole process: on a shared machine, wall time measures the neighbours too. */
 static double cpu_ms(void) { return clock_ms(CLOCK_PROCESS_CPUTIME_ID); }
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* Fills with a cheap deterministic pattern in [-0.5, 0.5) (values do not matter, only the work). */
 static Tensor *bench_tensor(int n, int c, int h, int w, bool grad) {

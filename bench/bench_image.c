@@ -8,6 +8,7 @@
 #include "data/image.h"
 #include "data/resize.h"
 #include "util/err.h"
+#include "util/sort.h"
 
 #define DEFAULT_FRAME "data/samples/camvid/test/Seq05VD_f00000.png"
 
@@ -15,11 +16,6 @@ static double now_s(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 typedef struct BenchCase {

@@ -5,16 +5,12 @@
 
 #include "bench/bench.h"
 #include "nn/models/segmenter.h"
+#include "util/sort.h"
 
 static double clock_ms(clockid_t id) {
     struct timespec ts;
     clock_gettime(id, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 /* One timed pass: forward without a tape, or forward + backward to the input only (the frozen task

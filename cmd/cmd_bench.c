@@ -57,6 +57,7 @@ int cmd_bench(int argc, char **argv) {
     char **pos;
     int npos;
     args_parse(&cmd, argc, argv, &pos, &npos);
+    free(pos);
     if (reps < 1) args_usage_error(&cmd, "--reps must be >= 1");
     Device dev;
     if (device_parse(device, &dev) < 0 || device_ready(dev) < 0) {

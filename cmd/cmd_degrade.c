@@ -1,5 +1,4 @@
 /* cmd_degrade.c: `rune degrade` — downscale + JPEG one frame as the edge would; prints bytes and PSNR. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,37 +7,33 @@
 #include "cmd/commands.h"
 #include "data/degrade.h"
 #include "data/image.h"
-#include "data/resize.h"
+#include "profile/sr_metrics.h"
 #include "util/args.h"
 #include "util/err.h"
-
-/* PSNR over all RGB samples, 8-bit peak 255 (not the SR literature's Y-channel PSNR: this is what
- * the transmitted frame loses, channel for channel). */
-static double psnr_rgb(const Image *a, const Image *b) {
-    double se = 0;
-    size_t n = (size_t)a->w * a->h * a->c;
-    for (size_t i = 0; i < n; i++) {
-        double d = (double)a->px[i] - b->px[i];
-        se += d * d;
-    }
-    return se == 0 ? INFINITY : 10 * log10(255.0 * 255.0 * (double)n / se);
-}
-
-/* What the cloud would show without SR: the received LR frame upscaled bilinearly to the HR crop. */
-static double bilinear_psnr(const Image *hr, const Degraded *d) {
-    Image crop = degrade_crop(hr, d->scale);
-    Frame lr = frame_from_image(&d->lr);
-    Frame up = resize_bilinear(&lr, d->hr_w, d->hr_h);
-    Image up8 = image_from_frame(&up);
-    double p = psnr_rgb(&crop, &up8);
-    image_free(&crop), image_free(&up8);
-    frame_free(&lr), frame_free(&up);
-    return p;
-}
 
 static int ends_with(const char *s, const char *ext) {
     size_t n = strlen(s), m = strlen(ext);
     return n >= m && !strcasecmp(s + n - m, ext);
+}
+
+/* Degrades IN into OUT and prints what was sent and what it costs in PSNR. */
+static int run(const char *in, const char *out, int scale, int quality, int subsamp) {
+    Image hr;
+    Degraded d = {0}; /* left zeroed when degrading fails: freeing it is then a no-op */
+    TRY(image_read(in, &hr, 3));
+    int rc = degrade_subsamp(&hr, scale, quality, subsamp, &d);
+    if (rc == 0 && (rc = file_write_all(out, d.bytes, d.nbytes)) == 0) {
+        double p = degrade_bilinear_psnr(&hr, &d);
+        char how[64];
+        if (quality == 0) snprintf(how, sizeof how, "lossless PNG");
+        else snprintf(how, sizeof how, "JPEG q%d %d", quality, subsamp ? subsamp : 420);
+        printf("%s: %dx%d -> %dx%d (x%d, %s)\n", out, hr.w, hr.h, d.lr.w, d.lr.h, scale, how);
+        printf("bytes %zu\n", d.nbytes);
+        printf("psnr %.2f dB (bilinear x%d upscale vs the %dx%d input crop, RGB)\n", p, scale, d.hr_w, d.hr_h);
+    }
+    degraded_free(&d);
+    image_free(&hr);
+    return rc;
 }
 
 int cmd_degrade(int argc, char **argv) {
@@ -67,24 +62,8 @@ int cmd_degrade(int argc, char **argv) {
     if (scale < 1) args_usage_error(&cmd, "--scale wants an integer >= 1, got %d", scale);
     if (png_out) quality = 0;
     else if (quality < 1 || quality > 100) args_usage_error(&cmd, "--quality wants 1..100 for a JPEG OUT (0 needs OUT.png), got %d", quality);
-
-    Image hr;
-    Degraded d;
-    if (image_read(in, &hr, 3) < 0 || degrade_subsamp(&hr, scale, quality, subsamp, &d) < 0 ||
-        file_write_all(out, d.bytes, d.nbytes) < 0) {
-        fprintf(stderr, "rune degrade: %s\n", rn_errmsg());
-        free(pos);
-        return 1;
-    }
-    double p = bilinear_psnr(&hr, &d);
-    char how[64];
-    if (png_out) snprintf(how, sizeof how, "lossless PNG");
-    else snprintf(how, sizeof how, "JPEG q%d %d", quality, subsamp ? subsamp : 420);
-    printf("%s: %dx%d -> %dx%d (x%d, %s)\n", out, hr.w, hr.h, d.lr.w, d.lr.h, scale, how);
-    printf("bytes %zu\n", d.nbytes);
-    printf("psnr %.2f dB (bilinear x%d upscale vs the %dx%d input crop, RGB)\n", p, scale, d.hr_w, d.hr_h);
-    degraded_free(&d);
-    image_free(&hr);
+    int rc = run(in, out, scale, quality, subsamp);
+    if (rc < 0) fprintf(stderr, "rune degrade: %s\n", rn_errmsg());
     free(pos);
-    return 0;
+    return rc < 0 ? 1 : 0;
 }

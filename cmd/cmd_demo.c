@@ -1,5 +1,6 @@
 /* cmd_demo.c: rune demo — the whole chain on the embedded sample frames: SR -> ASR -> the paper's tables. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -49,7 +50,7 @@ static int stage_eval(Demo *d) {
     printf("\n[3/3] eval: bilinear / SR / ASR / HR at x%d through ESPNet-CamVid\n", d->scale);
     fflush(stdout);
     Dataset ds;
-    TRY(ds_camvid(d->data, "test", &ds));
+    TRY(dataset_open("camvid", d->data, "test", &ds));
     EvalTask task;
     Carn *sr = NULL, *asr = NULL;
     int rc = eval_task_open(&task, d->task, "espnet", "camvid", false);
@@ -96,6 +97,7 @@ int cmd_demo(int argc, char **argv) {
     char **pos;
     int npos;
     args_parse(&cmd, argc, argv, &pos, &npos);
+    free(pos);
     double t0 = now_seconds();
     if (need(d.data, "sample frames") < 0 || need(d.sr_init, "CARN-M weights") < 0 || need(d.task, "ESPNet weights") < 0) {
         fprintf(stderr, "rune demo: %s\n", rn_errmsg());

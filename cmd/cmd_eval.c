@@ -12,12 +12,6 @@
 #include "util/args.h"
 #include "util/err.h"
 
-static int open_dataset(const char *kind, const char *dir, const char *split, Dataset *ds) {
-    if (!strcmp(kind, "camvid")) return ds_camvid(dir, split, ds);
-    if (!strcmp(kind, "cityscapes")) return ds_cityscapes(dir, split, ds);
-    return rn_fail("--dataset %s: camvid or cityscapes", kind);
-}
-
 typedef struct Flags {
     const char *task, *arch, *norm, *data, *dataset, *split, *scales, *sr, *asr, *cloudseg, *out;
     int quality, frames, tile, episode, table2_scale, boot, seed;
@@ -34,7 +28,7 @@ static int run(const Flags *fl, const char **specs, int nspecs) {
     bool have_ds = false, have_res = false;
     PlanShortcuts sc = {.sr = fl->sr, .cloudseg = fl->cloudseg, .asr = fl->asr};
     if (eval_plan_build(&plan, "eval", fl->scales, &sc, specs, nspecs) < 0) goto done;
-    if (open_dataset(fl->dataset, fl->data, fl->split, &ds) < 0) goto done;
+    if (dataset_open(fl->dataset, fl->data, fl->split, &ds) < 0) goto done;
     have_ds = true;
     if (eval_task_open(&task, fl->task, fl->arch, fl->norm, fl->predict_void) < 0) goto done;
     EvalOpts eo = {.quality = fl->quality, .max_frames = fl->frames, .tile = fl->tile, .progress = !fl->quiet};

@@ -24,7 +24,7 @@ static int run(const Flags *f, const char **specs, int nspecs) {
     bool have_net = false;
     PlanShortcuts sc = {.sr = f->sr, .cloudseg = f->cloudseg, .asr = f->asr};
     int rc = eval_plan_build(&p, "eval-det-asr", f->scales, &sc, specs, nspecs);
-    if (!rc) rc = det_split_open(f->data, f->split, &ds);
+    if (!rc) rc = dataset_open("yolo", f->data, f->split, &ds);
     if (!rc) rc = darknet_open(&net, f->model, f->weights);
     have_net = rc == 0;
     DetTablesOpts o = {.quality = f->quality, .max_images = f->limit, .thresh = f->thresh, .nms = f->nms, .iou = f->iou,
@@ -77,12 +77,12 @@ int cmd_eval_det_asr(int argc, char **argv) {
     char **pos;
     int npos;
     args_parse(&cmd, argc, argv, &pos, &npos);
+    free(pos);
     if (!f.model || !f.data) args_usage_error(&cmd, "--model and --data are required");
     if (f.iou <= 0 || f.iou > 1 || f.nms <= 0 || f.nms > 1 || f.thresh < 0 || f.thresh >= 1 || f.quality < 0 ||
         f.quality > 100)
         args_usage_error(&cmd, "--iou and --nms in (0,1], --thresh in [0,1), --quality 0..100");
     int rc = run(&f, specs, nspecs);
     if (rc < 0) fprintf(stderr, "rune eval-det-asr: %s\n", rn_errmsg());
-    free(pos);
     return rc < 0 ? 1 : 0;
 }

@@ -1,50 +1,11 @@
 /* cmd_eval_sr.c: `rune eval-sr` — Y-channel PSNR/SSIM of a CARN checkpoint over an HR/LR pair folder. */
 #include <stdio.h>
-#include <string.h>
+#include <stdlib.h>
 
 #include "cmd/commands.h"
-#include "data/dataset.h"
-#include "nn/models/carn.h"
-#include "profile/sr_metrics.h"
+#include "profile/eval_sr.h"
 #include "util/args.h"
 #include "util/err.h"
-
-static const char *base_name(const char *p) {
-    const char *s = strrchr(p, '/');
-    return s ? s + 1 : p;
-}
-
-/* SR of pair i and its metrics; -1 on a bad file. */
-static int eval_pair(Carn *m, const Dataset *ds, int i, int scale, int tile, double *psnr, double *ssim) {
-    Image hr, lr, sr;
-    TRY(dataset_load_frame(ds, i, &hr));
-    if (dataset_load_lr(ds, i, &hr, &lr) < 0) {
-        image_free(&hr);
-        return -1;
-    }
-    sr_upscale_image(m, &lr, scale, tile, &sr);
-    *psnr = sr_psnr(&sr, &hr, scale);
-    *ssim = sr_ssim(&sr, &hr, scale);
-    image_free(&hr), image_free(&lr), image_free(&sr);
-    return 0;
-}
-
-static int run(Carn *m, const Dataset *ds, int scale, int tile, FILE *csv) {
-    double sp = 0, ss = 0;
-    if (csv) fprintf(csv, "image,psnr_y,ssim_y\n");
-    for (int i = 0; i < ds->n; i++) {
-        double p, s;
-        TRY(eval_pair(m, ds, i, scale, tile, &p, &s));
-        printf("%-28s PSNR %7.3f dB  SSIM %.4f\n", base_name(ds->samples[i].frame), p, s);
-        if (csv) fprintf(csv, "%s,%.6f,%.6f\n", base_name(ds->samples[i].frame), p, s);
-        sp += p, ss += s;
-        fflush(stdout);
-    }
-    printf("mean over %d images (x%d, Y channel, %d-pixel border): PSNR %.3f dB  SSIM %.4f\n", ds->n, scale, scale,
-           sp / ds->n, ss / ds->n);
-    if (csv) fprintf(csv, "mean,%.6f,%.6f\n", sp / ds->n, ss / ds->n);
-    return 0;
-}
 
 int cmd_eval_sr(int argc, char **argv) {
     const char *model = NULL, *data = NULL, *csv_path = NULL;
@@ -65,23 +26,11 @@ int cmd_eval_sr(int argc, char **argv) {
     char **pos;
     int npos;
     args_parse(&cmd, argc, argv, &pos, &npos);
+    free(pos);
     if (!model || !data) args_usage_error(&cmd, "--model and --data are required");
-    Carn *m = NULL;
-    Dataset ds;
-    FILE *csv = NULL;
-    int rc = 1;
-    if (carn_load(model, &m, NULL) < 0) goto fail;
-    if (!carn_has_scale(m, scale)) {
-        rn_fail("%s has no x%d head", model, scale);
-        goto fail;
+    if (eval_sr_run(model, data, scale, tile, csv_path) < 0) {
+        fprintf(stderr, "rune eval-sr: %s\n", rn_errmsg());
+        return 1;
     }
-    if (ds_srpairs(data, scale, &ds) < 0) goto fail;
-    if (csv_path && !(csv = fopen(csv_path, "w"))) rn_fail("cannot write %s", csv_path);
-    else if (run(m, &ds, scale, tile, csv) == 0) rc = 0;
-    if (csv && fclose(csv) != 0 && rc == 0) rc = 1, rn_fail("error writing %s", csv_path);
-    dataset_free(&ds);
-fail:
-    if (rc) fprintf(stderr, "rune eval-sr: %s\n", rn_errmsg());
-    carn_free(m);
-    return rc;
+    return 0;
 }

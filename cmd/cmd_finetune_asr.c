@@ -1,5 +1,6 @@
 /* cmd_finetune_asr.c: rune finetune-asr — flags and the call into train/finetune_asr.c. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/commands.h"
@@ -74,6 +75,7 @@ int cmd_finetune_asr(int argc, char **argv) {
     char **pos;
     int npos;
     args_parse(&cmd, argc, argv, &pos, &npos);
+    free(pos);
     if (!c.sr || !c.task || !c.data || !c.out) args_usage_error(&cmd, "--sr, --task, --data and --out are required");
     if (strcmp(kind, "seg") && strcmp(kind, "det")) args_usage_error(&cmd, "--task-kind must be seg or det");
     if (!strcmp(loss, "cloudseg")) c.loss = ASR_LOSS_CLOUDSEG;

@@ -1,5 +1,6 @@
 /* cmd_train_sr.c: rune train-sr — flags and the call into train/train_sr.c. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cmd/commands.h"
 #include "train/train_sr.h"
@@ -38,6 +39,7 @@ int cmd_train_sr(int argc, char **argv) {
     char **pos;
     int npos;
     args_parse(&cmd, argc, argv, &pos, &npos);
+    free(pos);
     if (!c.data || !c.out) args_usage_error(&cmd, "--data and --out are required");
     if (c.scale != 2 && c.scale != 3 && c.scale != 4 && c.scale != 6 && c.scale != 8)
         args_usage_error(&cmd, "--scale must be 2, 3, 4, 6 or 8");

@@ -1,6 +1,6 @@
 /* cmd_upscale.c: `rune upscale` — super-resolve one image with a CARN / CARN-M checkpoint, tile by tile. */
 #include <stdio.h>
-#include <time.h>
+#include <stdlib.h>
 
 #include "cmd/commands.h"
 #include "data/image.h"
@@ -8,6 +8,25 @@
 #include "profile/sr_metrics.h"
 #include "util/args.h"
 #include "util/err.h"
+#include "util/progress.h"
+
+/* Upscales IN into OUT and prints sizes and the time taken. */
+static int run(const char *model, int scale, int tile, const char *in, const char *out) {
+    Carn *m;
+    TRY(carn_load(model, &m, NULL));
+    Image lr = {0}, sr = {0};
+    int rc = carn_has_scale(m, scale) ? image_read(in, &lr, 3) : rn_fail("%s has no x%d head", model, scale);
+    if (rc == 0) {
+        double t0 = now_seconds();
+        sr_upscale_image(m, &lr, scale, tile, &sr);
+        double dt = now_seconds() - t0;
+        rc = image_write(out, &sr);
+        if (rc == 0) printf("%s (%dx%d) -> %s (%dx%d), x%d, %.2f s\n", in, lr.w, lr.h, out, sr.w, sr.h, scale, dt);
+    }
+    image_free(&lr), image_free(&sr);
+    carn_free(m);
+    return rc;
+}
 
 int cmd_upscale(int argc, char **argv) {
     const char *model = NULL;
@@ -30,32 +49,8 @@ int cmd_upscale(int argc, char **argv) {
     args_parse(&cmd, argc, argv, &pos, &npos);
     if (!model) args_usage_error(&cmd, "--model is required");
     if (tile < 0) args_usage_error(&cmd, "--tile must be >= 0");
-    Carn *m;
-    Image lr, sr;
-    if (carn_load(model, &m, NULL) < 0) {
-        fprintf(stderr, "rune upscale: %s\n", rn_errmsg());
-        return 1;
-    }
-    if (!carn_has_scale(m, scale)) {
-        fprintf(stderr, "rune upscale: %s has no x%d head\n", model, scale);
-        carn_free(m);
-        return 1;
-    }
-    if (image_read(pos[0], &lr, 3) < 0) {
-        fprintf(stderr, "rune upscale: %s\n", rn_errmsg());
-        carn_free(m);
-        return 1;
-    }
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    sr_upscale_image(m, &lr, scale, tile, &sr);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    int rc = image_write(pos[1], &sr);
+    int rc = run(model, scale, tile, pos[0], pos[1]);
     if (rc < 0) fprintf(stderr, "rune upscale: %s\n", rn_errmsg());
-    else
-        printf("%s (%dx%d) -> %s (%dx%d), x%d, %.2f s\n", pos[0], lr.w, lr.h, pos[1], sr.w, sr.h, scale,
-               (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
-    image_free(&lr), image_free(&sr);
-    carn_free(m);
+    free(pos);
     return rc < 0 ? 1 : 0;
 }

@@ -64,6 +64,25 @@ int ds_srpairs(const char *dir, int scale, Dataset *out);
 /* A plain folder of frames (.png/.jpg/.jpeg) sorted by name = one video (seq = folder name). */
 int ds_frames(const char *dir, Dataset *out);
 
+/* ---- the one door: a dataset by kind ---- */
+/* coco128's split (yolo kind): by sorted image name, "train" = the first DET_TRAIN_IMAGES, "eval" =
+ * the rest (32 of coco128's 128). */
+#define DET_TRAIN_IMAGES 96
+/* Opens ROOT as a dataset of KIND into *out:
+ *   camvid, cityscapes  split SPLIT (train, val, test) of ds_camvid / ds_cityscapes;
+ *   frames    HR frames: a CamVid-style root (SPLIT.txt, else the first of train.txt, test.txt,
+ *             val.txt it has: the embedded samples ship test.txt alone) or a plain folder of frames;
+ *   yolo      ROOT/images (else ROOT) with ROOT/labels, class names from ROOT/config.yaml or the
+ *             first .names/.yaml in ROOT. SPLIT NULL or "": every image in the reader's order;
+ *             "all", "train", "eval": sorted by image name, "train"/"eval" coco128's split;
+ *   coco      the first .json in ROOT (or ANN), images in ROOT/images or ROOT;
+ *   visdrone  images in ROOT/images or ROOT, annotations in ROOT/annotations-val, else
+ *             ROOT/annotations (or ANN).
+ * coco and visdrone have no split (NULL, "" or "all"). ANN (NULL = the usual place) is for coco and
+ * visdrone only. -1 with rn_errmsg() naming the kind or the folder. */
+int dataset_open(const char *kind, const char *root, const char *split, Dataset *out);
+int dataset_open_ann(const char *kind, const char *root, const char *split, const char *ann, Dataset *out);
+
 /* ---- annotation parsers over memory (the readers use them; so does fuzz/fuzz_annotations.c).
  * NAME is the file name used in messages, which say "NAME:LINE: ...". ---- */
 /* COCO JSON -> *out (overwritten): samples (frame = IMG_DIR/file_name, size, boxes) in the JSON's image order, and classes.
@@ -84,6 +103,11 @@ int dataset_load_label(const Dataset *ds, int i, const Image *frame, Image *out)
 /* The LR image of an SR pair as RGB; HR must be exactly scale x LR (checked against HR when given,
  * else against the HR file's header). */
 int dataset_load_lr(const Dataset *ds, int i, const Image *hr, Image *out);
+/* The sample's frame as detection ASR and Table 6 use it: the whole image resized (MATLAB bicubic,
+ * aspect ratio not kept, as darknet feeds Yolo-Fastest without letterbox) to size x size RGB. Its
+ * boxes, ignored regions and empty boxes dropped, normalised to [0,1] (unchanged by the resize), go
+ * to *boxes (malloc'ed, NULL when none; boxes may be NULL when not wanted). */
+int dataset_load_square(const Dataset *ds, int i, int size, Image *out, Box **boxes, int *nboxes);
 /* Width/height from a PNG or JPEG header without decoding. */
 int image_probe(const char *path, int *w, int *h);
 

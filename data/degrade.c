@@ -69,3 +69,12 @@ void degraded_free(Degraded *d) {
     image_free(&d->lr);
     *d = (Degraded){0};
 }
+
+int degrade_lr(const Image *hr, int scale, Image *lr, void *quality) {
+    Degraded d;
+    TRY(degrade(hr, scale, *(const int *)quality, &d));
+    *lr = d.lr;
+    d.lr.px = NULL; /* handed to the caller */
+    degraded_free(&d);
+    return 0;
+}

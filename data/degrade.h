@@ -29,6 +29,9 @@ int degrade(const Image *hr, int scale, int quality, Degraded *out);
 /* As degrade() with a chosen chroma subsampling (444, 422, 420; 0 = 420). */
 int degrade_subsamp(const Image *hr, int scale, int quality, int subsamp, Degraded *out);
 void degraded_free(Degraded *d);
+/* degrade() keeping only the decoded LR frame, in the loader's DegradeFn form (data/loader.h):
+ * quality points to the int JPEG quality (0 = lossless). */
+int degrade_lr(const Image *hr, int scale, Image *lr, void *quality);
 
 /* LR size for an HR size under the rule above (0 when the frame is smaller than the scale). */
 int degrade_lr_size(int hr, int scale);

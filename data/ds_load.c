@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "data/dataset.h"
+#include "data/resize.h"
 #include "util/err.h"
 
 static const Sample *sample_at(const Dataset *ds, int i) {
@@ -60,5 +61,26 @@ int dataset_load_lr(const Dataset *ds, int i, const Image *hr, Image *out) {
         return -1;
     }
     *out = lr;
+    return 0;
+}
+
+/* Boxes of s that are objects (not ignored, with a class and an area), normalised by the frame size. */
+static Box *normalised_boxes(const Sample *s, int w, int h, int *n) {
+    Box *out = s->nboxes ? xmalloc((size_t)s->nboxes * sizeof *out) : NULL;
+    *n = 0;
+    for (int k = 0; k < s->nboxes; k++) {
+        const Box *b = &s->boxes[k];
+        if (b->ignore || b->cls < 0 || !(b->x1 > b->x0 && b->y1 > b->y0)) continue;
+        out[(*n)++] = (Box){b->cls, b->x0 / w, b->y0 / h, b->x1 / w, b->y1 / h, false};
+    }
+    return out;
+}
+
+int dataset_load_square(const Dataset *ds, int i, int size, Image *out, Box **boxes, int *nboxes) {
+    Image im;
+    TRY(dataset_load_frame(ds, i, &im));
+    *out = resize_bicubic(&im, size, size);
+    if (boxes) *boxes = normalised_boxes(sample_at(ds, i), im.w, im.h, nboxes);
+    image_free(&im);
     return 0;
 }

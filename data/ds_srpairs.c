@@ -5,6 +5,14 @@
 #include "data/dataset.h"
 #include "util/err.h"
 
+/* Pair i: HR path hr (copied) with LR path lr (taken over), whose file must exist. */
+static int add_pair(Dataset *ds, const char *hr, char *lr, int i) {
+    Sample *s = dataset_add(ds, hr);
+    s->lr = lr;
+    s->index = i;
+    return path_exists(lr) ? 0 : rn_fail("%s: LR partner %s missing", hr, lr);
+}
+
 /* One folder of NAME_HR.EXT files, each with NAME_LR.EXT beside it. */
 static int add_suffix_pairs(Dataset *ds, const char *dir) {
     char **names;
@@ -14,10 +22,7 @@ static int add_suffix_pairs(Dataset *ds, const char *dir) {
         char *hr = path_join(dir, names[i]);
         char *lr = xstrdup(hr);
         memcpy(strrchr(lr, '_'), "_LR", 3); /* the suffix filter guarantees "_HR." is there */
-        if (!path_exists(lr)) rc = rn_fail("%s: LR partner %s missing", hr, lr);
-        Sample *s = dataset_add(ds, hr);
-        s->lr = lr;
-        s->index = i;
+        rc = add_pair(ds, hr, lr, i);
         free(hr);
     }
     free_names(names, n);
@@ -31,10 +36,7 @@ static int add_folder_pairs(Dataset *ds, const char *hr_dir, const char *lr_dir)
     TRY(list_dir(hr_dir, ".png,.jpg,.jpeg", &names, &n));
     for (int i = 0; rc == 0 && i < n; i++) {
         char *hr = path_join(hr_dir, names[i]), *lr = path_join(lr_dir, names[i]);
-        if (!path_exists(lr)) rc = rn_fail("%s: LR partner %s missing", hr, lr);
-        Sample *s = dataset_add(ds, hr);
-        s->lr = lr;
-        s->index = i;
+        rc = add_pair(ds, hr, lr, i);
         free(hr);
     }
     free_names(names, n);

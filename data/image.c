@@ -42,12 +42,21 @@ void frame_free(Frame *f) {
     *f = (Frame){0};
 }
 
-/* HWC bytes -> CHW floats in [0,1]. */
-Frame frame_from_image(const Image *im) {
-    Frame f = frame_alloc(im->w, im->h, im->c);
+void pixel_unit_table(PixelRule rule, float table[256]) {
+    for (int v = 0; v < 256; v++) table[v] = rule == PIXEL_DIV ? (float)(v / 255.0) : v * (1.0f / 255.0f);
+}
+
+void image_to_planar(const Image *im, PixelRule rule, float *dst) {
+    float unit[256];
+    pixel_unit_table(rule, unit);
     size_t n = npix(im->w, im->h);
     for (int ch = 0; ch < im->c; ch++)
-        for (size_t i = 0; i < n; i++) f.px[(size_t)ch * n + i] = im->px[i * (size_t)im->c + ch] * (1.0f / 255.0f);
+        for (size_t i = 0; i < n; i++) dst[(size_t)ch * n + i] = unit[im->px[i * (size_t)im->c + ch]];
+}
+
+Frame frame_from_image(const Image *im) {
+    Frame f = frame_alloc(im->w, im->h, im->c);
+    image_to_planar(im, PIXEL_MUL, f.px);
     return f;
 }
 

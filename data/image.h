@@ -33,7 +33,22 @@ void image16_free(Image16 *im);
 Frame frame_alloc(int w, int h, int c);
 void frame_free(Frame *f);
 
-/* Conversions (8-bit <-> float [0,1], rounding to nearest and clamping on the way back). */
+/* How an 8-bit sample v becomes a float in [0,1]. Two rules are in use; they give different
+ * floats for 126 of the 256 values (by one unit in the last place):
+ *   PIXEL_DIV  v / 255, correctly rounded: PyTorch's ToTensor and darknet's image loader, so the
+ *              models' inputs match their reference implementations float for float;
+ *   PIXEL_MUL  v * (1/255 rounded to float): what frame_from_image and the loader's SR and
+ *              segmentation batches have always produced; kept so that training runs (and the
+ *              resumes of runs begun before) and evaluations give the numbers they always gave. */
+typedef enum { PIXEL_DIV, PIXEL_MUL } PixelRule;
+
+/* table[v] = sample v as a float in [0,1] under `rule`. */
+void pixel_unit_table(PixelRule rule, float table[256]);
+/* HWC bytes -> planar floats [c][h][w] in [0,1] under `rule`; dst holds im->c * h * w floats. */
+void image_to_planar(const Image *im, PixelRule rule, float *dst);
+
+/* Conversions (8-bit <-> float [0,1]: PIXEL_MUL on the way in; rounding to nearest and clamping on
+ * the way back). */
 Frame frame_from_image(const Image *im);
 Image image_from_frame(const Frame *f);
 /* Channel conversion to c in {1,3,4}: RGB -> gray is BT.601 luma (0.299 R + 0.587 G + 0.114 B,

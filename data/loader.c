@@ -1,4 +1,4 @@
-/* loader.c: random crops + flips of dataset frames into NCHW float batches, deterministic per batch index, prefetched on a thread. */
+/* loader.c: random crops + flips of dataset frames (or whole resized frames with their boxes) into NCHW float batches, deterministic per batch index, prefetched on a thread. */
 #include "data/loader.h"
 
 #include <pthread.h>
@@ -7,13 +7,24 @@
 #include <string.h>
 
 #include "util/err.h"
+#include "util/rng.h"
 
 #define NSLOTS 2 /* one batch being trained on (copied out) + one being decoded is all 2 cores can use */
 
 typedef struct {
-    Image a, b; /* SR: HR, LR. SEG: frame, label */
+    Image a, b; /* SR: HR, LR. SEG: frame, label. DET: the resized frame (b unused) */
+    Box *boxes; /* DET: normalised boxes [nboxes] */
+    int nboxes;
     bool loaded;
 } Entry;
+
+/* One batch's buffers (caller-owned, or a prefetch slot's). */
+typedef struct {
+    float *in, *target; /* [N*3*in_h*in_w], [N*3*out_h*out_w] */
+    uint8_t *label;     /* [N*out_h*out_w] */
+    Box *boxes;         /* DET: [N*max_boxes], item i's at i*max_boxes */
+    int *nboxes;        /* DET: [N] */
+} Batch;
 
 typedef enum { SLOT_FREE, SLOT_FILLING, SLOT_READY } SlotState;
 
@@ -22,14 +33,16 @@ typedef struct {
     int64_t batch;
     int rc;
     char err[1024];
-    float *in, *target; /* [N*3*in_h*in_w], [N*3*out_h*out_w] */
-    uint8_t *label;     /* [N*out_h*out_w] */
+    Batch buf;
 } Slot;
 
 struct Loader {
     const Dataset *ds;
     LoaderCfg cfg;
     int in_h, in_w, out_h, out_w;
+    int max_boxes;  /* DET: the most boxes of any sample (at least 1) */
+    float unit[256]; /* byte -> [0,1] (PIXEL_MUL; DET: PIXEL_DIV) */
+    Batch last;     /* DET: the boxes of the batch loader_next returned last */
     bool cache;
     Entry *entries; /* [n] when caching, else [1] reused */
     atomic_int ncached; /* written by the worker, read by loader_cached() from the caller */
@@ -47,21 +60,15 @@ struct Loader {
 
 /* ---- RNG: splitmix64, seeded per (seed, stream) so no state crosses batches ---- */
 
-static uint64_t mix64(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 typedef struct {
     uint64_t s;
 } Rng;
 
 static Rng rng_for(uint64_t seed, uint64_t domain, uint64_t stream) {
-    return (Rng){mix64(mix64(seed ^ domain) + stream * 0x9e3779b97f4a7c15ULL)};
+    return (Rng){splitmix64_mix(splitmix64_mix(seed ^ domain) + stream * SPLITMIX64_GAMMA)};
 }
 
-static uint64_t rng_next(Rng *r) { return mix64(r->s += 0x9e3779b97f4a7c15ULL); }
+static uint64_t rng_next(Rng *r) { return splitmix64_next(&r->s); }
 
 /* Uniform in [0, n) (n small: the modulo bias of a 64-bit draw is negligible). */
 static int rng_below(Rng *r, int n) { return (int)(rng_next(r) % (uint64_t)n); }
@@ -112,10 +119,21 @@ static int decode_seg(const Loader *L, int i, Entry *e) {
     return rc;
 }
 
+static int decode_det(const Loader *L, int i, Entry *e) {
+    return dataset_load_square(L->ds, i, L->cfg.patch, &e->a, &e->boxes, &e->nboxes);
+}
+
+static int decode(const Loader *L, int i, Entry *e) {
+    if (L->cfg.task == LOADER_SR) return decode_sr(L, i, e);
+    return L->cfg.task == LOADER_SEG ? decode_seg(L, i, e) : decode_det(L, i, e);
+}
+
 static void entry_free(Entry *e) {
     if (!e->loaded) return;
     image_free(&e->a);
-    image_free(&e->b);
+    if (e->b.px) image_free(&e->b);
+    free(e->boxes);
+    e->boxes = NULL;
     e->loaded = false;
 }
 
@@ -125,7 +143,7 @@ static int get_entry(Loader *L, int i, const Entry **out) {
     if (!L->cache) entry_free(e);
     if (!e->loaded) {
         memset(e, 0, sizeof *e);
-        TRY(L->cfg.task == LOADER_SR ? decode_sr(L, i, e) : decode_seg(L, i, e));
+        TRY(decode(L, i, e));
         e->loaded = true;
         if (L->cache) L->ncached++;
     }
@@ -148,14 +166,13 @@ static View make_view(int w0, int x0, int y0, int h, int w, bool t, bool hf, boo
     return t ? (View){base, rb, ra} : (View){base, ra, rb};
 }
 
-static void copy_rgb(const Image *im, View v, int h, int w, float *out) {
-    const float k = 1.0f / 255.0f;
+static void copy_rgb(const Loader *L, const Image *im, View v, int h, int w, float *out) {
     for (int c = 0; c < 3; c++)
         for (int oy = 0; oy < h; oy++) {
             float *o = out + ((size_t)c * h + oy) * w;
             const uint8_t *src = im->px + c;
             long p = v.base + oy * v.dy;
-            for (int ox = 0; ox < w; ox++, p += v.dx) o[ox] = src[p * 3] * k;
+            for (int ox = 0; ox < w; ox++, p += v.dx) o[ox] = L->unit[src[p * 3]];
         }
 }
 
@@ -180,8 +197,8 @@ static void item_sr(const Loader *L, const Entry *e, Rng *r, float *in, float *t
     int s = L->cfg.scale, lp = L->in_w, P = L->out_w;
     int lx = rng_below(r, e->b.w - lp + 1), ly = rng_below(r, e->b.h - lp + 1);
     Flips f = draw_flips(&L->cfg, r);
-    copy_rgb(&e->b, make_view(e->b.w, lx, ly, lp, lp, f.t, f.hf, f.vf), lp, lp, in);
-    copy_rgb(&e->a, make_view(e->a.w, lx * s, ly * s, P, P, f.t, f.hf, f.vf), P, P, target);
+    copy_rgb(L, &e->b, make_view(e->b.w, lx, ly, lp, lp, f.t, f.hf, f.vf), lp, lp, in);
+    copy_rgb(L, &e->a, make_view(e->a.w, lx * s, ly * s, P, P, f.t, f.hf, f.vf), P, P, target);
 }
 
 static void item_seg(const Loader *L, const Entry *e, Rng *r, float *in, uint8_t *label) {
@@ -189,8 +206,36 @@ static void item_seg(const Loader *L, const Entry *e, Rng *r, float *in, uint8_t
     int x0 = rng_below(r, e->a.w - w + 1), y0 = rng_below(r, e->a.h - h + 1);
     Flips f = draw_flips(&L->cfg, r);
     View v = make_view(e->a.w, x0, y0, h, w, f.t, f.hf, f.vf);
-    copy_rgb(&e->a, v, h, w, in);
+    copy_rgb(L, &e->a, v, h, w, in);
     copy_label(&e->b, v, h, w, label);
+}
+
+/* DET item: the frame (mirrored when flip) as HR, its degraded LR, its boxes (mirrored too). The
+ * LR is made from the mirrored frame, as the edge would send the mirrored scene. */
+static int item_det(const Loader *L, const Entry *e, bool flip, float *in, float *target, Box *boxes, int *nboxes) {
+    int P = L->out_w, lp = L->in_w;
+    View v = make_view(P, 0, 0, P, P, false, flip, false);
+    Image hr = image_alloc(P, P, 3), lr;
+    for (int y = 0; y < P; y++)
+        for (int x = 0; x < P; x++) memcpy(hr.px + ((size_t)y * P + x) * 3, e->a.px + (v.base + y * v.dy + x * v.dx) * 3, 3);
+    copy_rgb(L, &e->a, v, P, P, target);
+    int rc = L->cfg.degrade(&hr, L->cfg.scale, &lr, L->cfg.degrade_ctx);
+    image_free(&hr);
+    TRY(rc);
+    if (lr.w != lp || lr.h != lp || lr.c != 3)
+        rn_die("degrade function returned %dx%dx%d for HR %dx%d at x%d", lr.w, lr.h, lr.c, P, P, L->cfg.scale);
+    copy_rgb(L, &lr, make_view(lp, 0, 0, lp, lp, false, false, false), lp, lp, in);
+    image_free(&lr);
+    for (int k = 0; k < e->nboxes; k++) {
+        Box b = e->boxes[k];
+        if (flip) {
+            float x0 = b.x0;
+            b.x0 = 1 - b.x1, b.x1 = 1 - x0;
+        }
+        boxes[k] = b;
+    }
+    *nboxes = e->nboxes;
+    return 0;
 }
 
 /* Sample of stream item k: position k mod n of epoch k / n's permutation. */
@@ -210,15 +255,42 @@ static int sample_of(Loader *L, int64_t k) {
     return L->perm[k % n];
 }
 
-static int fill_batch(Loader *L, int64_t b, float *in, float *target, uint8_t *label) {
+/* DET's stream (see loader.h): sample of stream item k, from epoch k / n's permutation. */
+static int det_sample_of(Loader *L, int64_t k) {
+    int n = L->ds->n;
+    int64_t epoch = k / n;
+    if (epoch != L->perm_epoch) {
+        uint64_t r = splitmix64_hash(L->cfg.seed ^ splitmix64_hash((uint64_t)epoch + 1));
+        for (int i = 0; i < n; i++) L->perm[i] = i;
+        for (int i = n - 1; i > 0; i--) { /* Fisher-Yates */
+            r = splitmix64_hash(r);
+            int j = (int)(r % (uint64_t)(i + 1)), t = L->perm[i];
+            L->perm[i] = L->perm[j];
+            L->perm[j] = t;
+        }
+        L->perm_epoch = epoch;
+    }
+    return L->perm[k % n];
+}
+
+/* DET's mirror of item i of batch b. */
+static bool det_flip(const Loader *L, int64_t b, int i) {
+    return L->cfg.hflip && (splitmix64_hash(L->cfg.seed ^ splitmix64_hash((uint64_t)b * 64 + (uint64_t)i + 0x5eed)) & 1);
+}
+
+static int fill_batch(Loader *L, int64_t b, const Batch *out) {
     int N = L->cfg.batch;
     size_t in_sz = (size_t)3 * L->in_h * L->in_w, out_sz = (size_t)L->out_h * L->out_w;
     Rng r = rng_for(L->cfg.seed, 0xc40b5ULL, (uint64_t)b);
     for (int i = 0; i < N; i++) {
         const Entry *e;
-        TRY(get_entry(L, sample_of(L, b * N + i), &e));
-        if (L->cfg.task == LOADER_SR) item_sr(L, e, &r, in + i * in_sz, target + i * 3 * out_sz);
-        else item_seg(L, e, &r, in + i * in_sz, label + i * out_sz);
+        bool det = L->cfg.task == LOADER_DET;
+        TRY(get_entry(L, det ? det_sample_of(L, b * N + i) : sample_of(L, b * N + i), &e));
+        if (L->cfg.task == LOADER_SR) item_sr(L, e, &r, out->in + i * in_sz, out->target + i * 3 * out_sz);
+        else if (!det) item_seg(L, e, &r, out->in + i * in_sz, out->label + i * out_sz);
+        else
+            TRY(item_det(L, e, det_flip(L, b, i), out->in + i * in_sz, out->target + i * 3 * out_sz,
+                         out->boxes + (size_t)i * L->max_boxes, &out->nboxes[i]));
     }
     return 0;
 }
@@ -240,7 +312,7 @@ static void *worker(void *arg) {
         s->state = SLOT_FILLING;
         s->batch = L->produce++;
         pthread_mutex_unlock(&L->mu);
-        int rc = fill_batch(L, s->batch, s->in, s->target, s->label); /* only this thread touches the cache */
+        int rc = fill_batch(L, s->batch, &s->buf); /* only this thread touches the cache */
         pthread_mutex_lock(&L->mu);
         s->rc = rc;
         if (rc < 0) snprintf(s->err, sizeof s->err, "%s", rn_errmsg()); /* rn_fail's message is per thread */
@@ -269,7 +341,7 @@ static void stop_worker(Loader *L) {
     L->running = false;
 }
 
-static int next_prefetched(Loader *L, float *in, float *target, uint8_t *label) {
+static int next_prefetched(Loader *L, const Batch *out) {
     int N = L->cfg.batch;
     size_t in_n = (size_t)N * 3 * L->in_h * L->in_w, out_n = (size_t)N * L->out_h * L->out_w;
     pthread_mutex_lock(&L->mu);
@@ -284,12 +356,12 @@ static int next_prefetched(Loader *L, float *in, float *target, uint8_t *label) 
     int rc = s->rc;
     if (rc < 0) {
         rn_fail("%s", s->err);
-    } else if (L->cfg.task == LOADER_SR) {
-        memcpy(in, s->in, in_n * sizeof *in);
-        memcpy(target, s->target, 3 * out_n * sizeof *target);
     } else {
-        memcpy(in, s->in, in_n * sizeof *in);
-        memcpy(label, s->label, out_n);
+        memcpy(out->in, s->buf.in, in_n * sizeof *out->in);
+        if (out->target) memcpy(out->target, s->buf.target, 3 * out_n * sizeof *out->target);
+        if (out->label) memcpy(out->label, s->buf.label, out_n);
+        if (out->boxes) memcpy(out->boxes, s->buf.boxes, (size_t)N * L->max_boxes * sizeof *out->boxes);
+        if (out->nboxes) memcpy(out->nboxes, s->buf.nboxes, (size_t)N * sizeof *out->nboxes);
     }
     pthread_mutex_lock(&L->mu);
     s->state = SLOT_FREE;
@@ -299,8 +371,10 @@ static int next_prefetched(Loader *L, float *in, float *target, uint8_t *label) 
 }
 
 int loader_next(Loader *L, float *in, float *target, uint8_t *label) {
-    RN_CHECK(in && (L->cfg.task == LOADER_SR ? target != NULL : label != NULL), "loader_next needs its buffers");
-    int rc = L->cfg.prefetch ? next_prefetched(L, in, target, label) : fill_batch(L, L->next, in, target, label);
+    RN_CHECK(in && (L->cfg.task == LOADER_SEG ? label != NULL : target != NULL), "loader_next needs its buffers");
+    bool seg = L->cfg.task == LOADER_SEG, det = L->cfg.task == LOADER_DET;
+    Batch out = {in, seg ? NULL : target, seg ? label : NULL, det ? L->last.boxes : NULL, det ? L->last.nboxes : NULL};
+    int rc = L->cfg.prefetch ? next_prefetched(L, &out) : fill_batch(L, L->next, &out);
     if (rc == 0) L->next++;
     else if (L->cfg.prefetch) loader_seek(L, L->next); /* drop batches decoded past the failure; retry later */
     return rc;
@@ -320,10 +394,15 @@ static int check_cfg(const Dataset *ds, const LoaderCfg *c) {
         for (int i = 0; i < ds->n; i++)
             if (!ds->samples[i].lr && !c->degrade)
                 return rn_fail("%s: %s has no LR image and no degrade function was given", ds->name, ds->samples[i].frame);
-    } else {
+    } else if (c->task == LOADER_SEG) {
         for (int i = 0; i < ds->n; i++)
             if (!ds->samples[i].label) return rn_fail("%s: %s has no label map", ds->name, ds->samples[i].frame);
         if (c->rot90 && c->patch == 0) return rn_fail("rot90 needs square crops (set a crop size)");
+    } else {
+        if (c->scale < 1 || c->patch < c->scale || c->patch % c->scale)
+            return rn_fail("detection frame side %d must be a positive multiple of the scale %d", c->patch, c->scale);
+        if (c->vflip || c->rot90) return rn_fail("detection batches are mirrored left-right only");
+        if (!c->degrade) return rn_fail("detection batches need a degrade function for their LR frames");
     }
     for (int i = 0; i < ds->n; i++)
         if (!ds->samples[i].frame) return rn_fail("%s: sample %d has no image", ds->name, i);
@@ -336,7 +415,7 @@ static int plan(Loader *L) {
     const LoaderCfg *c = &L->cfg;
     int w, h;
     TRY(image_probe(L->ds->samples[0].frame, &w, &h));
-    if (c->task == LOADER_SR) {
+    if (c->task != LOADER_SEG) {
         L->out_h = L->out_w = c->patch;
         L->in_h = L->in_w = c->patch / c->scale;
     } else {
@@ -344,19 +423,29 @@ static int plan(Loader *L) {
         L->out_w = L->in_w = c->patch ? c->patch : w;
     }
     double per = (double)w * h * 3 + (c->task == LOADER_SR ? (double)w * h * 3 / ((double)c->scale * c->scale) : (double)w * h);
+    if (c->task == LOADER_DET) per = (double)c->patch * c->patch * 3; /* the resized frame is kept, not the file's */
     size_t budget = c->cache_bytes ? c->cache_bytes : (size_t)2 << 30;
     L->cache = per * L->ds->n <= (double)budget;
     return 0;
 }
 
-static void alloc_slots(Loader *L) {
+/* Buffers of one batch; with `pixels` false only the boxes (the caller brings its own pixels). */
+static Batch batch_alloc(const Loader *L, bool pixels) {
     size_t N = (size_t)L->cfg.batch, in = N * 3 * L->in_h * L->in_w, out = N * L->out_h * L->out_w;
-    for (int k = 0; k < NSLOTS; k++) {
-        Slot *s = &L->slots[k];
-        s->in = xmalloc(in * sizeof *s->in);
-        if (L->cfg.task == LOADER_SR) s->target = xmalloc(3 * out * sizeof *s->target);
-        else s->label = xmalloc(out);
+    Batch b = {0};
+    if (pixels) b.in = xmalloc(in * sizeof *b.in);
+    if (pixels && L->cfg.task != LOADER_SEG) b.target = xmalloc(3 * out * sizeof *b.target);
+    if (pixels && L->cfg.task == LOADER_SEG) b.label = xmalloc(out);
+    if (L->cfg.task == LOADER_DET) {
+        b.boxes = xmalloc(N * L->max_boxes * sizeof *b.boxes);
+        b.nboxes = xcalloc(N, sizeof *b.nboxes);
     }
+    return b;
+}
+
+static void batch_free(Batch *b) {
+    free(b->in), free(b->target), free(b->label), free(b->boxes), free(b->nboxes);
+    *b = (Batch){0};
 }
 
 Loader *loader_open(const Dataset *ds, const LoaderCfg *cfg) {
@@ -364,6 +453,9 @@ Loader *loader_open(const Dataset *ds, const LoaderCfg *cfg) {
     Loader *L = xcalloc(1, sizeof *L);
     L->ds = ds;
     L->cfg = *cfg;
+    pixel_unit_table(cfg->task == LOADER_DET ? PIXEL_DIV : PIXEL_MUL, L->unit);
+    L->max_boxes = 1;
+    for (int i = 0; i < ds->n; i++) L->max_boxes = ds->samples[i].nboxes > L->max_boxes ? ds->samples[i].nboxes : L->max_boxes;
     if (plan(L) < 0) {
         free(L);
         return NULL;
@@ -373,8 +465,9 @@ Loader *loader_open(const Dataset *ds, const LoaderCfg *cfg) {
     L->perm_epoch = -1;
     pthread_mutex_init(&L->mu, NULL);
     pthread_cond_init(&L->cv, NULL);
+    L->last = batch_alloc(L, false);
     if (cfg->prefetch) {
-        alloc_slots(L);
+        for (int k = 0; k < NSLOTS; k++) L->slots[k].buf = batch_alloc(L, true);
         start_worker(L);
     }
     return L;
@@ -384,11 +477,8 @@ void loader_close(Loader *L) {
     if (!L) return;
     stop_worker(L);
     for (int i = 0; i < (L->cache ? L->ds->n : 1); i++) entry_free(&L->entries[i]);
-    for (int k = 0; k < NSLOTS; k++) {
-        free(L->slots[k].in);
-        free(L->slots[k].target);
-        free(L->slots[k].label);
-    }
+    for (int k = 0; k < NSLOTS; k++) batch_free(&L->slots[k].buf);
+    batch_free(&L->last);
     pthread_mutex_destroy(&L->mu);
     pthread_cond_destroy(&L->cv);
     free(L->entries);
@@ -413,3 +503,9 @@ void loader_seek(Loader *L, int64_t batch) {
 }
 
 int loader_cached(const Loader *L) { return L->ncached; }
+
+const Box *loader_boxes(const Loader *L, int item, int *n) {
+    RN_CHECK(L->cfg.task == LOADER_DET && item >= 0 && item < L->cfg.batch, "loader_boxes: item %d", item);
+    *n = L->last.nboxes[item];
+    return L->last.boxes + (size_t)item * L->max_boxes;
+}

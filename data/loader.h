@@ -1,4 +1,4 @@
-/* loader.h: training batches from a Dataset — random crops, flips, NCHW float batches, a prefetch thread. */
+/* loader.h: training batches from a Dataset — random crops, flips, whole resized frames with their boxes, NCHW float batches, a prefetch thread. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -9,6 +9,7 @@
 typedef enum {
     LOADER_SR,  /* LR patch (P/scale) + the HR patch (P) it came from */
     LOADER_SEG, /* frame crop + the same crop of the label map */
+    LOADER_DET, /* the whole frame resized to P x P with its boxes (dataset_load_square) + its LR */
 } LoaderTask;
 
 /* Makes the LR image of an HR frame for datasets without LR files (bicubic downscale, JPEG, ...).
@@ -19,23 +20,27 @@ typedef struct LoaderCfg {
     LoaderTask task;
     int batch;          /* N */
     int patch;          /* SR: HR patch side P (a multiple of scale). SEG: square crop side; 0 = whole
-                           frames (they must then all have one size) */
-    int scale;          /* SR only */
-    bool hflip, vflip;  /* each applied with probability 1/2, identically to input and target */
+                           frames (they must then all have one size). DET: the side P every frame is
+                           resized to (a multiple of scale) */
+    int scale;          /* SR and DET */
+    bool hflip, vflip;  /* each applied with probability 1/2, identically to input and target (and
+                           boxes); DET mirrors left-right only */
     bool rot90;         /* transpose with probability 1/2 (square patches only): with both flips, the 8
                            symmetries of the square that EDSR/CARN training uses */
     uint64_t seed;
     bool prefetch;      /* decode batch b+1 on a thread while the caller trains on batch b */
     size_t cache_bytes; /* decoded frames stay in memory when the dataset needs at most this many
                            bytes (0 = 2 GiB default; 1 = never cache) */
-    DegradeFn degrade;  /* SR datasets without LR files; NULL otherwise */
+    DegradeFn degrade;  /* SR datasets without LR files, and DET (called on each mirrored item: JPEG is
+                           not mirror-symmetric); NULL otherwise */
     void *degrade_ctx;
 } LoaderCfg;
 
 typedef struct Loader Loader;
 
 /* Validates the configuration against the dataset (labels present for SEG, LR files or a degrade
- * function for SR); NULL with rn_errmsg() otherwise. DS must outlive the loader. */
+ * function for SR, a degrade function for DET); NULL with rn_errmsg() otherwise. DS must outlive
+ * the loader. */
 Loader *loader_open(const Dataset *ds, const LoaderCfg *cfg);
 void loader_close(Loader *L);
 
@@ -46,11 +51,20 @@ void loader_dims(const Loader *L, int *in_h, int *in_w, int *out_h, int *out_w);
 /* Fills the next batch into caller buffers, planar NCHW floats in [0, 1]:
  *   SR:  in = LR [N,3,P/s,P/s], target = HR [N,3,P,P], label unused (may be NULL)
  *   SEG: in = frames [N,3,H,W], target unused (may be NULL), label = train ids [N,H,W]
+ *   DET: in = LR [N,3,P/s,P/s], target = HR [N,3,P,P], label unused; boxes from loader_boxes
+ * SR and SEG pixels are v * (1/255), DET pixels v / 255 (data/image.h: PIXEL_MUL, PIXEL_DIV: each
+ * as its training runs have always seen them).
  * Batch b holds items b*N .. b*N+N-1 of an endless stream: epoch e is a permutation of the dataset
  * seeded by (seed, e); crops and flips of batch b come from an RNG seeded by (seed, b) alone, so
- * the batches are the same whatever the thread timing, with or without prefetch.
+ * the batches are the same whatever the thread timing, with or without prefetch. DET draws its
+ * permutations and mirrors from other seeds of the same kind: the stream `finetune-asr --task-kind
+ * det` has drawn since before the loader had this mode, so that its runs resume exactly.
  * Returns 0, or -1 with rn_errmsg() naming the file that failed to decode. */
 int loader_next(Loader *L, float *in, float *target, uint8_t *label);
+
+/* DET: the boxes of item `item` of the batch loader_next returned last (normalised to [0,1],
+ * mirrored with their frame); *n gets their count. Valid until the next loader_next. */
+const Box *loader_boxes(const Loader *L, int item, int *n);
 
 /* The index of the batch loader_next returns next; loader_seek sets it (resuming a run). */
 int64_t loader_position(const Loader *L);

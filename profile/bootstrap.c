@@ -8,14 +8,7 @@
 #include "profile/seg_metrics.h"
 #include "profile/tail.h"
 #include "util/err.h"
-
-/* splitmix64: small, seedable, the same stream on every machine */
-static uint64_t next_u64(uint64_t *s) {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
+#include "util/rng.h"
 
 /* Sum of frames idx[0..n) of per-frame matrices src into c (reset first). */
 static void sum_frames(Confusion *c, const long long *src, const int *idx, int n) {
@@ -47,7 +40,7 @@ void bootstrap_miou_diff(const long long *a, const long long *b, int nframes, in
     uint64_t s = seed;
     for (int r = 0; r < reps; r++) {
         /* modulo bias is below 2^-40 for any frame count we meet */
-        for (int i = 0; i < nframes; i++) idx[i] = (int)(next_u64(&s) % (uint64_t)nframes);
+        for (int i = 0; i < nframes; i++) idx[i] = (int)(splitmix64_next(&s) % (uint64_t)nframes);
         double v = stat_diff(&ca, &cb, a, b, idx, nframes, cls, ncls);
         if (!isnan(v)) d[nd++] = v;
     }

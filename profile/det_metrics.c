@@ -45,11 +45,18 @@ static void push(DetEval *e, int c, float score, bool tp) {
     e->n[c]++;
 }
 
-static const DetBox *g_sort_d;
-static int by_score(const void *a, const void *b) {
+/* Indices by descending score (ctx: the scores); ties keep index order. */
+static int by_score_desc(const void *a, const void *b, void *ctx) {
+    const float *s = ctx;
     int i = *(const int *)a, j = *(const int *)b;
-    if (g_sort_d[i].score != g_sort_d[j].score) return g_sort_d[i].score > g_sort_d[j].score ? -1 : 1;
+    if (s[i] != s[j]) return s[i] > s[j] ? -1 : 1;
     return i - j;
+}
+
+/* idx[0..n) = 0..n-1 ranked by descending score[]. */
+static void rank_by_score(const float *score, int n, int *idx) {
+    for (int i = 0; i < n; i++) idx[i] = i;
+    qsort_r(idx, (size_t)n, sizeof *idx, by_score_desc, (void *)score);
 }
 
 static bool in_ignored(const DetBox *d, const Box *gt, int ng) {
@@ -63,10 +70,11 @@ void det_eval_add(DetEval *e, const DetBox *dets, int nd, const Box *gt, int ng)
     for (int g = 0; g < ng; g++)
         if (!gt[g].ignore && gt[g].cls >= 0 && gt[g].cls < e->nclasses) e->npos[gt[g].cls]++;
     int *idx = xmalloc((nd ? nd : 1) * sizeof *idx);
+    float *score = xmalloc((nd ? nd : 1) * sizeof *score);
     bool *used = xcalloc(ng ? ng : 1, 1);
-    for (int i = 0; i < nd; i++) idx[i] = i;
-    g_sort_d = dets; /* single-threaded use: the comparator needs the array */
-    qsort(idx, nd, sizeof *idx, by_score);
+    for (int i = 0; i < nd; i++) score[i] = dets[i].score;
+    rank_by_score(score, nd, idx);
+    free(score);
     for (int k = 0; k < nd; k++) {
         const DetBox *d = &dets[idx[k]];
         if (d->cls < 0 || d->cls >= e->nclasses) continue;
@@ -83,22 +91,13 @@ void det_eval_add(DetEval *e, const DetBox *dets, int nd, const Box *gt, int ng)
     free(idx), free(used);
 }
 
-static const float *g_sort_s;
-static int by_class_score(const void *a, const void *b) {
-    int i = *(const int *)a, j = *(const int *)b;
-    if (g_sort_s[i] != g_sort_s[j]) return g_sort_s[i] > g_sort_s[j] ? -1 : 1;
-    return i - j;
-}
-
 double det_eval_ap(const DetEval *e, int c) {
     if (e->npos[c] == 0) return NAN;
     int n = e->n[c];
     if (!n) return 0;
     int *idx = xmalloc(n * sizeof *idx);
     double *prec = xmalloc(n * sizeof *prec), *rec = xmalloc(n * sizeof *rec);
-    for (int i = 0; i < n; i++) idx[i] = i;
-    g_sort_s = e->score[c];
-    qsort(idx, n, sizeof *idx, by_class_score);
+    rank_by_score(e->score[c], n, idx);
     long tp = 0;
     for (int k = 0; k < n; k++) {
         tp += e->tp[c][idx[k]];

@@ -9,71 +9,14 @@
 
 #include "data/degrade.h"
 #include "data/resize.h"
+#include "profile/det_score.h"
 #include "profile/pairs.h"
 #include "profile/sr_metrics.h"
+#include "profile/tail.h"
 #include "util/err.h"
 #include "util/progress.h"
-
-/* ---------------- data ---------------- */
-
-/* Keeps samples [from, from + n) of ds (in place; the others are freed). */
-static void keep_range(Dataset *ds, int from, int n) {
-    for (int i = 0; i < ds->n; i++) {
-        if (i >= from && i < from + n) continue;
-        Sample *s = &ds->samples[i];
-        free(s->frame), free(s->label), free(s->lr), free(s->boxes), free(s->seq);
-    }
-    memmove(ds->samples, ds->samples + from, (size_t)n * sizeof *ds->samples);
-    ds->n = n;
-}
-
-static int by_frame_name(const void *a, const void *b) {
-    return strcmp(((const Sample *)a)->frame, ((const Sample *)b)->frame);
-}
-
-int det_split_open(const char *root, const char *split, Dataset *ds) {
-    if (strcmp(split, "train") && strcmp(split, "eval") && strcmp(split, "all"))
-        return rn_fail("split %s: train, eval or all", split);
-    char *img = path_join(root, "images"), *lab = path_join(root, "labels"), *names = path_join(root, "config.yaml");
-    if (!path_exists(names)) {
-        char **f;
-        int n;
-        free(names), names = NULL;
-        if (list_dir(root, ".names,.yaml", &f, &n) == 0) {
-            if (n) names = path_join(root, f[0]);
-            free_names(f, n);
-        }
-    }
-    int rc = ds_yolo(img, lab, names, ds);
-    free(img), free(lab), free(names);
-    TRY(rc);
-    qsort(ds->samples, (size_t)ds->n, sizeof *ds->samples, by_frame_name); /* the split is by name */
-    if (!strcmp(split, "all")) return 0;
-    if (ds->n <= DET_TRAIN_IMAGES) {
-        int n = ds->n;
-        dataset_free(ds);
-        return rn_fail("%s: %d images; the train/eval split needs more than %d", root, n, DET_TRAIN_IMAGES);
-    }
-    if (!strcmp(split, "train")) keep_range(ds, 0, DET_TRAIN_IMAGES);
-    else keep_range(ds, DET_TRAIN_IMAGES, ds->n - DET_TRAIN_IMAGES);
-    return 0;
-}
-
-int det_hr_load(const Dataset *ds, int i, int size, Image *hr, YoloTruth **truth, int *nt) {
-    Image im;
-    TRY(dataset_load_frame(ds, i, &im));
-    *hr = resize_bicubic(&im, size, size);
-    const Sample *s = &ds->samples[i];
-    *truth = s->nboxes ? xmalloc((size_t)s->nboxes * sizeof **truth) : NULL;
-    *nt = 0;
-    for (int k = 0; k < s->nboxes; k++) {
-        const Box *b = &s->boxes[k];
-        if (b->ignore || b->cls < 0 || !(b->x1 > b->x0 && b->y1 > b->y0)) continue;
-        (*truth)[(*nt)++] = (YoloTruth){b->cls, b->x0 / im.w, b->y0 / im.h, b->x1 / im.w, b->y1 / im.h};
-    }
-    image_free(&im);
-    return 0;
-}
+#include "util/rng.h"
+#include "util/sort.h"
 
 /* ---------------- the run ---------------- */
 
@@ -94,28 +37,13 @@ static Image reconstruct(const EvalMethod *m, const Image *hr, const Image *lr, 
     return up;
 }
 
-/* Detections of one frame, in pixels of the original image (iw x ih), into ev. */
-static void detect_into(Darknet *net, const Image *in, const Sample *s, int iw, int ih, const DetTablesOpts *o,
-                        DetEval *ev, DetBox **keep, int *nkeep) {
-    DnDet *d;
-    int n = darknet_detect_rgb8(net, in->px, in->w, in->h, (float)o->thresh, (float)o->nms, false, &d);
-    DetBox *b = xmalloc((size_t)(n ? n : 1) * sizeof *b);
-    for (int k = 0; k < n; k++) b[k] = (DetBox){d[k].cls, d[k].x0 * iw, d[k].y0 * ih, d[k].x1 * iw, d[k].y1 * ih, d[k].score};
-    det_eval_add(ev, b, n, s->boxes, s->nboxes);
-    *keep = b, *nkeep = n; /* kept for the bootstrap */
-    free(d);
-    engine_step_reset();
-}
-
 static int run_image(DetTables *t, const Dataset *ds, int i, Darknet *net, const DetTablesOpts *o) {
     int iw, ih;
     TRY(image_probe(ds->samples[i].frame, &iw, &ih));
     Image hr;
-    YoloTruth *truth;
-    int nt;
-    TRY(det_hr_load(ds, i, t->size, &hr, &truth, &nt));
-    free(truth); /* scoring is against the dataset's own boxes, in original pixels (IoU is unchanged by the resize) */
+    TRY(dataset_load_square(ds, i, t->size, &hr, NULL, NULL));
     const Sample *smp = &ds->samples[i];
+    DetScoreOpts so = {(float)o->thresh, (float)o->nms, false, NULL, 0}; /* frames are the net's size: no letterbox */
     t->ngt[i] = smp->nboxes;
     t->gt[i] = xmalloc((size_t)(smp->nboxes ? smp->nboxes : 1) * sizeof(Box));
     if (smp->nboxes) memcpy(t->gt[i], smp->boxes, (size_t)smp->nboxes * sizeof(Box));
@@ -127,7 +55,8 @@ static int run_image(DetTables *t, const Dataset *ds, int i, Darknet *net, const
         bool own;
         Image in = reconstruct(me, &hr, &d.lr, &own);
         size_t at = (size_t)m * t->nimages + i;
-        detect_into(net, &in, smp, iw, ih, o, &t->ev[m], &t->dets[at], &t->ndets[at]);
+        /* scored against the dataset's own boxes, in original pixels (IoU is unchanged by the resize) */
+        t->dets[at] = det_score_image(net, &in, &so, iw, ih, smp->boxes, smp->nboxes, &t->ev[m], &t->ndets[at]);
         if (me->kind != EVAL_HR) {
             t->psnr[m] += sr_psnr(&in, &hr, me->scale) / t->nimages;
             t->ssim[m] += sr_ssim(&in, &hr, me->scale) / t->nimages;
@@ -203,23 +132,12 @@ void det_tables_free(DetTables *t) {
 
 double det_tables_map(const DetTables *t, int m) { return det_eval_map(&t->ev[m], NULL); }
 
-static const double *g_ap;
-static int by_ap(const void *a, const void *b) {
-    double x = g_ap[*(const int *)a], y = g_ap[*(const int *)b];
-    if (x != y) return x < y ? -1 : 1;
-    return *(const int *)a - *(const int *)b; /* ties by class id: a fixed order */
-}
-
 int det_tail_classes(const DetTables *t, int ref, int *tail) {
     double *ap = xmalloc((size_t)t->nclasses * sizeof *ap);
-    det_eval_map(&t->ev[ref], ap);
-    int n = 0;
-    for (int c = 0; c < t->nclasses; c++)
-        if (t->ev[ref].npos[c] > 0) tail[n++] = c;
-    g_ap = ap;
-    qsort(tail, (size_t)n, sizeof *tail, by_ap);
+    det_eval_map(&t->ev[ref], ap); /* NaN for a class without ground truth: not ranked */
+    int n = tail_worse_half(ap, t->nclasses, tail);
     free(ap);
-    return n / 2;
+    return n;
 }
 
 double det_tables_tail_map(const DetTables *t, int m, const int *tail, int n) {
@@ -227,14 +145,6 @@ double det_tables_tail_map(const DetTables *t, int m, const int *tail, int n) {
     double sum = 0;
     for (int k = 0; k < n; k++) sum += det_eval_ap(&t->ev[m], tail[k]);
     return sum / n;
-}
-
-/* splitmix64 */
-static uint64_t mix(uint64_t x) {
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
 }
 
 /* mAP of method m over the images pick[0..n). */
@@ -250,17 +160,12 @@ static double map_of(const DetTables *t, int m, const int *pick, int n) {
     return v;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 double det_tables_bootstrap(const DetTables *t, int a, int b, int reps, uint64_t seed, double *lo, double *hi) {
     int n = t->nimages, *pick = xmalloc((size_t)n * sizeof *pick);
     double *d = xmalloc((size_t)(reps > 0 ? reps : 1) * sizeof *d);
-    uint64_t r = mix(seed);
+    uint64_t r = splitmix64_hash(seed);
     for (int k = 0; k < reps; k++) {
-        for (int i = 0; i < n; i++) pick[i] = (int)((r = mix(r)) % (uint64_t)n);
+        for (int i = 0; i < n; i++) pick[i] = (int)((r = splitmix64_hash(r)) % (uint64_t)n);
         d[k] = map_of(t, a, pick, n) - map_of(t, b, pick, n);
     }
     qsort(d, (size_t)reps, sizeof *d, cmp_double);

@@ -1,4 +1,4 @@
-/* eval_det_tables.h: detection ASR (Table 6) — coco128 train/eval split, images at the detector's size, per-method mAP@0.5, tail-class mAP, PSNR/SSIM. */
+/* eval_det_tables.h: detection ASR (Table 6) — images at the detector's size, per-method mAP@0.5, tail-class mAP, PSNR/SSIM. */
 #pragma once
 #include <stdbool.h>
 #include <stdio.h>
@@ -7,20 +7,6 @@
 #include "nn/models/darknet.h"
 #include "profile/det_metrics.h"
 #include "profile/eval_seg.h" /* EvalMethod / EvalKind: the same bilinear / CARN / HR candidates */
-
-/* coco128 split: samples sorted by image name; "train" = the first DET_TRAIN_IMAGES (96), "eval" =
- * the rest (32). */
-#define DET_TRAIN_IMAGES 96
-
-/* A YOLO-layout root (ROOT/images, ROOT/labels, class names from ROOT/config.yaml or a .names file in ROOT)
- * reduced to one split ("train", "eval" or "all"). -1 with rn_errmsg() naming the folder. */
-int det_split_open(const char *root, const char *split, Dataset *ds);
-
-/* The HR frame of sample i as both tasks use it: the whole image resized (MATLAB bicubic,
- * aspect ratio not kept, as darknet feeds Yolo-Fastest without letterbox) to size x size RGB. Its
- * boxes (ignored regions and empty boxes dropped) normalised to [0,1], unchanged by the resize, go
- * to *truth (malloc'ed, NULL when none). */
-int det_hr_load(const Dataset *ds, int i, int size, Image *hr, YoloTruth **truth, int *nt);
 
 typedef struct DetTablesOpts {
     int quality;       /* the edge's JPEG quality, 0 = lossless */
@@ -45,7 +31,7 @@ typedef struct DetTables {
     int *ngt;
 } DetTables;
 
-/* Every image of ds: HR (det_hr_load at the net's input size, which must be square and a multiple
+/* Every image of ds: HR (dataset_load_square at the net's input size, which must be square and a multiple
  * of every method's scale) -> degrade per scale -> each method's reconstruction, rounded to 8 bits
  * -> the frozen detector -> AP bookkeeping against the image's ground truth. Detector classes must
  * be the dataset's (COCO's 80 in darknet order, as coco128's labels are). */

@@ -24,16 +24,20 @@ typedef struct TaskCtx {
     bool predict_void;
 } TaskCtx;
 
-static void seg_predict(void *ctx, const Frame *rgb, uint8_t *pred) {
-    TaskCtx *t = ctx;
+void seg_predict_planar(Segmenter *s, const float *rgb, int w, int h, bool all_outputs, uint8_t *pred) {
     bool was = engine_set_grad(false);
-    Tensor *x = tensor_new(1, 3, rgb->h, rgb->w);
-    memcpy(x->data, rgb->px, (size_t)3 * rgb->w * rgb->h * sizeof *x->data);
-    Tensor *y = segmenter_forward(t->seg, x, false); /* [1,outputs,h,w] */
-    if (t->predict_void) argmax_channels(y->data, t->seg->outputs, (size_t)rgb->w * rgb->h, pred);
-    else segmenter_predict(t->seg, y, 0, pred);
+    Tensor *x = tensor_new(1, 3, h, w);
+    memcpy(x->data, rgb, (size_t)3 * w * h * sizeof *x->data);
+    Tensor *y = segmenter_forward(s, x, false); /* [1,outputs,h,w] */
+    if (all_outputs) argmax_channels(y->data, s->outputs, (size_t)w * h, pred);
+    else segmenter_predict(s, y, 0, pred);
     engine_step_reset(); /* the activations die here; nothing else lives in the arena meanwhile */
     engine_set_grad(was);
+}
+
+static void seg_predict(void *ctx, const Frame *rgb, uint8_t *pred) {
+    TaskCtx *t = ctx;
+    seg_predict_planar(t->seg, rgb->px, rgb->w, rgb->h, t->predict_void, pred);
 }
 
 static void seg_close(void *ctx) {
@@ -228,24 +232,7 @@ Confusion eval_frame_confusion(const EvalResult *r, int m, int f) {
     return (Confusion){.k = r->k, .m = r->frame_conf + ((size_t)m * r->nframes + f) * r->k * r->k};
 }
 
-static const Confusion *g_ref;
-static int by_ref_iou(const void *a, const void *b) {
-    int i = *(const int *)a, j = *(const int *)b;
-    double x = confusion_iou(g_ref, i), y = confusion_iou(g_ref, j);
-    return x < y ? -1 : x > y ? 1 : i - j;
-}
-
-int eval_tail_classes(const EvalResult *r, int ref, int *tail) {
-    /* as tail_classes() but over the dataset's classes only: the model's extra void output is a
-     * column of wrong predictions, not a class to rank */
-    int ids[256], n = 0;
-    for (int i = 0; i < r->nclasses; i++)
-        if (!isnan(confusion_iou(&r->total[ref], i))) ids[n++] = i;
-    g_ref = &r->total[ref];
-    qsort(ids, (size_t)n, sizeof *ids, by_ref_iou);
-    memcpy(tail, ids, (size_t)(n / 2) * sizeof *ids);
-    return n / 2;
-}
+int eval_tail_classes(const EvalResult *r, int ref, int *tail) { return tail_classes(&r->total[ref], r->nclasses, tail); }
 
 int eval_find(const EvalResult *r, const char *name, int scale) {
     for (int m = 0; m < r->nmethods; m++)

@@ -6,7 +6,13 @@
 
 #include "data/dataset.h"
 #include "nn/models/carn.h"
+#include "nn/models/segmenter.h"
 #include "profile/seg_metrics.h"
+
+/* The class of every pixel of a planar RGB frame [3][h][w] in [0,1] under s, without gradients:
+ * the argmax over the real classes, or over every output (a void channel included) when
+ * all_outputs. Resets the engine arena. */
+void seg_predict_planar(Segmenter *s, const float *rgb, int w, int h, bool all_outputs, uint8_t *pred);
 
 /* The frozen task model as the engine sees it: an RGB frame (planar, [0,1], any size) -> one
  * class id per pixel. k = the model's outputs, which may exceed the dataset's classes
@@ -76,8 +82,8 @@ void eval_result_free(EvalResult *r);
 double eval_miou(const EvalResult *r, const Confusion *c);
 /* A view of method m's confusion on frame f (no copy; do not free). */
 Confusion eval_frame_confusion(const EvalResult *r, int m, int f);
-/* Tail classes: the worse half (rounded down) of the dataset classes by IoU under method ref,
- * worst first; returns how many. Only dataset classes count (never an extra model output). */
+/* Tail classes (profile/tail.h) by IoU under method ref over the dataset classes (never an extra
+ * model output): tail[] (room for nclasses) ranked worst first; returns how many are the tail. */
 int eval_tail_classes(const EvalResult *r, int ref, int *tail);
 /* Index of the method named `name` at `scale` (hr: any scale), or -1. */
 int eval_find(const EvalResult *r, const char *name, int scale);

@@ -4,7 +4,34 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "data/resize.h"
 #include "util/err.h"
+
+/* Planar frames go straight into engine buffers; profile/ is built in float32 only. */
+_Static_assert(sizeof(real_t) == sizeof(float), "profile/ expects the float32 engine");
+
+double psnr_rgb(const Image *a, const Image *b) {
+    RN_CHECK(a->w == b->w && a->h == b->h && a->c == b->c, "psnr_rgb: %dx%dx%d vs %dx%dx%d", a->w, a->h, a->c, b->w,
+             b->h, b->c);
+    double se = 0;
+    size_t n = (size_t)a->w * a->h * a->c;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)a->px[i] - b->px[i];
+        se += d * d;
+    }
+    return se == 0 ? INFINITY : 10 * log10(255.0 * 255.0 * (double)n / se);
+}
+
+double degrade_bilinear_psnr(const Image *hr, const Degraded *d) {
+    Image crop = degrade_crop(hr, d->scale);
+    Frame lr = frame_from_image(&d->lr);
+    Frame up = resize_bilinear(&lr, d->hr_w, d->hr_h);
+    Image up8 = image_from_frame(&up);
+    double p = psnr_rgb(&crop, &up8);
+    image_free(&crop), image_free(&up8);
+    frame_free(&lr), frame_free(&up);
+    return p;
+}
 
 void sr_y_channel(const Image *im, double *y) {
     size_t n = (size_t)im->w * im->h;
@@ -116,9 +143,12 @@ static void emit_u8(void *ctx, const real_t *sr, int th, int tw, int y0, int x0)
 void sr_upscale_image(Carn *m, const Image *lr, int scale, int tile, Image *out) {
     int w = lr->w, h = lr->h;
     real_t *x = xmalloc((size_t)3 * w * h * sizeof *x); /* [3,h,w] planar in [0,1] */
-    for (int c = 0; c < 3; c++)
-        for (size_t i = 0; i < (size_t)w * h; i++)
-            x[(size_t)c * w * h + i] = (real_t)(lr->px[i * lr->c + (lr->c >= 3 ? c : 0)] / 255.0);
+    if (lr->c == 3) image_to_planar(lr, PIXEL_DIV, x);
+    else { /* gray replicated, alpha dropped */
+        Image rgb = image_convert(lr, 3);
+        image_to_planar(&rgb, PIXEL_DIV, x);
+        image_free(&rgb);
+    }
     *out = image_alloc(w * scale, h * scale, 3);
     carn_upscale_tiled(m, x, h, w, scale, tile > 0 ? tile : (w > h ? w : h), -1, emit_u8, out);
     free(x);

@@ -1,5 +1,6 @@
 /* sr_metrics.h: PSNR and SSIM on the BT.601 Y channel of 8-bit images, as super-resolution papers report them. */
 #pragma once
+#include "data/degrade.h"
 #include "data/image.h"
 #include "nn/models/carn.h"
 
@@ -14,6 +15,13 @@
  * PSNR of identical images is +inf. */
 double sr_psnr(const Image *a, const Image *b, int border);
 double sr_ssim(const Image *a, const Image *b, int border);
+
+/* PSNR over all samples of two same-size 8-bit images, peak 255 (not the SR literature's Y channel:
+ * what a transmitted frame loses, channel for channel); +inf when identical. */
+double psnr_rgb(const Image *a, const Image *b);
+/* What the cloud shows without SR: the degraded frame's LR upscaled bilinearly (PyTorch
+ * align_corners=False) to its HR crop, and psnr_rgb of that against the crop of hr. */
+double degrade_bilinear_psnr(const Image *hr, const Degraded *d);
 
 /* Y channel (as above, rounded) of im into y[h*w]. */
 void sr_y_channel(const Image *im, double *y);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "util/err.h"
+#include "util/sort.h"
 
 /* Labels every 4-connected same-label component with an id (iterative flood fill with an explicit
  * stack: frames are large, recursion would overflow). comp[i] = -1 for ignored pixels. Returns the
@@ -86,23 +87,30 @@ double small_region_ratio(const uint8_t *label, int w, int h, double frac, int i
     return labelled ? (double)small / (double)labelled : 0;
 }
 
-static const Confusion *g_sort_ref;
-static int by_iou(const void *a, const void *b) {
-    double x = confusion_iou(g_sort_ref, *(const int *)a), y = confusion_iou(g_sort_ref, *(const int *)b);
-    return x < y ? -1 : x > y ? 1 : *(const int *)a - *(const int *)b;
+/* Class ids by score (ctx: the scores), lower first; ties by id, so the order is fixed. */
+static int by_score(const void *a, const void *b, void *ctx) {
+    const double *score = ctx;
+    int i = *(const int *)a, j = *(const int *)b;
+    return score[i] < score[j] ? -1 : score[i] > score[j] ? 1 : i - j;
 }
 
-int tail_classes(const Confusion *ref, int *tail) {
-    /* the paper's "50% to 100%": the worse half of the classes with a defined IoU, rounding the
-     * half down (9 of 19 Cityscapes classes, 5 of 11 CamVid classes) */
-    int ids[256], n = 0;
-    for (int i = 0; i < ref->k && n < 256; i++)
-        if (!isnan(confusion_iou(ref, i))) ids[n++] = i;
-    g_sort_ref = ref;
-    qsort(ids, (size_t)n, sizeof *ids, by_iou);
-    int m = n / 2;
-    memcpy(tail, ids, (size_t)m * sizeof *ids);
-    return m;
+int tail_worse_half(const double *score, int k, int *ranked) {
+    /* the paper's "50% to 100%": the worse half of the classes with a score, rounding the half
+     * down (9 of 19 Cityscapes classes, 5 of 11 CamVid classes) */
+    int n = 0;
+    for (int c = 0; c < k; c++)
+        if (!isnan(score[c])) ranked[n++] = c;
+    qsort_r(ranked, (size_t)n, sizeof *ranked, by_score, (void *)score);
+    return n / 2;
+}
+
+int tail_classes(const Confusion *ref, int k, int *ranked) {
+    RN_CHECK(k >= 0 && k <= ref->k, "tail_classes: %d classes of %d", k, ref->k);
+    double *iou = xmalloc((size_t)(k ? k : 1) * sizeof *iou);
+    for (int c = 0; c < k; c++) iou[c] = confusion_iou(ref, c);
+    int n = tail_worse_half(iou, k, ranked);
+    free(iou);
+    return n;
 }
 
 double mean_iou_over(const Confusion *c, const int *cls, int n) {
@@ -113,11 +121,6 @@ double mean_iou_over(const Confusion *c, const int *cls, int n) {
         if (!isnan(v)) s += v, m++;
     }
     return m ? s / m : NAN;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 double percentile(double *v, int n, double p) {

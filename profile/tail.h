@@ -17,9 +17,13 @@ void region_stats(const uint8_t *label, int w, int h, int k, int ignore, long lo
 /* Fraction of the frame's labelled pixels that lie in small regions (the CAC's tail signal). */
 double small_region_ratio(const uint8_t *label, int w, int h, double frac, int ignore);
 
-/* Tail classes: the worst half (ceil(k/2)... see .c) of the classes by IoU under `ref`; their ids in
- * tail[] (sorted worst first); returns how many. Classes with undefined IoU are skipped. */
-int tail_classes(const Confusion *ref, int *tail);
+/* Tail classes, the one rule for segmentation and detection: the classes c < k whose score[c] is a
+ * number (NaN: no ground truth, not ranked) go into ranked[] (room for k) worst first, ties by class
+ * id; returns how many of them are the tail, the worse half rounded down (ranked[0..return)). */
+int tail_worse_half(const double *score, int k, int *ranked);
+/* The same by IoU under `ref` over its classes 0..k-1 (k <= ref->k: a model's extra void output is
+ * a column of wrong predictions, not a class to rank). */
+int tail_classes(const Confusion *ref, int k, int *ranked);
 /* Mean IoU of c over the given classes (NaN-skipping). */
 double mean_iou_over(const Confusion *c, const int *cls, int n);
 

@@ -15,7 +15,6 @@
 #include "nn/optim.h"
 #include "profile/tail.h"
 #include "train/asr_run.h"
-#include "train/sr_val.h"
 #include "util/err.h"
 
 void asr_defaults(AsrCfg *c) {
@@ -146,7 +145,7 @@ static int open_data(Asr *a, Dataset *ds) {
 
 int finetune_asr(const AsrCfg *c) {
     Dataset ds;
-    TRY(open_frame_dataset(c->data, "train", &ds));
+    TRY(dataset_open("frames", c->data, "train", &ds));
     if (!ds.n || !ds.samples[0].label) {
         dataset_free(&ds);
         return rn_fail("%s: finetune-asr needs labelled frames (a CamVid-style root)", c->data);

@@ -10,22 +10,6 @@
 #include "profile/sr_metrics.h"
 #include "util/err.h"
 
-/* A CamVid-style root has SPLIT.txt; one with only the other split's list uses that one (the
- * embedded samples ship test.txt alone). */
-int open_frame_dataset(const char *path, const char *split, Dataset *ds) {
-    static const char *const splits[] = {NULL, "train", "test", "val"};
-    for (int i = 0; i < 4; i++) {
-        const char *s = i == 0 ? split : splits[i];
-        char name[64];
-        snprintf(name, sizeof name, "%s.txt", s);
-        char *list = path_join(path, name);
-        bool ok = path_exists(list);
-        free(list);
-        if (ok) return ds_camvid(path, s, ds);
-    }
-    return ds_frames(path, ds);
-}
-
 /* Planar float [3,h,w] in [0,1] (unclamped) -> 8-bit RGB, rounding and clamping. */
 static Image planar_to_image(const float *p, int w, int h) {
     Frame f = {w, h, 3, (float *)p};

@@ -11,6 +11,3 @@ typedef struct SrScore {
 /* Degrades frames [0, n) of ds by `scale` (and JPEG `quality`, 0 = none), super-resolves them with
  * m (tiled) and with bilinear upsampling, and scores both against the HR crop. */
 int sr_validate(Carn *m, const Dataset *ds, int n, int scale, int quality, SrScore *out);
-
-/* Opens a dataset of frames: a CamVid root (split `split`) or a plain folder of frames. */
-int open_frame_dataset(const char *path, const char *split, Dataset *ds);

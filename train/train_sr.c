@@ -32,16 +32,6 @@ void sr_train_defaults(SrTrainCfg *c) {
     c->seed = 1;
 }
 
-/* LR for the loader: the edge's degradation (bicubic downscale, JPEG when quality > 0). */
-static int degrade_for_loader(const Image *hr, int scale, Image *lr, void *ctx) {
-    Degraded d;
-    TRY(degrade(hr, scale, *(const int *)ctx, &d));
-    *lr = d.lr;
-    d.lr.px = NULL;
-    degraded_free(&d);
-    return 0;
-}
-
 /* A fresh model with one head (x scale), initialised from `init` when given: the body and any head
  * of the same scale are copied by name; an x6/x8 head starts from random weights. */
 static int build_model(const SrTrainCfg *c, Carn **out) {
@@ -173,7 +163,7 @@ static int open_loader(Loop *lp, const Dataset *ds) {
     lc.hflip = lc.vflip = lc.rot90 = true;
     lc.seed = c->seed;
     lc.prefetch = true;
-    lc.degrade = degrade_for_loader;
+    lc.degrade = degrade_lr; /* LR as the edge makes it: bicubic downscale, JPEG when quality > 0 */
     lc.degrade_ctx = (void *)&c->quality;
     lp->L = loader_open(ds, &lc);
     if (!lp->L) return -1;
@@ -186,9 +176,9 @@ static int open_loader(Loop *lp, const Dataset *ds) {
 int train_sr(const SrTrainCfg *c) {
     Dataset ds, val;
     bool have_val = false;
-    TRY(open_frame_dataset(c->data, "train", &ds));
+    TRY(dataset_open("frames", c->data, "train", &ds));
     if (c->val && c->val_frames > 0) {
-        if (open_frame_dataset(c->val, "test", &val) < 0) return -1;
+        if (dataset_open("frames", c->val, "test", &val) < 0) return dataset_free(&ds), -1;
         have_val = true;
     }
     Loop lp = {0};

@@ -9,6 +9,7 @@
 
 #include "nn/ops/ops.h"
 #include "util/err.h"
+#include "util/rng.h"
 
 #define CH 64 /* feature channels, fixed by the architecture */
 
@@ -125,14 +126,8 @@ bool carn_has_scale(const Carn *m, int scale) {
 
 /* ---- initialisation ------------------------------------------------------------------------- */
 
-static double rng_uniform(unsigned long long *s) {
-    /* splitmix64: tiny, deterministic, good enough for weight init */
-    unsigned long long z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return (z >> 11) * (1.0 / 9007199254740992.0);
-}
+/* Uniform in [0, 1) from splitmix64: tiny, deterministic, good enough for weight init. */
+static double rng_uniform(uint64_t *s) { return (splitmix64_next(s) >> 11) * (1.0 / 9007199254740992.0); }
 
 static void set_shifter(Conv c, double sign) {
     memset(c.w->data, 0, 9 * sizeof(real_t));
@@ -143,7 +138,7 @@ static void set_shifter(Conv c, double sign) {
 }
 
 void carn_init_weights(Carn *m, unsigned long long seed) {
-    unsigned long long s = seed;
+    uint64_t s = seed;
     ParamSet *ps = &m->ps;
     for (int i = 0; i < ps->count; i++) {
         Tensor *t = ps->t[i];

@@ -48,9 +48,6 @@ Tensor *darknet_maxpool(Tensor *x, int size, int stride, int pad);
  * antialiasing — what AlexeyAB's `detector map` feeds a net without letter_box (Yolo-Fastest).
  * src/dst planar float [c][h][w]. */
 void darknet_resize(const float *src, int c, int h, int w, real_t *dst, int oh, int ow);
-/* 8-bit interleaved pixels [h][w][c] -> planar float [c][h][w] as darknet loads images (v/255.
- * divided, not multiplied by a rounded 1/255: the resized input then matches darknet exactly). */
-void darknet_planar_from_u8(const unsigned char *px, int w, int h, int c, float *dst);
 /* darknet's letterbox_image: resize keeping the aspect ratio, centred on 0.5 grey. */
 void darknet_letterbox(const float *src, int c, int h, int w, real_t *dst, int oh, int ow);
 
@@ -71,12 +68,13 @@ int darknet_detect(const Darknet *net, Tensor **heads, int b, float thresh, floa
 int darknet_nms(DnDet *d, int n, float thresh, DnNmsKind kind, float beta);
 float dn_box_iou(const DnDet *a, const DnDet *b);
 
-/* One RGB image (8-bit interleaved, w x h) through the net, without gradients: darknet's input
- * scaling (resize, or letterbox when `letter`), forward, decode, NMS. Boxes are normalised to the
- * image; *out is malloc'ed; returns the count. Activations stay in the engine arena: the caller
- * resets it (engine_step_reset) between images. */
-int darknet_detect_rgb8(Darknet *net, const unsigned char *px, int w, int h, float thresh, float nms, bool letter,
-                        DnDet **out);
+/* One RGB image (planar float [3][h][w] in [0,1]; darknet loads 8-bit images as v / 255, divided,
+ * not multiplied by a rounded 1/255: data/image.h's PIXEL_DIV) through the net, without gradients:
+ * darknet's input scaling (resize, or letterbox when `letter`), forward, decode, NMS. Boxes are
+ * normalised to the image; *out is malloc'ed; returns the count. Activations stay in the engine
+ * arena: the caller resets it (engine_step_reset) between images. */
+int darknet_detect_planar(Darknet *net, const float *planar, int w, int h, float thresh, float nms, bool letter,
+                          DnDet **out);
 /* Class names: a darknet .names file (one a line, blank lines skipped). Returns the count, or -1. */
 int dn_names_load(const char *path, char ***names);
 void dn_names_free(char **names, int n);

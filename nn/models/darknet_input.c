@@ -66,9 +66,3 @@ void darknet_letterbox(const float *src, int c, int h, int w, real_t *dst, int o
                 dst[((size_t)k * oh + y0 + y) * ow + x0 + x] = tmp[((size_t)k * nh + y) * nw + x];
     free(tmp);
 }
-
-void darknet_planar_from_u8(const unsigned char *px, int w, int h, int c, float *dst) {
-    size_t n = (size_t)w * h;
-    for (int k = 0; k < c; k++)
-        for (size_t i = 0; i < n; i++) dst[(size_t)k * n + i] = (float)(px[i * c + k] / 255.);
-}

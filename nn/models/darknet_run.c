@@ -1,4 +1,4 @@
-/* darknet_run.c: one 8-bit image through a darknet detector (darknet's input scaling, forward, decode), and .names files. */
+/* darknet_run.c: one image through a darknet detector (darknet's input scaling, forward, decode), and .names files. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,16 +7,13 @@
 #include "nn/models/darknet.h"
 #include "util/err.h"
 
-int darknet_detect_rgb8(Darknet *net, const unsigned char *px, int w, int h, float thresh, float nms, bool letter,
-                        DnDet **out) {
+int darknet_detect_planar(Darknet *net, const float *planar, int w, int h, float thresh, float nms, bool letter,
+                          DnDet **out) {
     const DnCfg *c = &net->cfg;
-    RN_CHECK(c->channels == 3, "darknet_detect_rgb8: the net wants %d channels", c->channels);
-    float *planar = xmalloc((size_t)3 * w * h * sizeof *planar); /* [3][h][w] */
-    darknet_planar_from_u8(px, w, h, 3, planar);
+    RN_CHECK(c->channels == 3, "darknet_detect_planar: the net wants %d channels", c->channels);
     Tensor *x = tensor_new(1, 3, c->height, c->width);
     if (letter) darknet_letterbox(planar, 3, h, w, x->data, c->height, c->width);
     else darknet_resize(planar, 3, h, w, x->data, c->height, c->width);
-    free(planar);
     bool was = engine_set_grad(false);
     Tensor *heads[DN_MAX_HEADS];
     darknet_forward(net, x, heads);

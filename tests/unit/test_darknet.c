@@ -286,7 +286,7 @@ static Tensor *coco_input(Fixture *f, int W, int H) {
     for (size_t i = 0; i < (size_t)im.w * im.h * 3; i++) sum += im.px[i];
     EXPECT(sum == fx_scalar(f, "image_pixel_sum"), "JPEG decode differs from PIL's: %.0f", sum);
     float *px = malloc((size_t)3 * im.w * im.h * sizeof *px);
-    darknet_planar_from_u8(im.px, im.w, im.h, 3, px);
+    image_to_planar(&im, PIXEL_DIV, px); /* as darknet loads images */
     Tensor *x = tensor_new(1, 3, H, W);
     darknet_resize(px, 3, im.h, im.w, x->data, H, W);
     real_t *sub = malloc(3 * 20 * 20 * sizeof *sub);

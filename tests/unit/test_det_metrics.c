@@ -1,7 +1,10 @@
 /* test_det_metrics.c: AP@IoU with COCO 101-point interpolation, greedy matching, ignored regions, mAP. */
 #include <math.h>
 
+#include <stdlib.h>
+
 #include "profile/det_metrics.h"
+#include "profile/eval_det.h"
 #include "tests/test.h"
 
 static Box gt(int cls, float x0, float y0, float x1, float y1, bool ignore) { return (Box){cls, x0, y0, x1, y1, ignore}; }
@@ -74,4 +77,25 @@ TEST(det_match_prefers_highest_iou_unmatched) {
     det_eval_add(&e, d, 2, g, 2);
     EXPECT_NEAR(det_eval_ap(&e, 0), 1.0, 1e-12);
     det_eval_free(&e);
+}
+
+/* Model classes onto dataset classes: by name without case, spaces, '_' or '-', then aliases;
+ * without model names, by index. */
+TEST(det_class_map_by_name_alias_and_index) {
+    Dataset ds;
+    dataset_init(&ds, "visdrone-like");
+    const char *cls[4] = {"pedestrian", "dining_table", "motor", "van"};
+    dataset_set_classes(&ds, cls, 4);
+    char *names[5] = {"person", "Dining Table", "motorbike", "zebra", "tvmonitor"};
+    bool mapped[4] = {false};
+    int *map = det_class_map(names, 5, 6, &ds, mapped);
+    EXPECT(map[0] == 0 && map[1] == 1 && map[2] == 2 && map[3] == -1 && map[4] == -1 && map[5] == -1,
+           "map %d %d %d %d %d %d", map[0], map[1], map[2], map[3], map[4], map[5]);
+    EXPECT(mapped[0] && mapped[1] && mapped[2] && !mapped[3], "van has no model class");
+    free(map);
+    bool by_index[4] = {false};
+    map = det_class_map(NULL, 0, 3, &ds, by_index);
+    EXPECT(map[0] == 0 && map[2] == 2 && by_index[2] && !by_index[3], "identity without names");
+    free(map);
+    dataset_free(&ds);
 }

@@ -13,13 +13,13 @@
 TEST(det_split_is_96_then_32_by_name) {
     char *root = xstrdup(test_shared_path("data/coco128"));
     Dataset tr, ev;
-    EXPECT(det_split_open(root, "train", &tr) == 0, "%s", rn_errmsg());
-    EXPECT(det_split_open(root, "eval", &ev) == 0, "%s", rn_errmsg());
+    EXPECT(dataset_open("yolo", root, "train", &tr) == 0, "%s", rn_errmsg());
+    EXPECT(dataset_open("yolo", root, "eval", &ev) == 0, "%s", rn_errmsg());
     EXPECT(tr.n == 96 && ev.n == 32, "%d + %d", tr.n, ev.n);
     EXPECT(tr.nclasses == 80 && !strcmp(tr.class_names[0], "person"), "%d classes", tr.nclasses);
     for (int i = 1; i < tr.n; i++) EXPECT(strcmp(tr.samples[i - 1].frame, tr.samples[i].frame) < 0, "sorted at %d", i);
     EXPECT(strcmp(tr.samples[95].frame, ev.samples[0].frame) < 0, "eval images come after the training images");
-    EXPECT(det_split_open(root, "test", &ev) < 0, "unknown split");
+    EXPECT(dataset_open("yolo", root, "test", &ev) < 0, "unknown split");
     dataset_free(&tr), dataset_free(&ev);
     free(root);
 }
@@ -68,7 +68,7 @@ TEST(eval_det_tables_smoke) {
     char *data = xstrdup(test_shared_path("data/coco128"));
     Dataset ds;
     Darknet net;
-    EXPECT(det_split_open(data, "eval", &ds) == 0, "%s", rn_errmsg());
+    EXPECT(dataset_open("yolo", data, "eval", &ds) == 0, "%s", rn_errmsg());
     EXPECT(darknet_open(&net, cfg, wts) == 0, "%s", rn_errmsg());
     Carn *sr = NULL;
     EXPECT(carn_load("weights/carn_m.h5", &sr, NULL) == 0, "%s", rn_errmsg());

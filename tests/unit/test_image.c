@@ -252,6 +252,33 @@ TEST(image_frame_conversions) {
     image_free(&im), image_free(&back), image_free(&cl), image_free(&crop);
 }
 
+/* The two byte -> float rules: division is the correctly rounded v / 255 (PyTorch's ToTensor,
+ * darknet), multiplication by 1/255 is off by one unit in the last place for some values; planes
+ * come out [c][h][w]. */
+TEST(image_to_planar_rules) {
+    float div[256], mul[256];
+    pixel_unit_table(PIXEL_DIV, div);
+    pixel_unit_table(PIXEL_MUL, mul);
+    int differ = 0;
+    for (int v = 0; v < 256; v++) {
+        EXPECT(div[v] == (float)((double)v / 255.0), "PIXEL_DIV(%d) = %.9g is not v/255 rounded once", v, div[v]);
+        EXPECT(mul[v] == (float)v * (1.0f / 255.0f), "PIXEL_MUL(%d) = %.9g", v, mul[v]);
+        EXPECT(fabsf(div[v] - mul[v]) <= 6e-8f, "rules %d apart by more than an ulp", v);
+        differ += div[v] != mul[v];
+    }
+    EXPECT(div[0] == 0 && div[255] == 1 && mul[255] == 1, "ends");
+    EXPECT(differ > 0, "the rules never differ: one of them is not what it says");
+    Image im = pattern(6, 5, 3);
+    float p[90];
+    image_to_planar(&im, PIXEL_DIV, p);
+    EXPECT(p[30 + 7] == div[im.px[3 * 7 + 1]] && p[60 + 29] == div[im.px[3 * 29 + 2]], "plane order");
+    Frame f = frame_from_image(&im);
+    image_to_planar(&im, PIXEL_MUL, p);
+    EXPECT(memcmp(f.px, p, sizeof p) == 0, "frame_from_image is PIXEL_MUL");
+    frame_free(&f);
+    image_free(&im);
+}
+
 TEST(bicubic_basic_properties) {
     Image im = image_alloc(23, 17, 3);
     memset(im.px, 97, 23 * 17 * 3);

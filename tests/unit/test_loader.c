@@ -1,10 +1,11 @@
-/* test_loader.c: batch loader — determinism with prefetch, crop/flip alignment of frame+label and LR+HR, cache, errors. */
+/* test_loader.c: batch loader — determinism with prefetch, crop/flip alignment of frame+label and LR+HR, the detection stream, cache, errors. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "data/dataset.h"
+#include "data/degrade.h"
 #include "data/loader.h"
 #include "tests/test.h"
 #include "util/err.h"
@@ -221,5 +222,100 @@ TEST(loader_camvid_and_set5) {
     EXPECT(err < 0.03, "mean |LR - box(HR)| = %.4f", err);
     loader_close(L);
     free(x), free(hr);
+    dataset_free(&ds);
+}
+
+/* ---- DET: whole frames resized, mirrored with their boxes, degraded after the mirror ---- */
+
+/* Items of the stream finetune-asr det drew before the loader had a detection mode (printed by
+ * that code for 5 images, batch 2, seed 3, steps 0..5): {sample, mirrored}. The loader must keep
+ * drawing exactly these, so that runs begun before resume exactly. */
+static const int OLD_DET_STREAM[12][2] = {{4, 0}, {3, 1}, {0, 1}, {2, 1}, {1, 1}, {4, 0},
+                                          {0, 0}, {2, 1}, {1, 1}, {3, 0}, {2, 0}, {4, 1}};
+
+/* Five frames of 40 x 30 with the synthetic pattern, each with two object boxes, an ignored region
+ * and an empty box (the last two never reach a batch). */
+static void synth_det(Dataset *ds) {
+    synth_seg(ds, 5, 40, 30);
+    for (int i = 0; i < 5; i++) {
+        Sample *s = &ds->samples[i];
+        int cap = 0;
+        box_push(&s->boxes, &s->nboxes, &cap, (Box){i % 3, 4, 3, 20 + i, 15, false});
+        box_push(&s->boxes, &s->nboxes, &cap, (Box){-1, 0, 0, 10, 10, true});
+        box_push(&s->boxes, &s->nboxes, &cap, (Box){1, 30, 20, 30, 25, false});
+        box_push(&s->boxes, &s->nboxes, &cap, (Box){2, 22, 5, 39, 29, false});
+    }
+}
+
+/* What item (sample, flip) must be: the square frame mirrored, planar v / 255; its LR degraded
+ * from the mirrored frame; its boxes mirrored. Counts mismatches. */
+static int check_det_item(const Dataset *ds, int sample, bool flip, int quality, const float *lr, const float *hr,
+                          const Box *boxes, int nb) {
+    Image sq, m = image_alloc(16, 16, 3), small;
+    Box *want;
+    int nw, bad = 0;
+    EXPECT(dataset_load_square(ds, sample, 16, &sq, &want, &nw) == 0, "%s", rn_errmsg());
+    for (int y = 0; y < 16; y++)
+        for (int x = 0; x < 16; x++) memcpy(m.px + (y * 16 + x) * 3, sq.px + (y * 16 + (flip ? 15 - x : x)) * 3, 3);
+    float *p = xmalloc(3 * 256 * sizeof *p);
+    image_to_planar(&m, PIXEL_DIV, p);
+    bad += memcmp(p, hr, 3 * 256 * sizeof *p) != 0;
+    EXPECT(degrade_lr(&m, 4, &small, &quality) == 0, "%s", rn_errmsg());
+    image_to_planar(&small, PIXEL_DIV, p);
+    bad += memcmp(p, lr, 3 * 16 * sizeof *p) != 0;
+    bad += nb != nw || nw != 2;
+    for (int k = 0; k < nb && k < nw; k++) {
+        Box b = want[k], g = boxes[k];
+        if (flip) b = (Box){b.cls, 1 - b.x1, b.y0, 1 - b.x0, b.y1, false};
+        bad += b.cls != g.cls || b.x0 != g.x0 || b.y0 != g.y0 || b.x1 != g.x1 || b.y1 != g.y1 || g.ignore;
+    }
+    image_free(&sq), image_free(&m), image_free(&small);
+    free(p), free(want);
+    return bad;
+}
+
+TEST(loader_det_keeps_the_old_finetune_det_stream) {
+    Dataset ds;
+    synth_det(&ds);
+    int quality = 60;
+    LoaderCfg cfg = {.task = LOADER_DET, .batch = 2, .patch = 16, .scale = 4, .hflip = true, .seed = 3,
+                     .prefetch = true, .degrade = degrade_lr, .degrade_ctx = &quality};
+    for (int pass = 0; pass < 2; pass++) { /* with prefetch, then without, resumed at step 2 */
+        Loader *L = loader_open(&ds, &cfg);
+        EXPECT(L != NULL, "%s", rn_errmsg());
+        if (!L) return;
+        int ih, iw, oh, ow, bad = 0, from = pass ? 2 : 0;
+        loader_dims(L, &ih, &iw, &oh, &ow);
+        EXPECT(ih == 4 && iw == 4 && oh == 16 && ow == 16, "%dx%d -> %dx%d", ih, iw, oh, ow);
+        float lr[2 * 3 * 16], hr[2 * 3 * 256];
+        loader_seek(L, from);
+        for (int b = from; b < 6; b++) {
+            EXPECT(loader_next(L, lr, hr, NULL) == 0, "%s", rn_errmsg());
+            for (int i = 0; i < 2; i++) {
+                int nb;
+                const Box *boxes = loader_boxes(L, i, &nb);
+                const int *want = OLD_DET_STREAM[b * 2 + i];
+                int e = check_det_item(&ds, want[0], want[1], quality, lr + i * 48, hr + i * 768, boxes, nb);
+                EXPECT(e == 0, "pass %d batch %d item %d: not sample %d%s", pass, b, i, want[0], want[1] ? " mirrored" : "");
+                bad += e;
+            }
+        }
+        EXPECT(bad == 0, "%d mismatches", bad);
+        loader_close(L);
+        cfg.prefetch = false;
+    }
+    dataset_free(&ds);
+}
+
+TEST(loader_det_refuses_what_it_does_not_do) {
+    Dataset ds;
+    synth_det(&ds);
+    int quality = 0;
+    LoaderCfg cfg = {.task = LOADER_DET, .batch = 1, .patch = 18, .scale = 4, .degrade = degrade_lr, .degrade_ctx = &quality};
+    EXPECT(loader_open(&ds, &cfg) == NULL && strstr(rn_errmsg(), "multiple of the scale"), "%s", rn_errmsg());
+    cfg.patch = 16, cfg.vflip = true;
+    EXPECT(loader_open(&ds, &cfg) == NULL && strstr(rn_errmsg(), "left-right only"), "%s", rn_errmsg());
+    cfg.vflip = false, cfg.degrade = NULL;
+    EXPECT(loader_open(&ds, &cfg) == NULL && strstr(rn_errmsg(), "degrade function"), "%s", rn_errmsg());
     dataset_free(&ds);
 }

@@ -61,12 +61,25 @@ TEST(tail_classes_worst_half) {
         c.m[i * 5 + (i + 1) % 5] = 10;
     }
     int tail[5];
-    int n = tail_classes(&c, tail);
+    int n = tail_classes(&c, 5, tail);
     EXPECT(n == 2, "5 classes -> 2 tail classes, got %d", n);
     EXPECT(confusion_iou(&c, tail[0]) <= confusion_iou(&c, tail[1]), "sorted worst first");
     double m = mean_iou_over(&c, tail, n);
     EXPECT(m < confusion_miou(&c), "tail mean below overall");
     confusion_free(&c);
+}
+
+/* The one tail rule: classes without a score are not ranked, ties go by class id, the whole
+ * ranking comes back and the worse half of it (rounded down) is the tail. */
+TEST(tail_worse_half_ranks_scored_classes) {
+    const double score[7] = {0.5, NAN, 0.2, 0.5, 0.9, 0.1, NAN};
+    int ranked[7] = {-1, -1, -1, -1, -1, -1, -1};
+    int n = tail_worse_half(score, 7, ranked);
+    const int want[5] = {5, 2, 0, 3, 4};
+    EXPECT(n == 2, "5 scored classes -> 2 in the tail, got %d", n);
+    EXPECT(memcmp(ranked, want, sizeof want) == 0 && ranked[5] == -1, "ranking %d %d %d %d %d", ranked[0], ranked[1],
+           ranked[2], ranked[3], ranked[4]);
+    EXPECT(tail_worse_half(score + 1, 1, ranked) == 0, "no scored class, no tail");
 }
 
 TEST(percentile_matches_numpy_linear) {

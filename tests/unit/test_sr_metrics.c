@@ -46,3 +46,13 @@ TEST(sr_metrics_identity_and_symmetry) {
     EXPECT_NEAR(sr_psnr(&g, &a, 1), sr_psnr(&g3, &a, 1), 1e-12);
     image_free(&a), image_free(&b), image_free(&g), image_free(&g3);
 }
+
+/* RGB PSNR over every sample: one sample off by 10 in 2 x 1 x 3 -> 10 log10(255^2 * 6 / 100). */
+TEST(psnr_rgb_by_hand) {
+    Image a = image_alloc(2, 1, 3), b = image_alloc(2, 1, 3);
+    memset(a.px, 100, 6), memset(b.px, 100, 6);
+    EXPECT(isinf(psnr_rgb(&a, &b)), "identical images: infinite PSNR");
+    b.px[4] = 110;
+    EXPECT_NEAR(psnr_rgb(&a, &b), 10 * log10(255.0 * 255.0 * 6 / 100), 1e-12);
+    image_free(&a), image_free(&b);
+}
