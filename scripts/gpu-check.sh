@@ -52,6 +52,7 @@ ldd $bin/test_unit | grep -E 'not found|cud|cublas' >> "$out/env.txt"
 cat "$out/env.txt"
 
 echo "== CUDA parity tests"
+export RUNE_BIN=$PWD/$bin/rune # tests that run the rune binary run this CUDA build
 timeout 300 $bin/test_unit cuda 2>&1 | tee "$out/cuda-tests.txt"
 if [ -x scripts/gpu-bench.sh ]; then
     echo "== GPU benchmarks"
