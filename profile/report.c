@@ -1,6 +1,8 @@
 /* report.c: tables 2-5, bootstrap diffs, results.json and gnuplot figures of `rune eval`. */
 #include "profile/report.h"
 
+#include <jansson.h>
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -393,91 +395,84 @@ static int diffs(const Ctx *x) {
     return out_close(f, pm) | rc;
 }
 
-/* ---------------- results.json ---------------- */
+/* ---------------- results.json (jansson) ---------------- */
 
-static void json_num(FILE *f, double v) {
-    if (isnan(v) || isinf(v)) fprintf(f, "null");
-    else fprintf(f, "%.6g", v);
+/* A number as JSON: null where it is not finite (JSON has no NaN), which jansson would refuse. */
+static json_t *jnum(double v) { return isnan(v) || isinf(v) ? json_null() : json_real(v); }
+
+/* [v0 * mul, v1 * mul, ...] */
+static json_t *jarray(const double *v, int n, double mul) {
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++) json_array_append_new(a, jnum(v[i] * mul));
+    return a;
 }
 
-static void json_str(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') fprintf(f, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20) fprintf(f, "\\u%04x", *s);
-        else fputc(*s, f);
-    }
-    fputc('"', f);
+static json_t *jstrings(char *const *s, int n) {
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++) json_array_append_new(a, json_string(s[i]));
+    return a;
 }
 
-/* "key": [v0, v1, ...] of a per-frame array (or per-class when v is NULL: IoU of method m) */
-static void json_array(FILE *f, const char *key, const double *v, int n, double mul) {
-    fprintf(f, "\"%s\": [", key);
-    for (int i = 0; i < n; i++) {
-        if (i) fputc(',', f);
-        json_num(f, v[i] * mul);
-    }
-    fprintf(f, "]");
-}
-
-static void json_method(const Ctx *x, FILE *f, int m, double *buf) {
+static json_t *json_method(const Ctx *x, int m, double *buf) {
     const EvalResult *r = x->r;
     const EvalMethod *me = &r->methods[m];
-    fprintf(f, "    {\"name\": ");
-    json_str(f, me->name);
-    fprintf(f, ", \"scale\": %d, \"file\": ", me->scale);
-    json_str(f, me->file);
-    fprintf(f, ",\n     \"miou\": "), json_num(f, pct(method_miou(x, m)));
-    fprintf(f, ", \"tail_miou\": "), json_num(f, pct(method_tail(x, m)));
-    fprintf(f, ", \"psnr\": "), json_num(f, frame_mean(x, r->psnr, m));
-    fprintf(f, ", \"ssim\": "), json_num(f, frame_mean(x, r->ssim, m));
-    fprintf(f, ", \"bytes_per_frame\": "), json_num(f, frame_mean(x, r->bytes, m));
+    json_t *o = json_object();
+    json_object_set_new(o, "name", json_string(me->name));
+    json_object_set_new(o, "scale", json_integer(me->scale));
+    json_object_set_new(o, "file", json_string(me->file));
+    json_object_set_new(o, "miou", jnum(pct(method_miou(x, m))));
+    json_object_set_new(o, "tail_miou", jnum(pct(method_tail(x, m))));
+    json_object_set_new(o, "psnr", jnum(frame_mean(x, r->psnr, m)));
+    json_object_set_new(o, "ssim", jnum(frame_mean(x, r->ssim, m)));
+    json_object_set_new(o, "bytes_per_frame", jnum(frame_mean(x, r->bytes, m)));
     for (int c = 0; c < r->nclasses; c++) buf[c] = confusion_iou(&r->total[m], c);
-    fprintf(f, ",\n     "), json_array(f, "class_iou", buf, r->nclasses, 100);
+    json_object_set_new(o, "class_iou", jarray(buf, r->nclasses, 100));
     for (int i = 0; i < r->nframes; i++) {
         Confusion c = eval_frame_confusion(r, m, i);
         buf[i] = eval_miou(r, &c);
     }
-    fprintf(f, ",\n     "), json_array(f, "frame_miou", buf, r->nframes, 100);
+    json_object_set_new(o, "frame_miou", jarray(buf, r->nframes, 100));
     size_t at = (size_t)m * r->nframes;
-    fprintf(f, ",\n     "), json_array(f, "frame_psnr", r->psnr + at, r->nframes, 1);
-    fprintf(f, ",\n     "), json_array(f, "frame_ssim", r->ssim + at, r->nframes, 1);
-    fprintf(f, ",\n     "), json_array(f, "frame_bytes", r->bytes + at, r->nframes, 1);
+    json_object_set_new(o, "frame_psnr", jarray(r->psnr + at, r->nframes, 1));
+    json_object_set_new(o, "frame_ssim", jarray(r->ssim + at, r->nframes, 1));
+    json_object_set_new(o, "frame_bytes", jarray(r->bytes + at, r->nframes, 1));
     int ne = eval_episodes(r, m, x->o->episode, buf);
-    fprintf(f, ",\n     "), json_array(f, "episode_miou", buf, ne, 100);
+    json_object_set_new(o, "episode_miou", jarray(buf, ne, 100));
     Episodes e = episodes_of(x, m, buf);
-    fprintf(f, ", \"episode_p90\": "), json_num(f, e.p90);
-    fprintf(f, ", \"episode_p99\": "), json_num(f, e.p99);
-    fprintf(f, ", \"episode_mean\": "), json_num(f, e.mean);
-    fprintf(f, "}");
+    json_object_set_new(o, "episode_p90", jnum(e.p90));
+    json_object_set_new(o, "episode_p99", jnum(e.p99));
+    json_object_set_new(o, "episode_mean", jnum(e.mean));
+    return o;
 }
 
 static int results_json(const Ctx *x) {
     const EvalResult *r = x->r;
     char p[4200];
-    FILE *f = out_open(x, "results.json", p, sizeof p);
-    if (!f) return -1;
+    snprintf(p, sizeof p, "%s/results.json", x->dir);
     int n = r->nframes > r->nclasses ? r->nframes : r->nclasses;
     double *buf = xmalloc((size_t)(n + 1) * sizeof *buf);
-    fprintf(f, "{\n  \"units\": \"IoU in percent; PSNR dB; SSIM 0..1; bytes per frame\",\n");
-    fprintf(f, "  \"quality\": %d, \"frames\": %d, \"episode\": %d, \"table2_scale\": %d, \"seconds\": %.1f,\n",
-            r->quality, r->nframes, x->o->episode, x->o->table2_scale, r->seconds);
-    fprintf(f, "  \"classes\": [");
-    for (int c = 0; c < r->nclasses; c++) fprintf(f, "%s", c ? ", " : ""), json_str(f, r->class_names[c]);
+    json_t *root = json_object();
+    json_object_set_new(root, "units", json_string("IoU in percent; PSNR dB; SSIM 0..1; bytes per frame"));
+    json_object_set_new(root, "quality", json_integer(r->quality));
+    json_object_set_new(root, "frames", json_integer(r->nframes));
+    json_object_set_new(root, "episode", json_integer(x->o->episode));
+    json_object_set_new(root, "table2_scale", json_integer(x->o->table2_scale));
+    json_object_set_new(root, "seconds", json_real(round(r->seconds * 10) / 10));
+    json_object_set_new(root, "classes", jstrings(r->class_names, r->nclasses));
     for (int c = 0; c < r->nclasses; c++) buf[c] = region_pct(x, c);
-    fprintf(f, "],\n  "), json_array(f, "region_size_pct", buf, r->nclasses, 1);
-    fprintf(f, ",\n  \"tail_classes\": [");
-    for (int i = 0; i < x->ntail; i++) fprintf(f, "%s%d", i ? ", " : "", x->tail[i]);
-    fprintf(f, "],\n  \"frame_names\": [");
-    for (int i = 0; i < r->nframes; i++) fprintf(f, "%s", i ? ", " : ""), json_str(f, r->frame_names[i]);
-    fprintf(f, "],\n  \"methods\": [\n");
-    for (int i = 0; i < x->norder; i++) {
-        json_method(x, f, x->order[i], buf);
-        fprintf(f, "%s\n", i + 1 < x->norder ? "," : "");
-    }
-    fprintf(f, "  ]\n}\n");
+    json_object_set_new(root, "region_size_pct", jarray(buf, r->nclasses, 1));
+    json_t *tail = json_array();
+    for (int i = 0; i < x->ntail; i++) json_array_append_new(tail, json_integer(x->tail[i]));
+    json_object_set_new(root, "tail_classes", tail);
+    json_object_set_new(root, "frame_names", jstrings(r->frame_names, r->nframes));
+    json_t *methods = json_array();
+    for (int i = 0; i < x->norder; i++) json_array_append_new(methods, json_method(x, x->order[i], buf));
+    json_object_set_new(root, "methods", methods);
     free(buf);
-    return out_close(f, p);
+    /* 6 significant digits, as the tables print; keys in the order above */
+    int rc = json_dump_file(root, p, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    json_decref(root);
+    return rc == 0 ? 0 : rn_fail("cannot write %s: %s", p, strerror(errno));
 }
 
 /* ---------------- figures (gnuplot) ---------------- */
