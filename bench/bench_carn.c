@@ -7,13 +7,8 @@
 #include "nn/models/carn.h"
 #include "nn/ops/ops.h"
 #include "util/err.h"
+#include "util/progress.h"
 #include "util/sort.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static void fill(Tensor *t, unsigned long long seed) {
     for (size_t i = 0; i < tensor_numel(t); i++) {
@@ -36,9 +31,9 @@ static void bench_infer(Carn *m, int reps) {
         engine_step_reset();
         Tensor *x = tensor_new(1, 3, 90, 120);
         fill(x, 1);
-        double t0 = now_s();
+        double t0 = now_seconds();
         carn_forward(m, x, 4);
-        if (r >= 0) t[r] = now_s() - t0;
+        if (r >= 0) t[r] = now_seconds() - t0;
     }
     engine_set_grad(old);
     report("carn_m inference 120x90 -> x4 (480x360)", t, reps);
@@ -51,11 +46,11 @@ static void bench_train(Carn *m, int reps) {
         engine_step_reset();
         Tensor *x = tensor_new(16, 3, 16, 16), *y = tensor_new(16, 3, 64, 64);
         fill(x, 2), fill(y, 3);
-        double t0 = now_s();
+        double t0 = now_seconds();
         params_zero_grad(&m->ps);
         Tensor *loss = op_l1_loss(carn_forward(m, x, 4), y);
         tape_backward(loss);
-        if (r >= 0) t[r] = now_s() - t0;
+        if (r >= 0) t[r] = now_seconds() - t0;
     }
     engine_step_reset();
     report("carn_m train step 16x(16x16) x4, L1, fwd+bwd", t, reps);

@@ -6,6 +6,7 @@
 
 #include "bench/bench.h"
 #include "nn/ops/ops.h"
+#include "util/progress.h"
 #include "util/sort.h"
 
 typedef struct {
@@ -32,14 +33,8 @@ static const ConvShape SHAPES[] = {
     {"r18 1x1/2 64->128 90x120", 1, 64, 90, 120, 128, 1, 2, 0, 1, 1, false},
 };
 
-static double clock_ms(clockid_t id) {
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
-static double now_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
-/* CPU time of the whole process: on a shared machine, wall time measures the neighbours too. */
-static double cpu_ms(void) { return clock_ms(CLOCK_PROCESS_CPUTIME_ID); }
+static double now_ms(void) { return 1e3 * now_seconds(); }
+static double cpu_ms(void) { return 1e3 * cpu_seconds(); }
 
 /* Fills with a cheap deterministic pattern in [-0.5, 0.5) (values do not matter, only the work). */
 static Tensor *bench_tensor(int n, int c, int h, int w, bool grad) {

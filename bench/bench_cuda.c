@@ -13,6 +13,7 @@
 #include "nn/profile.h"
 #include "util/err.h"
 #include "util/progress.h"
+#include "util/sort.h"
 
 const char *const bench_cuda_keys[] = {"conv_carn", "carn_train", "carn_infer", "swiftnet_fwd", "asr_espnet",
                                        "asr_swiftnet", NULL};
@@ -72,11 +73,6 @@ static Tensor *asr_step(Bench *b) {
     params_zero_grad(&b->sr->ps);
     profile_end(PROF_STEP, "params_zero_grad", t);
     return loss;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 /* Median of reps timings of fn(ctx) after two warm-ups (cuDNN measures its algorithms per shape on

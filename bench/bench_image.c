@@ -8,15 +8,10 @@
 #include "data/image.h"
 #include "data/resize.h"
 #include "util/err.h"
+#include "util/progress.h"
 #include "util/sort.h"
 
 #define DEFAULT_FRAME "data/samples/camvid/test/Seq05VD_f00000.png"
-
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 typedef struct BenchCase {
     const Image *im;
@@ -62,11 +57,11 @@ static void run(const char *what, BenchFn fn, const BenchCase *b, double mpix) {
     double t[200];
     int n = 0;
     fn(b); /* warm-up: page in the code and the allocator */
-    double start = now_s();
-    while (n < 200 && (n < 5 || now_s() - start < 0.5)) {
-        double t0 = now_s();
+    double start = now_seconds();
+    while (n < 200 && (n < 5 || now_seconds() - start < 0.5)) {
+        double t0 = now_seconds();
         fn(b);
-        t[n++] = now_s() - t0;
+        t[n++] = now_seconds() - t0;
     }
     qsort(t, (size_t)n, sizeof *t, cmp_double);
     printf("  %-34s best %8.3f ms  median %8.3f ms  %7.1f Mpixel/s  (%d runs)\n", what, t[0] * 1e3, t[n / 2] * 1e3,

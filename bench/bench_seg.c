@@ -5,13 +5,8 @@
 
 #include "bench/bench.h"
 #include "nn/models/segmenter.h"
+#include "util/progress.h"
 #include "util/sort.h"
-
-static double clock_ms(clockid_t id) {
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
 
 /* One timed pass: forward without a tape, or forward + backward to the input only (the frozen task
  * model inside ASR fine-tuning). Returns wall ms; *cpu gets process CPU ms (neighbours on a shared
@@ -21,11 +16,11 @@ static double run_once(Segmenter *s, Tensor *x, bool backward, double *cpu) {
     x->requires_grad = backward;
     x->grad = NULL;
     bool old = engine_set_grad(backward);
-    double c0 = clock_ms(CLOCK_PROCESS_CPUTIME_ID), t0 = clock_ms(CLOCK_MONOTONIC);
+    double c0 = 1e3 * cpu_seconds(), t0 = 1e3 * now_seconds();
     Tensor *y = segmenter_forward(s, x, false);
     if (backward) tape_backward(op_sum(y));
-    double t1 = clock_ms(CLOCK_MONOTONIC);
-    *cpu = clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    double t1 = 1e3 * now_seconds();
+    *cpu = 1e3 * cpu_seconds() - c0;
     tape_clear();
     engine_set_grad(old);
     arena_rewind(engine_arena(), m);

@@ -11,6 +11,12 @@ double now_seconds(void) {
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+double cpu_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 const char *format_duration(double s, char *buf, int n) {
     if (s < 0 || s > 1e8) snprintf(buf, n, "?");
     else if (s < 60) snprintf(buf, n, "%.1fs", s);

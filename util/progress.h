@@ -3,6 +3,8 @@
 #include <stdbool.h>
 
 double now_seconds(void); /* monotonic clock */
+/* CPU seconds of the whole process: on a shared machine wall time measures the neighbours too. */
+double cpu_seconds(void);
 
 typedef struct Progress {
     const char *what;   /* "train-sr" */
