@@ -4,11 +4,9 @@
 #include <string.h>
 
 #include "cmd/commands.h"
-#include "nn/io/checkpoint.h"
-#include "nn/models/carn.h"
 #include "nn/models/darknet.h"
+#include "nn/models/import.h"
 #include "nn/models/model_io.h"
-#include "nn/io/torch_load.h"
 #include "util/args.h"
 #include "util/err.h"
 
@@ -17,49 +15,6 @@ static char **short_flags(int argc, char **argv) {
     char **v = xcalloc((size_t)argc + 1, sizeof *v);
     for (int i = 0; i < argc; i++) v[i] = strcmp(argv[i], "-o") == 0 ? "--out" : argv[i];
     return v;
-}
-
-static void list_tensors(const TorchFile *tf) {
-    printf("# %s: %s torch.save format, %d tensors%s%s%s\n", tf->path,
-           tf->format == TORCH_FMT_ZIP ? "zip" : "legacy", tf->count, *tf->root ? " under '" : "", tf->root,
-           *tf->root ? "'" : "");
-    for (int i = 0; i < tf->count; i++) {
-        char sh[128];
-        printf("%s\t%s\t%s\n", tf->t[i].name, torch_shape_str(&tf->t[i], sh, sizeof sh), tf->t[i].dtype);
-    }
-}
-
-/* The source attribute holds at most 127 characters: keep the end of a long path, which names the file. */
-static void set_source(CkptAttrs *at, const char *in) {
-    size_t n = strlen(in);
-    char buf[128];
-    if (n < sizeof buf) snprintf(buf, sizeof buf, "%s", in);
-    else snprintf(buf, sizeof buf, "...%s", in + n - (sizeof buf - 4));
-    attrs_set_str(at, "source", buf);
-}
-
-static int import_to(const TorchFile *tf, const char *in, const char *out, const char *model) {
-    for (int i = 0; i < tf->count; i++) {
-        const TorchTensor *t = &tf->t[i];
-        if (t->is_int)
-            fprintf(stderr, "rune import: note: skipping %s tensor %s (not a parameter)\n", t->dtype, t->name);
-        else if (!t->numel) fprintf(stderr, "rune import: note: skipping empty tensor %s\n", t->name);
-    }
-    ParamSet ps;
-    params_init(&ps);
-    CkptAttrs at = {0};
-    attrs_set_str(&at, "model", model ? model : torch_guess_model(tf));
-    set_source(&at, in);
-    if (torch_import_to_params(tf, &ps, NULL) < 0 || ckpt_save(out, &ps, &at, NULL) < 0) {
-        params_free(&ps);
-        return -1;
-    }
-    int nbuf = 0;
-    for (int i = 0; i < ps.count; i++) nbuf += ps.is_buffer[i];
-    printf("%s: %d parameters + %d buffers (%zu values), model %s -> %s\n", in, ps.count - nbuf, nbuf, ps.total,
-           attrs_get_str(&at, "model", "?"), out);
-    params_free(&ps);
-    return 0;
 }
 
 int cmd_import(int argc, char **argv) {
@@ -97,29 +52,11 @@ int cmd_import(int argc, char **argv) {
     }
     if (npos != 1) args_usage_error(&cmd, "unexpected argument '%s'", pos[1]);
     if (path_has_ext(pos[0], ".h5")) {
-        Carn *m = NULL;
-        CkptAttrs at;
-        rc = list || carn_load(pos[0], &m, &at) < 0 || carn_save(out, m, &at) < 0;
-        if (rc) fprintf(stderr, "rune import: %s\n", list ? "--list reads .pth files" : rn_errmsg());
-        else printf("%s -> %s (weights and attributes, no optimizer state)\n", pos[0], out);
-        if (m) carn_free(m);
-        free(pos), free(args);
-        return rc;
+        rc = list ? rn_fail("--list reads .pth files") < 0 : import_carn_h5(pos[0], out) < 0;
+    } else {
+        rc = (list ? import_list_pth(pos[0], strip, stdout) : import_pth(pos[0], out, model, strip)) < 0;
     }
-    TorchFile tf;
-    if (torch_load(pos[0], &tf) < 0) {
-        fprintf(stderr, "rune import: %s\n", rn_errmsg());
-        free(pos), free(args);
-        return 1;
-    }
-    if (strip && *strip && torch_strip_prefix(&tf, strip) == 0)
-        fprintf(stderr, "rune import: note: no tensor name starts with '%s'\n", strip);
-    if (list) list_tensors(&tf);
-    else if (import_to(&tf, pos[0], out, model) < 0) {
-        fprintf(stderr, "rune import: %s\n", rn_errmsg());
-        rc = 1;
-    }
-    torch_free(&tf);
+    if (rc) fprintf(stderr, "rune import: %s\n", rn_errmsg());
     free(pos), free(args);
     return rc;
 }
