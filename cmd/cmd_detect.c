@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "cmd/commands.h"
+#include "cmd/device_flag.h"
 #include "nn/models/darknet.h"
 #include "profile/detect_image.h"
 #include "util/args.h"
@@ -26,6 +27,7 @@ int cmd_detect(int argc, char **argv) {
     double thresh = 0.25, nms = 0.45;
     bool letterbox = false, resize = false, layers = false;
     int size = 0;
+    const char *device = "cpu";
     ArgSpec specs[] = {
         {"model", ARG_STR, &model, "M.cfg|M.h5", "darknet cfg (with --weights) or a checkpoint from rune import"},
         {"weights", ARG_STR, &weights, "M.weights", "darknet weights for a .cfg model"},
@@ -37,6 +39,7 @@ int cmd_detect(int argc, char **argv) {
         {"resize", ARG_BOOL, &resize, NULL, "plain-resize the input (darknet's default without letter_box)"},
         {"layers", ARG_BOOL, &layers, NULL, "print the layer table (shapes, BFLOPs) of a .cfg and exit; no weights needed"},
         {"size", ARG_INT, &size, "S", "with --layers: the table for an S x S input instead of the cfg's"},
+        DEVICE_ARG(device),
         {0},
     };
     ArgCmd cmd = {"detect", "--model M.cfg --weights M.weights [options] IN [OUT]",
@@ -58,7 +61,8 @@ int cmd_detect(int argc, char **argv) {
     if (letterbox && resize) args_usage_error(&cmd, "--letterbox and --resize exclude each other");
     if (thresh < 0 || thresh >= 1 || nms <= 0 || nms > 1) args_usage_error(&cmd, "--thresh in [0,1), --nms in (0,1]");
     DetectImageOpts o = {model, weights, names, (float)thresh, (float)nms, letterbox ? 1 : resize ? 0 : -1,
-                         pos[0], npos > 1 ? pos[1] : NULL, json};
+                         pos[0], npos > 1 ? pos[1] : NULL, json, DEV_CPU};
+    if (device_flag(&cmd, device, &o.device) < 0) return free(pos), 1;
     int rc = detect_image_run(&o);
     if (rc < 0) fprintf(stderr, "rune detect: %s\n", rn_errmsg());
     free(pos);

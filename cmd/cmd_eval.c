@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd/commands.h"
+#include "cmd/device_flag.h"
 #include "cmd/eval_plan.h"
 #include "data/dataset.h"
 #include "nn/models/carn.h"
@@ -17,6 +18,8 @@ typedef struct Flags {
     int quality, frames, tile, episode, table2_scale, boot, seed;
     const char *diffs;
     bool figures, quiet, predict_void;
+    const char *device;
+    Device dev;
 } Flags;
 
 static int run(const Flags *fl, const char **specs, int nspecs) {
@@ -31,7 +34,8 @@ static int run(const Flags *fl, const char **specs, int nspecs) {
     if (dataset_open(fl->dataset, fl->data, fl->split, &ds) < 0) goto done;
     have_ds = true;
     if (eval_task_open(&task, fl->task, fl->arch, fl->norm, fl->predict_void) < 0) goto done;
-    EvalOpts eo = {.quality = fl->quality, .max_frames = fl->frames, .tile = fl->tile, .progress = !fl->quiet};
+    EvalOpts eo = {.quality = fl->quality, .max_frames = fl->frames, .tile = fl->tile, .progress = !fl->quiet,
+                   .device = fl->dev};
     if (eval_seg_run(&ds, &task, plan.m, plan.n, &eo, &res) < 0) goto done;
     have_res = true;
     int t2 = eval_plan_has_scale(&plan, fl->table2_scale) ? fl->table2_scale : plan.scales[0];
@@ -52,7 +56,7 @@ done:
 int cmd_eval(int argc, char **argv) {
     Flags fl = {.dataset = "camvid", .split = "test", .scales = "4", .quality = 0, .episode = 10,
                 .table2_scale = 4, .boot = 1000, .seed = 1, .figures = true,
-                .predict_void = false};
+                .predict_void = false, .device = "cpu"};
     const char *method_help = NULL;
     ArgSpec specs[] = {
         {"task", ARG_STR, &fl.task, "M.h5", "frozen segmenter checkpoint (.h5 or .pth), e.g. weights/espnet_camvid.h5"},
@@ -81,6 +85,7 @@ int cmd_eval(int argc, char **argv) {
         {"tile", ARG_INT, &fl.tile, "T", "SR LR tile side (0 = whole frame); results do not depend on it"},
         {"figures", ARG_BOOL, &fl.figures, NULL, "write fig9/fig13/fig14 .gp + .dat and run gnuplot (--no-figures: skip gnuplot)"},
         {"quiet", ARG_BOOL, &fl.quiet, NULL, "no progress line"},
+        DEVICE_ARG(fl.device),
         {"out", ARG_STR, &fl.out, "DIR", "output folder for tables, results.json and figures"},
         {0},
     };
@@ -101,6 +106,7 @@ int cmd_eval(int argc, char **argv) {
     if (!fl.task || !fl.data || !fl.out) args_usage_error(&cmd, "--task, --data and --out are required");
     if (fl.quality < 0 || fl.quality > 100 || fl.frames < 0 || fl.episode < 1 || fl.boot < 0)
         args_usage_error(&cmd, "--quality 0..100, --frames >= 0, --episode >= 1, --bootstrap >= 0");
+    if (device_flag(&cmd, fl.device, &fl.dev) < 0) return 1;
     if (run(&fl, mspecs, nspecs) < 0) {
         fprintf(stderr, "rune eval: %s\n", rn_errmsg());
         return 1;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd/commands.h"
+#include "cmd/device_flag.h"
 #include "train/finetune_asr.h"
 #include "train/finetune_asr_det.h"
 #include "util/args.h"
@@ -27,6 +28,7 @@ int cmd_finetune_asr(int argc, char **argv) {
     const char *loss = "asr", *mask = "detail";
     int seed = (int)c.seed, steps = (int)c.steps, every = (int)c.ckpt_every;
     bool resume = false, quiet = false;
+    const char *device = "cpu";
     ArgSpec specs[] = {
         {"task-kind", ARG_STR, &kind, "K", "seg (frozen segmenter) or det (frozen darknet detector; see above)"},
         {"sr", ARG_STR, &c.sr, "SR.h5", "SR checkpoint to start from (from train-sr; needs the --scale head)"},
@@ -52,6 +54,7 @@ int cmd_finetune_asr(int argc, char **argv) {
         {"seed", ARG_INT, &seed, "N", "seed of frame order and flips"},
         {"resume", ARG_BOOL, &resume, NULL, "continue from --out where it stopped"},
         {"quiet", ARG_BOOL, &quiet, NULL, "no progress lines"},
+        DEVICE_ARG(device),
         {0},
     };
     ArgCmd cmd = {"finetune-asr", "--sr SR.h5 --task TASK.h5 --data DIR --out ASR.h5 [options]",
@@ -86,6 +89,7 @@ int cmd_finetune_asr(int argc, char **argv) {
         args_usage_error(&cmd, "bad numeric option (batch, steps >= 1; alpha, beta >= 0; small > 0; quality 0..100)");
     c.seed = (uint64_t)seed, c.steps = steps, c.ckpt_every = every, c.resume = resume, c.quiet = quiet;
     if (c.focal < 0) args_usage_error(&cmd, "--focal must be >= 0");
+    if (device_flag(&cmd, device, &c.device) < 0) return 1;
     if ((c.kind == ASR_TASK_DET ? finetune_asr_det(&c) : finetune_asr(&c)) < 0) {
         fprintf(stderr, "rune finetune-asr: %s\n", rn_errmsg());
         return 1;

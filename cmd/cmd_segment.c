@@ -3,12 +3,14 @@
 #include <stdlib.h>
 
 #include "cmd/commands.h"
+#include "cmd/device_flag.h"
 #include "profile/segment_image.h"
 #include "util/args.h"
 #include "util/err.h"
 
 int cmd_segment(int argc, char **argv) {
     SegmentImageOpts o = {.alpha = 0.5};
+    const char *device = "cpu";
     ArgSpec specs[] = {
         {"model", ARG_STR, &o.model, "M", "weights: published ESPNet .pth, upstream SwiftNet .pth/.pt, or a rune .h5"},
         {"arch", ARG_STR, &o.arch, "A", "espnet or swiftnet (default: told from the tensor names / checkpoint)"},
@@ -18,6 +20,7 @@ int cmd_segment(int argc, char **argv) {
                                            "count; SwiftNet: the checkpoint's img_mean/img_std)"},
         {"labels", ARG_STR, &o.labels, "MAP.png", "also write the raw class map: 8-bit gray PNG, one class id per pixel"},
         {"alpha", ARG_FLOAT, &o.alpha, "A", "overlay opacity of the class colours (1 = colours only)"},
+        DEVICE_ARG(device),
         {0},
     };
     ArgCmd cmd = {"segment", "--model M [options] IN.png OUT.png",
@@ -31,6 +34,7 @@ int cmd_segment(int argc, char **argv) {
     if (!o.model) args_usage_error(&cmd, "--model is required");
     if (o.alpha < 0 || o.alpha > 1) args_usage_error(&cmd, "--alpha wants 0..1, got %g", o.alpha);
     o.in = pos[0], o.out = pos[1];
+    if (device_flag(&cmd, device, &o.device) < 0) return free(pos), 1;
     int rc = segment_image_run(&o);
     if (rc < 0) fprintf(stderr, "rune segment: %s\n", rn_errmsg());
     free(pos);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "cmd/commands.h"
+#include "cmd/device_flag.h"
 #include "train/train_sr.h"
 #include "util/args.h"
 #include "util/err.h"
@@ -12,6 +13,7 @@ int cmd_train_sr(int argc, char **argv) {
     sr_train_defaults(&c);
     int seed = (int)c.seed, steps = (int)c.steps, every = (int)c.ckpt_every, halve = 0;
     bool resume = false, quiet = false;
+    const char *device = "cpu";
     ArgSpec specs[] = {
         {"data", ARG_STR, &c.data, "DIR", "training HR frames: a CamVid root (train split) or a folder of frames"},
         {"val", ARG_STR, &c.val, "DIR", "held-out frames scored at each checkpoint (CamVid root: test split)"},
@@ -30,6 +32,7 @@ int cmd_train_sr(int argc, char **argv) {
         {"seed", ARG_INT, &seed, "N", "seed of weights, patch order, crops and flips"},
         {"resume", ARG_BOOL, &resume, NULL, "continue from --out where it stopped (same loss curve as one run)"},
         {"quiet", ARG_BOOL, &quiet, NULL, "no progress lines"},
+        DEVICE_ARG(device),
         {0},
     };
     ArgCmd cmd = {"train-sr", "--data DIR --out FILE.h5 [options]",
@@ -47,6 +50,7 @@ int cmd_train_sr(int argc, char **argv) {
         args_usage_error(&cmd, "--batch >= 1, --lr-patch >= 4, --steps >= 1, --quality 0..100");
     c.seed = (uint64_t)seed, c.steps = steps, c.ckpt_every = every, c.lr_halve_every = halve;
     c.resume = resume, c.quiet = quiet;
+    if (device_flag(&cmd, device, &c.device) < 0) return 1;
     if (train_sr(&c) < 0) {
         fprintf(stderr, "rune train-sr: %s\n", rn_errmsg());
         return 1;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd/commands.h"
+#include "cmd/device_flag.h"
 #include "train/train_task.h"
 #include "util/args.h"
 #include "util/err.h"
@@ -11,6 +12,7 @@
 int cmd_train_task(int argc, char **argv) {
     TaskTrainCfg c;
     task_train_defaults(&c);
+    const char *device = "cpu";
     ArgSpec specs[] = {
         {"model", ARG_STR, &c.arch, "ARCH", "architecture to train: swiftnet (or espnet)"},
         {"data", ARG_STR, &c.data, "DIR", "dataset root"},
@@ -32,6 +34,7 @@ int cmd_train_task(int argc, char **argv) {
         {"wd", ARG_FLOAT, &c.wd, "WD", "weight decay (L2 added to the gradient)"},
         {"seed", ARG_INT, &c.seed, "S", "seed of the weights and of the crop/flip stream"},
         {"quiet", ARG_BOOL, &c.quiet, NULL, "no progress lines"},
+        DEVICE_ARG(device),
         {0},
     };
     ArgCmd cmd = {"train-task", "--model swiftnet --data DIR --steps N [options]",
@@ -50,6 +53,7 @@ int cmd_train_task(int argc, char **argv) {
     if (c.crop > 0 && c.crop < 32) args_usage_error(&cmd, "--crop must be 0 or >= 32");
     if (strcmp(c.optim, "adam") && strcmp(c.optim, "sgd")) args_usage_error(&cmd, "--optim is adam or sgd");
     if (c.width <= 0) args_usage_error(&cmd, "--width must be > 0");
+    if (device_flag(&cmd, device, &c.device) < 0) return 1;
     if (train_task(&c) < 0) {
         fprintf(stderr, "rune train-task: %s\n", rn_errmsg());
         return 1;

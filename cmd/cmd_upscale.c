@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "cmd/commands.h"
+#include "cmd/device_flag.h"
 #include "data/image.h"
 #include "nn/models/carn.h"
 #include "profile/sr_metrics.h"
@@ -11,9 +12,10 @@
 #include "util/progress.h"
 
 /* Upscales IN into OUT and prints sizes and the time taken. */
-static int run(const char *model, int scale, int tile, const char *in, const char *out) {
+static int run(const char *model, int scale, int tile, Device dev, const char *in, const char *out) {
     Carn *m;
     TRY(carn_load(model, &m, NULL));
+    params_to_device(&m->ps, dev); /* tiles are cut on the host and cross per tile (carn_upscale_tiled) */
     Image lr = {0}, sr = {0};
     int rc = carn_has_scale(m, scale) ? image_read(in, &lr, 3) : rn_fail("%s has no x%d head", model, scale);
     if (rc == 0) {
@@ -31,9 +33,12 @@ static int run(const char *model, int scale, int tile, const char *in, const cha
 int cmd_upscale(int argc, char **argv) {
     const char *model = NULL;
     int scale = 4, tile = 96;
+    const char *device = "cpu";
+    Device dev;
     ArgSpec specs[] = {
         {"model", ARG_STR, &model, "M.h5", "SR checkpoint (rune train-sr output, or rune import of carn_m.pth)"},
         {"scale", ARG_INT, &scale, "S", "upscaling factor; the model needs a head for it (published CARN-M: 2, 3, 4)"},
+        DEVICE_ARG(device),
         {"tile", ARG_INT, &tile, "T", "LR tile side in pixels (0 = whole image at once); memory grows with T, not the image"},
         {0},
     };
@@ -49,7 +54,8 @@ int cmd_upscale(int argc, char **argv) {
     args_parse(&cmd, argc, argv, &pos, &npos);
     if (!model) args_usage_error(&cmd, "--model is required");
     if (tile < 0) args_usage_error(&cmd, "--tile must be >= 0");
-    int rc = run(model, scale, tile, pos[0], pos[1]);
+    if (device_flag(&cmd, device, &dev) < 0) return free(pos), 1;
+    int rc = run(model, scale, tile, dev, pos[0], pos[1]);
     if (rc < 0) fprintf(stderr, "rune upscale: %s\n", rn_errmsg());
     free(pos);
     return rc < 0 ? 1 : 0;

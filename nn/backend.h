@@ -32,6 +32,8 @@ typedef struct OpsBackend {
     /* ---- memory (bytes; p, dst, src on this device unless a Device says otherwise) ---- */
     void *(*arena_alloc)(size_t bytes);  /* activations: valid until engine_step_reset */
     void (*arena_reset)(void);
+    ArenaMark (*arena_mark)(void);       /* as nn/arena.h's, on the device arena */
+    void (*arena_rewind)(ArenaMark m);
     void *(*block_alloc)(size_t bytes);  /* persistent (parameters, moments), zeroed */
     void (*block_free)(void *p);
     void (*memzero)(void *p, size_t bytes);

@@ -27,6 +27,19 @@ void engine_step_reset(void) {
     if (cuda) cuda->arena_reset();
 }
 
+EngineMark engine_mark(void) {
+    EngineMark m = {arena_mark(engine_arena()), {0}};
+    const OpsBackend *cuda = ops_backend_cuda();
+    if (cuda) m.dev = cuda->arena_mark();
+    return m;
+}
+
+void engine_rewind(EngineMark m) {
+    arena_rewind(engine_arena(), m.host);
+    const OpsBackend *cuda = ops_backend_cuda();
+    if (cuda) cuda->arena_rewind(m.dev);
+}
+
 bool engine_grad_enabled(void) { return g_grad; }
 
 bool engine_set_grad(bool on) {

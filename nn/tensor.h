@@ -33,6 +33,13 @@ static inline size_t tensor_numel(const Tensor *t) {
 /* Engine-global state: one arena for activations and tape nodes, the grad-mode switch. */
 Arena *engine_arena(void);
 void engine_step_reset(void); /* clears the tape and the arena: every activation becomes invalid */
+/* A point in both arenas (host, and the device's when the build has one): inference loops that
+ * rewind per tile or frame must free device activations too, or device memory grows per tile. */
+typedef struct EngineMark {
+    ArenaMark host, dev;
+} EngineMark;
+EngineMark engine_mark(void);
+void engine_rewind(EngineMark m); /* no tape may refer to what was allocated after m */
 bool engine_grad_enabled(void);
 bool engine_set_grad(bool on); /* returns the previous mode */
 

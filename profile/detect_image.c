@@ -50,6 +50,7 @@ int detect_image_run(const DetectImageOpts *o) {
     Image im = {0};
     char **names = NULL;
     TRY(darknet_open(&net, o->model, o->weights));
+    params_to_device(&net.ps, o->device); /* the scaled input follows it there (darknet_detect_planar) */
     int nn = det_names_load(o->names, o->model, &names), rc = nn < 0 ? -1 : 0;
     if (!rc) rc = image_read(o->in, &im, 3);
     if (!rc) rc = detect(o, &net, &im, names, nn);

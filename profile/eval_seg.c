@@ -28,8 +28,8 @@ void seg_predict_planar(Segmenter *s, const float *rgb, int w, int h, bool all_o
     bool was = engine_set_grad(false);
     Tensor *x = tensor_new(1, 3, h, w);
     memcpy(x->data, rgb, (size_t)3 * w * h * sizeof *x->data);
-    Tensor *y = segmenter_forward(s, x, false); /* [1,outputs,h,w] */
-    if (all_outputs) argmax_channels(y->data, s->outputs, (size_t)w * h, pred);
+    Tensor *y = segmenter_forward(s, tensor_on(x, s->ps->device), false); /* [1,outputs,h,w] */
+    if (all_outputs) argmax_channels(tensor_host(y)->data, s->outputs, (size_t)w * h, pred);
     else segmenter_predict(s, y, 0, pred);
     engine_step_reset(); /* the activations die here; nothing else lives in the arena meanwhile */
     engine_set_grad(was);
@@ -38,6 +38,11 @@ void seg_predict_planar(Segmenter *s, const float *rgb, int w, int h, bool all_o
 static void seg_predict(void *ctx, const Frame *rgb, uint8_t *pred) {
     TaskCtx *t = ctx;
     seg_predict_planar(t->seg, rgb->px, rgb->w, rgb->h, t->predict_void, pred);
+}
+
+static void seg_to_device(void *ctx, Device d) {
+    TaskCtx *t = ctx;
+    params_to_device(t->seg->ps, d);
 }
 
 static void seg_close(void *ctx) {
@@ -52,7 +57,8 @@ int eval_task_open(EvalTask *t, const char *path, const char *arch, const char *
     if (!seg) return -1;
     TaskCtx *c = xmalloc(sizeof *c);
     *c = (TaskCtx){seg, predict_void};
-    *t = (EvalTask){.k = predict_void ? seg->outputs : seg->classes, .ctx = c, .predict = seg_predict, .close = seg_close};
+    *t = (EvalTask){.k = predict_void ? seg->outputs : seg->classes, .ctx = c, .predict = seg_predict, .close = seg_close,
+                  .to_device = seg_to_device};
     return 0;
 }
 
@@ -190,6 +196,12 @@ int eval_seg_run(const Dataset *ds, const EvalTask *task, const EvalMethod *meth
     for (int m = 0; m < nm; m++)
         if (methods[m].kind == EVAL_CARN && !carn_has_scale(methods[m].carn, methods[m].scale))
             return rn_fail("%s: no x%d head for method %s", methods[m].file, methods[m].scale, methods[m].name);
+    /* every model runs on o->device; frames are cut and scored on the host and cross per call
+     * (carn_upscale_tiled, seg_predict_planar). Methods may share a model: moving twice is a no-op. */
+    if (o->device != DEV_CPU && !task->to_device) return rn_fail("eval: this task model runs on the host only");
+    if (task->to_device) task->to_device(task->ctx, o->device);
+    for (int m = 0; m < nm; m++)
+        if (methods[m].kind == EVAL_CARN) params_to_device(&methods[m].carn->ps, o->device);
     result_alloc(out, ds, task, methods, nm, nf, o->quality);
     double t0 = now_seconds();
     Progress p;

@@ -22,6 +22,7 @@ typedef struct EvalTask {
     void *ctx;
     void (*predict)(void *ctx, const Frame *rgb, uint8_t *pred); /* pred[h*w] */
     void (*close)(void *ctx);
+    void (*to_device)(void *ctx, Device d); /* moves the model; NULL: a task that runs on the host only */
 } EvalTask;
 
 /* Opens a segmenter checkpoint through nn/models/segmenter.h (arch NULL = from the file, norm NULL
@@ -49,6 +50,7 @@ typedef struct EvalOpts {
     int max_frames;  /* 0 = all samples */
     int tile;        /* CARN LR tile side (0 = whole frame); results do not depend on it */
     bool progress;
+    Device device;   /* where the task model and every method's SR model run (moved there by eval_seg_run) */
 } EvalOpts;
 
 /* Everything measured; per-frame arrays are indexed [method * nframes + frame]. */

@@ -47,6 +47,7 @@ static int segment(const SegmentImageOpts *o, Segmenter *s, const Image *im) {
 int segment_image_run(const SegmentImageOpts *o) {
     Segmenter *s = segmenter_open(o->model, o->arch, o->classes, o->norm);
     if (!s) return -1;
+    params_to_device(s->ps, o->device); /* inputs follow the model there (seg_predict_planar) */
     Image im = {0};
     int rc = image_read(o->in, &im, 3);
     if (rc == 0) rc = segment(o, s, &im);

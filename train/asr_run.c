@@ -24,10 +24,13 @@ int asr_open_sr(const AsrCfg *c, Carn **sr, Optim *opt, long long *start) {
         TRY(ckpt_load(c->out, &(*sr)->ps, &at, opt));
         *start = attrs_get_int(&at, "step", 0);
     }
+    /* loaded on the host (files are host memory), trained on c->device */
+    params_to_device(&(*sr)->ps, c->device);
+    optim_to_device(opt, c->device);
     return 0;
 }
 
-int asr_save(const AsrCfg *c, const Carn *sr, const Optim *opt, long long step) {
+int asr_save(const AsrCfg *c, Carn *sr, Optim *opt, long long step) {
     CkptAttrs at = {0};
     carn_attrs(sr, &at);
     attrs_set_int(&at, "step", step);
@@ -45,7 +48,7 @@ int asr_save(const AsrCfg *c, const Carn *sr, const Optim *opt, long long step) 
         attrs_set_float(&at, "focal", c->focal);
     }
     attrs_set_str(&at, "trained_by", "rune finetune-asr");
-    return ckpt_save(c->out, &sr->ps, &at, opt);
+    return ckpt_save_any(c->out, &sr->ps, &at, opt); /* from a device too: host copies for the write */
 }
 
 typedef struct AsrLoopCtx {

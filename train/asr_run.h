@@ -6,7 +6,7 @@
 
 const char *asr_loss_name(AsrLoss l); /* "detail", "all", "cloudseg" */
 
-/* The SR model being trained and its Adam state: from c->out when resuming and it exists (step
+/* The SR model being trained and its Adam state, on c->device: from c->out when resuming and it exists (step
  * reached in *start), else from c->sr (*start = 0). Fails naming the file when it lacks the x`scale`
  * head. */
 int asr_open_sr(const AsrCfg *c, Carn **sr, Optim *opt, long long *start);
@@ -14,7 +14,7 @@ int asr_open_sr(const AsrCfg *c, Carn **sr, Optim *opt, long long *start);
 /* Writes c->out (temp + rename by ckpt_save): the SR weights, Adam state and the run's settings as
  * attributes (step, scale, quality, asr_loss, alpha, beta, small, seed, sr_init, task, trained_by;
  * detection runs also task_kind = det and focal). */
-int asr_save(const AsrCfg *c, const Carn *sr, const Optim *opt, long long step);
+int asr_save(const AsrCfg *c, Carn *sr, Optim *opt, long long step);
 
 /* One step's forward pass: *l1 = L1(SR(lr), hr), *la = the analytics loss (NULL when c->beta = 0).
  * Returns 0, or -1 with rn_errmsg() (a file that failed to load). */

@@ -100,7 +100,9 @@ static int forward(void *ctx, long long step, Tensor **l1, Tensor **la) {
     TRY(loader_next(a->L, a->hr, NULL, a->label));
     for (int n = 0; n < N; n++)
         TRY(degrade_item(a->hr + (size_t)n * 3 * a->h * a->w, a->w, a->h, s, c->quality, a->lr + (size_t)n * 3 * lh * lw));
-    Tensor *x = tensor_from(a->lr, N, 3, lh, lw), *y = tensor_from(a->hr, N, 3, a->h, a->w);
+    /* labels and detail weights stay host arrays: the cross-entropy op uploads them itself */
+    Tensor *x = tensor_on(tensor_from(a->lr, N, 3, lh, lw), c->device);
+    Tensor *y = tensor_on(tensor_from(a->hr, N, 3, a->h, a->w), c->device);
     Tensor *sr = carn_forward(a->sr, x, s);
     *l1 = op_l1_loss(sr, y);
     *la = task_loss(a, sr, y);
@@ -114,6 +116,7 @@ static int load_models(Asr *a, long long *start) {
      * through to SR only */
     a->task = segmenter_open(c->task, NULL, 0, c->norm);
     if (!a->task) return -1;
+    params_to_device(a->task->ps, c->device); /* frozen, but SR's output meets it there */
     if (c->task_classes > 0 && c->task_classes != a->task->outputs)
         return rn_fail("%s: %d classes asked for, but this %s has %d outputs", c->task, c->task_classes,
                        a->task->arch_name, a->task->outputs);

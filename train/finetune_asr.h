@@ -1,6 +1,8 @@
 /* finetune_asr.h: analytics-aware SR (Eq. 1/3): fine-tune an SR model through a frozen segmenter. */
 #pragma once
 #include <stdbool.h>
+
+#include "nn/device.h"
 #include <stdint.h>
 
 typedef enum {
@@ -31,6 +33,7 @@ typedef struct AsrCfg {
     double lr;
     uint64_t seed;
     bool resume, quiet;
+    Device device;        /* where SR, its Adam state, the frozen task model and batches live */
     /* detection (kind = ASR_TASK_DET; see train/finetune_asr_det.h) */
     AsrTaskKind kind;
     const char *weights;  /* darknet .weights when task is a .cfg (NULL for an imported .h5) */

@@ -74,7 +74,8 @@ static int forward(void *ctx, long long step, Tensor **l1, Tensor **la) {
     (void)step; /* the loader was seeked to the start step and yields batches in order */
     TRY(loader_next(a->L, a->lr, a->hr, NULL));
     batch_truth(a);
-    Tensor *x = tensor_from(a->lr, N, 3, ls, ls), *y = tensor_from(a->hr, N, 3, S, S);
+    Tensor *x = tensor_on(tensor_from(a->lr, N, 3, ls, ls), c->device);
+    Tensor *y = tensor_on(tensor_from(a->hr, N, 3, S, S), c->device);
     Tensor *sr = carn_forward(a->sr, x, c->scale);
     *l1 = op_l1_loss(sr, y);
     *la = c->beta == 0 ? NULL : task_loss(a, sr, y);
@@ -106,6 +107,7 @@ static int open_all(Det *a, long long *start) {
     TRY(darknet_open(&a->net, c->task, c->weights));
     a->have_net = true;
     params_set_trainable(&a->net.ps, false); /* frozen: gradients pass through to SR only */
+    params_to_device(&a->net.ps, c->device);  /* where SR's output meets it */
     if (!a->net.nheads) return rn_fail("%s: the detector has no [yolo] head", c->task);
     int classes = a->net.cfg.l[a->net.head[0]].yolo.classes;
     if (classes != a->ds.nclasses)

@@ -72,7 +72,7 @@ static int resume_model(const SrTrainCfg *c, Carn **m, Optim *opt, long long *st
     return 0;
 }
 
-static int save(const SrTrainCfg *c, Carn *m, const Optim *opt, long long step) {
+static int save(const SrTrainCfg *c, Carn *m, Optim *opt, long long step) {
     CkptAttrs at = {0};
     carn_attrs(m, &at);
     attrs_set_int(&at, "step", step);
@@ -82,7 +82,7 @@ static int save(const SrTrainCfg *c, Carn *m, const Optim *opt, long long step) 
     attrs_set_float(&at, "base_lr", c->lr);
     attrs_set_str(&at, "data", c->data);
     attrs_set_str(&at, "trained_by", "rune train-sr");
-    return ckpt_save(c->out, &m->ps, &at, opt);
+    return ckpt_save_any(c->out, &m->ps, &at, opt); /* from a device too: host copies for the write */
 }
 
 static void validate(const SrTrainCfg *c, Carn *m, const Dataset *val, long long step, TrainLog *vlog) {
@@ -115,8 +115,8 @@ static int step_once(void *ctx, long long step, double *vals, char *extra, size_
     Loop *lp = ctx;
     const SrTrainCfg *c = lp->c;
     TRY(loader_next(lp->L, lp->lr, lp->hr, NULL));
-    Tensor *x = tensor_from(lp->lr, c->batch, 3, lp->lh, lp->lw);
-    Tensor *y = tensor_from(lp->hr, c->batch, 3, lp->hh, lp->hw);
+    Tensor *x = tensor_on(tensor_from(lp->lr, c->batch, 3, lp->lh, lp->lw), c->device);
+    Tensor *y = tensor_on(tensor_from(lp->hr, c->batch, 3, lp->hh, lp->hw), c->device);
     Tensor *loss = op_l1_loss(carn_forward(lp->m, x, c->scale), y);
     TRY(loss_check_finite(loss, "L1 loss"));
     double v = tensor_item(loss);
@@ -187,6 +187,10 @@ int train_sr(const SrTrainCfg *c) {
     bool resuming = c->resume && access(c->out, F_OK) == 0; /* --resume without a checkpoint starts fresh */
     int rc = resuming ? resume_model(c, &lp.m, &lp.opt, &start) : build_model(c, &lp.m);
     if (rc == 0 && !resuming) optim_init_adam(&lp.opt, &lp.m->ps, c->lr, 0.9, 0.999, 1e-8, 0);
+    if (rc == 0) { /* built or resumed on the host (files are host memory), trained on c->device */
+        params_to_device(&lp.m->ps, c->device);
+        optim_to_device(&lp.opt, c->device);
+    }
     if (rc == 0) rc = open_loader(&lp, &ds);
     if (rc == 0) {
         loader_seek(lp.L, start); /* one batch per step: batch index == step */

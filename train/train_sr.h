@@ -1,6 +1,8 @@
 /* train_sr.h: training CARN / CARN-M on HR frames (rune train-sr). */
 #pragma once
 #include <stdbool.h>
+
+#include "nn/device.h"
 #include <stdint.h>
 
 typedef struct SrTrainCfg {
@@ -21,6 +23,7 @@ typedef struct SrTrainCfg {
     uint64_t seed;
     bool resume;
     bool quiet;
+    Device device;    /* where the model, Adam state and batches live (DEV_CPU: the default) */
 } SrTrainCfg;
 
 void sr_train_defaults(SrTrainCfg *c);

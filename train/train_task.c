@@ -78,7 +78,7 @@ static int save(Run *r, long long step) {
     attrs_set_float(&at, "base_lr", c->lr);
     attrs_set_str(&at, "data", c->data);
     attrs_set_str(&at, "trained_by", "rune train-task");
-    return ckpt_save(c->out, r->s->ps, &at, &r->opt);
+    return ckpt_save_any(c->out, r->s->ps, &at, &r->opt); /* from a device too: host copies for the write */
 }
 
 /* One optimisation step: vals = {loss, lr}. */
@@ -86,10 +86,10 @@ static int step_once(void *ctx, long long step, double *vals, char *extra, size_
     Run *r = ctx;
     const TaskTrainCfg *c = r->c;
     TRY(loader_next(r->L, r->in, NULL, r->lab));
-    Tensor *x = tensor_from(r->in, c->batch, 3, r->h, r->w);
+    Tensor *x = tensor_on(tensor_from(r->in, c->batch, 3, r->h, r->w), c->device); /* labels go as host bytes */
     Tensor *loss = op_cross_entropy(segmenter_forward(r->s, x, true), r->lab, DS_IGNORE, NULL);
     TRY(loss_check_finite(loss, "cross-entropy"));
-    double v = loss->data[0];
+    double v = tensor_item(loss);
     tape_backward(loss);
     LrSchedule sch = {LR_COSINE, c->lr, 0, 0, c->steps, c->min_lr, 0}; /* upstream: CosineAnnealingLR */
     r->opt.lr = lr_at(&sch, step);
@@ -141,6 +141,10 @@ int train_task(const TaskTrainCfg *c) {
     if (rc == 0 && r.s->classes < ds.nclasses)
         rc = rn_fail("the model predicts %d classes, %s has %d", r.s->classes, ds.name, ds.nclasses);
     if (rc == 0) rc = open_loader(&r, &ds);
+    if (rc == 0) { /* built or resumed on the host (files are host memory), trained on c->device */
+        params_to_device(r.s->ps, c->device);
+        optim_to_device(&r.opt, c->device);
+    }
     if (rc == 0) {
         loader_seek(r.L, start); /* one batch per step: batch index == step */
         if (!c->quiet)

@@ -2,6 +2,8 @@
 #pragma once
 #include <stdbool.h>
 
+#include "nn/device.h"
+
 typedef struct TaskTrainCfg {
     const char *arch;      /* "swiftnet" or "espnet" */
     const char *data, *kind, *split; /* the labelled dataset (data/dataset.h: dataset_open) */
@@ -16,6 +18,7 @@ typedef struct TaskTrainCfg {
     double momentum, wd;   /* SGD momentum; weight decay (L2 added to the gradient) */
     int seed;              /* weights and the crop/flip stream */
     bool resume, quiet;
+    Device device;        /* where the model, optimizer state and batches live */
 } TaskTrainCfg;
 
 /* rune train-task's defaults: SwiftNet (width 0.25) on CamVid's train split, Adam 4e-4 -> 1e-6,

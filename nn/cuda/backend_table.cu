@@ -12,6 +12,7 @@ static OpsBackend make_table(void) {
     b.name = "cuda";
     b.available = cuda_available;
     b.arena_alloc = cuda_arena_alloc, b.arena_reset = cuda_arena_reset;
+    b.arena_mark = cuda_arena_mark, b.arena_rewind = cuda_arena_rewind;
     b.block_alloc = cuda_block_alloc, b.block_free = cuda_block_free;
     b.memzero = cuda_memzero, b.copy = cuda_copy, b.fill = cuda_fill, b.accumulate = cuda_accumulate;
     b.synchronize = cuda_synchronize;

@@ -44,6 +44,8 @@ void cuda_sgd_step(real_t *p, const real_t *g, real_t *buf, size_t n, SgdCoef c)
 
 void *cuda_arena_alloc(size_t bytes); /* also in cuda_check.h, for the .cu files */
 void cuda_arena_reset(void);
+ArenaMark cuda_arena_mark(void);
+void cuda_arena_rewind(ArenaMark m);
 void *cuda_block_alloc(size_t bytes); /* persistent, zeroed */
 void cuda_block_free(void *p);
 void cuda_memzero(void *p, size_t bytes);

@@ -49,6 +49,16 @@ extern "C" void cuda_arena_reset(void) {
     if (g_ready) arena_reset(&g_arena);
 }
 
+// Before first use the mark is empty and rewinding to it resets: nothing was allocated before it.
+extern "C" ArenaMark cuda_arena_mark(void) {
+    ArenaMark m = {NULL, 0, 0};
+    return g_ready ? arena_mark(&g_arena) : m;
+}
+
+extern "C" void cuda_arena_rewind(ArenaMark m) {
+    if (g_ready) arena_rewind(&g_arena, m);
+}
+
 extern "C" void *cuda_block_alloc(size_t bytes) {
     void *p = dev_malloc(bytes ? bytes : 1);
     CHECK_CUDA(cudaMemset(p, 0, bytes ? bytes : 1));

@@ -236,6 +236,16 @@ static int write_file(const char *tmp, const ParamSet *ps, const CkptAttrs *at, 
     return rc;
 }
 
+int ckpt_save_any(const char *path, ParamSet *ps, const CkptAttrs *at, Optim *opt) {
+    Device pd = ps->device, od = opt ? opt->device : DEV_CPU;
+    params_to_device(ps, DEV_CPU);
+    if (opt) optim_to_device(opt, DEV_CPU);
+    int rc = ckpt_save(path, ps, at, opt);
+    params_to_device(ps, pd);
+    if (opt) optim_to_device(opt, od);
+    return rc;
+}
+
 int ckpt_save(const char *path, const ParamSet *ps, const CkptAttrs *at, const Optim *opt) {
     if (ps->device != DEV_CPU || (opt && opt->device != DEV_CPU))
         return rn_fail("%s: parameters or optimizer state on %s: bring them to the host first (params_to_device, "

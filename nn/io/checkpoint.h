@@ -40,6 +40,10 @@ double attrs_get_float(const CkptAttrs *at, const char *key, double dflt);
  * torn checkpoint; returns -1 with rn_errmsg() naming the file and the cause on failure (the tmp
  * file is removed, the old file stays intact). at and opt may be NULL. */
 int ckpt_save(const char *path, const ParamSet *ps, const CkptAttrs *at, const Optim *opt);
+/* ckpt_save from wherever ps and opt live: device ones are brought to the host for the write and
+ * moved back after it (their blocks are reallocated, tensors repointed), so a training loop on a
+ * GPU checkpoints with the same call as on the CPU. */
+int ckpt_save_any(const char *path, ParamSet *ps, const CkptAttrs *at, Optim *opt);
 
 /* Reads the root attributes only (to decide which model to build before loading). */
 int ckpt_read_attrs(const char *path, CkptAttrs *at);

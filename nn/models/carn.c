@@ -351,7 +351,9 @@ static void run_tile(Carn *m, const real_t *lr, int h, int w, int s, int y0, int
     int ch = tile + 2 * pad < h ? tile + 2 * pad : h, cw = tile + 2 * pad < w ? tile + 2 * pad : w;
     int cy0 = window_start(y0, pad, ch, h), cy1 = cy0 + ch;
     int cx0 = window_start(x0, pad, cw, w), cx1 = cx0 + cw;
-    Tensor *sr = carn_forward(m, crop_lr(lr, h, w, cy0, cy1, cx0, cx1), s); /* [1,3,(cy1-cy0)s,(cx1-cx0)s] */
+    /* the crop is cut on the host and goes to the model's device; the result comes back for emit */
+    Tensor *x = tensor_on(crop_lr(lr, h, w, cy0, cy1, cx0, cx1), m->ps.device);
+    const Tensor *sr = tensor_host(carn_forward(m, x, s)); /* [1,3,(cy1-cy0)s,(cx1-cx0)s] */
     int oh = th * s, ow = tw * s, oy = (y0 - cy0) * s, ox = (x0 - cx0) * s;
     real_t *valid = arena_alloc(engine_arena(), (size_t)3 * oh * ow * sizeof(real_t)); /* [3,oh,ow] */
     for (int c = 0; c < 3; c++)
@@ -366,13 +368,12 @@ void carn_upscale_tiled(Carn *m, const real_t *lr, int h, int w, int scale, int 
     RN_CHECK(tile > 0 && h > 0 && w > 0, "tile %d, image %dx%d", tile, w, h);
     if (pad < 0) pad = carn_receptive_radius(m, scale) + 2;
     bool old = engine_set_grad(false);
-    Arena *ar = engine_arena();
     for (int y0 = 0; y0 < h; y0 += tile)
         for (int x0 = 0; x0 < w; x0 += tile) {
-            ArenaMark mk = arena_mark(ar);
+            EngineMark mk = engine_mark(); /* host and device: each tile's activations die with it */
             int th = y0 + tile > h ? h - y0 : tile, tw = x0 + tile > w ? w - x0 : tile;
             run_tile(m, lr, h, w, scale, y0, x0, th, tw, pad, tile, emit, ctx);
-            arena_rewind(ar, mk);
+            engine_rewind(mk);
         }
     engine_set_grad(old);
 }

@@ -16,7 +16,7 @@ int darknet_detect_planar(Darknet *net, const float *planar, int w, int h, float
     else darknet_resize(planar, 3, h, w, x->data, c->height, c->width);
     bool was = engine_set_grad(false);
     Tensor *heads[DN_MAX_HEADS];
-    darknet_forward(net, x, heads);
+    darknet_forward(net, tensor_on(x, net->ps.device), heads); /* scaled on the host, run where the net is */
     engine_set_grad(was);
     return darknet_detect(net, heads, 0, thresh, nms, letter, w, h, out);
 }

@@ -34,3 +34,37 @@ TEST(cli_every_built_command_documents_its_flags) {
         EXPECT(rc == 2 && strstr(out, "unknown option"), "%s with a bad flag exits %d: %s", names[i], rc, out);
     }
 }
+
+#ifdef RUNE_CUDA
+#include "nn/cuda/cuda.h"
+#endif
+
+/* --device is checked before any file is touched (the paths below do not exist): cuda in a build
+ * or on a machine without it is exit 1 with the reason, an unknown device a usage error. */
+TEST(cli_device_flag_is_checked_before_any_work) {
+#ifdef RUNE_CUDA
+    if (cuda_available()) SKIP("a GPU is here: --device cuda would run (tests/unit/test_cuda_commands.c)");
+#endif
+    static const char *const cmds[] = {
+        "train-sr --data nx --out nx.h5",
+        "finetune-asr --sr nx.h5 --task nx.h5 --data nx --out nx.h5",
+        "train-task --data nx",
+        "eval --task nx.h5 --data nx --out nx",
+        "upscale --model nx.h5 nx.png nx2.png",
+        "segment --model nx.h5 nx.png nx2.png",
+        "detect --model nx.cfg nx.png",
+    };
+    static char out[8192], args[512];
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        snprintf(args, sizeof args, "%s --device cuda", cmds[i]);
+        int rc = rune_exec(args, out, sizeof out);
+        EXPECT(rc == 1 && strstr(out, "device cuda:") && !strstr(out, "nx"), "%s: exit %d: %s", cmds[i], rc, out);
+#ifndef RUNE_CUDA
+        EXPECT(strstr(out, "this build has no cuda backend (rebuild with make CUDA=1)"), "%s: %s", cmds[i], out);
+#endif
+        snprintf(args, sizeof args, "%s --device bogus", cmds[i]);
+        rc = rune_exec(args, out, sizeof out);
+        EXPECT(rc == 2 && strstr(out, "unknown device 'bogus'") && strstr(out, "usage: rune"), "%s: exit %d: %s",
+               cmds[i], rc, out);
+    }
+}

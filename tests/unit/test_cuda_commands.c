@@ -1,0 +1,153 @@
+/* test_cuda_commands.c: the subcommands with --device cuda against --device cpu, run as the CUDA rune binary (skipped without a GPU). */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "data/image.h"
+#include "nn/models/carn.h"
+#include "tests/rune_exec.h"
+#include "tests/test.h"
+#include "util/err.h"
+
+#ifndef RUNE_CUDA
+TEST(cuda_commands) { SKIP("built without CUDA (make CUDA=1)"); }
+#else
+#include "nn/cuda/cuda.h"
+
+#define FRAME "data/samples/camvid/test/Seq05VD_f00000.png"
+
+/* A GPU, and RUNE_BIN = the rune beside this test binary: scripts/gpu-check.sh runs test_unit
+ * without RUNE_BIN, and the CUDA test_unit must drive the CUDA rune (build/gpu/rune or
+ * .gpu/rune), never a CPU build that would refuse --device cuda. */
+static void need_gpu_rune(void) {
+    if (!cuda_available()) SKIP(rn_errmsg());
+    static char bin[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", bin, sizeof bin - 8);
+    if (n <= 0) SKIP("cannot find this test binary's folder");
+    bin[n] = 0;
+    char *slash = strrchr(bin, '/');
+    strcpy(slash ? slash + 1 : bin, "rune");
+    if (access(bin, X_OK) != 0) SKIP("no rune beside the CUDA test_unit (make BUILD=... CUDA=1 .../rune)");
+    setenv("RUNE_BIN", bin, 1);
+}
+
+/* Runs rune with args (printf-style); fails the test, printing the output, unless it exits 0. */
+static int run_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int run_ok(const char *fmt, ...) {
+    static char args[2048], out[16384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    int rc = rune_exec(args, out, sizeof out);
+    EXPECT(rc == 0, "rune %s: exit %d:\n%s", args, rc, out);
+    return rc;
+}
+
+/* A 160x120 corner of the sample frame (keeps the CPU side of each comparison to a second). */
+static const char *small_frame(const char *dir) {
+    static char path[512];
+    Image im, crop;
+    EXPECT(image_read(FRAME, &im, 3) == 0, "%s", rn_errmsg());
+    crop = image_crop(&im, 160, 120, 160, 120);
+    snprintf(path, sizeof path, "%s/in.png", dir);
+    EXPECT(png_write(path, &crop) == 0, "%s", rn_errmsg());
+    image_free(&im), image_free(&crop);
+    return path;
+}
+
+/* Upscale: the same CARN-M on both devices differs by float32 summation order (~1e-6 of a pixel);
+ * after clamping and rounding to 8 bits that moves a value by at most one step where it lies on
+ * a rounding boundary. Tiles of 48 on a 160x120 input also cross the per-tile device rewind. */
+TEST(cuda_commands_upscale_matches_cpu) {
+    need_gpu_rune();
+    const char *dir = test_temp_dir("up");
+    const char *in = small_frame(dir);
+    char a[600], b[600];
+    snprintf(a, sizeof a, "%s/cpu.png", dir), snprintf(b, sizeof b, "%s/cuda.png", dir);
+    if (run_ok("upscale --model weights/carn_m.h5 --scale 4 --tile 48 --device cpu %s %s", in, a)) return;
+    if (run_ok("upscale --model weights/carn_m.h5 --scale 4 --tile 48 --device cuda %s %s", in, b)) return;
+    Image x, y;
+    EXPECT(image_read(a, &x, 3) == 0 && image_read(b, &y, 3) == 0, "%s", rn_errmsg());
+    EXPECT(x.w == y.w && x.h == y.h && x.w == 640 && x.h == 480, "%dx%d vs %dx%d", x.w, x.h, y.w, y.h);
+    int worst = 0;
+    for (size_t i = 0; i < (size_t)x.w * x.h * 3; i++) {
+        int d = abs((int)x.px[i] - (int)y.px[i]);
+        worst = d > worst ? d : worst;
+    }
+    EXPECT(worst <= 1, "max |cpu - cuda| = %d of 255", worst);
+    image_free(&x), image_free(&y);
+}
+
+/* Segment: the labels are an argmax of logits that differ between devices by float32 summation
+ * order (ESPNet's CPU logits are within 1.4e-5 of PyTorch's, README), so only pixels whose top two
+ * logits lie that close can flip: a handful at class boundaries. 99.9 % (173 of the 172800
+ * pixels may differ) leaves room for those, while any wrong kernel moves whole regions. */
+TEST(cuda_commands_segment_matches_cpu) {
+    need_gpu_rune();
+    const char *dir = test_temp_dir("seg");
+    char a[600], b[600], oa[600], ob[600];
+    snprintf(a, sizeof a, "%s/cpu_map.png", dir), snprintf(b, sizeof b, "%s/cuda_map.png", dir);
+    snprintf(oa, sizeof oa, "%s/cpu.png", dir), snprintf(ob, sizeof ob, "%s/cuda.png", dir);
+    if (run_ok("segment --model weights/espnet_camvid.h5 --labels %s --device cpu " FRAME " %s", a, oa)) return;
+    if (run_ok("segment --model weights/espnet_camvid.h5 --labels %s --device cuda " FRAME " %s", b, ob)) return;
+    Image x, y;
+    EXPECT(image_read(a, &x, 1) == 0 && image_read(b, &y, 1) == 0, "%s", rn_errmsg());
+    EXPECT(x.w == y.w && x.h == y.h && x.w == 480 && x.h == 360, "%dx%d vs %dx%d", x.w, x.h, y.w, y.h);
+    size_t n = (size_t)x.w * x.h, same = 0;
+    for (size_t i = 0; i < n; i++) same += x.px[i] == y.px[i];
+    EXPECT(same >= 0.999 * n, "labels agree on %zu of %zu pixels (%.4f %%)", same, n, 100.0 * same / n);
+    image_free(&x), image_free(&y);
+}
+
+/* The first logged loss of a run (row "1,<loss>,..."), or NAN. */
+static double first_loss(const char *csv) {
+    char *t = test_read_text(csv);
+    char *row = t ? strstr(t, "\n1,") : NULL;
+    double v = row ? atof(row + 3) : NAN;
+    free(t);
+    return v;
+}
+
+/* train-sr: step 1's loss is the L1 of the same initial weights on the same batch (same seed): a
+ * float32 mean over 4x3x32x32 values on either device, so 1e-4 relative is summation order only.
+ * The checkpoint is written from host copies of device parameters and must load. */
+TEST(cuda_commands_train_sr_two_steps) {
+    need_gpu_rune();
+    const char *dir = test_temp_dir("tsr");
+    const char *base = "train-sr --data data/samples/camvid --init weights/carn_m.h5 --scale 4 --lr-patch 8 --batch 4 --quiet";
+    if (run_ok("%s --steps 1 --out %s/cpu.h5 --device cpu", base, dir)) return;
+    if (run_ok("%s --steps 2 --out %s/cuda.h5 --device cuda", base, dir)) return;
+    char p[600], la[600], lb[600];
+    snprintf(p, sizeof p, "%s/cuda.h5", dir);
+    snprintf(la, sizeof la, "%s/cpu_loss.csv", dir), snprintf(lb, sizeof lb, "%s/cuda_loss.csv", dir);
+    double x = first_loss(la), y = first_loss(lb);
+    EXPECT(x > 0 && fabs(x - y) <= 1e-4 * x, "first loss cpu %.9g, cuda %.9g", x, y);
+    Carn *m = NULL;
+    CkptAttrs at;
+    EXPECT(carn_load(p, &m, &at) == 0, "%s", rn_errmsg());
+    if (m) EXPECT(attrs_get_int(&at, "step", -1) == 2, "step attribute %lld", attrs_get_int(&at, "step", -1));
+    if (m) carn_free(m);
+}
+
+/* finetune-asr: SR on the GPU through the frozen ESPNet moved there too; 2 steps write the
+ * checkpoint and a two-row loss log. */
+TEST(cuda_commands_finetune_asr_two_steps) {
+    need_gpu_rune();
+    const char *dir = test_temp_dir("asr");
+    if (run_ok("finetune-asr --sr weights/carn_m.h5 --task weights/espnet_camvid.h5 --data data/samples/camvid "
+               "--crop 96 --batch 2 --steps 2 --small 0.05 --quiet --out %s/asr.h5 --device cuda", dir))
+        return;
+    char p[600], l[600];
+    snprintf(p, sizeof p, "%s/asr.h5", dir), snprintf(l, sizeof l, "%s/asr_loss.csv", dir);
+    char *t = test_read_text(l);
+    EXPECT(t && strstr(t, "\n1,") && strstr(t, "\n2,"), "loss log: %s", t ? t : "(none)");
+    free(t);
+    Carn *m = NULL;
+    EXPECT(carn_load(p, &m, NULL) == 0, "%s", rn_errmsg());
+    if (m) carn_free(m);
+}
+#endif
