@@ -5,9 +5,9 @@
 
 #include "cmd/commands.h"
 #include "cmd/device_flag.h"
-#include "cmd/eval_plan.h"
 #include "data/dataset.h"
 #include "nn/models/carn.h"
+#include "profile/eval_plan.h"
 #include "profile/eval_seg.h"
 #include "profile/report.h"
 #include "util/args.h"
@@ -98,7 +98,7 @@ int cmd_eval(int argc, char **argv) {
                   "(ESPNet-CamVid's void) is never predicted, as in eval-seg (see --predict-void).",
                   specs, 0, 0};
     const char *mspecs[PLAN_MAX_METHODS];
-    int nspecs = eval_plan_take_methods(&argc, argv, mspecs, PLAN_MAX_METHODS);
+    int nspecs = args_take_repeated(&argc, argv, "method", mspecs, PLAN_MAX_METHODS);
     char **pos;
     int npos;
     args_parse(&cmd, argc, argv, &pos, &npos);

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "cmd/commands.h"
-#include "cmd/eval_plan.h"
 #include "profile/eval_det_tables.h"
+#include "profile/eval_plan.h"
 #include "util/args.h"
 #include "util/err.h"
 
@@ -44,7 +44,7 @@ static int run(const Flags *f, const char **specs, int nspecs) {
 int cmd_eval_det_asr(int argc, char **argv) {
     Flags f = {.split = "eval", .scales = "2,4", .out = "results/coco", .thresh = 0.005, .nms = 0.45, .iou = 0.5};
     const char *specs[PLAN_MAX_METHODS];
-    int nspecs = eval_plan_take_methods(&argc, argv, specs, PLAN_MAX_METHODS);
+    int nspecs = args_take_repeated(&argc, argv, "method", specs, PLAN_MAX_METHODS);
     ArgSpec sp[] = {
         {"model", ARG_STR, &f.model, "M.h5|M.cfg", "frozen darknet detector (rune import .h5, or .cfg with --weights)"},
         {"weights", ARG_STR, &f.weights, "W", "darknet .weights for a .cfg model"},

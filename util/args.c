@@ -108,3 +108,21 @@ void args_parse(const ArgCmd *cmd, int argc, char **argv, char ***pos, int *npos
     *pos = p;
     *npos = np;
 }
+
+int args_take_repeated(int *argc, char **argv, const char *flag, const char **vals, int cap) {
+    size_t len = strlen(flag);
+    int n = 0, out = 1;
+    for (int i = 1; i < *argc; i++) {
+        if (!strcmp(argv[i], "--")) {
+            while (i < *argc) argv[out++] = argv[i++];
+            break;
+        }
+        const char *a = argv[i];
+        bool named = !strncmp(a, "--", 2) && !strncmp(a + 2, flag, len);
+        if (named && a[2 + len] == '=' && n < cap) vals[n++] = a + 3 + len;
+        else if (named && !a[2 + len] && i + 1 < *argc && n < cap) vals[n++] = argv[++i];
+        else argv[out++] = argv[i];
+    }
+    *argc = out;
+    return n;
+}

@@ -25,4 +25,7 @@ typedef struct ArgCmd {
  * a wrong positional count prints a usage error and exits 2. Positionals go to pos[0..*npos). */
 void args_parse(const ArgCmd *cmd, int argc, char **argv, char ***pos, int *npos);
 void args_print_help(const ArgCmd *cmd);
+/* Pulls every "--FLAG X" / "--FLAG=X" out of argv into vals, for a flag that may be repeated
+ * (args_parse keeps one value per flag); stops at "--". Returns how many; argc shrinks. */
+int args_take_repeated(int *argc, char **argv, const char *flag, const char **vals, int cap);
 _Noreturn void args_usage_error(const ArgCmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,5 +1,5 @@
 /* eval_plan.c: parsing the candidate methods of the evaluation commands into one ordered plan. */
-#include "cmd/eval_plan.h"
+#include "profile/eval_plan.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,19 +115,4 @@ int eval_plan_build(EvalPlan *p, const char *cmd, const char *scales, const Plan
 void eval_plan_free(EvalPlan *p) {
     for (int i = 0; i < p->nmodels; i++) free(p->paths[i]), carn_free(p->models[i]);
     p->nmodels = 0;
-}
-
-int eval_plan_take_methods(int *argc, char **argv, const char **specs, int cap) {
-    int n = 0, out = 1;
-    for (int i = 1; i < *argc; i++) {
-        if (!strcmp(argv[i], "--")) {
-            while (i < *argc) argv[out++] = argv[i++];
-            break;
-        }
-        if (!strncmp(argv[i], "--method=", 9) && n < cap) specs[n++] = argv[i] + 9;
-        else if (!strcmp(argv[i], "--method") && i + 1 < *argc && n < cap) specs[n++] = argv[++i];
-        else argv[out++] = argv[i];
-    }
-    *argc = out;
-    return n;
 }

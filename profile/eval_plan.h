@@ -31,6 +31,3 @@ int eval_plan_build(EvalPlan *p, const char *cmd, const char *scales, const Plan
 bool eval_plan_has_scale(const EvalPlan *p, int s);
 void eval_plan_free(EvalPlan *p);
 
-/* Pulls every "--method X" / "--method=X" out of argv into specs (args_parse keeps one value per
- * flag); stops at "--". Returns how many. */
-int eval_plan_take_methods(int *argc, char **argv, const char **specs, int cap);
