@@ -21,6 +21,14 @@ for key in conv_carn carn_train carn_infer swiftnet_fwd asr_espnet asr_swiftnet;
     timeout 120 "$rune" bench --device cuda --only "$key" --reps "$reps" 2>&1 | tee -a "$log" ||
         echo "rune $key: FAILED (exit ${PIPESTATUS[0]}): its row shows no rune time" | tee -a "$log"
 done
+# The conv-heavy rows again with convolutions on cuDNN's legacy API only (the rows above take, per
+# shape and pass, the faster of it and the backend graph API): the difference is what the graph
+# path bought. Their BENCH lines are renamed "rune-legacy" for the table.
+for key in swiftnet_fwd carn_infer asr_espnet; do
+    RUNE_CUDNN_API=legacy timeout 120 "$rune" bench --device cuda --only "$key" --reps "$reps" 2>&1 |
+        sed 's/^BENCH rune /BENCH rune-legacy /' | tee -a "$log" ||
+        echo "rune $key (legacy cuDNN API): FAILED (exit ${PIPESTATUS[0]})" | tee -a "$log"
+done
 export PYTHONUNBUFFERED=1
 timeout 120 python3 scripts/bench_conv.py "$reps" --device cuda 2>&1 | tee -a "$log"
 timeout 120 python3 scripts/bench_carn.py "$reps" --device cuda --infer 256x512 2>&1 | tee -a "$log"
@@ -46,11 +54,12 @@ def cell(v):
 def ratio(a, b):
     return "%.2f" % (b / a) if a and b else "-"
 print()
-print("| benchmark | rune ms | PyTorch NCHW ms | PyTorch channels-last ms | rune speed vs NCHW | vs channels-last |")
-print("|---|---|---|---|---|---|")
+print("| benchmark | rune ms | rune ms, legacy cuDNN API | PyTorch NCHW ms | PyTorch channels-last ms | rune speed vs NCHW | vs channels-last |")
+print("|---|---|---|---|---|---|---|")
 for key, what in rows:
     r, n, c = ms.get(("rune", key)), ms.get(("torch-nchw", key)), ms.get(("torch-cl", key))
-    print("| %s | %s | %s | %s | %s | %s |" % (what, cell(r), cell(n), cell(c), ratio(r, n), ratio(r, c)))
+    lg = ms.get(("rune-legacy", key))
+    print("| %s | %s | %s | %s | %s | %s | %s |" % (what, cell(r), cell(lg), cell(n), cell(c), ratio(r, n), ratio(r, c)))
 missing = [k for k, _ in rows if ("rune", k) not in ms]
 if missing:
     print("\nno rune time for: %s (see the log above)" % ", ".join(missing))

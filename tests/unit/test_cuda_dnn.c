@@ -145,15 +145,36 @@ static const ConvCase tconv_cases[] = {
     {"3x3 stride 1 pad 1, frozen weight", {2, 8, 6, 6}, {8, 4, 3, 3}, {1, 1, 1, 1, 1, 1, 1}, 0, true, true},
 };
 
-static void conv_case(const ConvCase *c, ParityFn f, unsigned seed) {
-    need_gpu();
+/* One parity run of a case on fresh inputs (the CPU backward accumulates into its inputs' grads). */
+static void conv_parity(const ConvCase *c, ParityFn f, unsigned seed, const char *label) {
     static const char *const names[MAX_IN] = {"x", "w", "b"};
     /* a transposed conv's bias has Cout = w's C * groups entries, a conv's w's N */
     int nb = f == run_conv2d ? c->w[0] : c->w[1] * c->a.groups;
     Tensor *in[MAX_IN] = {rnd(c->x[0], c->x[1], c->x[2], c->x[3], seed, -1, 1, true),
                           rnd(c->w[0], c->w[1], c->w[2], c->w[3], seed + 1, -0.5, 0.5, !c->frozen_w),
                           c->bias ? rnd(nb, 1, 1, 1, seed + 2, -1, 1, true) : NULL};
-    parity(c->name, f, c, in, names, TOL_CONV, 0);
+    char what[96];
+    snprintf(what, sizeof what, "%s [%s]", c->name, label);
+    parity(what, f, c, in, names, TOL_CONV, 0);
+}
+
+/* Each case runs through both cuDNN APIs: the legacy algorithms, then the backend graph API's
+ * plans forced (no timing against legacy), so one GPU run checks both. A pass the graph API
+ * cannot plan runs legacy and is reported, not failed: the fallback is the design. */
+static void conv_case(const ConvCase *c, ParityFn f, unsigned seed) {
+    need_gpu();
+    cuda_conv_set_api(CUDA_CONV_API_LEGACY);
+    conv_parity(c, f, seed, "legacy");
+    cuda_conv_set_api(CUDA_CONV_API_GRAPH);
+    cuda_conv_api_stats(1);
+    conv_parity(c, f, seed, "graph");
+    CudaConvApiStats s = cuda_conv_api_stats(1);
+    if (s.graph_refused)
+        printf("  graph: no plan for %ld of %ld passes, legacy used (RUNE_CUDNN_VERBOSE=1 says why)\n",
+               s.graph_refused, s.graph + s.legacy);
+    else
+        printf("  graph: all %ld passes ran through graph plans\n", s.graph);
+    cuda_conv_set_api(CUDA_CONV_API_AUTO);
 }
 
 #define CONV2D_TEST(i) \
