@@ -24,7 +24,8 @@ done
 # The conv-heavy rows again with convolutions on cuDNN's legacy API only (the rows above take, per
 # shape and pass, the faster of it and the backend graph API): the difference is what the graph
 # path bought. Their BENCH lines are renamed "rune-legacy" for the table.
-for key in swiftnet_fwd carn_infer asr_espnet; do
+# LEGACY=0 skips them (and BREAKDOWN=0 the breakdowns below) when device time is short.
+[ "${LEGACY:-1}" = 0 ] || for key in swiftnet_fwd carn_infer asr_espnet; do
     RUNE_CUDNN_API=legacy timeout 120 "$rune" bench --device cuda --only "$key" --reps "$reps" 2>&1 |
         sed 's/^BENCH rune /BENCH rune-legacy /' | tee -a "$log" ||
         echo "rune $key (legacy cuDNN API): FAILED (exit ${PIPESTATUS[0]})" | tee -a "$log"
@@ -68,6 +69,7 @@ PY
 # Where rune's time goes: per-op tables (forward and backward by op, the step's host calls) for the
 # three rows furthest behind, printed after the table and kept out of its log (their BENCH lines
 # come from 3 reps). Each op is waited for there, so the steps run longer than the medians above.
+[ "${BREAKDOWN:-1}" = 0 ] && exit 0
 echo
 echo "== per-op breakdowns (rune bench --breakdown)"
 for key in asr_espnet swiftnet_fwd carn_infer; do
