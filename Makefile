@@ -3,6 +3,8 @@
 #   make test       unit tests (float32) + gradient checks (float64); ends with "N passed, N failed"
 #   make asan       the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make CUDA=1     also compiles nn/cuda/*.cu and links cuDNN/cuBLAS from $(CUDA_HOME)
+#   make MPI=1      data-parallel runs under mpirun (Open MPI: nn/mpi/dist_mpi.c); with CUDA=1 also NCCL
+#   make test-mpi   builds with MPI=1 (in build/mpi) and runs the mpirun tests (tests/mpi/)
 #   make fixtures   regenerates tests/fixtures with Debian's python3-torch
 
 CC        ?= gcc
@@ -11,6 +13,7 @@ ARCH      ?= -march=native
 OPT       ?= -O3
 SAN       ?=
 CUDA      ?= 0
+MPI       ?= 0
 CUDA_HOME ?= /usr/local/cuda
 PYTHON    ?= /usr/bin/python3
 
@@ -25,6 +28,7 @@ LDLIBS  := $(PKG_LIBS) -fopenmp -lm -lpthread $(SAN)
 ENGINE_SRC := $(wildcard util/*.c nn/*.c nn/io/*.c nn/ops/*.c nn/models/*.c)
 APP_SRC    := $(wildcard data/*.c train/*.c profile/*.c serve/*.c bench/*.c cmd/*.c)
 UNIT_SRC   := tests/main.c tests/fixture.c tests/gradcheck.c tests/rune_exec.c tests/tmpdir.c $(wildcard tests/unit/*.c)
+MPI_TEST_SRC := tests/main.c tests/fixture.c tests/gradcheck.c tests/tmpdir.c $(wildcard tests/mpi/*.c)
 GRAD_SRC   := tests/main.c tests/fixture.c tests/gradcheck.c tests/tmpdir.c $(wildcard tests/grad/*.c)
 LIB_NOCMD  := $(filter-out cmd/% bench/%,$(APP_SRC))
 CMD_SRC    := $(filter cmd/%,$(APP_SRC))
@@ -39,10 +43,19 @@ NVFLAGS   := -O3 -std=c++17 -DRUNE_CUDA -I. -I$(CUDA_HOME)/include -MMD -MP \
              -gencode arch=compute_90,code=sm_90 -gencode arch=compute_80,code=sm_80 -Xcompiler -Wall,-Wextra
 endif
 
+# MPI=1: the backend of nn/dist.h on MPI replaces the single-process one (weak symbols, as for CUDA);
+# with CUDA=1 too, gradients on the GPU are averaged by NCCL. Nothing else changes.
+ifeq ($(MPI),1)
+MPI_SRC   := nn/mpi/dist_mpi.c $(if $(filter 1,$(CUDA)),nn/mpi/nccl.c)
+ENGINE_SRC += $(MPI_SRC)
+CFLAGS    += $(shell pkg-config --cflags mpi-c)
+LDLIBS    += $(shell pkg-config --libs mpi-c) $(if $(filter 1,$(CUDA)),-lnccl)
+endif
+
 O32 = $(1:%.c=$(BUILD)/f32/%.o)
 O64 = $(1:%.c=$(BUILD)/f64/%.o)
 
-.PHONY: all test unit grad asan clean fixtures bench
+.PHONY: all test test-mpi unit grad asan clean fixtures bench
 all: rune
 
 rune: $(BUILD)/rune
@@ -52,6 +65,9 @@ $(BUILD)/rune: $(call O32,$(ENGINE_SRC) $(APP_SRC)) $(CU_OBJ)
 	$(CC) -o $@ $^ $(LDLIBS) $(if $(CU_OBJ),-lstdc++)
 
 $(BUILD)/test_unit: $(call O32,$(ENGINE_SRC) $(LIB_NOCMD) $(UNIT_SRC)) $(CU_OBJ)
+	$(CC) -o $@ $^ $(LDLIBS) $(if $(CU_OBJ),-lstdc++)
+
+$(BUILD)/test_mpi: $(call O32,$(ENGINE_SRC) $(LIB_NOCMD) $(MPI_TEST_SRC)) $(CU_OBJ)
 	$(CC) -o $@ $^ $(LDLIBS) $(if $(CU_OBJ),-lstdc++)
 
 $(BUILD)/test_grad: $(call O64,$(ENGINE_SRC) $(GRAD_SRC))
@@ -73,6 +89,12 @@ $(BUILD)/cu/%.o: %.cu
 # up both binaries' counts into the one closing line.
 test: $(BUILD)/rune $(BUILD)/test_unit $(BUILD)/test_grad
 	@RUNE_BIN=$(BUILD)/rune scripts/run-tests.sh $(BUILD)
+
+# The mpirun tests (tests/mpi/): an MPI=1 build of rune and of the test binary in build/mpi, run
+# by scripts/test-mpi.sh (needs Open MPI: scripts/install-mpi.sh). Ends with "N passed, N failed".
+test-mpi:
+	@$(MAKE) --no-print-directory MPI=1 BUILD=build/mpi build/mpi/rune build/mpi/test_mpi
+	@scripts/test-mpi.sh build/mpi
 
 unit: $(BUILD)/test_unit
 	$(BUILD)/test_unit $(T)

@@ -5,6 +5,7 @@
 
 #include "cmd/commands.h"
 #include "cmd/device_flag.h"
+#include "nn/dist.h"
 #include "train/finetune_asr.h"
 #include "train/finetune_asr_det.h"
 #include "util/args.h"
@@ -94,6 +95,6 @@ int cmd_finetune_asr(int argc, char **argv) {
         fprintf(stderr, "rune finetune-asr: %s\n", rn_errmsg());
         return 1;
     }
-    fprintf(stderr, "finetune-asr: done, %s\n", c.out);
+    if (dist_is_root()) fprintf(stderr, "finetune-asr: done, %s\n", c.out); /* rank 0 wrote it */
     return 0;
 }

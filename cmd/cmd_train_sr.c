@@ -4,6 +4,7 @@
 
 #include "cmd/commands.h"
 #include "cmd/device_flag.h"
+#include "nn/dist.h"
 #include "train/train_sr.h"
 #include "util/args.h"
 #include "util/err.h"
@@ -55,6 +56,6 @@ int cmd_train_sr(int argc, char **argv) {
         fprintf(stderr, "rune train-sr: %s\n", rn_errmsg());
         return 1;
     }
-    fprintf(stderr, "train-sr: done, %s\n", c.out);
+    if (dist_is_root()) fprintf(stderr, "train-sr: done, %s\n", c.out); /* rank 0 wrote it */
     return 0;
 }

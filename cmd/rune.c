@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd/commands.h"
+#include "nn/dist.h"
 #include "nn/gemm.h"
 
 typedef struct {
@@ -57,7 +58,12 @@ int main(int argc, char **argv) {
             fprintf(stderr, "rune %s: not built yet in this version\n", commands[i].name);
             return 2;
         }
-        return commands[i].fn(argc - 1, argv + 1);
+        /* under mpirun (a make MPI=1 build) every rank joins the job here, after
+         * gemm_select_kernels may have re-executed the binary; a plain build is one rank */
+        if (dist_init(&argc, &argv) < 0) return 1;
+        int rc = commands[i].fn(argc - 1, argv + 1);
+        dist_finalize(rc);
+        return rc;
     }
     fprintf(stderr, "rune: unknown command '%s'\n\n", argv[1]);
     usage(stderr);

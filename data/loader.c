@@ -41,6 +41,7 @@ struct Loader {
     LoaderCfg cfg;
     int in_h, in_w, out_h, out_w;
     int max_boxes;  /* DET: the most boxes of any sample (at least 1) */
+    int first, items; /* the items of each batch this loader fills (the shard; 0, batch when whole) */
     float unit[256]; /* byte -> [0,1] (PIXEL_MUL; DET: PIXEL_DIV) */
     Batch last;     /* DET: the boxes of the batch loader_next returned last */
     bool cache;
@@ -278,19 +279,26 @@ static bool det_flip(const Loader *L, int64_t b, int i) {
     return L->cfg.hflip && (splitmix64_hash(L->cfg.seed ^ splitmix64_hash((uint64_t)b * 64 + (uint64_t)i + 0x5eed)) & 1);
 }
 
+/* Items before a shard draw from the batch's RNG without being decoded: SR and SEG items draw
+ * exactly ITEM_DRAWS numbers each (crop x, crop y, three flips), whatever the frame's size. */
+#define ITEM_DRAWS 5
+
 static int fill_batch(Loader *L, int64_t b, const Batch *out) {
     int N = L->cfg.batch;
     size_t in_sz = (size_t)3 * L->in_h * L->in_w, out_sz = (size_t)L->out_h * L->out_w;
     Rng r = rng_for(L->cfg.seed, 0xc40b5ULL, (uint64_t)b);
-    for (int i = 0; i < N; i++) {
+    bool det = L->cfg.task == LOADER_DET;
+    if (!det)
+        for (int k = 0; k < L->first * ITEM_DRAWS; k++) rng_next(&r);
+    for (int j = 0; j < L->items; j++) {
+        int i = L->first + j; /* the item's place in the global batch; j its place in ours */
         const Entry *e;
-        bool det = L->cfg.task == LOADER_DET;
         TRY(get_entry(L, det ? det_sample_of(L, b * N + i) : sample_of(L, b * N + i), &e));
-        if (L->cfg.task == LOADER_SR) item_sr(L, e, &r, out->in + i * in_sz, out->target + i * 3 * out_sz);
-        else if (!det) item_seg(L, e, &r, out->in + i * in_sz, out->label + i * out_sz);
+        if (L->cfg.task == LOADER_SR) item_sr(L, e, &r, out->in + j * in_sz, out->target + j * 3 * out_sz);
+        else if (!det) item_seg(L, e, &r, out->in + j * in_sz, out->label + j * out_sz);
         else
-            TRY(item_det(L, e, det_flip(L, b, i), out->in + i * in_sz, out->target + i * 3 * out_sz,
-                         out->boxes + (size_t)i * L->max_boxes, &out->nboxes[i]));
+            TRY(item_det(L, e, det_flip(L, b, i), out->in + j * in_sz, out->target + j * 3 * out_sz,
+                         out->boxes + (size_t)j * L->max_boxes, &out->nboxes[j]));
     }
     return 0;
 }
@@ -342,7 +350,7 @@ static void stop_worker(Loader *L) {
 }
 
 static int next_prefetched(Loader *L, const Batch *out) {
-    int N = L->cfg.batch;
+    int N = L->items;
     size_t in_n = (size_t)N * 3 * L->in_h * L->in_w, out_n = (size_t)N * L->out_h * L->out_w;
     pthread_mutex_lock(&L->mu);
     Slot *s = NULL;
@@ -386,6 +394,9 @@ static int check_cfg(const Dataset *ds, const LoaderCfg *c) {
     if (ds->n == 0) return rn_fail("%s: empty dataset", ds->name);
     if (c->batch < 1) return rn_fail("batch size %d must be >= 1", c->batch);
     if (c->patch < 0) return rn_fail("patch size %d must be >= 0", c->patch);
+    if (c->shard_items < 0 || c->shard_first < 0 || (c->shard_items && c->shard_first + c->shard_items > c->batch))
+        return rn_fail("shard of items %d..%d is outside the batch of %d", c->shard_first, c->shard_first + c->shard_items,
+                       c->batch);
     if (c->task == LOADER_SR) {
         if (c->scale < 1 || c->patch < c->scale || c->patch % c->scale)
             return rn_fail("SR patch %d must be a positive multiple of the scale %d", c->patch, c->scale);
@@ -431,7 +442,7 @@ static int plan(Loader *L) {
 
 /* Buffers of one batch; with `pixels` false only the boxes (the caller brings its own pixels). */
 static Batch batch_alloc(const Loader *L, bool pixels) {
-    size_t N = (size_t)L->cfg.batch, in = N * 3 * L->in_h * L->in_w, out = N * L->out_h * L->out_w;
+    size_t N = (size_t)L->items, in = N * 3 * L->in_h * L->in_w, out = N * L->out_h * L->out_w;
     Batch b = {0};
     if (pixels) b.in = xmalloc(in * sizeof *b.in);
     if (pixels && L->cfg.task != LOADER_SEG) b.target = xmalloc(3 * out * sizeof *b.target);
@@ -453,6 +464,8 @@ Loader *loader_open(const Dataset *ds, const LoaderCfg *cfg) {
     Loader *L = xcalloc(1, sizeof *L);
     L->ds = ds;
     L->cfg = *cfg;
+    L->first = cfg->shard_items ? cfg->shard_first : 0;
+    L->items = cfg->shard_items ? cfg->shard_items : cfg->batch;
     pixel_unit_table(cfg->task == LOADER_DET ? PIXEL_DIV : PIXEL_MUL, L->unit);
     L->max_boxes = 1;
     for (int i = 0; i < ds->n; i++) L->max_boxes = ds->samples[i].nboxes > L->max_boxes ? ds->samples[i].nboxes : L->max_boxes;
@@ -505,7 +518,7 @@ void loader_seek(Loader *L, int64_t batch) {
 int loader_cached(const Loader *L) { return L->ncached; }
 
 const Box *loader_boxes(const Loader *L, int item, int *n) {
-    RN_CHECK(L->cfg.task == LOADER_DET && item >= 0 && item < L->cfg.batch, "loader_boxes: item %d", item);
+    RN_CHECK(L->cfg.task == LOADER_DET && item >= 0 && item < L->items, "loader_boxes: item %d", item);
     *n = L->last.nboxes[item];
     return L->last.boxes + (size_t)item * L->max_boxes;
 }

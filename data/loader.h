@@ -34,6 +34,10 @@ typedef struct LoaderCfg {
     DegradeFn degrade;  /* SR datasets without LR files, and DET (called on each mirrored item: JPEG is
                            not mirror-symmetric); NULL otherwise */
     void *degrade_ctx;
+    int shard_first;    /* data-parallel ranks: this process fills only items [shard_first,
+                           shard_first + shard_items) of each batch of `batch` items, exactly as a
+                           whole-batch loader draws them (same frames, crops and flips); */
+    int shard_items;    /* 0 = the whole batch. Buffers then hold shard_items items. */
 } LoaderCfg;
 
 typedef struct Loader Loader;
@@ -48,7 +52,8 @@ void loader_close(Loader *L);
  * two are equal; with patch 0 they come from the first frame. */
 void loader_dims(const Loader *L, int *in_h, int *in_w, int *out_h, int *out_w);
 
-/* Fills the next batch into caller buffers, planar NCHW floats in [0, 1]:
+/* Fills the next batch (its shard: LoaderCfg.shard_items items, N below) into caller buffers,
+ * planar NCHW floats in [0, 1]:
  *   SR:  in = LR [N,3,P/s,P/s], target = HR [N,3,P,P], label unused (may be NULL)
  *   SEG: in = frames [N,3,H,W], target unused (may be NULL), label = train ids [N,H,W]
  *   DET: in = LR [N,3,P/s,P/s], target = HR [N,3,P,P], label unused; boxes from loader_boxes

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "nn/dist.h"
 #include "nn/ops/ops.h"
 #include "train/run.h"
 #include "util/err.h"
@@ -24,6 +25,8 @@ int asr_open_sr(const AsrCfg *c, Carn **sr, Optim *opt, long long *start) {
         TRY(ckpt_load(c->out, &(*sr)->ps, &at, opt));
         *start = attrs_get_int(&at, "step", 0);
     }
+    TRY(dist_same(*start, "the step to resume from"));
+    dist_broadcast_state(&(*sr)->ps, opt); /* every rank starts from rank 0's state */
     /* loaded on the host (files are host memory), trained on c->device */
     params_to_device(&(*sr)->ps, c->device);
     optim_to_device(opt, c->device);
@@ -70,6 +73,10 @@ static int step_once(void *ctx, long long step, double *vals, char *extra, size_
     TRY(loss_check_finite(loss, "ASR loss"));
     vals[0] = tensor_item(loss), vals[1] = tensor_item(l1), vals[2] = la ? tensor_item(la) : 0, vals[3] = c->lr;
     tape_backward(loss);
+    /* the forward function made each rank's loss a share of the global mean (asr_run.h): the
+     * mean over ranks of the gradients and of the logged losses is the whole batch's */
+    dist_average_grads(&x->sr->ps);
+    dist_mean(vals, 3);
     x->opt->lr = c->lr;
     optim_step(x->opt, &x->sr->ps);
     params_zero_grad(&x->sr->ps);

@@ -17,7 +17,10 @@ int asr_open_sr(const AsrCfg *c, Carn **sr, Optim *opt, long long *start);
 int asr_save(const AsrCfg *c, Carn *sr, Optim *opt, long long step);
 
 /* One step's forward pass: *l1 = L1(SR(lr), hr), *la = the analytics loss (NULL when c->beta = 0).
- * Returns 0, or -1 with rn_errmsg() (a file that failed to load). */
+ * Returns 0, or -1 with rn_errmsg() (a file that failed to load). Under mpirun each rank holds a
+ * shard of the batch, and its *la must be such that the mean over ranks is the whole batch's loss
+ * (a mean over counted pixels is scaled by dist_share of its count; means over items or elements
+ * of equal shards already are). */
 typedef int (*AsrForwardFn)(void *ctx, long long step, Tensor **l1, Tensor **la);
 
 /* Steps start..c->steps: loss = alpha*l1 + beta*la, backward, Adam on the SR model only, arena

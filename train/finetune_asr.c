@@ -9,6 +9,7 @@
 
 #include "data/degrade.h"
 #include "data/loader.h"
+#include "nn/dist.h"
 #include "nn/models/carn.h"
 #include "nn/models/segmenter.h"
 #include "nn/ops/ops.h"
@@ -44,6 +45,7 @@ typedef struct Asr {
     float *lr;       /* [N,3,H/s,W/s] */
     real_t *weight;  /* [N*H*W] detail mask as CE weights */
     int h, w;
+    int n;           /* N: items of each batch on this rank (the whole batch in one process) */
 } Asr;
 
 /* HR item (planar floats that are exact k/255 values) -> the edge's LR frame, planar floats. */
@@ -65,12 +67,29 @@ static int degrade_item(const float *hr, int w, int h, int scale, int quality, f
 static size_t detail_weights(Asr *a) {
     size_t hw = (size_t)a->h * a->w, total = 0;
     uint8_t *mask = xmalloc(hw);
-    for (int n = 0; n < a->c->batch; n++) {
+    for (int n = 0; n < a->n; n++) {
         total += small_region_mask(a->label + n * hw, a->w, a->h, a->c->small, 255, mask);
         for (size_t i = 0; i < hw; i++) a->weight[n * hw + i] = mask[i];
     }
     free(mask);
     return total;
+}
+
+/* The denominator of the cross-entropy's weighted mean over this rank's pixels: the weights (1
+ * without) of the pixels not ignored. */
+static double ce_count(const Asr *a, const real_t *weight) {
+    size_t npix = (size_t)a->n * a->h * a->w;
+    double den = 0;
+    for (size_t i = 0; i < npix; i++)
+        if (a->label[i] != 255) den += weight ? (double)weight[i] : 1.0;
+    return den;
+}
+
+/* A mean over counted pixels differs from rank to rank in its count: scaled by the rank's share of
+ * the global count, the ranks' mean is the whole batch's (nn/dist.h: dist_share); 1 in one process. */
+static Tensor *ce_shared(const Asr *a, Tensor *ce, const real_t *weight) {
+    double share = dist_share(ce_count(a, weight));
+    return share == 1.0 ? ce : op_scale(ce, (real_t)share);
 }
 
 /* L_a for the batch (scalar tensor), or NULL when beta = 0. */
@@ -86,16 +105,16 @@ static Tensor *task_loss(Asr *a, Tensor *sr, Tensor *hr) {
         engine_set_grad(g);
         return op_mse_loss(logits, ref);
     }
-    if (c->loss == ASR_LOSS_ALL) return op_cross_entropy(logits, a->label, 255, NULL);
+    if (c->loss == ASR_LOSS_ALL) return ce_shared(a, op_cross_entropy(logits, a->label, 255, NULL), NULL);
     detail_weights(a);
-    return op_cross_entropy(logits, a->label, 255, a->weight);
+    return ce_shared(a, op_cross_entropy(logits, a->label, 255, a->weight), a->weight);
 }
 
 /* The step's forward pass (train/asr_run.h does the rest): next batch, degrade, SR, the losses. */
 static int forward(void *ctx, long long step, Tensor **l1, Tensor **la) {
     Asr *a = ctx;
     const AsrCfg *c = a->c;
-    int N = c->batch, s = c->scale, lh = a->h / s, lw = a->w / s;
+    int N = a->n, s = c->scale, lh = a->h / s, lw = a->w / s;
     (void)step; /* the loader was seeked to the start step and yields batches in order */
     TRY(loader_next(a->L, a->hr, NULL, a->label));
     for (int n = 0; n < N; n++)
@@ -127,7 +146,10 @@ static int open_data(Asr *a, Dataset *ds) {
     const AsrCfg *c = a->c;
     LoaderCfg lc = {0};
     lc.task = LOADER_SEG;
+    DistShard sh;
+    TRY(dist_shard_batch(c->batch, "finetune-asr --batch", &sh));
     lc.batch = c->batch;
+    lc.shard_first = (int)sh.begin, lc.shard_items = a->n = (int)sh.count;
     lc.patch = c->crop;
     lc.hflip = true; /* road scenes: mirror left-right, never upside down */
     lc.seed = c->seed;
@@ -139,10 +161,10 @@ static int open_data(Asr *a, Dataset *ds) {
     if (a->h % 8 || a->w % 8 || a->h % c->scale || a->w % c->scale)
         return rn_fail("frames/crops of %dx%d: sides must be multiples of 8 and of the scale %d", a->w, a->h, c->scale);
     size_t hw = (size_t)a->h * a->w;
-    a->hr = xmalloc((size_t)c->batch * 3 * hw * sizeof(float));
-    a->label = xmalloc((size_t)c->batch * hw);
-    a->lr = xmalloc((size_t)c->batch * 3 * hw * sizeof(float));
-    a->weight = xmalloc((size_t)c->batch * hw * sizeof(real_t));
+    a->hr = xmalloc((size_t)a->n * 3 * hw * sizeof(float));
+    a->label = xmalloc((size_t)a->n * hw);
+    a->lr = xmalloc((size_t)a->n * 3 * hw * sizeof(float));
+    a->weight = xmalloc((size_t)a->n * hw * sizeof(real_t));
     return 0;
 }
 
@@ -158,7 +180,7 @@ int finetune_asr(const AsrCfg *c) {
     long long start = 0;
     int rc = load_models(&a, &start);
     if (rc == 0) rc = open_data(&a, &ds);
-    if (rc == 0 && !c->quiet)
+    if (rc == 0 && !c->quiet && dist_is_root())
         fprintf(stderr, "finetune-asr: %s x%d, loss %s (alpha %g, beta %g, small %g), %d frames, batch %d of %dx%d, steps %lld..%lld\n",
                 carn_kind_name(a.sr->kind), c->scale, asr_loss_name(c->loss), c->alpha, c->beta, c->small, ds.n, c->batch,
                 a.w, a.h, start, c->steps);

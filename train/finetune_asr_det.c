@@ -7,6 +7,7 @@
 
 #include "data/degrade.h"
 #include "data/loader.h"
+#include "nn/dist.h"
 #include "nn/models/darknet.h"
 #include "nn/ops/ops.h"
 #include "train/asr_run.h"
@@ -33,11 +34,12 @@ typedef struct Det {
     float *hr, *lr;    /* [N,3,S,S], [N,3,S/s,S/s] */
     YoloTruth **truth; /* [N] this batch's boxes (mirrored with their image) */
     int *nt;           /* [N] */
+    int n;             /* N: items of each batch on this rank (the whole batch in one process) */
 } Det;
 
 /* The loader's boxes of this batch as the YOLO loss wants them. */
 static void batch_truth(Det *a) {
-    for (int n = 0; n < a->c->batch; n++) {
+    for (int n = 0; n < a->n; n++) {
         const Box *b = loader_boxes(a->L, n, &a->nt[n]);
         for (int k = 0; k < a->nt[n]; k++) a->truth[n][k] = (YoloTruth){b[k].cls, b[k].x0, b[k].y0, b[k].x1, b[k].y1};
     }
@@ -70,7 +72,7 @@ static Tensor *task_loss(Det *a, Tensor *sr, Tensor *hr) {
 static int forward(void *ctx, long long step, Tensor **l1, Tensor **la) {
     Det *a = ctx;
     const AsrCfg *c = a->c;
-    int N = c->batch, S = a->size, ls = S / c->scale;
+    int N = a->n, S = a->size, ls = S / c->scale;
     (void)step; /* the loader was seeked to the start step and yields batches in order */
     TRY(loader_next(a->L, a->lr, a->hr, NULL));
     batch_truth(a);
@@ -82,21 +84,27 @@ static int forward(void *ctx, long long step, Tensor **l1, Tensor **la) {
     return 0;
 }
 
-/* Batches of the whole training images at the detector's size, mirrored, degraded as the edge does. */
+/* Batches of the whole training images at the detector's size, mirrored, degraded as the edge does.
+ * Under mpirun each rank takes its shard: the YOLO loss is a mean over items, L1 and MSE over
+ * elements, so equal shards need no reweighting (asr_run.h). */
 static int open_loader(Det *a) {
     const AsrCfg *c = a->c;
+    DistShard sh;
+    TRY(dist_shard_batch(c->batch, "finetune-asr --batch", &sh));
+    a->n = (int)sh.count;
     LoaderCfg lc = {.task = LOADER_DET, .batch = c->batch, .patch = a->size, .scale = c->scale, .hflip = true,
-                    .seed = c->seed, .prefetch = true, .degrade = degrade_lr, .degrade_ctx = (void *)&c->quality};
+                    .seed = c->seed, .prefetch = true, .degrade = degrade_lr, .degrade_ctx = (void *)&c->quality,
+                    .shard_first = (int)sh.begin, .shard_items = (int)sh.count};
     a->L = loader_open(&a->ds, &lc);
     if (!a->L) return -1;
     size_t hw = (size_t)a->size * a->size;
-    a->hr = xmalloc((size_t)c->batch * 3 * hw * sizeof(float));
-    a->lr = xmalloc((size_t)c->batch * 3 * hw * sizeof(float));
-    a->truth = xcalloc((size_t)c->batch, sizeof *a->truth);
-    a->nt = xcalloc((size_t)c->batch, sizeof *a->nt);
+    a->hr = xmalloc((size_t)a->n * 3 * hw * sizeof(float));
+    a->lr = xmalloc((size_t)a->n * 3 * hw * sizeof(float));
+    a->truth = xcalloc((size_t)a->n, sizeof *a->truth);
+    a->nt = xcalloc((size_t)a->n, sizeof *a->nt);
     int most = 1;
     for (int i = 0; i < a->ds.n; i++) most = a->ds.samples[i].nboxes > most ? a->ds.samples[i].nboxes : most;
-    for (int n = 0; n < c->batch; n++) a->truth[n] = xmalloc((size_t)most * sizeof **a->truth);
+    for (int n = 0; n < a->n; n++) a->truth[n] = xmalloc((size_t)most * sizeof **a->truth);
     return 0;
 }
 
@@ -124,7 +132,7 @@ static int open_all(Det *a, long long *start) {
 
 static void close_all(Det *a) {
     if (a->L) loader_close(a->L);
-    for (int n = 0; a->truth && n < a->c->batch; n++) free(a->truth[n]);
+    for (int n = 0; a->truth && n < a->n; n++) free(a->truth[n]);
     free(a->hr), free(a->lr), free(a->truth), free(a->nt);
     if (a->sr) carn_free(a->sr);
     if (a->have_net) darknet_free(&a->net);
@@ -137,7 +145,7 @@ int finetune_asr_det(const AsrCfg *c) {
     a.c = c;
     long long start = 0;
     int rc = open_all(&a, &start);
-    if (rc == 0 && !c->quiet)
+    if (rc == 0 && !c->quiet && dist_is_root())
         fprintf(stderr,
                 "finetune-asr det: %s x%d, loss %s (alpha %g, beta %g, small %g, focal %g), %d images at %dx%d, batch %d, "
                 "steps %lld..%lld\n",

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/dist.h"
 #include "util/err.h"
 
 /* Keeps the header and the rows with step <= keep; rewrites the file through a temp + rename. */
@@ -65,8 +66,13 @@ const char *run_sibling(const char *ckpt_path, const char *suffix, char *buf, si
 }
 
 int train_loop(const TrainLoop *L) {
+    /* data-parallel ranks (nn/dist.h) all step; rank 0 alone writes the log, the progress line and
+     * the checkpoints (the step functions hand it values already averaged over ranks) */
+    bool root = dist_is_root(), quiet = L->quiet || !root;
     TrainLog log;
-    TRY(trainlog_open(&log, L->log_path, L->columns, L->start));
+    TRY(trainlog_open(&log, root ? L->log_path : NULL, L->columns, L->start));
+    if (!quiet && dist_size() > 1)
+        fprintf(stderr, "%s: data-parallel over %d ranks (%s)\n", L->what, dist_size(), dist_backend_name());
     Progress pg;
     progress_start(&pg, L->what, "steps", L->steps, L->start);
     char extra[256] = "";
@@ -83,11 +89,11 @@ int train_loop(const TrainLoop *L) {
             break;
         }
         trainlog_row(&log, step + 1, vals, L->ncols);
-        if (!L->quiet) progress_update(&pg, step + 1, extra, false);
+        if (!quiet) progress_update(&pg, step + 1, extra, false);
         bool due = (L->ckpt_every > 0 && (step + 1) % L->ckpt_every == 0) || step + 1 == L->steps;
-        if (due) rc = L->checkpoint(L->ctx, step + 1);
+        if (due && root) rc = L->checkpoint(L->ctx, step + 1);
     }
-    if (rc == 0 && !L->quiet) progress_end(&pg, L->steps, extra);
+    if (rc == 0 && !quiet) progress_end(&pg, L->steps, extra);
     trainlog_close(&log);
     return rc;
 }

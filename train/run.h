@@ -21,7 +21,9 @@ const char *run_sibling(const char *ckpt_path, const char *suffix, char *buf, si
 
 /* The loop every trainer runs: steps start..steps, one CSV row per step (columns as named; the
  * first value is the loss, NaN stops the run), a progress line with rate and ETA, a checkpoint
- * every ckpt_every steps and at the end. The step and checkpoint functions are the trainer's. */
+ * every ckpt_every steps and at the end. The step and checkpoint functions are the trainer's.
+ * Under mpirun (nn/dist.h) every rank runs the steps, whose values must already be averaged over
+ * ranks; rank 0 alone writes the log, the progress line and the checkpoints. */
 typedef struct TrainLoop {
     const char *what;       /* progress tag: "train-sr" */
     const char *log_path;   /* loss log (CSV), NULL for none */

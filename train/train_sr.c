@@ -10,6 +10,7 @@
 #include "data/degrade.h"
 #include "data/loader.h"
 #include "nn/models/carn.h"
+#include "nn/dist.h"
 #include "nn/models/model_io.h"
 #include "nn/ops/ops.h"
 #include "nn/optim.h"
@@ -53,7 +54,7 @@ static int build_model(const SrTrainCfg *c, Carn **out) {
             return -1;
         }
         int n = carn_copy_matching(m, src);
-        if (!c->quiet) fprintf(stderr, "train-sr: %d of %d tensors initialised from %s\n", n, m->ps.count, c->init);
+        if (!c->quiet && dist_is_root()) fprintf(stderr, "train-sr: %d of %d tensors initialised from %s\n", n, m->ps.count, c->init);
         carn_free(src);
     }
     *out = m;
@@ -105,6 +106,7 @@ typedef struct Loop {
     Loader *L;
     float *lr, *hr;
     int lh, lw, hh, hw;
+    int n;            /* items of each batch on this rank (the whole batch in one process) */
     const Dataset *val;
     TrainLog vlog;
     double ema;
@@ -115,12 +117,16 @@ static int step_once(void *ctx, long long step, double *vals, char *extra, size_
     Loop *lp = ctx;
     const SrTrainCfg *c = lp->c;
     TRY(loader_next(lp->L, lp->lr, lp->hr, NULL));
-    Tensor *x = tensor_on(tensor_from(lp->lr, c->batch, 3, lp->lh, lp->lw), c->device);
-    Tensor *y = tensor_on(tensor_from(lp->hr, c->batch, 3, lp->hh, lp->hw), c->device);
+    Tensor *x = tensor_on(tensor_from(lp->lr, lp->n, 3, lp->lh, lp->lw), c->device);
+    Tensor *y = tensor_on(tensor_from(lp->hr, lp->n, 3, lp->hh, lp->hw), c->device);
     Tensor *loss = op_l1_loss(carn_forward(lp->m, x, c->scale), y);
     TRY(loss_check_finite(loss, "L1 loss"));
     double v = tensor_item(loss);
     tape_backward(loss);
+    /* L1 is a mean over elements and every rank holds as many: the mean of the ranks' gradients
+     * (and losses) is the whole batch's */
+    dist_average_grads(&lp->m->ps);
+    dist_mean(&v, 1);
     LrSchedule sch = {c->lr_halve_every > 0 ? LR_STEP : LR_CONSTANT, c->lr, c->lr_halve_every, 0.5, 0, 0, 0};
     lp->opt.lr = lr_at(&sch, step);
     optim_step(&lp->opt, &lp->m->ps);
@@ -157,7 +163,10 @@ static int open_loader(Loop *lp, const Dataset *ds) {
     const SrTrainCfg *c = lp->c;
     LoaderCfg lc = {0};
     lc.task = LOADER_SR;
+    DistShard sh;
+    TRY(dist_shard_batch(c->batch, "train-sr --batch", &sh));
     lc.batch = c->batch;
+    lc.shard_first = (int)sh.begin, lc.shard_items = lp->n = (int)sh.count;
     lc.patch = c->lr_patch * c->scale;
     lc.scale = c->scale;
     lc.hflip = lc.vflip = lc.rot90 = true;
@@ -168,8 +177,8 @@ static int open_loader(Loop *lp, const Dataset *ds) {
     lp->L = loader_open(ds, &lc);
     if (!lp->L) return -1;
     loader_dims(lp->L, &lp->lh, &lp->lw, &lp->hh, &lp->hw);
-    lp->lr = xmalloc((size_t)c->batch * 3 * lp->lh * lp->lw * sizeof(float));
-    lp->hr = xmalloc((size_t)c->batch * 3 * lp->hh * lp->hw * sizeof(float));
+    lp->lr = xmalloc((size_t)lp->n * 3 * lp->lh * lp->lw * sizeof(float));
+    lp->hr = xmalloc((size_t)lp->n * 3 * lp->hh * lp->hw * sizeof(float));
     return 0;
 }
 
@@ -187,6 +196,8 @@ int train_sr(const SrTrainCfg *c) {
     bool resuming = c->resume && access(c->out, F_OK) == 0; /* --resume without a checkpoint starts fresh */
     int rc = resuming ? resume_model(c, &lp.m, &lp.opt, &start) : build_model(c, &lp.m);
     if (rc == 0 && !resuming) optim_init_adam(&lp.opt, &lp.m->ps, c->lr, 0.9, 0.999, 1e-8, 0);
+    if (rc == 0) rc = dist_same(start, "the step to resume from");
+    if (rc == 0) dist_broadcast_state(&lp.m->ps, &lp.opt); /* every rank starts from rank 0's state */
     if (rc == 0) { /* built or resumed on the host (files are host memory), trained on c->device */
         params_to_device(&lp.m->ps, c->device);
         optim_to_device(&lp.opt, c->device);
@@ -194,7 +205,7 @@ int train_sr(const SrTrainCfg *c) {
     if (rc == 0) rc = open_loader(&lp, &ds);
     if (rc == 0) {
         loader_seek(lp.L, start); /* one batch per step: batch index == step */
-        if (!c->quiet)
+        if (!c->quiet && dist_is_root())
             fprintf(stderr, "train-sr: %s x%d, %zu trainable parameters, %d frames, batch %d of %dx%d LR patches, steps %lld..%lld\n",
                     carn_kind_name(lp.m->kind), c->scale, params_count_trainable(&lp.m->ps), ds.n, c->batch, lp.lh,
                     lp.lw, start, c->steps);

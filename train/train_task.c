@@ -9,7 +9,9 @@
 
 #include "data/dataset.h"
 #include "data/loader.h"
+#include "nn/dist.h"
 #include "nn/io/checkpoint.h"
+#include "nn/ops/ops.h"
 #include "nn/models/segmenter.h"
 #include "nn/optim.h"
 #include "train/run.h"
@@ -32,6 +34,7 @@ typedef struct Run {
     float *in;
     uint8_t *lab;
     int h, w;
+    int n;      /* items of each batch on this rank (the whole batch in one process) */
     double ema; /* running mean of the loss, for progress lines */
 } Run;
 
@@ -86,11 +89,20 @@ static int step_once(void *ctx, long long step, double *vals, char *extra, size_
     Run *r = ctx;
     const TaskTrainCfg *c = r->c;
     TRY(loader_next(r->L, r->in, NULL, r->lab));
-    Tensor *x = tensor_on(tensor_from(r->in, c->batch, 3, r->h, r->w), c->device); /* labels go as host bytes */
+    Tensor *x = tensor_on(tensor_from(r->in, r->n, 3, r->h, r->w), c->device); /* labels go as host bytes */
     Tensor *loss = op_cross_entropy(segmenter_forward(r->s, x, true), r->lab, DS_IGNORE, NULL);
+    /* under mpirun: a mean over this rank's counted pixels, scaled to its share of the global
+     * count (nn/dist.h). Batch norm still normalises with this rank's own batch statistics, as
+     * PyTorch's DDP does without SyncBatchNorm: so N ranks train like one process only up to that */
+    size_t npix = (size_t)r->n * r->h * r->w, counted = 0;
+    for (size_t i = 0; i < npix; i++) counted += r->lab[i] != DS_IGNORE;
+    double share = dist_share((double)counted);
+    if (share != 1.0) loss = op_scale(loss, (real_t)share);
     TRY(loss_check_finite(loss, "cross-entropy"));
     double v = tensor_item(loss);
     tape_backward(loss);
+    dist_average_grads(r->s->ps);
+    dist_mean(&v, 1);
     LrSchedule sch = {LR_COSINE, c->lr, 0, 0, c->steps, c->min_lr, 0}; /* upstream: CosineAnnealingLR */
     r->opt.lr = lr_at(&sch, step);
     optim_step(&r->opt, r->s->ps);
@@ -117,7 +129,10 @@ static int open_loader(Run *r, const Dataset *ds) {
     const TaskTrainCfg *c = r->c;
     LoaderCfg lc = {0};
     lc.task = LOADER_SEG;
+    DistShard sh;
+    TRY(dist_shard_batch(c->batch, "train-task --batch", &sh));
     lc.batch = c->batch;
+    lc.shard_first = (int)sh.begin, lc.shard_items = r->n = (int)sh.count;
     lc.patch = c->crop;
     lc.hflip = true; /* street scenes: mirror left-right only */
     lc.seed = (uint64_t)c->seed;
@@ -126,8 +141,8 @@ static int open_loader(Run *r, const Dataset *ds) {
     if (!r->L) return -1;
     int oh, ow;
     loader_dims(r->L, &r->h, &r->w, &oh, &ow);
-    r->in = xmalloc((size_t)c->batch * 3 * r->h * r->w * sizeof(float));
-    r->lab = xmalloc((size_t)c->batch * r->h * r->w);
+    r->in = xmalloc((size_t)r->n * 3 * r->h * r->w * sizeof(float));
+    r->lab = xmalloc((size_t)r->n * r->h * r->w);
     return 0;
 }
 
@@ -140,6 +155,8 @@ int train_task(const TaskTrainCfg *c) {
     int rc = build(&r, c->classes > 0 ? c->classes : ds.nclasses, &start);
     if (rc == 0 && r.s->classes < ds.nclasses)
         rc = rn_fail("the model predicts %d classes, %s has %d", r.s->classes, ds.name, ds.nclasses);
+    if (rc == 0) rc = dist_same(start, "the step to resume from");
+    if (rc == 0) dist_broadcast_state(r.s->ps, &r.opt); /* every rank starts from rank 0's state */
     if (rc == 0) rc = open_loader(&r, &ds);
     if (rc == 0) { /* built or resumed on the host (files are host memory), trained on c->device */
         params_to_device(r.s->ps, c->device);
@@ -147,7 +164,7 @@ int train_task(const TaskTrainCfg *c) {
     }
     if (rc == 0) {
         loader_seek(r.L, start); /* one batch per step: batch index == step */
-        if (!c->quiet)
+        if (!c->quiet && dist_is_root())
             fprintf(stderr, "train-task: %s (%zu trainable parameters), %s: %d frames, batch %d of %dx%d crops, steps %lld..%d\n",
                     r.s->arch_name, params_count_trainable(r.s->ps), ds.name, ds.n, c->batch, r.h, r.w, start, c->steps);
         rc = loop(&r, start);

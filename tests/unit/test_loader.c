@@ -78,7 +78,8 @@ static float *run_batches(const Dataset *ds, LoaderCfg cfg, int nb, int64_t star
     if (!L) return NULL;
     int ih, iw, oh, ow;
     loader_dims(L, &ih, &iw, &oh, &ow);
-    size_t in = (size_t)cfg.batch * 3 * ih * iw, out = (size_t)cfg.batch * oh * ow;
+    size_t items = (size_t)(cfg.shard_items ? cfg.shard_items : cfg.batch); /* a shard holds only its own */
+    size_t in = items * 3 * ih * iw, out = items * oh * ow;
     float *x = xcalloc((size_t)nb * in, sizeof *x);
     *labels = xcalloc((size_t)nb * out, 1);
     if (start) loader_seek(L, start);
@@ -317,5 +318,49 @@ TEST(loader_det_refuses_what_it_does_not_do) {
     EXPECT(loader_open(&ds, &cfg) == NULL && strstr(rn_errmsg(), "left-right only"), "%s", rn_errmsg());
     cfg.vflip = false, cfg.degrade = NULL;
     EXPECT(loader_open(&ds, &cfg) == NULL && strstr(rn_errmsg(), "degrade function"), "%s", rn_errmsg());
+    dataset_free(&ds);
+}
+
+/* Data-parallel shards (LoaderCfg.shard_*): items [first, first+k) of every batch are exactly those
+ * items of the whole batch, frames, crops and flips alike, for segmentation and SR batches. */
+TEST(loader_shards_are_slices_of_the_whole_batch) {
+    Dataset ds;
+    synth_seg(&ds, 5, 40, 36);
+    LoaderCfg whole = {.task = LOADER_SEG, .batch = 4, .patch = 12, .hflip = true, .vflip = true, .rot90 = true,
+                       .seed = 9, .prefetch = true};
+    int nb = 4;
+    size_t in = (size_t)3 * 12 * 12, out = (size_t)12 * 12; /* per item */
+    uint8_t *lw = NULL, *ls = NULL;
+    float *w = run_batches(&ds, whole, nb, 1, &lw);
+    int firsts[] = {0, 1, 2, 3, 0}, counts[] = {2, 2, 2, 1, 4};
+    for (int t = 0; t < 5 && w; t++) {
+        LoaderCfg sh = whole;
+        sh.shard_first = firsts[t], sh.shard_items = counts[t];
+        float *x = run_batches(&ds, sh, nb, 1, &ls);
+        int bad = 0;
+        for (int b = 0; x && b < nb; b++)
+            bad += memcmp(x + (size_t)b * counts[t] * in, w + ((size_t)b * 4 + firsts[t]) * in, counts[t] * in * sizeof *x) != 0 ||
+                   memcmp(ls + (size_t)b * counts[t] * out, lw + ((size_t)b * 4 + firsts[t]) * out, counts[t] * out) != 0;
+        EXPECT(x && bad == 0, "shard %d+%d: %d of %d batches differ from the whole batch's items", firsts[t], counts[t], bad, nb);
+        free(x), free(ls);
+    }
+    /* SR: LR and HR patches of the shard equal the whole batch's */
+    LoaderCfg sr = {.task = LOADER_SR, .batch = 4, .patch = 12, .scale = 3, .hflip = true, .vflip = true, .rot90 = true,
+                    .seed = 5, .degrade = subsample};
+    LoaderCfg srs = sr;
+    srs.shard_first = 2, srs.shard_items = 2;
+    Loader *A = loader_open(&ds, &sr), *B = loader_open(&ds, &srs);
+    EXPECT(A && B, "%s", rn_errmsg());
+    float lra[4 * 3 * 16], hra[4 * 3 * 144], lrb[2 * 3 * 16], hrb[2 * 3 * 144];
+    for (int b = 0; A && B && b < 3; b++) {
+        EXPECT(loader_next(A, lra, hra, NULL) == 0 && loader_next(B, lrb, hrb, NULL) == 0, "%s", rn_errmsg());
+        EXPECT(memcmp(lrb, lra + 2 * 3 * 16, sizeof lrb) == 0 && memcmp(hrb, hra + 2 * 3 * 144, sizeof hrb) == 0,
+               "SR batch %d: shard 2+2 differs", b);
+    }
+    loader_close(A), loader_close(B);
+    LoaderCfg bad = whole;
+    bad.shard_first = 3, bad.shard_items = 2;
+    EXPECT(loader_open(&ds, &bad) == NULL && strstr(rn_errmsg(), "outside the batch of 4"), "%s", rn_errmsg());
+    free(w), free(lw);
     dataset_free(&ds);
 }
