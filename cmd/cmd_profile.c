@@ -15,19 +15,24 @@ static void join_args(char *buf, size_t cap, int argc, char **argv) {
 }
 
 int cmd_profile(int argc, char **argv) {
-    ProfileOpts o = {.kind = "camvid", .split = "train", .val_split = "", .scales = "2,4,6,8",
+    ProfileOpts o = {.task_kind = "seg", .kind = "camvid", .split = "train", .val_split = "", .scales = "2,4,6,8",
                      .qualities = "30,40,50,60,70,80,90", .hr_qualities = "50,70,90", .targets = "0.25,0.5,1,2,4,8,16",
                      .reference = "", .fps = 30, .small = 0.01, .tail_pct = 10, .stride = 1, .val_stride = 1,
                      .out = "profile.json", .progress = true, .figures = true};
     bool quiet = false;
     ArgSpec specs[] = {
         {"data", ARG_STR, &o.data, "DIR", "dataset root (required)"},
-        {"dataset", ARG_STR, &o.kind, "KIND", "camvid or cityscapes"},
+        {"dataset", ARG_STR, &o.kind, "KIND", "camvid or cityscapes (seg); yolo (det: coco128's train/eval split)"},
         {"split", ARG_STR, &o.split, "S", "split profiled for the configurations and the threshold fit"},
         {"val-split", ARG_STR, &o.val_split, "S", "held-out split on which the threshold's recall/precision is measured "
                                                   "per scale (\"\" = none; CamVid: val)"},
-        {"task", ARG_STR, &o.task, "M", "frozen segmenter (ESPNet/SwiftNet .pth or rune .h5; required); its class count "
-                                        "must equal the dataset's"},
+        {"task-kind", ARG_STR, &o.task_kind, "K", "seg (a segmenter; accuracy = per-frame mIoU) or det (a darknet "
+                                                  "detector on --dataset yolo; per-frame AP@0.5 on frames resized to its "
+                                                  "square input, signal = share of detections scoring >= 0.25 smaller "
+                                                  "than --small of the frame)"},
+        {"task", ARG_STR, &o.task, "M", "frozen task model (required): segmenter (ESPNet/SwiftNet .pth or rune .h5) or "
+                                        "darknet .cfg (with --weights) / rune .h5; its class count must equal the dataset's"},
+        {"weights", ARG_STR, &o.weights, "W", "darknet .weights for a .cfg --task"},
         {"arch", ARG_STR, &o.arch, "A", "espnet or swiftnet (default: told from the file)"},
         {"norm", ARG_STR, &o.norm, "NAME", "input normalisation (default: the model's)"},
         {"sr", ARG_STR, &o.sr, "LIST", "how the cloud rebuilds each scale: x2=A.h5,x4=B.h5,... (CARN/ASR checkpoints with "
@@ -63,7 +68,8 @@ int cmd_profile(int argc, char **argv) {
                   "configuration (each scale x each JPEG quality, plus HR at --hr-qualities): the encoded\n"
                   "bytes, the frame rebuilt by the --sr model of its scale, the segmenter's per-frame mIoU\n"
                   "against the label and the small-region ratio of its prediction (share of the frame in\n"
-                  "connected regions below --small of the frame). Tail frames = the worst --tail-pct % at\n"
+                  "connected regions below --small of the frame); with --task-kind det, a detector's\n"
+                  "per-frame AP and its share of small boxes. Tail frames = the worst --tail-pct % at\n"
                   "--reference. Per --targets bandwidth: the most accurate configuration for standard and\n"
                   "for tail frames. The tail-frame threshold on the ratio is fitted by linear regression on\n"
                   "--split and checked per scale on --val-split (recall, precision, ms per frame).\n"

@@ -54,7 +54,7 @@ static json_t *doc_json(const ProfileDoc *d) {
     return json_pack(
         "{s:s,s:i,s:s,s:s,s:s,"
         "s:{s:s,s:s,s:s,s:s,s:i,s:i,s:i,s:i,s:i},"
-        "s:{s:s,s:s,s:i},s:o,"
+        "s:{s:s,s:s,s:s,s:s,s:i},s:o,"
         "s:{s:o,s:o,s:o,s:{s:i,s:i}},"
         "s:o,s:o,s:o,"
         "s:{s:o,s:s,s:{s:o,s:o,s:o,s:i},s:o,s:o,s:o},"
@@ -62,7 +62,8 @@ static json_t *doc_json(const ProfileDoc *d) {
         "format", PROFILE_FORMAT, "version", d->version, "command", d->command, "created", d->created, "task_kind",
         d->task_kind, "dataset", "root", d->data, "kind", d->kind, "split", d->split, "val_split", d->val_split,
         "dataset_frames", d->dataset_frames, "stride", d->stride, "max_frames", d->max_frames, "frames", d->nframes,
-        "val_frames", d->val_frames, "task", "file", d->task_file, "checksum", d->task_checksum, "classes", d->classes,
+        "val_frames", d->val_frames, "task", "file", d->task_file, "checksum", d->task_checksum, "weights", d->task_weights,
+        "weights_checksum", d->task_weights_checksum, "classes", d->classes,
         "sr", sr, "settings", "small", num(d->small), "tail_pct", num(d->tail_pct), "fps", num(d->fps), "reference",
         "scale", d->ref_scale, "quality", d->ref_quality, "configs", cfg, "tail_frames", tail, "targets", tg,
         "threshold", "value", num(d->threshold), "rule",
@@ -166,6 +167,8 @@ static void rd_doc(Rd *r, json_t *j, ProfileDoc *d) {
     json_t *task = get(r, j, "task", "");
     rd_str(r, task, "file", "task", d->task_file, sizeof d->task_file);
     rd_str(r, task, "checksum", "task", d->task_checksum, sizeof d->task_checksum);
+    rd_str(r, task, "weights", "task", d->task_weights, sizeof d->task_weights);
+    rd_str(r, task, "weights_checksum", "task", d->task_weights_checksum, sizeof d->task_weights_checksum);
     d->classes = rd_int(r, task, "classes", "task");
     json_t *a = rd_arr(r, j, "sr", "", SWEEP_MAX_SCALE, &d->nsr);
     for (int i = 0; i < d->nsr && r->rc == 0; i++) {

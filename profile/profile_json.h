@@ -50,10 +50,11 @@ typedef struct ProfileTiming {
 typedef struct ProfileDoc {
     int version;
     char command[4096], created[32];
-    char task_kind[16];                  /* "segmentation" */
+    char task_kind[16];                  /* "segmentation" or "detection" */
     char data[512], kind[32], split[32], val_split[32];
     int dataset_frames, stride, max_frames, val_frames;
     char task_file[512], task_checksum[24];
+    char task_weights[512], task_weights_checksum[24]; /* darknet .weights beside a .cfg; "" when none */
     int classes;
     ProfileModel sr[SWEEP_MAX_SCALE];
     int nsr;

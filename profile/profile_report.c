@@ -65,9 +65,11 @@ static int summary(const ProfileDoc *d, const char *stem, FILE *echo) {
     Out o = {fopen(path, "w"), echo};
     if (!o.f) return rn_fail("cannot write %s", path);
     w(&o, "# rune profile: %s/%s, %d frames (%d tail), %d configurations\n\n", d->kind, d->split, d->nframes, d->ntail, d->ncfg);
-    w(&o, "`%s`\n\nTail frames: the worst %.0f %% by per-frame mIoU at %s. Accuracy = mean per-frame mIoU (%%); "
+    bool det = !strcmp(d->task_kind, "detection");
+    const char *acc = det ? "AP@0.5" : "mIoU";
+    w(&o, "`%s`\n\nTail frames: the worst %.0f %% by per-frame %s at %s. Accuracy = mean per-frame %s (%%); "
           "Mbps = mean bytes x 8 x %.0f fps over the group the choice was made for.\n\n",
-      d->command, d->tail_pct, cfg_name(d->ref_scale, d->ref_quality, a), d->fps);
+      d->command, d->tail_pct, acc, cfg_name(d->ref_scale, d->ref_quality, a), acc, d->fps);
     w(&o, "| target Mbps | standard config | Mbps | acc std | acc tail | tail config | Mbps | acc std | acc tail |\n"
           "|---|---|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < d->ntargets; i++) {
@@ -78,9 +80,9 @@ static int summary(const ProfileDoc *d, const char *stem, FILE *echo) {
           pct(s->acc_tail, c));
         w(&o, " %s | %s | %s | %s |\n", cfg_name(t->scale, t->quality, a), m2, pct(t->acc_std, b), pct(t->acc_tail, e));
     }
-    w(&o, "\nTail-frame threshold on the small-region ratio (regions < %g of the frame): **%.4f %%** (fit: acc - cut = "
+    w(&o, "\nTail-frame threshold on the %s (%s < %g of the frame): **%.4f %%** (fit: acc - cut = "
           "%.4f + %.4f x ratio, r2 %.3f, %d points); the threshold catching 90 %% of the training tail points would be %.4f %%.\n\n",
-      d->small, 100 * d->threshold, d->fit_a, d->fit_b, d->fit_r2, d->fit_n, 100 * d->threshold_recall90);
+      det ? "share of small detections" : "small-region ratio", det ? "boxes" : "regions", d->small, 100 * d->threshold, d->fit_a, d->fit_b, d->fit_r2, d->fit_n, 100 * d->threshold_recall90);
     w(&o, "| split | scale | frames | tail | predicted | recall %% | precision %% | recall / precision at 1 %% | ratio ms |\n"
           "|---|---|---|---|---|---|---|---|---|\n");
     checks_md(&o, d->split, d->train, d->ntrain);

@@ -56,7 +56,7 @@ typedef struct Plan {
     SweepModels models;
     Dataset ds, vds;
     bool have_val;
-    EvalTask task;
+    SweepTask task;
     char stem[4096];
 } Plan;
 
@@ -68,7 +68,7 @@ static void plan_free(Plan *p) {
                 if (p->models.carn[t] == m) p->models.carn[t] = NULL;
             carn_free(m);
         }
-    eval_task_close(&p->task);
+    sweep_task_close(&p->task);
     dataset_free(&p->ds);
     if (p->have_val) dataset_free(&p->vds);
 }
@@ -161,11 +161,17 @@ static int plan_build(Plan *p, const ProfileOpts *o, ProfileDoc *d) {
         TRY(dataset_open(o->kind, o->data, o->val_split, &p->vds));
         p->have_val = true;
     }
-    TRY(eval_task_open(&p->task, o->task, o->arch, o->norm, false));
-    if (p->task.k != p->ds.nclasses)
-        return rn_fail("%s predicts %d classes but %s has %d: a task model for another dataset", o->task, p->task.k,
+    bool det = o->task_kind && !strcmp(o->task_kind, "det");
+    if (o->task_kind && !det && strcmp(o->task_kind, "seg")) return rn_fail("--task-kind %s: seg or det", o->task_kind);
+    TRY(det ? sweep_task_det(&p->task, o->task, o->weights) : sweep_task_seg(&p->task, o->task, o->arch, o->norm));
+    if (p->task.classes != p->ds.nclasses)
+        return rn_fail("%s predicts %d classes but %s has %d: a task model for another dataset", o->task, p->task.classes,
                        p->ds.name, p->ds.nclasses);
     TRY(file_checksum(o->task, d->task_checksum));
+    if (o->weights && *o->weights) {
+        snprintf(d->task_weights, sizeof d->task_weights, "%s", o->weights);
+        TRY(file_checksum(o->weights, d->task_weights_checksum));
+    }
     return plan_models(p, o->sr, d);
 }
 
@@ -176,7 +182,7 @@ static void doc_header(ProfileDoc *d, const ProfileOpts *o, const Plan *p) {
     snprintf(d->command, sizeof d->command, "%s", o->command ? o->command : "rune profile");
     time_t now = time(NULL);
     strftime(d->created, sizeof d->created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    snprintf(d->task_kind, sizeof d->task_kind, "segmentation");
+    snprintf(d->task_kind, sizeof d->task_kind, "%s", p->task.kind);
     snprintf(d->data, sizeof d->data, "%s", o->data), snprintf(d->kind, sizeof d->kind, "%s", o->kind);
     snprintf(d->split, sizeof d->split, "%s", o->split);
     snprintf(d->val_split, sizeof d->val_split, "%s", p->have_val ? o->val_split : "");
@@ -193,7 +199,7 @@ static int sweep_split(Sweep *s, const Plan *p, const Dataset *ds, const SweepCo
                        const ProfileOpts *o, const char *tag) {
     sweep_init(s, ds, stride, frames, cfg, ncfg);
     if (s->nframes == 0) return rn_fail("%s: no frames to profile", ds->name);
-    TRY(sweep_check(s, ds, &p->models));
+    TRY(sweep_check(s, ds, &p->task, &p->models));
     char csv[4200], what[64];
     snprintf(csv, sizeof csv, "%s_%s.csv", p->stem, tag);
     snprintf(what, sizeof what, "profile %s", tag);

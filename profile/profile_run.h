@@ -8,7 +8,9 @@
 typedef struct ProfileOpts {
     const char *data, *kind, *split;   /* the training profile */
     const char *val_split;             /* held-out split for the threshold check ("" = none) */
-    const char *task, *arch, *norm;    /* the frozen segmenter */
+    const char *task_kind;             /* "seg" (default) or "det" */
+    const char *task, *arch, *norm;    /* the frozen segmenter (arch, norm), or darknet cfg/.h5 */
+    const char *weights;               /* darknet .weights for a .cfg detector */
     const char *sr;                    /* "x2=A.h5,x4=B.h5,x6=bilinear" */
     const char *scales, *qualities, *hr_qualities; /* "2,4,6,8", "30,...,90", "50,70,90" ("" = no HR) */
     const char *targets;               /* Mbps, "0.25,0.5,1,2,4,8" */

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "data/degrade.h"
-#include "profile/tail.h"
 #include "util/err.h"
 #include "util/progress.h"
 
@@ -44,7 +43,7 @@ int sweep_find(const Sweep *s, int scale, int quality) {
     return -1;
 }
 
-int sweep_check(const Sweep *s, const Dataset *ds, const SweepModels *m) {
+int sweep_check(const Sweep *s, const Dataset *ds, const SweepTask *task, const SweepModels *m) {
     for (int c = 0; c < s->nconfigs; c++) {
         int sc = s->cfg[c].scale;
         if (sc < 1 || sc > SWEEP_MAX_SCALE) return rn_fail("scale %d out of range 1..%d", sc, SWEEP_MAX_SCALE);
@@ -53,14 +52,13 @@ int sweep_check(const Sweep *s, const Dataset *ds, const SweepModels *m) {
     }
     for (int f = 0; f < s->nframes; f++) {
         const Sample *sm = &ds->samples[s->sample[f]];
-        if (!sm->label) return rn_fail("%s: %s has no label map (the profile scores every frame)", ds->name, sm->frame);
         int w, h;
-        TRY(image_probe(sm->frame, &w, &h));
+        TRY(task->check(task->ctx, ds, s->sample[f], &w, &h));
         for (int c = 0; c < s->nconfigs; c++) {
             int sc = s->cfg[c].scale;
             if (w % sc || h % sc)
-                return rn_fail("%s is %dx%d, not divisible by scale %d: the x%d frame would stand for a crop of it, "
-                               "so its bytes and accuracy would not describe the frame (drop x%d or crop the dataset)",
+                return rn_fail("%s is %dx%d as profiled, not divisible by scale %d: the x%d frame would stand for a crop "
+                               "of it, so its bytes and accuracy would not describe the frame (drop x%d)",
                                sm->frame, w, h, sc, sc, sc);
         }
     }
@@ -132,38 +130,11 @@ static FILE *csv_start(const Sweep *s, const char *path) {
 
 /* ---------------- one frame ---------------- */
 
-/* Segments `in`, scores it against `lab` (same size): accuracy and the small-region ratio of the prediction. */
-static void score(Sweep *s, const EvalTask *task, int nclasses, double small, const Frame *in, const Image *lab, size_t at) {
-    size_t n = (size_t)in->w * in->h;
-    RN_CHECK(lab->w == in->w && lab->h == in->h, "label %dx%d vs frame %dx%d", lab->w, lab->h, in->w, in->h);
-    uint8_t *pred = xmalloc(n);
+static int run_frame(Sweep *s, const Dataset *ds, const SweepTask *task, const SweepModels *m, const SweepOpts *o, int f) {
     double t0 = now_seconds();
-    task->predict(task->ctx, in, pred);
-    double t1 = now_seconds();
-    Confusion cm;
-    confusion_init(&cm, task->k > nclasses ? task->k : nclasses);
-    confusion_add(&cm, pred, lab->px, n, DS_IGNORE);
-    int cls[256];
-    for (int i = 0; i < nclasses; i++) cls[i] = i;
-    s->acc[at] = mean_iou_over(&cm, cls, nclasses);
-    confusion_free(&cm);
-    double t2 = now_seconds();
-    /* the prediction has no ignore label: the ratio is over the whole frame, as the cloud sees it */
-    s->ratio[at] = small_region_ratio(pred, in->w, in->h, small, DS_IGNORE);
-    double t3 = now_seconds();
-    s->ratio_ms[at] = 1000 * (t3 - t2);
-    s->t_task += t1 - t0, s->t_ratio += t3 - t2;
-    free(pred);
-}
-
-static int run_frame(Sweep *s, const Dataset *ds, const EvalTask *task, const SweepModels *m, const SweepOpts *o, int f) {
-    double t0 = now_seconds();
-    Image hr, label;
-    TRY(dataset_load_frame(ds, s->sample[f], &hr));
-    if (dataset_load_label(ds, s->sample[f], &hr, &label) < 0) {
-        image_free(&hr);
-        return -1;
-    }
+    Image hr;
+    void *gt = NULL;
+    TRY(task->load(task->ctx, ds, s->sample[f], &hr, &gt));
     s->t_load += now_seconds() - t0;
     int rc = 0;
     for (int c = 0; c < s->nconfigs && rc == 0; c++) {
@@ -183,15 +154,19 @@ static int run_frame(Sweep *s, const Dataset *ds, const EvalTask *task, const Sw
             up = eval_upscale(&me, &d.lr, o->tile);
         }
         s->t_sr += now_seconds() - tb;
-        score(s, task, ds->nclasses, o->small, &up, &label, at);
+        double t_task = 0, t_sig = 0;
+        task->score(task->ctx, &up, gt, o->small, &s->acc[at], &s->ratio[at], &t_task, &t_sig);
+        s->ratio_ms[at] = 1000 * t_sig;
+        s->t_task += t_task, s->t_ratio += t_sig;
         frame_free(&up);
         degraded_free(&d);
     }
-    image_free(&hr), image_free(&label);
+    image_free(&hr);
+    task->gt_free(gt);
     return rc;
 }
 
-int sweep_run(Sweep *s, const Dataset *ds, const EvalTask *task, const SweepModels *m, const SweepOpts *o) {
+int sweep_run(Sweep *s, const Dataset *ds, const SweepTask *task, const SweepModels *m, const SweepOpts *o) {
     if (o->resume && o->csv) TRY(resume_read(s, o->csv));
     FILE *fp = o->csv ? csv_start(s, o->csv) : NULL;
     if (o->csv && !fp) return -1;

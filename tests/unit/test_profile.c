@@ -179,3 +179,31 @@ TEST(profile_bad_input_before_the_sweep) {
     EXPECT(rune_exec(args, out, sizeof out) == 1 && strstr(out, "predicts 11 classes but") && strstr(out, "has 80"),
            "class count: %s", out);
 }
+
+/* Detection: Yolo-Fastest on a few coco128 images, bilinear rebuilds. */
+TEST(profile_detection_on_coco128) {
+    /* test_shared_path answers in one buffer: keep copies */
+    char *coco = strdup(test_shared_path("data/coco128"));
+    char *cfg = strdup(test_shared_path("weights/darknet/yolo-fastest-1.1.cfg"));
+    char *wts = strdup(test_shared_path("weights/darknet/yolo-fastest-1.1.weights"));
+    const char *dir = test_temp_dir("profdet");
+    char args[4096], out[8192], path[1024];
+    snprintf(args, sizeof args, "profile --task-kind det --dataset yolo --data %s --split train --val-split eval --task %s "
+             "--weights %s --sr x2=bilinear,x4=bilinear --scales 2,4 --qualities 50,90 --hr-qualities 90 --frames 6 "
+             "--val-frames 4 --tail-pct 20 --small 0.05 --no-figures --quiet -o %s/d.json", coco, cfg, wts, dir);
+    EXPECT(rune_exec(args, out, sizeof out) == 0, "%s", out);
+    snprintf(path, sizeof path, "%s/d.json", dir);
+    ProfileDoc d;
+    EXPECT(profile_json_read(path, &d) == 0, "%s", rn_errmsg());
+    EXPECT(!strcmp(d.task_kind, "detection") && d.classes == 80 && d.nframes == 6 && d.ncfg == 5 && d.nval == 2,
+           "%s %d %d %d", d.task_kind, d.classes, d.nframes, d.ncfg);
+    EXPECT(strlen(d.task_weights_checksum) == 16, "weights checksum");
+    EXPECT(d.cfg[1].acc_std > d.cfg[2].acc_std, "x2 q90 AP %g > x4 q50 AP %g", d.cfg[1].acc_std, d.cfg[2].acc_std);
+    EXPECT(d.cfg[4].bytes_std > d.cfg[1].bytes_std && d.cfg[1].bytes_std > d.cfg[3].bytes_std, "bytes: HR > x2 > x4");
+    profile_doc_free(&d);
+    /* 320 is not divisible by 6: refused before the sweep */
+    snprintf(args, sizeof args, "profile --task-kind det --dataset yolo --data %s --split train --task %s --weights %s "
+             "--sr x6=bilinear --scales 6 --no-figures -o %s/e.json", coco, cfg, wts, dir);
+    EXPECT(rune_exec(args, out, sizeof out) == 1 && strstr(out, "not divisible by scale 6"), "%s", out);
+    free(coco), free(cfg), free(wts);
+}
