@@ -52,7 +52,11 @@ int profile_check(const ProfileDoc *d, const Sweep *s, const int *scales, int ns
         double ms;
         TailDetect t = tail_detect_scale(s, scales[k], d->ref_quality, d->tail_pct, d->threshold, &ms);
         TailDetect p = tail_detect_scale(s, scales[k], d->ref_quality, d->tail_pct, 0.01, NULL);
-        out[n++] = (ProfileCheck){scales[k], t.n, t.ntail, t.npred, t.hits, t.recall, t.precision, p.recall, p.precision, ms};
+        TailDetect q = tail_detect_scale(s, scales[k], d->ref_quality, d->tail_pct, d->threshold_recall90, NULL);
+        out[n++] = (ProfileCheck){.scale = scales[k], .frames = t.n, .tail = t.ntail, .predicted = t.npred, .hits = t.hits,
+                                  .recall = t.recall, .precision = t.precision, .recall_1pct = p.recall,
+                                  .precision_1pct = p.precision, .recall_r90 = q.recall, .precision_r90 = q.precision,
+                                  .ratio_ms = ms};
     }
     return n;
 }

@@ -26,10 +26,10 @@ static json_t *pick_json(const ProfilePick *p) {
 }
 
 static json_t *check_json(const ProfileCheck *c) {
-    return json_pack("{s:i,s:i,s:i,s:i,s:i,s:o,s:o,s:o,s:o,s:o}", "scale", c->scale, "frames", c->frames, "tail", c->tail,
-                     "predicted", c->predicted, "hits", c->hits, "recall", num(c->recall), "precision", num(c->precision),
-                     "recall_1pct", num(c->recall_1pct), "precision_1pct", num(c->precision_1pct), "ratio_ms",
-                     num(c->ratio_ms));
+    return json_pack("{s:i,s:i,s:i,s:i,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "scale", c->scale, "frames", c->frames, "tail",
+                     c->tail, "predicted", c->predicted, "hits", c->hits, "recall", num(c->recall), "precision",
+                     num(c->precision), "recall_1pct", num(c->recall_1pct), "precision_1pct", num(c->precision_1pct),
+                     "recall_r90", num(c->recall_r90), "precision_r90", num(c->precision_r90), "ratio_ms", num(c->ratio_ms));
 }
 
 static json_t *timing_json(const ProfileTiming *t) {
@@ -137,6 +137,7 @@ static void rd_check(Rd *r, json_t *v, ProfileCheck *c) {
     c->predicted = rd_int(r, v, "predicted", w), c->hits = rd_int(r, v, "hits", w);
     c->recall = rd_num(r, v, "recall", w), c->precision = rd_num(r, v, "precision", w);
     c->recall_1pct = rd_num(r, v, "recall_1pct", w), c->precision_1pct = rd_num(r, v, "precision_1pct", w);
+    c->recall_r90 = rd_num(r, v, "recall_r90", w), c->precision_r90 = rd_num(r, v, "precision_r90", w);
     c->ratio_ms = rd_num(r, v, "ratio_ms", w);
 }
 
@@ -167,8 +168,10 @@ static void rd_doc(Rd *r, json_t *j, ProfileDoc *d) {
     json_t *task = get(r, j, "task", "");
     rd_str(r, task, "file", "task", d->task_file, sizeof d->task_file);
     rd_str(r, task, "checksum", "task", d->task_checksum, sizeof d->task_checksum);
-    rd_str(r, task, "weights", "task", d->task_weights, sizeof d->task_weights);
-    rd_str(r, task, "weights_checksum", "task", d->task_weights_checksum, sizeof d->task_weights_checksum);
+    /* optional: a segmenter has no separate weights file (profiles written before detection lack the keys) */
+    if (json_object_get(task, "weights")) rd_str(r, task, "weights", "task", d->task_weights, sizeof d->task_weights);
+    if (json_object_get(task, "weights_checksum"))
+        rd_str(r, task, "weights_checksum", "task", d->task_weights_checksum, sizeof d->task_weights_checksum);
     d->classes = rd_int(r, task, "classes", "task");
     json_t *a = rd_arr(r, j, "sr", "", SWEEP_MAX_SCALE, &d->nsr);
     for (int i = 0; i < d->nsr && r->rc == 0; i++) {

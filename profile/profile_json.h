@@ -33,6 +33,7 @@ typedef struct ProfileCheck {
     int scale, frames, tail, predicted, hits;
     double recall, precision;            /* at the fitted threshold */
     double recall_1pct, precision_1pct;  /* at the paper's 1 % */
+    double recall_r90, precision_r90;    /* at threshold_recall90 (fitted on the training profile) */
     double ratio_ms;                     /* mean time to compute the ratio of one frame */
 } ProfileCheck;
 

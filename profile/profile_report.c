@@ -46,10 +46,11 @@ static const char *pct(double v, char *buf) {
 
 static void checks_md(Out *o, const char *split, const ProfileCheck *c, int n) {
     char a[32], b[32], e[32], g[32];
-    for (int i = 0; i < n; i++)
-        w(o, "| %s | x%d | %d | %d | %d | %s | %s | %s / %s | %.3f |\n", split, c[i].scale, c[i].frames, c[i].tail,
-          c[i].predicted, pct(c[i].recall, a), pct(c[i].precision, b), pct(c[i].recall_1pct, e), pct(c[i].precision_1pct, g),
-          c[i].ratio_ms);
+    for (int i = 0; i < n; i++) {
+        w(o, "| %s | x%d | %d | %d | %d | %s | %s | %s / %s |", split, c[i].scale, c[i].frames, c[i].tail, c[i].predicted,
+          pct(c[i].recall, a), pct(c[i].precision, b), pct(c[i].recall_1pct, e), pct(c[i].precision_1pct, g));
+        w(o, " %s / %s | %.4f |\n", pct(c[i].recall_r90, a), pct(c[i].precision_r90, b), c[i].ratio_ms);
+    }
 }
 
 static void timing_md(Out *o, const char *split, const ProfileTiming *t, int ncfg) {
@@ -83,8 +84,8 @@ static int summary(const ProfileDoc *d, const char *stem, FILE *echo) {
     w(&o, "\nTail-frame threshold on the %s (%s < %g of the frame): **%.4f %%** (fit: acc - cut = "
           "%.4f + %.4f x ratio, r2 %.3f, %d points); the threshold catching 90 %% of the training tail points would be %.4f %%.\n\n",
       det ? "share of small detections" : "small-region ratio", det ? "boxes" : "regions", d->small, 100 * d->threshold, d->fit_a, d->fit_b, d->fit_r2, d->fit_n, 100 * d->threshold_recall90);
-    w(&o, "| split | scale | frames | tail | predicted | recall %% | precision %% | recall / precision at 1 %% | ratio ms |\n"
-          "|---|---|---|---|---|---|---|---|---|\n");
+    w(&o, "| split | scale | frames | tail | predicted | recall %% | precision %% | recall / precision at 1 %% | "
+          "at the recall-90 threshold | ratio ms |\n|---|---|---|---|---|---|---|---|---|---|\n");
     checks_md(&o, d->split, d->train, d->ntrain);
     checks_md(&o, d->val_split, d->val, d->nval);
     w(&o, "\n| config | kB std | kB tail | acc std | acc tail | small ratio std %% | tail %% |\n|---|---|---|---|---|---|---|\n");
