@@ -1,0 +1,95 @@
+/* sweep.h: the knob sweep of `rune profile` — every frame x every (scale, JPEG quality): bytes, rebuilt frame, per-frame accuracy, small-region ratio of the prediction. */
+#pragma once
+#include <stdbool.h>
+
+#include "data/dataset.h"
+#include "nn/models/carn.h"
+#include "profile/eval_seg.h"
+
+#define SWEEP_MAX_CONFIGS 128
+#define SWEEP_MAX_SCALE 16
+
+/* One configuration the edge can send: downscale by `scale` (1 = HR) and JPEG at `quality`. */
+typedef struct SweepConfig {
+    int scale, quality;
+} SweepConfig;
+
+/* How the cloud rebuilds each scale: a CARN checkpoint with a head for it, or bilinear (carn NULL). */
+typedef struct SweepModels {
+    Carn *carn[SWEEP_MAX_SCALE + 1]; /* [scale]; NULL = bilinear (scale 1 needs nothing) */
+} SweepModels;
+
+/* The measurements: per-(frame, config) arrays indexed [f * nconfigs + c]. */
+typedef struct Sweep {
+    int nframes, nconfigs;
+    SweepConfig cfg[SWEEP_MAX_CONFIGS];
+    int *sample;        /* [nframes] dataset index of each frame */
+    char **name;        /* [nframes] frame base names */
+    double *bytes;      /* encoded bytes on the wire */
+    double *acc;        /* per-frame accuracy (fraction): mIoU over the classes present, or AP@0.5 */
+    double *ratio;      /* the tail signal of the prediction: small-region pixels / frame pixels, or small-box share */
+    double *ratio_ms;   /* milliseconds spent computing that ratio */
+    bool *done;         /* [nframes] measured (or read back by resume) */
+    /* where the time of the frames measured in this run went (seconds) */
+    double t_load, t_degrade, t_sr, t_task, t_ratio, t_wall;
+    int measured;       /* frames measured in this run (not resumed) */
+} Sweep;
+
+/* The frozen task model as the sweep sees it: what a frame is, and how a rebuilt frame scores. */
+typedef struct SweepTask {
+    const char *kind;   /* "segmentation", "detection" */
+    int classes;        /* classes the model predicts (must be the dataset's) */
+    void *ctx;
+    /* The HR size sample i will have (for the divisibility check); -1 with rn_errmsg() when the
+     * sample cannot be scored (no label map). */
+    int (*check)(void *ctx, const Dataset *ds, int i, int *w, int *h);
+    /* Sample i's HR frame (8-bit RGB, what the edge degrades) and its ground truth (*gt, freed by gt_free). */
+    int (*load)(void *ctx, const Dataset *ds, int i, Image *hr, void **gt);
+    /* The rebuilt frame (HR size) scored: *acc (per-frame mIoU / AP, NaN when the frame has no ground
+     * truth), *signal (small-region ratio / small-box share of the prediction) and the seconds spent
+     * predicting (*t_task) and computing the signal (*t_signal). */
+    void (*score)(void *ctx, const Frame *in, const void *gt, double small, double *acc, double *signal, double *t_task,
+                  double *t_signal);
+    void (*gt_free)(void *gt);
+    void (*close)(void *ctx);
+} SweepTask;
+
+/* The segmentation task (profile/sweep_seg.c): a frozen segmenter (eval_task_open; the argmax over
+ * the real classes), per-frame mIoU over the dataset classes, small-region ratio over the whole
+ * frame's prediction. */
+int sweep_task_seg(SweepTask *t, const char *path, const char *arch, const char *norm);
+/* The detection task (profile/sweep_det.c): a frozen darknet detector on frames resized whole to
+ * its square input (as eval-det-asr), per-frame AP@0.5 (mean over the frame's classes with
+ * ground truth), and the share of detections (score >= SWEEP_DET_CONF) smaller than `small` of
+ * the frame. */
+#define SWEEP_DET_CONF 0.25
+int sweep_task_det(SweepTask *t, const char *model, const char *weights);
+void sweep_task_close(SweepTask *t);
+
+typedef struct SweepOpts {
+    double small;       /* Eq. 3 size threshold: a region below small * frame area is small */
+    int tile;           /* CARN LR tile (0 = whole frame) */
+    const char *csv;    /* per-(frame, config) rows appended here frame by frame (NULL: none) */
+    bool resume;        /* read csv first and skip the frames it already holds complete */
+    bool progress;
+    const char *what;   /* progress label ("profile train") */
+} SweepOpts;
+
+/* Frames: every stride-th sample of ds from 0, at most max_frames of them (0 = all). */
+void sweep_init(Sweep *s, const Dataset *ds, int stride, int max_frames, const SweepConfig *cfg, int ncfg);
+void sweep_free(Sweep *s);
+int sweep_find(const Sweep *s, int scale, int quality); /* config index, or -1 */
+
+/* Checks before any work: every chosen frame's HR size is divisible by every scale (so bytes
+ * and accuracy describe the whole frame) and the task can score it; every scale > 1
+ * either has a model with a head for it or is meant bilinear. -1 with rn_errmsg() naming the
+ * first bad frame or scale. */
+int sweep_check(const Sweep *s, const Dataset *ds, const SweepTask *task, const SweepModels *m);
+
+/* Measures every frame not yet done; with o->csv appends each finished frame's rows (flushed),
+ * and with o->resume first reads back the complete frames of an earlier run of the same sweep
+ * (a row for a config or frame this sweep lacks is an error: other settings). */
+int sweep_run(Sweep *s, const Dataset *ds, const SweepTask *task, const SweepModels *m, const SweepOpts *o);
+
+/* The CSV header the sweep writes. */
+#define SWEEP_CSV_HEADER "frame_index,frame,scale,quality,bytes,acc,small_ratio,ratio_ms"
