@@ -77,6 +77,14 @@ int dist_same(long long v, const char *what) {
     return 0;
 }
 
+int dist_all_ok(int rc) {
+    if (g_size == 1) return rc;
+    long long lo, hi;
+    dist_impl_minmax_i64(rc < 0, &lo, &hi); /* every rank votes, the failed one included */
+    if (rc < 0) return rc;
+    return hi ? rn_fail("another rank failed (its message is above)") : 0;
+}
+
 void dist_average_grads(ParamSet *ps) {
     if (g_size > 1) dist_impl_average_reals(ps->grad, ps->total, ps->device);
 }

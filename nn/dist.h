@@ -53,6 +53,12 @@ double dist_share(double local);
  * different files, say). */
 int dist_same(long long v, const char *what);
 
+/* One outcome for all ranks from each rank's rc (0 or -1), before a step that every rank must
+ * reach together (a gather, the next collective): a rank that failed keeps its own -1 and message;
+ * the others get -1 with rn_fail saying another rank failed, so no rank walks on into a collective
+ * a failed one will never reach. rc itself in one process. */
+int dist_all_ok(int rc);
+
 /* The gradient all-reduce of a training step: ps->grad (all ps->total values, on ps->device)
  * becomes the mean over ranks. */
 void dist_average_grads(ParamSet *ps);

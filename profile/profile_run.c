@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nn/dist.h"
 #include "profile/profile_report.h"
 #include "profile/report.h"
 #include "profile/tail_threshold.h"
@@ -131,6 +132,7 @@ static int plan_outputs(Plan *p, const ProfileOpts *o) {
     size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - o->out) : strlen(o->out);
     if (stem >= sizeof p->stem - 32) return rn_fail("-o %s: path too long", o->out);
     memcpy(p->stem, o->out, stem), p->stem[stem] = 0;
+    if (!dist_is_root()) return 0; /* rank 0 alone writes files */
     if (slash) {
         char dir[4096];
         snprintf(dir, sizeof dir, "%.*s", (int)(slash - o->out), o->out);
@@ -198,22 +200,48 @@ static void timing_of(ProfileTiming *t, const Sweep *s) {
 static int sweep_split(Sweep *s, const Plan *p, const Dataset *ds, const SweepConfig *cfg, int ncfg, int stride, int frames,
                        const ProfileOpts *o, const char *tag) {
     sweep_init(s, ds, stride, frames, cfg, ncfg);
-    if (s->nframes == 0) return rn_fail("%s: no frames to profile", ds->name);
-    TRY(sweep_check(s, ds, &p->task, &p->models));
+    /* agreed over ranks: one rank that cannot read a frame must not leave the others in the sweep's gathers */
+    TRY(dist_all_ok(s->nframes == 0 ? rn_fail("%s: no frames to profile", ds->name) : sweep_check(s, ds, &p->task, &p->models)));
     char csv[4200], what[64];
     snprintf(csv, sizeof csv, "%s_%s.csv", p->stem, tag);
     snprintf(what, sizeof what, "profile %s", tag);
-    fprintf(stderr, "rune profile: %s: %d frames x %d configurations -> %s\n", ds->name, s->nframes, ncfg, csv);
+    if (dist_is_root())
+        fprintf(stderr, "rune profile: %s: %d frames x %d configurations -> %s%s\n", ds->name, s->nframes, ncfg, csv,
+                dist_size() > 1 ? ", frames split over the ranks" : "");
     SweepOpts so = {.small = o->small, .tile = o->tile, .csv = csv, .resume = o->resume, .progress = o->progress, .what = what};
     return sweep_run(s, ds, &p->task, &p->models, &so);
 }
 
+/* Rank 0, which holds every frame's numbers after the sweeps: tail marks, the analysis, profile.json,
+ * the report and the figures. */
+static int profile_finish(ProfileDoc *d, const Plan *p, const Sweep *tr, const Sweep *va, const ProfileOpts *o) {
+    int ref = sweep_find(tr, d->ref_scale, d->ref_quality), n = tr->nframes;
+    double *acc = xmalloc((size_t)n * sizeof *acc);
+    for (int f = 0; f < n; f++) acc[f] = tr->acc[(size_t)f * tr->nconfigs + ref];
+    bool *tail = xmalloc((size_t)n);
+    tail_mark(acc, n, o->tail_pct, tail);
+    free(acc);
+    profile_analyze(d, tr, tail, p->mbps, p->ntargets, p->scales, p->nscales);
+    if (p->have_val) d->nval = profile_check(d, va, p->scales, p->nscales, d->val);
+    timing_of(&d->t_train, tr), timing_of(&d->t_val, va);
+    int rc = profile_json_write(d, o->out);
+    if (rc == 0)
+        rc = profile_report_write(d, tr, tail, p->have_val ? va : NULL, p->scales, p->nscales, p->stem, o->figures, stdout);
+    if (rc == 0)
+        fprintf(stderr, "rune profile: wrote %s, %s.md, %s_train.csv%s\n", o->out, p->stem, p->stem,
+                p->have_val ? " and the val CSV" : "");
+    free(tail);
+    return rc;
+}
+
+/* Under mpirun every rank plans (each loads the data and models it measures with) and measures its
+ * share of the frames; rank 0 gathers them and alone analyses and writes (nn/dist.h). One process
+ * is rank 0 of 1. */
 int profile_run(const ProfileOpts *o) {
     Plan p = {0};
     ProfileDoc d = {0};
     Sweep tr = {0}, va = {0};
-    bool *tail = NULL;
-    int rc = plan_build(&p, o, &d);
+    int rc = dist_all_ok(plan_build(&p, o, &d));
     if (rc == 0) {
         doc_header(&d, o, &p);
         rc = sweep_split(&tr, &p, &p.ds, p.cfg, p.ncfg, o->stride, o->frames, o, "train");
@@ -225,21 +253,8 @@ int profile_run(const ProfileOpts *o) {
         rc = sweep_split(&va, &p, &p.vds, vc, p.nscales, o->val_stride, o->val_frames, o, "val");
         d.val_frames = va.nframes;
     }
-    if (rc == 0) {
-        int ref = sweep_find(&tr, d.ref_scale, d.ref_quality), n = tr.nframes;
-        double *acc = xmalloc((size_t)n * sizeof *acc);
-        for (int f = 0; f < n; f++) acc[f] = tr.acc[(size_t)f * tr.nconfigs + ref];
-        tail = xmalloc((size_t)n);
-        tail_mark(acc, n, o->tail_pct, tail);
-        free(acc);
-        profile_analyze(&d, &tr, tail, p.mbps, p.ntargets, p.scales, p.nscales);
-        if (p.have_val) d.nval = profile_check(&d, &va, p.scales, p.nscales, d.val);
-        timing_of(&d.t_train, &tr), timing_of(&d.t_val, &va);
-        rc = profile_json_write(&d, o->out);
-    }
-    if (rc == 0) rc = profile_report_write(&d, &tr, tail, p.have_val ? &va : NULL, p.scales, p.nscales, p.stem, o->figures, stdout);
-    if (rc == 0) fprintf(stderr, "rune profile: wrote %s, %s.md, %s_train.csv%s\n", o->out, p.stem, p.stem, p.have_val ? " and the val CSV" : "");
-    free(tail);
+    if (rc == 0 && dist_is_root()) rc = profile_finish(&d, &p, &tr, &va, o);
+    rc = dist_all_ok(rc); /* every rank ends as rank 0 did */
     sweep_free(&tr), sweep_free(&va);
     profile_doc_free(&d);
     plan_free(&p);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "data/degrade.h"
+#include "nn/dist.h"
 #include "util/err.h"
 #include "util/progress.h"
 
@@ -166,29 +167,124 @@ static int run_frame(Sweep *s, const Dataset *ds, const SweepTask *task, const S
     return rc;
 }
 
-int sweep_run(Sweep *s, const Dataset *ds, const SweepTask *task, const SweepModels *m, const SweepOpts *o) {
-    if (o->resume && o->csv) TRY(resume_read(s, o->csv));
-    FILE *fp = o->csv ? csv_start(s, o->csv) : NULL;
-    if (o->csv && !fp) return -1;
-    int ndone = 0;
-    for (int f = 0; f < s->nframes; f++) ndone += s->done[f];
-    double t0 = now_seconds();
+/* ---------------- the frames over ranks ---------------- */
+
+/* What a run carries from round to round. */
+typedef struct Run {
+    Sweep *s;
+    const Dataset *ds;
+    const SweepTask *task;
+    const SweepModels *m;
+    const SweepOpts *o;
+    FILE *fp;       /* the CSV: rank 0 alone writes it (NULL elsewhere, or without one) */
+    bool progress;  /* rank 0 alone prints the progress line */
     Progress p;
-    if (o->progress) progress_start(&p, o->what ? o->what : "profile", "frames", s->nframes, ndone);
-    if (o->progress && ndone) fprintf(stderr, "[%s] resumed: %d of %d frames already measured\n", p.what, ndone, s->nframes);
-    int rc = 0;
-    for (int f = 0; f < s->nframes && rc == 0; f++) {
-        if (s->done[f]) continue;
-        if ((rc = run_frame(s, ds, task, m, o, f)) < 0) break;
-        s->done[f] = true, s->measured++, ndone++;
-        if (fp) {
-            rows_write(fp, s, f);
-            if (fflush(fp) != 0) rc = rn_fail("writing %s failed (disk full?)", o->csv);
-        }
-        if (o->progress) progress_update(&p, ndone, s->name[f], false);
+    int ndone;
+} Run;
+
+/* A measured frame as it travels to rank 0: its index, then bytes, acc, ratio, ratio_ms of each
+ * config (all doubles: an index and a byte count are exact in one). */
+static size_t packed_len(const Sweep *s) { return 1 + 4 * (size_t)s->nconfigs; }
+
+static void frame_pack(const Sweep *s, int f, double *v) {
+    v[0] = f;
+    for (int c = 0; c < s->nconfigs; c++) {
+        size_t at = (size_t)f * s->nconfigs + c;
+        double *o = v + 1 + 4 * (size_t)c;
+        o[0] = s->bytes[at], o[1] = s->acc[at], o[2] = s->ratio[at], o[3] = s->ratio_ms[at];
     }
-    if (o->progress && rc == 0) progress_end(&p, ndone, NULL);
-    if (fp && fclose(fp) != 0 && rc == 0) rc = rn_fail("writing %s failed", o->csv);
+}
+
+static void frame_unpack(Sweep *s, int f, const double *v) {
+    for (int c = 0; c < s->nconfigs; c++) {
+        size_t at = (size_t)f * s->nconfigs + c;
+        const double *o = v + 1 + 4 * (size_t)c;
+        s->bytes[at] = o[0], s->acc[at] = o[1], s->ratio[at] = o[2], s->ratio_ms[at] = o[3];
+    }
+}
+
+/* Rank 0: the round's gathered frames, in rank order. They must be exactly frames[0..n) in that
+ * order (a frame lost or measured twice is a bug, not a result); each is logged and counted as
+ * one process logs it. */
+static int round_log(Run *r, const double *all, size_t bytes, const int *frames, int n) {
+    Sweep *s = r->s;
+    size_t len = packed_len(s);
+    RN_CHECK(bytes == (size_t)n * len * sizeof *all, "sweep: gathered %zu bytes for %d frames", bytes, n);
+    int rc = 0;
+    for (int k = 0; k < n && rc == 0; k++) {
+        const double *v = all + (size_t)k * len;
+        int f = frames[k];
+        RN_CHECK(v[0] == f, "sweep: frame %g gathered where frame %d belongs", v[0], f);
+        frame_unpack(s, f, v);
+        s->done[f] = true, s->measured++, r->ndone++;
+        if (r->fp) {
+            rows_write(r->fp, s, f);
+            if (fflush(r->fp) != 0) rc = rn_fail("writing %s failed (disk full?)", r->o->csv);
+        }
+        if (r->progress) progress_update(&r->p, r->ndone, s->name[f], false);
+    }
+    return rc;
+}
+
+/* One round: frames[0..n), n at most the number of ranks, split by dist_shard as a training step
+ * splits a global batch (rank k measures frame k), measured at once and gathered to rank 0 in
+ * rank order, which is frame order: rank 0 writes the rows exactly as one process would, and a
+ * crash loses at most this round. */
+static int sweep_round(Run *r, const int *frames, int n) {
+    DistShard sh = dist_shard(n);
+    size_t len = packed_len(r->s);
+    double *mine = xmalloc((size_t)(sh.count ? sh.count : 1) * len * sizeof *mine);
+    int rc = 0;
+    for (int64_t k = 0; k < sh.count && rc == 0; k++) {
+        int f = frames[sh.begin + k];
+        if ((rc = run_frame(r->s, r->ds, r->task, r->m, r->o, f)) == 0) frame_pack(r->s, f, mine + k * len);
+    }
+    if ((rc = dist_all_ok(rc)) == 0) {
+        size_t bytes;
+        double *all = dist_gather(mine, (size_t)sh.count * len * sizeof *mine, &bytes);
+        if (dist_is_root()) rc = round_log(r, all, bytes, frames, n);
+        free(all);
+        rc = dist_all_ok(rc); /* rank 0's log failing stops every rank */
+    }
+    free(mine);
+    return rc;
+}
+
+/* Rank 0 reads the log of an earlier run; every rank then knows which frames are done, so all
+ * split the same list of frames still to do. */
+static int resume_all(Sweep *s, const char *path) {
+    TRY(dist_all_ok(dist_is_root() ? resume_read(s, path) : 0));
+    dist_broadcast_bytes(s->done, (size_t)s->nframes * sizeof *s->done);
+    return 0;
+}
+
+/* The seconds spent by every rank's frames (the work); t_wall stays rank 0's. */
+static void times_sum(Sweep *s) {
+    double t[5] = {s->t_load, s->t_degrade, s->t_sr, s->t_task, s->t_ratio};
+    dist_sum(t, 5);
+    s->t_load = t[0], s->t_degrade = t[1], s->t_sr = t[2], s->t_task = t[3], s->t_ratio = t[4];
+}
+
+int sweep_run(Sweep *s, const Dataset *ds, const SweepTask *task, const SweepModels *m, const SweepOpts *o) {
+    TRY(dist_same(s->nframes, "the frames of the sweep"));
+    if (o->resume && o->csv) TRY(resume_all(s, o->csv));
+    Run r = {.s = s, .ds = ds, .task = task, .m = m, .o = o, .progress = o->progress && dist_is_root()};
+    if (o->csv && dist_is_root()) r.fp = csv_start(s, o->csv);
+    TRY(dist_all_ok(o->csv && dist_is_root() && !r.fp ? -1 : 0));
+    int *todo = xmalloc((size_t)(s->nframes ? s->nframes : 1) * sizeof *todo), ntodo = 0;
+    for (int f = 0; f < s->nframes; f++)
+        if (s->done[f]) r.ndone++;
+        else todo[ntodo++] = f;
+    double t0 = now_seconds();
+    if (r.progress) progress_start(&r.p, o->what ? o->what : "profile", "frames", s->nframes, r.ndone);
+    if (r.progress && r.ndone) fprintf(stderr, "[%s] resumed: %d of %d frames already measured\n", r.p.what, r.ndone, s->nframes);
+    int rc = 0;
+    for (int at = 0; at < ntodo && rc == 0; at += dist_size())
+        rc = sweep_round(&r, todo + at, ntodo - at < dist_size() ? ntodo - at : dist_size());
+    if (r.progress && rc == 0) progress_end(&r.p, r.ndone, NULL);
+    if (r.fp && fclose(r.fp) != 0 && rc == 0) rc = rn_fail("writing %s failed", o->csv);
+    free(todo);
+    if ((rc = dist_all_ok(rc)) == 0) times_sum(s); /* agreed first: the sum is a collective */
     s->t_wall = now_seconds() - t0;
     return rc;
 }

@@ -1,14 +1,12 @@
 /* test_mpi.c: data-parallel training under mpirun (make test-mpi) — 2 ranks train as 1 process with the same global batch, resume, rank-0 files, clear errors. */
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "nn/models/carn.h"
 #include "nn/models/segmenter.h"
+#include "tests/mpi/mpi_exec.h"
 #include "tests/test.h"
 #include "util/err.h"
 
@@ -34,38 +32,6 @@
 static void expect_params_close(double rms, double mx, double lr, int steps) {
     EXPECT(rms <= RMS_TOL * lr * steps, "rms of parameter differences %.3g > %.3g", rms, RMS_TOL * lr * steps);
     EXPECT(mx <= MAX_TOL * lr * steps, "max parameter difference %.3g > %.3g", mx, MAX_TOL * lr * steps);
-}
-
-/* Runs "mpirun -np NP $RUNE_BIN ARGS" (NP 0: the binary alone, no mpirun) with output into
- * out[n]; returns the exit status. */
-static int mpi_exec(int np, const char *args, char *out, size_t n) {
-    const char *bin = getenv("RUNE_BIN"), *mpirun = getenv("MPIRUN");
-    if (!bin || access(bin, X_OK) != 0) SKIP("RUNE_BIN not set or not executable (make test-mpi sets it)");
-    char cmd[8192];
-    /* root in CI containers: Open MPI refuses it unless told; --oversubscribe: CI may have fewer
-     * cores than ranks; one OpenMP thread per rank, so 2 ranks share 2 cores without fighting */
-    if (np > 0)
-        snprintf(cmd, sizeof cmd,
-                 "%s -np %d %s --oversubscribe --bind-to none -x OMP_NUM_THREADS=1 -x OMP_WAIT_POLICY=passive %s %s 2>&1",
-                 mpirun ? mpirun : "mpirun", np, geteuid() == 0 ? "--allow-run-as-root" : "", bin, args);
-    else
-        snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive %s %s 2>&1", bin, args);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t len = 0, got;
-    char buf[4096];
-    while ((got = fread(buf, 1, sizeof buf, p)) > 0)
-        for (size_t i = 0; i < got && out && len + 1 < n; i++) out[len++] = buf[i];
-    if (out && n) out[len] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static char g_out[65536];
-
-static void run_ok(int np, const char *args) {
-    int rc = mpi_exec(np, args, g_out, sizeof g_out);
-    EXPECT(rc == 0, "np %d: rune %s -> %d:\n%s", np, args, rc, g_out);
 }
 
 /* Largest |a - b| over two checkpoints' parameters (buffers included), CARN or a segmenter;
@@ -123,29 +89,15 @@ static double max_log_rdiff(const char *a, const char *b) {
     return mx;
 }
 
-/* The files in dir, sorted names joined by spaces. */
-static const char *listing(const char *dir) {
-    static char s[4096];
-    struct dirent **e;
-    int n = scandir(dir, &e, NULL, alphasort);
-    s[0] = 0;
-    for (int i = 0; i < n; i++) {
-        if (e[i]->d_name[0] != '.') strncat(s, e[i]->d_name, sizeof s - strlen(s) - 2), strcat(s, " ");
-        free(e[i]);
-    }
-    if (n >= 0) free(e);
-    return s;
-}
-
 #define SR_ARGS "train-sr --data data/samples/camvid --init weights/carn_m.h5 --scale 4 --lr-patch 8 --seed 3 --quiet"
 
 TEST(mpi_train_sr_two_ranks_equal_one_process) {
     const char *d1 = test_temp_dir("one"), *d2 = test_temp_dir("two");
     char a[2048];
     snprintf(a, sizeof a, SR_ARGS " --batch 4 --steps 3 --ckpt-every 3 --out %s/sr.h5", d1);
-    run_ok(0, a);
+    mpi_run_ok(0, a);
     snprintf(a, sizeof a, SR_ARGS " --batch 4 --steps 3 --ckpt-every 3 --out %s/sr.h5", d2);
-    run_ok(2, a);
+    mpi_run_ok(2, a);
     char p1[512], p2[512], l1[512], l2[512];
     snprintf(p1, sizeof p1, "%s/sr.h5", d1), snprintf(p2, sizeof p2, "%s/sr.h5", d2);
     snprintf(l1, sizeof l1, "%s/sr_loss.csv", d1), snprintf(l2, sizeof l2, "%s/sr_loss.csv", d2);
@@ -153,7 +105,7 @@ TEST(mpi_train_sr_two_ranks_equal_one_process) {
     fprintf(stderr, "    train-sr 2 ranks vs 1: max |param diff| %.3g, rms %.3g, loss rel diff %.3g\n", dp, rms, dl);
     expect_params_close(rms, dp, 1e-4, 3); /* train-sr's default lr */
     EXPECT(dl <= LOSS_RTOL, "losses differ by %.3g (relative)", dl);
-    EXPECT(strcmp(listing(d2), "sr.h5 sr_loss.csv ") == 0, "rank 0 alone writes, no temp files left: %s", listing(d2));
+    EXPECT(strcmp(dir_listing(d2), "sr.h5 sr_loss.csv ") == 0, "rank 0 alone writes, no temp files left: %s", dir_listing(d2));
 }
 
 /* The segmentation ASR loss: cross-entropy over the small-region pixels of each rank's shard,
@@ -164,9 +116,9 @@ TEST(mpi_finetune_asr_two_ranks_equal_one_process) {
     const char *common = "finetune-asr --sr weights/carn_m.h5 --task weights/espnet_camvid.h5 --data data/samples/camvid "
                          "--crop 96 --batch 2 --steps 2 --ckpt-every 2 --small 0.05 --beta 0.5 --quiet";
     snprintf(a, sizeof a, "%s --out %s/asr.h5", common, d1);
-    run_ok(0, a);
+    mpi_run_ok(0, a);
     snprintf(a, sizeof a, "%s --out %s/asr.h5", common, d2);
-    run_ok(2, a);
+    mpi_run_ok(2, a);
     snprintf(p1, sizeof p1, "%s/asr.h5", d1), snprintf(p2, sizeof p2, "%s/asr.h5", d2);
     snprintf(l1, sizeof l1, "%s/asr_loss.csv", d1), snprintf(l2, sizeof l2, "%s/asr_loss.csv", d2);
     double rms, dp = max_param_diff(p1, p2, true, &rms), dl = max_log_rdiff(l1, l2);
@@ -181,11 +133,11 @@ TEST(mpi_resume_is_exact) {
     const char *d = test_temp_dir("res");
     char a[2048], p1[512], p2[512], l1[512], l2[512];
     snprintf(a, sizeof a, SR_ARGS " --batch 4 --steps 4 --ckpt-every 2 --out %s/a.h5", d);
-    run_ok(2, a);
+    mpi_run_ok(2, a);
     snprintf(a, sizeof a, SR_ARGS " --batch 4 --steps 2 --ckpt-every 2 --out %s/b.h5", d);
-    run_ok(2, a);
+    mpi_run_ok(2, a);
     snprintf(a, sizeof a, SR_ARGS " --batch 4 --steps 4 --ckpt-every 2 --resume --out %s/b.h5", d);
-    run_ok(2, a);
+    mpi_run_ok(2, a);
     snprintf(p1, sizeof p1, "%s/a.h5", d), snprintf(p2, sizeof p2, "%s/b.h5", d);
     snprintf(l1, sizeof l1, "%s/a_loss.csv", d), snprintf(l2, sizeof l2, "%s/b_loss.csv", d);
     char *x = test_read_text(l1), *y = test_read_text(l2);
@@ -203,8 +155,8 @@ TEST(mpi_train_task_runs_on_two_ranks) {
     char a[2048], l[512];
     snprintf(a, sizeof a, "train-task --data data/samples/camvid --split test --batch 2 --crop 64 --width 0.05 --steps 2 "
                           "--ckpt-every 2 --quiet --out %s/t.h5", d);
-    run_ok(2, a);
-    EXPECT(strcmp(listing(d), "t.h5 t_loss.csv ") == 0, "files: %s", listing(d));
+    mpi_run_ok(2, a);
+    EXPECT(strcmp(dir_listing(d), "t.h5 t_loss.csv ") == 0, "files: %s", dir_listing(d));
     snprintf(l, sizeof l, "%s/t_loss.csv", d);
     char *x = test_read_text(l);
     EXPECT(x && strstr(x, "\n2,") && !strstr(x, "nan"), "log: %s", x ? x : "(none)");
@@ -215,7 +167,7 @@ TEST(mpi_uneven_batch_is_a_clear_error) {
     const char *d = test_temp_dir("bad");
     char a[2048];
     snprintf(a, sizeof a, SR_ARGS " --batch 3 --steps 2 --out %s/x.h5", d);
-    int rc = mpi_exec(2, a, g_out, sizeof g_out);
-    EXPECT(rc != 0 && strstr(g_out, "the global batch 3 does not split evenly over 2 ranks"), "rc %d:\n%s", rc, g_out);
-    EXPECT(strcmp(listing(d), "") == 0, "nothing written: %s", listing(d));
+    int rc = mpi_exec(2, a, mpi_out, sizeof mpi_out);
+    EXPECT(rc != 0 && strstr(mpi_out, "the global batch 3 does not split evenly over 2 ranks"), "rc %d:\n%s", rc, mpi_out);
+    EXPECT(strcmp(dir_listing(d), "") == 0, "nothing written: %s", dir_listing(d));
 }
