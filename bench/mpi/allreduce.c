@@ -1,4 +1,4 @@
-/* allreduce.c: times MPI_Allreduce (sum, in place) of N floats, as dist_average_grads does per training step (scripts/bench-mpi.sh). */
+/* allreduce.c: times MPI_Allreduce (sum, in place) of N floats, as dist_average_grads does per training step (run: mpicc -O2 bench/mpi/allreduce.c && mpirun -np 2 ./a.out N REPS). */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
