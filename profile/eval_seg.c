@@ -69,8 +69,7 @@ void eval_task_close(EvalTask *t) {
 
 /* ---------------- upscaling per method ---------------- */
 
-/* The frame the task model sees for method m, from the received LR image: hr_w x hr_h, [0,1]. */
-static Frame upscale(const EvalMethod *m, const Image *lr, int tile) {
+Frame eval_upscale(const EvalMethod *m, const Image *lr, int tile) {
     Frame f = frame_from_image(lr);
     if (m->kind == EVAL_BILINEAR) {
         Frame up = resize_bilinear(&f, lr->w * m->scale, lr->h * m->scale);
@@ -150,7 +149,7 @@ static int run_scale(EvalResult *r, const EvalTask *task, const EvalOpts *o, int
             frame_free(&in);
             continue;
         }
-        Frame up = upscale(me, &d.lr, o->tile);
+        Frame up = eval_upscale(me, &d.lr, o->tile);
         score(r, task, m, f, &up, &lab);
         Image up8 = image_from_frame(&up);
         r->psnr[at] = sr_psnr(&up8, &crop, scale);

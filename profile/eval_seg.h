@@ -45,6 +45,11 @@ typedef struct EvalMethod {
     char file[256];  /* where the SR weights came from (for the report) */
 } EvalMethod;
 
+/* The frame the task model sees for method m (EVAL_BILINEAR or EVAL_CARN) from the received LR
+ * image: scale * lr size, RGB in [0,1] (SR overshoots clamped). tile: CARN LR tile side (0 = whole
+ * frame). */
+Frame eval_upscale(const EvalMethod *m, const Image *lr, int tile);
+
 typedef struct EvalOpts {
     int quality;     /* JPEG quality of the LR frame, 0 = lossless PNG */
     int max_frames;  /* 0 = all samples */

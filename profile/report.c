@@ -59,7 +59,7 @@ static void ctx_init(Ctx *x, const EvalResult *r, const ReportOpts *o, const cha
 
 /* ---------------- small helpers ---------------- */
 
-static int mkdir_p(const char *dir) {
+int report_mkdirs(const char *dir) {
     char buf[4096];
     if (strlen(dir) >= sizeof buf) return rn_fail("output folder name too long: %s", dir);
     strcpy(buf, dir);
@@ -591,12 +591,14 @@ static int fig14(const Ctx *x) {
     return out_close(g, pg) | rc;
 }
 
-static void run_gnuplot(const Ctx *x, const char *script) {
-    if (strchr(x->dir, '\'')) return;
+void report_gnuplot(const char *dir, const char *script, const char *who) {
+    if (strchr(dir, '\'') || strchr(script, '\'')) return;
     char cmd[4400];
-    snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot '%s' 2>&1", x->dir, script);
-    if (system(cmd) != 0) fprintf(stderr, "rune eval: warning: gnuplot %s/%s failed (is gnuplot installed?)\n", x->dir, script);
+    snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot '%s' 2>&1", dir, script);
+    if (system(cmd) != 0) fprintf(stderr, "rune %s: warning: gnuplot %s/%s failed (is gnuplot installed?)\n", who, dir, script);
 }
+
+static void run_gnuplot(const Ctx *x, const char *script) { report_gnuplot(x->dir, script, "eval"); }
 
 static int figures(const Ctx *x) {
     TRY(fig9(x));
@@ -617,7 +619,7 @@ int report_write(const EvalResult *r, const char *outdir, const ReportOpts *o) {
     Ctx x;
     ctx_init(&x, r, o, outdir);
     if (x.hr < 0) return rn_fail("report: no hr method among the results (tables are normalised to HR)");
-    TRY(mkdir_p(outdir));
+    TRY(report_mkdirs(outdir));
     TRY(table2(&x));
     TRY(table3(&x));
     TRY(table4(&x));

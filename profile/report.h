@@ -30,3 +30,8 @@ typedef struct ReportOpts {
  * IoUs are in percent everywhere in these files. Returns 0, or -1 with rn_errmsg() naming the file
  * that could not be written (or the missing hr method). */
 int report_write(const EvalResult *r, const char *outdir, const ReportOpts *o);
+
+/* Runs gnuplot on dir/script from inside dir; a failure (no gnuplot) only warns, as "rune WHO: warning: ...". */
+void report_gnuplot(const char *dir, const char *script, const char *who);
+/* Creates dir and its parents (like mkdir -p). -1 with rn_errmsg(). */
+int report_mkdirs(const char *dir);
