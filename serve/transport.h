@@ -1,7 +1,7 @@
 /* transport.h: the ZeroMQ link between edges and the cloud — one ROUTER (cloud) serving many DEALERs (edges).
  *
- * The cloud binds a ROUTER ("tcp://*:5555"); each edge connects a DEALER whose routing identity is
- * its edge id, so the cloud addresses feedback to an edge by that id (ROUTER_HANDOVER: an edge that
+ * The cloud binds a ROUTER (any ZeroMQ endpoint, e.g. "tcp://0.0.0.0:5555"); each edge connects a
+ * DEALER whose routing identity is its edge id, so the cloud addresses feedback to an edge by that id (ROUTER_HANDOVER: an edge that
  * reconnects, e.g. after a restart of either side, takes its id over). Every message is one wire
  * message (serve/wire.h); the cloud checks that the message's edge id equals the routing id.
  * Malformed messages are counted per WireErr and skipped, never returned.
@@ -31,7 +31,7 @@
 typedef struct Transport Transport;
 
 typedef struct TransportOpts {
-    const char *endpoint;   /* cloud: "tcp://*:5555"; edge: "tcp://127.0.0.1:5555" (required) */
+    const char *endpoint;   /* cloud: "tcp://0.0.0.0:5555"; edge: "tcp://127.0.0.1:5555" (required) */
     const char *edge_id;    /* edge: its id and routing identity (required for an edge; wire_id_valid) */
     const char *curve_dir;  /* NULL or "" = plain TCP; else the key directory above */
     int sndhwm, rcvhwm;     /* ZeroMQ high-water marks in messages (0 = 16 on an edge, 1000 on the cloud) */
