@@ -86,6 +86,8 @@ bool transport_connected(Transport *t);
  * A caller that remembers the last value knows when to send HELLO again. */
 long long transport_generation(Transport *t);
 const TransportStats *transport_stats(const Transport *t);
+/* The endpoint actually bound or connected (a cloud bound to "tcp://127.0.0.1:*" learns its port here). */
+const char *transport_endpoint(Transport *t);
 
 /* Writes a fresh CURVE keypair: `secret_path` gets "public = ...\nsecret = ...\n" (mode 0600) and
  * `public_path` (may be NULL) gets "public = ...\n". 0 or -1 with rn_errmsg(). */
