@@ -580,3 +580,31 @@ const TransportStats *transport_stats(const Transport *t) {
 }
 
 const char *transport_endpoint(Transport *t) { return t->endpoint; }
+
+int transport_curve_keygen_dir(const char *dir, const char *const *edge_ids, int n) {
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) return rn_fail("%s: %s", dir, strerror(errno));
+    char a[1024], b[1024];
+    snprintf(a, sizeof a, "%s/server.key", dir);
+    snprintf(b, sizeof b, "%s/server.pub", dir);
+    TRY(transport_curve_keygen(a, b));
+    snprintf(b, sizeof b, "%s/authorized_keys", dir);
+    FILE *f = fopen(b, "w");
+    if (!f) return rn_fail("%s: %s", b, strerror(errno));
+    fprintf(f, "# public keys of the edges this cloud accepts: KEY NAME\n");
+    for (int i = 0; i < (n > 0 ? n : 1); i++) {
+        const char *id = n > 0 ? edge_ids[i] : "client";
+        if (n > 0 && !wire_id_valid(id)) {
+            fclose(f);
+            return rn_fail("edge id \"%s\": 1..%d characters of [A-Za-z0-9_.-]", id, WIRE_ID_MAX);
+        }
+        char pub[41], sec[41];
+        snprintf(a, sizeof a, "%s/%s.key", dir, id);
+        if (transport_curve_keygen(a, NULL) < 0 || transport_curve_read(a, pub, sec) < 0) {
+            fclose(f);
+            return -1;
+        }
+        fprintf(f, "%s %s\n", pub, id);
+    }
+    if (fclose(f) != 0) return rn_fail("%s: write failed", b);
+    return 0;
+}
