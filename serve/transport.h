@@ -86,10 +86,16 @@ bool transport_connected(Transport *t);
  * A caller that remembers the last value knows when to send HELLO again. */
 long long transport_generation(Transport *t);
 const TransportStats *transport_stats(const Transport *t);
+/* The endpoint actually bound or connected (a cloud bound to "tcp://127.0.0.1:*" learns its port here). */
+const char *transport_endpoint(Transport *t);
 
 /* Writes a fresh CURVE keypair: `secret_path` gets "public = ...\nsecret = ...\n" (mode 0600) and
  * `public_path` (may be NULL) gets "public = ...\n". 0 or -1 with rn_errmsg(). */
 int transport_curve_keygen(const char *secret_path, const char *public_path);
+/* A key directory for both sides: DIR/server.key + DIR/server.pub, one keypair per edge id
+ * (DIR/<id>.key; DIR/client.key when n = 0) and DIR/authorized_keys listing those edges. DIR is
+ * made if missing; existing files are overwritten. 0 or -1 with rn_errmsg(). */
+int transport_curve_keygen_dir(const char *dir, const char *const *edge_ids, int n);
 /* Reads a key file: public (and secret, when secret != NULL) as 40-char Z85 + NUL. -1 with rn_errmsg()
  * when a wanted key is missing or malformed. */
 int transport_curve_read(const char *path, char public_z85[41], char secret_z85[41]);

@@ -1,0 +1,298 @@
+/* test_serve_edge.c: serve/edge end to end on loopback against a tiny test-only receiver (the real cloud is
+ * serve/cloud.c): frames streamed at the clock, feedback applied within two frames, probes and skips, shaper
+ * drops counted in the CSV, and a receiver restart mid-stream with every frame accounted for. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "serve/edge.h"
+#include "serve/transport.h"
+#include "tests/test.h"
+#include "util/err.h"
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Runs edge_run(o) in a child process (its own ZeroMQ context); returns the pid. */
+static pid_t spawn_edge(const EdgeOpts *o) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* the parent's sockets (its listening one too) must not live on in the child */
+        for (int fd = 3; fd < 1024; fd++) close(fd);
+        EdgeSummary s;
+        _exit(edge_run(o, &s) == 0 ? 0 : 3);
+    }
+    return pid;
+}
+
+/* Waits (bounded) for the child; kills it past the bound. Returns its exit status or -1. */
+static int reap(pid_t pid, double ms) {
+    double end = now_ms() + ms;
+    int st;
+    while (now_ms() < end) {
+        if (waitpid(pid, &st, WNOHANG) == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        struct timespec d = {0, 20000000};
+        nanosleep(&d, NULL);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    return -1;
+}
+
+typedef struct Row {
+    long long fid;
+    char kind[8], status[12], reason[16];
+    int scale, quality, skip, tail, probe;
+    long long bytes, send_us;
+} Row;
+
+/* Reads the edge CSV (columns as EDGE_CSV_HEADER); returns the row count. */
+static int read_csv(const char *path, Row *rows, int cap) {
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    char line[1024];
+    int n = 0;
+    if (!fgets(line, sizeof line, f) || strncmp(line, EDGE_CSV_HEADER, strlen(EDGE_CSV_HEADER))) {
+        fclose(f);
+        return -2;
+    }
+    while (fgets(line, sizeof line, f) && n < cap) {
+        char *fld[32];
+        int nf = 0;
+        for (char *p = line, *q; nf < 32; p = q + 1) {
+            fld[nf++] = p;
+            q = strchr(p, ',');
+            if (!q) break;
+            *q = 0;
+        }
+        if (nf < 24) continue;
+        Row *r = &rows[n++];
+        r->fid = atoll(fld[1]);
+        snprintf(r->kind, sizeof r->kind, "%s", fld[4]);
+        snprintf(r->status, sizeof r->status, "%s", fld[5]);
+        snprintf(r->reason, sizeof r->reason, "%s", fld[6]);
+        r->scale = atoi(fld[7]);
+        r->quality = atoi(fld[8]);
+        r->skip = atoi(fld[9]);
+        r->tail = atoi(fld[10]);
+        r->probe = atoi(fld[11]);
+        r->bytes = atoll(fld[12]);
+        r->send_us = *fld[16] ? atoll(fld[16]) : -1;
+    }
+    fclose(f);
+    return n;
+}
+
+static void base_opts(EdgeOpts *o, const char *ep, const char *csv) {
+    edge_opts_default(o);
+    o->connect = ep;
+    o->id = "robot1";
+    o->frames = "data/samples/camvid";
+    o->csv = csv;
+    o->quiet = true;
+    o->wait_cloud = 5;
+    o->linger = 0.3;
+    o->loop = true;
+}
+
+static void send_fb(Transport *c, uint64_t last, WireConfig next, int probes, int reason) {
+    WireMsg m = {.type = WIRE_FEEDBACK, .edge_id = "robot1"};
+    m.u.feedback = (WireFeedback){.last_frame_id = last, .cloud_us = wire_now_us(), .next = next,
+                                  .probe = {1, 95, 0, WIRE_CFG_PROBE}, .bw_kbps = 1000, .probe_count = probes, .reason = reason};
+    EXPECT(transport_send(c, "robot1", &m) == 0, "feedback sent");
+}
+
+TEST(edge_streams_applies_feedback_probes_and_skips) {
+    const char *dir = test_temp_dir("edge");
+    char csv[512];
+    snprintf(csv, sizeof csv, "%s/edge.csv", dir);
+    TransportOpts co = {.endpoint = "tcp://127.0.0.1:*", .quiet = true};
+    Transport *c = transport_cloud_open(&co);
+    EXPECT(c, "%s", rn_errmsg());
+    if (!c) return;
+    EdgeOpts o;
+    base_opts(&o, transport_endpoint(c), csv);
+    o.fps = 20;
+    o.max_frames = 30;
+    pid_t pid = spawn_edge(&o);
+    int hello = 0, frames = 0, probes = 0, bye = 0;
+    long long tail_fb_at = -1, first_tail = -1, skip_fb_at = -1;
+    long long last_id = -1;
+    double end = now_ms() + 10000;
+    bool in_order = true;
+    while (now_ms() < end && !bye) {
+        TransportRecv r;
+        if (transport_recv(c, 50, &r) != 1) continue;
+        if (r.msg.type == WIRE_HELLO) {
+            hello++;
+            EXPECT(r.msg.u.hello.hr_w == 480 && r.msg.u.hello.hr_h == 360 && r.msg.u.hello.cfg.scale == 4, "hello");
+            send_fb(c, 0, (WireConfig){4, 70, 0, 0}, 0, WIRE_REASON_START);
+        } else if (r.msg.type == WIRE_BYE) bye++;
+        else if (r.msg.type == WIRE_FRAME) {
+            const WireFrame *f = &r.msg.u.frame;
+            if (f->cfg.flags & WIRE_CFG_PROBE) {
+                probes++;
+                EXPECT(f->cfg.scale == 1 && f->cfg.quality == 95, "probe at the probe configuration");
+                continue;
+            }
+            frames++;
+            in_order &= (long long)f->frame_id > last_id;
+            last_id = (long long)f->frame_id;
+            EXPECT(f->payload_len > 100 && f->payload[0] == 0xFF && f->payload[1] == 0xD8, "a JPEG payload");
+            EXPECT(f->send_us >= f->capture_us && r.recv_us >= f->send_us - 1000, "timestamps ordered");
+            if (f->frame_id == 5 && tail_fb_at < 0) { /* the cloud detects a tail frame */
+                tail_fb_at = 5;
+                send_fb(c, 5, (WireConfig){2, 30, 0, WIRE_CFG_TAIL}, 2, WIRE_REASON_TAIL);
+            }
+            if ((f->cfg.flags & WIRE_CFG_TAIL) && first_tail < 0) {
+                first_tail = (long long)f->frame_id;
+                EXPECT(f->cfg.scale == 2 && f->cfg.quality == 30, "the tail configuration");
+            }
+            if (f->frame_id >= 15 && skip_fb_at < 0) {
+                skip_fb_at = (long long)f->frame_id;
+                send_fb(c, f->frame_id, (WireConfig){4, 50, 1, 0}, 0, WIRE_REASON_STANDARD);
+            }
+        }
+    }
+    int rc = reap(pid, 5000);
+    EXPECT(rc == 0, "edge exit %d", rc);
+    EXPECT(hello == 1 && bye == 1, "hello %d bye %d", hello, bye);
+    EXPECT(in_order, "frames in capture order");
+    EXPECT(first_tail > 0 && first_tail <= tail_fb_at + 2, "tail feedback after frame %lld applied from frame %lld (within two frames)",
+           tail_fb_at, first_tail);
+    EXPECT(probes == 2, "%d probe frames", probes);
+    Row rows[128];
+    int n = read_csv(csv, rows, 128);
+    EXPECT(n == 30 + 2, "%d CSV rows: 30 frames + 2 probes", n);
+    int sent = 0, skipped = 0, sent_after_skip = 0;
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(rows[i].status, "sent") && !strcmp(rows[i].kind, "frame")) sent++;
+        if (!strcmp(rows[i].status, "skipped")) skipped++;
+        if (skip_fb_at >= 0 && rows[i].fid > skip_fb_at + 2 && !strcmp(rows[i].kind, "frame"))
+            sent_after_skip += !strcmp(rows[i].status, "sent");
+        EXPECT(!strcmp(rows[i].status, "sent") || !strcmp(rows[i].status, "skipped"), "row %d: %s %s", i, rows[i].status,
+               rows[i].reason);
+    }
+    EXPECT(sent == frames, "CSV sent %d = received %d", sent, frames);
+    EXPECT(skipped >= 5 && sent + skipped == 30, "skip 1 after frame %lld: %d skipped, %d sent", skip_fb_at, skipped, sent);
+    (void)sent_after_skip;
+    transport_close(c);
+}
+
+/* A 0.1 Mbps uplink (12.5 kB/s) under 20 fps of ~5 kB frames: most frames cannot leave within
+ * the 300 ms deadline; every one is in the CSV as sent or dropped:deadline, and the bytes that
+ * left in any window fit the link. */
+TEST(edge_shaper_drops_counted) {
+    const char *dir = test_temp_dir("edge");
+    char csv[512];
+    snprintf(csv, sizeof csv, "%s/edge.csv", dir);
+    TransportOpts co = {.endpoint = "tcp://127.0.0.1:*", .quiet = true};
+    Transport *c = transport_cloud_open(&co);
+    EXPECT(c, "%s", rn_errmsg());
+    if (!c) return;
+    EdgeOpts o;
+    base_opts(&o, transport_endpoint(c), csv);
+    o.fps = 20;
+    o.max_frames = 40;
+    o.bandwidth = "0:0.1";
+    o.deadline_ms = 300;
+    o.start = (WireConfig){4, 60, 0, 0};
+    pid_t pid = spawn_edge(&o);
+    int got = 0, bye = 0;
+    long long got_bytes = 0;
+    double end = now_ms() + 10000;
+    while (now_ms() < end && !bye) {
+        TransportRecv r;
+        if (transport_recv(c, 50, &r) != 1) continue;
+        if (r.msg.type == WIRE_FRAME) got++, got_bytes += (long long)r.bytes;
+        bye += r.msg.type == WIRE_BYE;
+    }
+    EXPECT(reap(pid, 5000) == 0, "edge exit");
+    Row rows[64];
+    int n = read_csv(csv, rows, 64);
+    EXPECT(n == 40, "%d rows", n);
+    int sent = 0, dropped = 0;
+    long long sent_bytes = 0;
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(rows[i].status, "sent")) sent++, sent_bytes += rows[i].bytes;
+        else if (!strcmp(rows[i].status, "dropped") && !strcmp(rows[i].reason, "deadline")) dropped++;
+        else EXPECT(0, "row %d: %s %s", i, rows[i].status, rows[i].reason);
+    }
+    EXPECT(sent == got && sent_bytes == got_bytes, "sent %d (%lld B), received %d (%lld B)", sent, sent_bytes, got, got_bytes);
+    EXPECT(dropped > 10 && sent > 3, "%d sent, %d dropped", sent, dropped);
+    /* the link's budget: 12500 B/s over the whole run (2 s of capture + the last frame's 300 ms) */
+    EXPECT(sent_bytes <= 12500 * 2.3 + 1, "%lld bytes over a 12.5 kB/s link in 2.3 s", sent_bytes);
+    /* a 1 s window anywhere holds at most 12.5 kB + one message */
+    for (int i = 0; i < n; i++) {
+        if (rows[i].send_us < 0) continue;
+        long long w = 0;
+        for (int j = 0; j < n; j++)
+            if (rows[j].send_us >= rows[i].send_us && rows[j].send_us < rows[i].send_us + 1000000) w += rows[j].bytes;
+        EXPECT(w <= 12500 + 6000, "window from row %d: %lld bytes", i, w);
+    }
+    printf("    0.1 Mbps, 20 fps: %d sent (%lld B), %d dropped at the deadline\n", sent, sent_bytes, dropped);
+    transport_close(c);
+}
+
+/* The receiver goes away for ~0.6 s mid-stream and comes back on the same port: the edge drops
+ * frames as no_link meanwhile, reconnects, says HELLO again and carries on; 40 rows for 40 frames. */
+TEST(edge_survives_receiver_restart) {
+    const char *dir = test_temp_dir("edge");
+    char csv[512], ep[256];
+    snprintf(csv, sizeof csv, "%s/edge.csv", dir);
+    TransportOpts co = {.endpoint = "tcp://127.0.0.1:*", .quiet = true};
+    Transport *c = transport_cloud_open(&co);
+    EXPECT(c, "%s", rn_errmsg());
+    if (!c) return;
+    snprintf(ep, sizeof ep, "%s", transport_endpoint(c));
+    EdgeOpts o;
+    base_opts(&o, ep, csv);
+    o.fps = 20;
+    o.max_frames = 40;
+    pid_t pid = spawn_edge(&o);
+    int hello = 0, got = 0, bye = 0;
+    bool restarted = false;
+    double end = now_ms() + 12000;
+    while (now_ms() < end && !bye) {
+        TransportRecv r;
+        if (transport_recv(c, 50, &r) != 1) continue;
+        hello += r.msg.type == WIRE_HELLO;
+        bye += r.msg.type == WIRE_BYE;
+        if (r.msg.type != WIRE_FRAME) continue;
+        got++;
+        if (r.msg.u.frame.frame_id >= 8 && !restarted) {
+            restarted = true;
+            transport_close(c);
+            struct timespec d = {0, 600000000};
+            nanosleep(&d, NULL);
+            TransportOpts co2 = {.endpoint = ep, .quiet = true};
+            c = transport_cloud_open(&co2);
+            EXPECT(c, "rebind: %s", rn_errmsg());
+            if (!c) break;
+        }
+    }
+    EXPECT(reap(pid, 5000) == 0, "edge exit");
+    EXPECT(restarted && hello == 2, "HELLO again after the restart (%d)", hello);
+    Row rows[64];
+    int n = read_csv(csv, rows, 64);
+    EXPECT(n == 40, "%d rows for 40 frames", n);
+    int sent = 0, nolink = 0;
+    for (int i = 0; i < n; i++) {
+        EXPECT(rows[i].fid == i, "row %d is frame %lld", i, rows[i].fid);
+        if (!strcmp(rows[i].status, "sent")) sent++;
+        else if (!strcmp(rows[i].reason, "no_link")) nolink++;
+        else EXPECT(0, "row %d: %s %s", i, rows[i].status, rows[i].reason);
+    }
+    EXPECT(nolink >= 3, "%d frames dropped while the receiver was away", nolink);
+    EXPECT(sent >= got && sent - got <= 3, "sent %d, received %d (at most the frames in flight at the kill are lost)", sent, got);
+    printf("    40 frames: %d sent, %d received, %d no_link\n", sent, got, nolink);
+    if (c) transport_close(c);
+}
