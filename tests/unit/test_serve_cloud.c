@@ -208,3 +208,90 @@ TEST(serve_cloud_loopback_cac) {
     EXPECT(strstr(lg, "| edgeA | cac | 6 | 6 | 0 |"), "summary line for edgeA:\n%s", lg);
     free(text), free(lg);
 }
+
+/* ---------------- both processes for real: rune serve-cloud + rune serve-edge ---------------- */
+
+/* Rows of a CSV (header excluded) whose column `col` equals `val` (NULL: every row). */
+static int csv_count(const char *path, int col, const char *val) {
+    char *text = test_read_text(path);
+    if (!text) return -1;
+    int n = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (!strncmp(line, "edge,", 5)) continue;
+        if (!val) {
+            n++;
+            continue;
+        }
+        char *p = line;
+        for (int k = 0; k < col && p; k++) p = strchr(p, ','), p = p ? p + 1 : NULL;
+        if (p && !strncmp(p, val, strlen(val)) && (p[strlen(val)] == ',' || !p[strlen(val)])) n++;
+    }
+    free(text);
+    return n;
+}
+
+TEST(serve_cloud_and_edge_processes) {
+    if (access("weights/espnet_camvid.h5", R_OK) || access("weights/carn_m.h5", R_OK)) SKIP("weights/ not here");
+    const char *dir = test_temp_dir("serve_both");
+    char ccsv[512], ecsv[512], clog[512], elog[512], ep[64];
+    snprintf(ccsv, sizeof ccsv, "%s/cloud.csv", dir), snprintf(ecsv, sizeof ecsv, "%s/edge.csv", dir);
+    snprintf(clog, sizeof clog, "%s/cloud.log", dir), snprintf(elog, sizeof elog, "%s/edge.log", dir);
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", test_port() + 1);
+    char *cargs[] = {"serve-cloud", "--listen", ep, "--profile", "data/samples/serve_profile.json", "--threshold", "0.085",
+                     "--data", "data/samples/camvid", "--csv", ccsv, "--edges", "1", "--duration", "150", NULL};
+    char *eargs[] = {"serve-edge", "--connect", ep, "--id", "robot", "--frames", "data/samples/camvid", "--dataset", "frames",
+                     "--fps", "2", "--max-frames", "4", "--bandwidth", "0:0.3", "--deadline-ms", "3000", "--csv", ecsv,
+                     "--wait-cloud", "60", "--linger", "20", NULL};
+    pid_t pc = spawn_rune(clog, cargs);
+    pid_t pe = spawn_rune(elog, eargs);
+    int re = wait_bounded(pe, 150), rc = wait_bounded(pc, 60);
+    char *lg = test_read_text(clog);
+    EXPECT(re == 0 && rc == 0, "edge exit %d, cloud exit %d; cloud log:\n%s", re, rc, lg ? lg : "");
+    free(lg);
+    /* the edge accounts for each captured frame; the cloud for each frame that reached it */
+    int captured = csv_count(ecsv, 4, "frame"), sent = csv_count(ecsv, 5, "sent"), dropped = csv_count(ecsv, 5, "dropped");
+    EXPECT(captured == 4 && sent + dropped == 4, "edge rows: %d frames, %d sent, %d dropped", captured, sent, dropped);
+    int got = csv_count(ccsv, 0, NULL), proc = csv_count(ccsv, 34, "processed"), stale = csv_count(ccsv, 34, "stale");
+    EXPECT(got == sent && proc + stale == got && proc >= 1, "cloud rows %d (processed %d, stale %d) for %d sent", got, proc,
+           stale, sent);
+}
+
+/* Kill the cloud mid-stream and start another: the edge reconnects (HELLO) and carries on; every
+ * captured frame is in the edge's CSV as sent or dropped with a reason, and the new cloud serves it. */
+TEST(serve_cloud_killed_and_restarted) {
+    if (access("weights/espnet_camvid.h5", R_OK) || access("weights/carn_m.h5", R_OK)) SKIP("weights/ not here");
+    const char *dir = test_temp_dir("serve_restart");
+    char c1[512], c2[512], ecsv[512], l1[512], l2[512], elog[512], ep[64];
+    snprintf(c1, sizeof c1, "%s/cloud1.csv", dir), snprintf(c2, sizeof c2, "%s/cloud2.csv", dir);
+    snprintf(l1, sizeof l1, "%s/cloud1.log", dir), snprintf(l2, sizeof l2, "%s/cloud2.log", dir);
+    snprintf(ecsv, sizeof ecsv, "%s/edge.csv", dir), snprintf(elog, sizeof elog, "%s/edge.log", dir);
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", test_port() + 2);
+    char *c1args[] = {"serve-cloud", "--listen", ep, "--profile", "data/samples/serve_profile.json", "--sr", "x2=bilinear,x4=bilinear",
+                      "--csv", c1, "--duration", "120", NULL};
+    char *c2args[] = {"serve-cloud", "--listen", ep, "--profile", "data/samples/serve_profile.json", "--sr", "x2=bilinear,x4=bilinear",
+                      "--csv", c2, "--edges", "1", "--duration", "120", NULL};
+    char *eargs[] = {"serve-edge", "--connect", ep, "--id", "robot", "--frames", "data/samples/camvid", "--dataset", "frames",
+                     "--fps", "2", "--loop", "--max-frames", "16", "--bandwidth", "0:0.5", "--deadline-ms", "2000",
+                     "--csv", ecsv, "--wait-cloud", "60", "--linger", "20", NULL};
+    pid_t pc = spawn_rune(l1, c1args);
+    pid_t pe = spawn_rune(elog, eargs);
+    /* wait until the first cloud has processed two frames, then kill it */
+    double t0 = now_seconds();
+    while (csv_count(c1, 34, "processed") < 2 && now_seconds() - t0 < 90) usleep(100000);
+    EXPECT(csv_count(c1, 34, "processed") >= 2, "the first cloud processed frames");
+    kill(pc, SIGKILL);
+    waitpid(pc, NULL, 0);
+    usleep(1500000);
+    pid_t pc2 = spawn_rune(l2, c2args);
+    int re = wait_bounded(pe, 150), rc = wait_bounded(pc2, 60);
+    char *lg = test_read_text(elog);
+    EXPECT(re == 0 && rc == 0, "edge exit %d, second cloud exit %d; edge log:\n%s", re, rc, lg ? lg : "");
+    EXPECT(lg && strstr(lg, "reconnect"), "the edge logged its reconnect:\n%s", lg ? lg : "");
+    free(lg);
+    int rows = csv_count(ecsv, 4, "frame"), sent = csv_count(ecsv, 5, "sent"), dropped = csv_count(ecsv, 5, "dropped");
+    EXPECT(rows == 16 && sent + dropped == 16, "every captured frame accounted for: %d rows, %d sent, %d dropped", rows, sent,
+           dropped);
+    int p2 = csv_count(c2, 34, "processed");
+    EXPECT(p2 >= 1, "the restarted cloud processed the edge's frames (%d)", p2);
+}
