@@ -12,7 +12,7 @@
 int cmd_serve_cloud(int argc, char **argv) {
     CloudOpts o;
     cloud_opts_default(&o);
-    const char *ctl = "cac", *fixed = "";
+    const char *ctl = "cac", *fixed = "", *probe = "1:90";
     bool quiet = false;
     ArgSpec specs[] = {
         {"listen", ARG_STR, &o.listen, "ENDPOINT", "ZeroMQ endpoint the ROUTER binds (tcp://127.0.0.1:PORT, tcp://*:PORT)"},
@@ -32,11 +32,13 @@ int cmd_serve_cloud(int argc, char **argv) {
         {"aw-period", ARG_FLOAT, &o.par.aw_period, "S", "AWStream: seconds between online profiling rounds"},
         {"aw-quiet", ARG_FLOAT, &o.par.aw_quiet, "S", "AWStream: seconds without congestion before probing up"},
         {"aw-queue-ms", ARG_FLOAT, &o.par.aw_queue_ms, "MS", "AWStream: shaper queueing delay that means congestion"},
+        {"aw-probe", ARG_STR, &probe, "S:Q", "AWStream: the extra profiling frame's scale and quality (1:90 = HR; a "
+                                             "smaller one is rebuilt by its SR model and stands in for HR)"},
         {"data", ARG_STR, &o.data, "DIR", "evaluation aid: the dataset the edges stream (labels and HR frames by the "
-                                          "frame's index in the edge's folder)"},
+                                          "frame's index in the dataset, opened as the edge opens it)"},
         {"dataset", ARG_STR, &o.kind, "KIND", "its kind (camvid, frames, cityscapes)"},
         {"split", ARG_STR, &o.split, "S", "its split"},
-        {"seq", ARG_STR, &o.seq, "NAME", "only this sequence of the split (e.g. Seq05VD): index 0 = its first frame"},
+        {"seq", ARG_STR, &o.seq, "NAME", "score only this sequence's frames (the edge's --seq; indices stay the split's)"},
         {"csv", ARG_STR, &o.csv, "FILE", "one row per received frame (columns in the README)"},
         {"summary", ARG_STR, &o.summary, "FILE", "the end-of-run summary (Markdown) also here"},
         {"fps", ARG_FLOAT, &o.fps, "F", "an edge's frame rate until its HELLO says otherwise"},
@@ -69,6 +71,9 @@ int cmd_serve_cloud(int argc, char **argv) {
     if (*fixed && (sscanf(fixed, "%d:%d", &o.par.fixed.scale, &o.par.fixed.quality) != 2 || o.par.fixed.scale < 1 ||
                    o.par.fixed.scale > 16 || o.par.fixed.quality < 0 || o.par.fixed.quality > 100))
         args_usage_error(&cmd, "--fixed %s: want SCALE:QUALITY (scale 1..16, quality 0..100)", fixed);
+    if (sscanf(probe, "%d:%d", &o.par.aw_probe.scale, &o.par.aw_probe.quality) != 2 || o.par.aw_probe.scale < 1 ||
+        o.par.aw_probe.scale > 16 || o.par.aw_probe.quality < 1 || o.par.aw_probe.quality > 100)
+        args_usage_error(&cmd, "--aw-probe %s: want SCALE:QUALITY (scale 1..16, quality 1..100)", probe);
     if (!(o.fps > 0) || !(o.bw_window > 0) || !(o.edge_timeout > 0) || o.max_edges < 1 || o.max_edges > 4096)
         args_usage_error(&cmd, "--fps, --bw-window, --edge-timeout must be > 0 and --max-edges 1..4096");
     o.quiet = quiet;

@@ -9,6 +9,7 @@ second and throughput over time per controller: the paper's Fig. 15) and OUT/tab
 Standard library only."""
 import argparse, csv, json, math, os, statistics
 
+COLORS = {"cac": "#d62728", "standard": "#1f77b4", "awstream": "#ff7f0e", "fixed": "#2ca02c"}
 NAMES = {"cac": "CAC (ASR + CAC)", "standard": "ASR without CAC", "awstream": "AWStream", "fixed": "fixed"}
 
 
@@ -202,15 +203,15 @@ def main():
             f.write(f"""set terminal pngcairo size 1000,700 font ",10"
 set output "{a.out}/fig15_{run}.png"
 set multiplot layout 2,1 title "Fig. 15 ({run}): CamVid Seq05VD, 480x360 at 2 fps, capacity scaled to the frame size"
-set ylabel "mIoU vs HR (%)"; set yrange [0:100]; set key bottom right; set grid
+set ylabel "mIoU vs HR (%)"; set yrange [0:100]; set key top horizontal center; set grid
 set style fill transparent solid 0.15 noborder
 plot "{a.out}/fig15_{run}.dat" using 1:(${2 * len(cols) + 2}*100) with boxes lc rgb "gray" title "tail content (HR ratio < threshold)", \\
 """)
-            f.write(", \\\n".join(f'     "" using 1:{2 + 2 * i} with linespoints title "{NAMES.get(c, c)}"' for i, c in enumerate(cols)))
+            f.write(", \\\n".join(f'     "" using 1:{2 + 2 * i} with linespoints lw {2 if c == "cac" else 1} lc rgb "{COLORS.get(c, "black")}" pt {7 if c == "cac" else 6} ps 0.6 title "{NAMES.get(c, c)}"' for i, c in enumerate(cols)))
             f.write(f"""
-set ylabel "throughput (kbit/s)"; set xlabel "time (s)"; set yrange [0:*]; set key top right
+set ylabel "throughput (kbit/s)"; set xlabel "time (s)"; set yrange [0:*]; set key top horizontal center
 plot """)
-            f.write(", \\\n     ".join(f'"{a.out}/fig15_{run}.dat" using 1:{3 + 2 * i} with steps title "{NAMES.get(c, c)}"' for i, c in enumerate(cols)))
+            f.write(", \\\n     ".join(f'"{a.out}/fig15_{run}.dat" using 1:{3 + 2 * i} with steps lw {2 if c == "cac" else 1} lc rgb "{COLORS.get(c, "black")}" title "{NAMES.get(c, c)}"' for i, c in enumerate(cols)))
             f.write("\nunset multiplot\n")
     # Table 7
     md += ["## Table 7: per-frame latency by stage (ms, mean over processed frames of all runs)", "",

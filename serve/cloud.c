@@ -144,8 +144,8 @@ static int open_dataset(Cloud *c) {
     c->have_ds = true;
     c->ds_first = 0, c->ds_count = c->ds.n;
     if (o->seq && *o->seq) {
-        c->ds_first = dataset_sequence(&c->ds, o->seq, &c->ds_count);
-        if (c->ds_first < 0) return rn_fail("%s has no sequence %s", c->ds.name, o->seq);
+        int n = 0;
+        if (dataset_sequence(&c->ds, o->seq, &n) < 0) return rn_fail("%s has no sequence %s", c->ds.name, o->seq);
     }
     c->hr_pred = xcalloc((size_t)c->ds_count + 1, sizeof *c->hr_pred);
     c->labels = xcalloc((size_t)c->ds_count + 1, sizeof *c->labels);
@@ -155,11 +155,13 @@ static int open_dataset(Cloud *c) {
     return 0;
 }
 
-/* The HR prediction (and label, when the dataset has one) of frame src (index into the sequence);
+/* The HR prediction (and label, when the dataset has one) of sample src of the dataset;
  * false when there is none or its size is not hr_w x hr_h. */
 static bool reference(Cloud *c, uint32_t src, int hr_w, int hr_h) {
     if (!c->have_ds || (int)src >= c->ds_count) return false;
-    int i = c->ds_first + (int)src;
+    int i = (int)src; /* the edge's src_index is the sample's index in the dataset as both open it */
+    const char *seq = c->o->seq;
+    if (seq && *seq && (!c->ds.samples[i].seq || strcmp(c->ds.samples[i].seq, seq))) return false;
     if (!c->hr_pred[src]) {
         Image hr;
         if (dataset_load_frame(&c->ds, i, &hr) < 0) return false;
@@ -262,7 +264,8 @@ static void send_feedback(Cloud *c, EdgeState *e, uint64_t last_id, int reason, 
     double bps = rate_bps(&e->rate, now_seconds(), c->o->bw_window);
     fb->bw_kbps = isfinite(bps) ? (uint32_t)fmin(bps / 1000, 4e9) : 0;
     if (e->ctl.want_probe) {
-        fb->probe = (WireConfig){.scale = 1, .quality = 90, .skip = 0, .flags = WIRE_CFG_PROBE};
+        fb->probe = e->ctl.par.aw_probe;
+        fb->probe.skip = 0, fb->probe.flags = WIRE_CFG_PROBE;
         fb->probe_count = 1;
         e->ctl.want_probe = false, e->pending_probe++;
         if (!reason) reason = WIRE_REASON_PROBE;
@@ -273,7 +276,9 @@ static void send_feedback(Cloud *c, EdgeState *e, uint64_t last_id, int reason, 
 }
 
 /* AWStream's online profiling on a full-quality frame: the current target's standard and tail picks,
- * each degraded from it, rebuilt and segmented, scored against the segmenter's prediction on it. */
+ * each degraded from it, rebuilt and segmented, scored against the segmenter's prediction on it. A
+ * probe sent below HR (--aw-probe 2:90 where the link cannot carry HR frames) is first rebuilt by its
+ * SR model, and that frame stands in for HR. */
 static int profile_probe(Cloud *c, EdgeState *e, const Image *full, const uint8_t *ref, double t) {
     double acc[2] = {NAN, NAN};
     for (int k = 0; k < 2; k++) {
@@ -334,7 +339,7 @@ static void stash_frame(Cloud *c, const TransportRecv *r) {
         e->have_last = true;
     }
     int64_t first_byte = f->capture_us + f->encode_us + f->queue_us;
-    rate_add(&e->rate, now, 8.0 * f->payload_len, (f->send_us - first_byte) / 1e6);
+    rate_add(&e->rate, now, 8.0 * (double)r->bytes, (f->send_us - first_byte) / 1e6); /* the whole message crossed the link */
     if (e->has_pend) {
         /* a probe frame is never replaced by a stream frame: AWStream's round needs it */
         bool keep_old = (e->pend.msg.u.frame.cfg.flags & WIRE_CFG_PROBE) && !probe;

@@ -21,7 +21,9 @@ typedef struct CloudOpts {
     const char *profile;       /* profile.json (required) */
     const char *task;          /* segmenter (NULL = the profile's task file) */
     const char *sr;            /* "x2=A.h5,x4=bilinear" (NULL = the profile's sr[]) */
-    const char *data, *kind, *split, *seq; /* evaluation aid: labels and HR frames by src_index (NULL = none) */
+    const char *data, *kind, *split, *seq; /* evaluation aid: labels and HR frames by src_index = the sample's index
+                                            * in the dataset as the edge opens it (same kind/split); seq: only
+                                            * that sequence's frames are scored (NULL = none) */
     const char *csv;           /* per-frame CSV (NULL = none) */
     const char *summary;       /* the summary as Markdown also here (NULL = stdout only) */
     CtlKind ctl;

@@ -18,7 +18,7 @@ int ctl_kind_parse(const char *s, CtlKind *k) {
 
 void ctl_params_default(CtlParams *p) {
     *p = (CtlParams){.cac_hold = 2, .cac_margin = 0.25, .aw_period = 10, .aw_quiet = 5, .aw_queue_ms = 200,
-                     .fixed = {0}, .start_bps = NAN};
+                     .aw_probe = {.scale = 1, .quality = 90, .flags = WIRE_CFG_PROBE}, .fixed = {0}, .start_bps = NAN};
 }
 
 bool ctl_same(const ServeKnobs *a, const ServeKnobs *b) {

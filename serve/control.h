@@ -52,6 +52,7 @@ typedef struct CtlParams {
     double aw_period;      /* AWStream: seconds between online profiling rounds (policy updates) */
     double aw_quiet;       /* AWStream: seconds without congestion before probing one target up */
     double aw_queue_ms;    /* AWStream: queueing delay above which the link is congested */
+    ServeKnobs aw_probe;   /* AWStream: the extra profiling frame's configuration (HR q90 by default) */
     ServeKnobs fixed;      /* fixed: the knobs (scale 0 = the standard pick of the first estimate) */
     double start_bps;      /* the estimate assumed before anything has arrived (NaN: the smallest target) */
 } CtlParams;
