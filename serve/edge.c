@@ -393,7 +393,7 @@ int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
         e->s.captured++;
         k++;
         WireConfig c = e->cfg;
-        if (rel_now(e) - t_cap > 1.0 / o->fps + 0.05) { /* the edge itself fell behind its clock */
+        if (rel_now(e) - t_cap > fmax(2.0 / o->fps, 0.1)) { /* the edge itself fell behind its clock (CPU starved) */
             e->s.dropped_busy++;
             csv_row(e, fid, src, false, "dropped", "edge_busy", &c, 0, t_cap, -1, -1, -1, -1);
             continue;
