@@ -40,6 +40,9 @@ int cmd_serve_edge(int argc, char **argv) {
         {"csv", ARG_STR, &o.csv, "FILE", "per-frame CSV: every captured frame sent, dropped (with the reason) or skipped"},
         {"wait-cloud", ARG_FLOAT, &o.wait_cloud, "S", "wait up to S s for the cloud before the clock starts (0 = start now)"},
         {"linger", ARG_FLOAT, &o.linger, "S", "after the last frame, S s for the queue to drain and feedback to come"},
+        {"netns", ARG_BOOL, &o.netns, NULL, "the kernel shapes the uplink (tc in the network namespace this runs in, set up "
+                                            "by the caller, e.g. tests/unit/test_serve_edge.c): no pacing here, frames "
+                                            "leave when encoded; --bandwidth is only recorded"},
         {"quiet", ARG_BOOL, &o.quiet, NULL, "no log lines"},
         {0},
     };

@@ -183,7 +183,8 @@ static void depart(Edge *e, bool all) {
                     p->start, send, f->encode_us / 1e3);
         } else {
             e->s.dropped_no_link++;
-            csv_row(e, f->frame_id, p->src_index, p->probe, "dropped", rc < 0 ? "send_error" : "no_link", &f->cfg,
+            csv_row(e, f->frame_id, p->src_index, p->probe, "dropped",
+                    rc < 0 ? "send_error" : transport_connected(e->tr) ? "zmq_full" : "no_link", &f->cfg,
                     wire_size(&p->msg), p->capture, p->ready, -1, -1, f->encode_us / 1e3);
         }
         pend_pop(e);
@@ -223,8 +224,8 @@ static void capture_one(Edge *e, uint64_t fid, int src, const Image *hr, const W
         degraded_free(&d);
         return;
     }
-    ShaperSlot slot;
-    if (!shaper_offer(&e->sh, ready, capture, bytes, &slot)) {
+    ShaperSlot slot = {ready, ready};
+    if (!e->o->netns && !shaper_offer(&e->sh, ready, capture, bytes, &slot)) {
         e->s.dropped_deadline++;
         csv_row(e, fid, src, probe, "dropped", "deadline", c, bytes, capture, ready, -1, -1, encode_ms);
         degraded_free(&d);

@@ -35,6 +35,8 @@ typedef struct EdgeOpts {
     const char *csv;          /* per-frame CSV path (NULL/"" = none) */
     double wait_cloud;        /* wait up to this many seconds for the cloud before the clock starts (0 = not) */
     double linger;            /* after the last capture: seconds to let the queue drain and feedback come */
+    bool netns;               /* the kernel shapes the uplink (tc in this network namespace, set up by the
+                                 caller): frames leave when encoded, the schedule is only recorded (link_mbps) */
     bool quiet;
 } EdgeOpts;
 

@@ -299,3 +299,120 @@ TEST(edge_survives_receiver_restart) {
     printf("    40 frames: %d sent, %d received, %d no_link\n", sent, got, nolink);
     if (c) transport_close(c);
 }
+
+/* ---- the shaper against the kernel: tc in a network namespace this test makes and removes ---- */
+
+#include <fcntl.h>
+#include <math.h>
+#include <sched.h>
+#include <sys/mman.h>
+
+typedef struct NsResult {
+    int ok;                 /* 1 when both runs completed */
+    double mbps[2][2];      /* [user shaper, kernel tc][4 Mbps window, 1 Mbps window] received */
+    int frames[2];
+    char err[160];
+} NsResult;
+
+/* Shared with the worker process that runs inside the namespace. */
+static NsResult *mmap_result(void) {
+    void *p = mmap(NULL, sizeof(NsResult), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) SKIP("mmap failed");
+    memset(p, 0, sizeof(NsResult));
+    return p;
+}
+
+static int sh(const char *cmd) {
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* One 5 s run at 30 fps of x2 q95 frames (~24 kB: ~5.8 Mbps offered) over 4 Mbps, then 1 Mbps from 2 s:
+ * the edge's shaper does it (kernel = 0) or tc's token bucket on lo does it (kernel = 1). */
+static int ns_run(int kernel, double mbps[2], int *frames, char *err, size_t errn) {
+    const char *tbf = "tc qdisc replace dev lo root tbf burst 32kb latency 2s rate ";
+    char cmd[256];
+    if (kernel) {
+        snprintf(cmd, sizeof cmd, "%s4mbit", tbf);
+        if (sh(cmd) != 0) return snprintf(err, errn, "tc tbf on lo failed"), -1;
+    } else sh("tc qdisc del dev lo root 2>/dev/null");
+    TransportOpts co = {.endpoint = "tcp://127.0.0.1:*", .quiet = true};
+    Transport *c = transport_cloud_open(&co);
+    if (!c) return snprintf(err, errn, "cloud: %s", rn_errmsg()), -1;
+    EdgeOpts o;
+    base_opts(&o, transport_endpoint(c), NULL);
+    o.id = "robot1";
+    o.fps = 30;
+    o.max_frames = 150;
+    o.start = (WireConfig){2, 95, 0, 0};
+    o.bandwidth = "0:4,2:1";
+    o.netns = kernel;
+    pid_t pid = spawn_edge(&o);
+    int64_t t0 = 0;
+    bool changed = false;
+    double bytes[2] = {0, 0};
+    double end = now_ms() + 10000;
+    bool bye = false;
+    while (now_ms() < end && !bye) {
+        TransportRecv r;
+        int got = transport_recv(c, 20, &r);
+        if (kernel && t0 && !changed && wire_now_us() >= t0 + 2000000) {
+            snprintf(cmd, sizeof cmd, "%s1mbit", tbf);
+            sh(cmd);
+            changed = true;
+        }
+        if (got != 1) continue;
+        bye = r.msg.type == WIRE_BYE;
+        if (r.msg.type != WIRE_FRAME) continue;
+        (*frames)++;
+        if (!t0) t0 = r.msg.u.frame.capture_us - (int64_t)(r.msg.u.frame.frame_id * 1e6 / o.fps);
+        double t = (r.recv_us - t0) / 1e6;
+        if (t >= 0.5 && t < 2.0) bytes[0] += (double)r.bytes;
+        if (t >= 2.5 && t < 5.0) bytes[1] += (double)r.bytes;
+    }
+    reap(pid, 5000);
+    transport_close(c);
+    mbps[0] = bytes[0] * 8 / 1e6 / 1.5;
+    mbps[1] = bytes[1] * 8 / 1e6 / 2.5;
+    return 0;
+}
+
+TEST(edge_shaper_agrees_with_kernel_tc_in_netns) {
+    if (geteuid() != 0) SKIP("needs root for ip netns / tc");
+    if (sh("command -v ip >/dev/null && command -v tc >/dev/null") != 0) SKIP("ip or tc not installed");
+    char ns[64], cmd[160];
+    snprintf(ns, sizeof ns, "rune_edge_test_%d", (int)getpid());
+    snprintf(cmd, sizeof cmd, "ip netns add %s 2>/dev/null", ns);
+    if (sh(cmd) != 0) SKIP("ip netns add is not permitted here");
+    NsResult *res = mmap_result();
+    pid_t w = fork();
+    if (w == 0) { /* the worker lives in the namespace; this process stays outside to remove it */
+        char path[128];
+        snprintf(path, sizeof path, "/var/run/netns/%s", ns);
+        int fd = open(path, O_RDONLY);
+        if (fd < 0 || setns(fd, CLONE_NEWNET) != 0 || sh("ip link set lo up mtu 1500") != 0) {
+            snprintf(res->err, sizeof res->err, "entering %s failed", ns);
+            _exit(1);
+        }
+        for (int k = 0; k < 2; k++)
+            if (ns_run(k, res->mbps[k], &res->frames[k], res->err, sizeof res->err) < 0) _exit(1);
+        res->ok = 1;
+        _exit(0);
+    }
+    int rc = reap(w, 40000);
+    snprintf(cmd, sizeof cmd, "ip netns del %s", ns);
+    EXPECT(sh(cmd) == 0, "namespace %s removed", ns);
+    EXPECT(rc == 0 && res->ok, "worker: %s", res->err);
+    if (!res->ok) return;
+    const char *who[2] = {"edge shaper", "kernel tc  "};
+    for (int k = 0; k < 2; k++)
+        printf("    %s: %.2f Mbps received in [0.5, 2) s (link 4), %.2f in [2.5, 5) s (link 1); %d frames\n", who[k],
+               res->mbps[k][0], res->mbps[k][1], res->frames[k]);
+    for (int k = 0; k < 2; k++) {
+        EXPECT(res->mbps[k][0] > 4 * 0.75 && res->mbps[k][0] < 4 * 1.1, "%s at 4 Mbps: %.2f", who[k], res->mbps[k][0]);
+        EXPECT(res->mbps[k][1] > 1 * 0.75 && res->mbps[k][1] < 1 * 1.2, "%s at 1 Mbps: %.2f", who[k], res->mbps[k][1]);
+    }
+    for (int j = 0; j < 2; j++)
+        EXPECT(fabs(res->mbps[0][j] - res->mbps[1][j]) <= 0.2 * res->mbps[1][j], "window %d: shaper %.2f vs kernel %.2f", j,
+               res->mbps[0][j], res->mbps[1][j]);
+}
