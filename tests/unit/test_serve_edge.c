@@ -416,3 +416,87 @@ TEST(edge_shaper_agrees_with_kernel_tc_in_netns) {
         EXPECT(fabs(res->mbps[0][j] - res->mbps[1][j]) <= 0.2 * res->mbps[1][j], "window %d: shaper %.2f vs kernel %.2f", j,
                res->mbps[0][j], res->mbps[1][j]);
 }
+
+/* --profile: the edge starts with the standard configuration of the largest target the link at t = 0 carries. */
+#include "profile/profile_json.h"
+
+TEST(edge_starts_from_profile_target) {
+    const char *dir = test_temp_dir("edge");
+    char csv[512], prof[512];
+    snprintf(csv, sizeof csv, "%s/edge.csv", dir);
+    snprintf(prof, sizeof prof, "%s/profile.json", dir);
+    ProfileDoc *d = calloc(1, sizeof *d);
+    d->version = PROFILE_VERSION;
+    snprintf(d->task_kind, sizeof d->task_kind, "segmentation");
+    d->fps = 30;
+    d->threshold = 0.01;
+    const int sc[3] = {8, 4, 2}, q[3] = {50, 60, 70};
+    for (int i = 0; i < 3; i++) {
+        d->target[i].mbps = 1 << i; /* 1, 2, 4 Mbps */
+        d->target[i].standard = (ProfilePick){.scale = sc[i], .quality = q[i], .acc_std = 0.5, .acc_tail = 0.4, .mbps = 0.9 * (1 << i)};
+        d->target[i].tail = (ProfilePick){.scale = sc[i] / 2, .quality = q[i] - 20, .acc_std = 0.5, .acc_tail = 0.45, .mbps = 0.9 * (1 << i)};
+    }
+    d->ntargets = 3;
+    EXPECT(profile_json_write(d, prof) == 0, "%s", rn_errmsg());
+    free(d);
+    TransportOpts co = {.endpoint = "tcp://127.0.0.1:*", .quiet = true};
+    Transport *c = transport_cloud_open(&co);
+    EXPECT(c, "%s", rn_errmsg());
+    if (!c) return;
+    EdgeOpts o;
+    base_opts(&o, transport_endpoint(c), csv);
+    o.fps = 20;
+    o.max_frames = 4;
+    o.profile = prof;
+    o.bandwidth = "0:3,1:0.5"; /* 3 Mbps at the start: the 2 Mbps target's x4 q60 */
+    pid_t pid = spawn_edge(&o);
+    double end = now_ms() + 8000;
+    int first_scale = 0, first_q = 0, hello_scale = 0;
+    bool bye = false;
+    while (now_ms() < end && !bye) {
+        TransportRecv r;
+        if (transport_recv(c, 50, &r) != 1) continue;
+        bye = r.msg.type == WIRE_BYE;
+        if (r.msg.type == WIRE_HELLO) hello_scale = r.msg.u.hello.cfg.scale;
+        if (r.msg.type == WIRE_FRAME && !first_scale) first_scale = r.msg.u.frame.cfg.scale, first_q = r.msg.u.frame.cfg.quality;
+    }
+    EXPECT(reap(pid, 5000) == 0, "edge exit");
+    EXPECT(hello_scale == 4 && first_scale == 4 && first_q == 60, "hello s%d, first frame s%d q%d", hello_scale, first_scale, first_q);
+    transport_close(c);
+}
+
+/* The command line: key directory written, bad input refused with the reason before anything runs. */
+#include "tests/rune_exec.h"
+
+TEST(edge_cli_keygen_and_bad_input) {
+    const char *dir = test_temp_dir("cli");
+    static char out[8192];
+    char args[1024];
+    snprintf(args, sizeof args, "serve-edge --curve-keygen %s/keys --id cam1,cam2", dir);
+    EXPECT(rune_exec(args, out, sizeof out) == 0, "keygen: %s", out);
+    char path[600], pub[41], sec[41];
+    snprintf(path, sizeof path, "%s/keys/cam2.key", dir);
+    EXPECT(transport_curve_read(path, pub, sec) == 0, "%s", rn_errmsg());
+    snprintf(path, sizeof path, "%s/keys/authorized_keys", dir);
+    char *ak = test_read_text(path);
+    EXPECT(ak && strstr(ak, pub) && strstr(ak, " cam1\n") && strstr(ak, " cam2\n"), "authorized_keys: %s", ak ? ak : "(none)");
+    free(ak);
+    EXPECT(rune_exec("serve-edge --frames data/samples/camvid", out, sizeof out) == 2 && strstr(out, "--connect"),
+           "no --connect: %s", out);
+    EXPECT(rune_exec("serve-edge --connect tcp://127.0.0.1:1 --frames data/samples/camvid --bandwidth 0:10,3", out,
+                     sizeof out) == 1 &&
+               strstr(out, "step 2"),
+           "bad schedule: %s", out);
+    EXPECT(rune_exec("serve-edge --connect tcp://127.0.0.1:1 --frames data/samples/camvid --trace /nonexistent.up", out,
+                     sizeof out) == 1 &&
+               strstr(out, "nonexistent"),
+           "missing trace: %s", out);
+    EXPECT(rune_exec("serve-edge --connect tcp://127.0.0.1:1 --frames data/samples/camvid --id 'bad id'", out, sizeof out) == 1 &&
+               strstr(out, "--id"),
+           "bad id: %s", out);
+    EXPECT(rune_exec("serve-edge --connect tcp://127.0.0.1:1 --frames /nonexistent/frames", out, sizeof out) == 1,
+           "missing folder: %s", out);
+    EXPECT(rune_exec("serve-edge --connect tcp://127.0.0.1:1 --frames data/samples/camvid --scale 0", out, sizeof out) == 1 &&
+               strstr(out, "scale"),
+           "scale 0: %s", out);
+}
