@@ -293,10 +293,10 @@ static void print_summary(const Edge *e) {
     const EdgeSummary *s = &e->s;
     fprintf(stderr,
             "edge %s: %lld captured, %lld sent (+%lld probes, %.2f MB), %lld skipped, dropped: %lld deadline, %lld no link, "
-            "%lld queue full, %lld encode errors; %lld feedback, %lld configuration changes, %lld reconnects; "
+            "%lld edge busy/queue full, %lld encode errors, %lld stopped; %lld feedback, %lld configuration changes, %lld reconnects; "
             "mean encode %.1f ms, queue %.1f ms, transmit %.1f ms; %.1f s\n",
             e->o->id, s->captured, s->sent, s->probes_sent, s->bytes_sent / 1e6, s->skipped, s->dropped_deadline,
-            s->dropped_no_link, s->dropped_busy, s->dropped_error, s->feedback, s->config_changes, s->reconnects,
+            s->dropped_no_link, s->dropped_busy, s->dropped_error, s->dropped_stopped, s->feedback, s->config_changes, s->reconnects,
             s->encode_ms, s->queue_ms, s->transmit_ms, s->wall_s);
 }
 
@@ -432,7 +432,7 @@ int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
     }
     while (e->pcount) { /* stopped early: what is still queued is dropped, and said so */
         Pending *p = &e->pend[e->phead];
-        e->s.dropped_no_link++;
+        e->s.dropped_stopped++;
         csv_row(e, p->msg.u.frame.frame_id, p->src_index, p->probe, "dropped", "stopped", &p->msg.u.frame.cfg,
                 wire_size(&p->msg), p->capture, p->ready, -1, -1, p->msg.u.frame.encode_us / 1e3);
         pend_pop(e);
@@ -440,7 +440,8 @@ int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
     WireMsg bye = {.type = WIRE_BYE};
     snprintf(bye.edge_id, sizeof bye.edge_id, "%s", o->id);
     bye.u.bye = (WireBye){.captured = (uint64_t)e->s.captured, .sent = (uint64_t)e->s.sent,
-                          .dropped = (uint64_t)(e->s.dropped_deadline + e->s.dropped_no_link + e->s.dropped_busy + e->s.dropped_error)};
+                          .dropped = (uint64_t)(e->s.dropped_deadline + e->s.dropped_no_link + e->s.dropped_busy +
+                                                      e->s.dropped_error + e->s.dropped_stopped)};
     transport_send(e->tr, NULL, &bye);
     e->s.bad_messages = transport_stats(e->tr)->bad_total;
     e->s.wall_s = rel_now(e);

@@ -45,6 +45,7 @@ typedef struct EdgeSummary {
     long long sent, probes_sent;
     long long skipped;         /* by the configuration's skip */
     long long dropped_deadline, dropped_no_link, dropped_busy, dropped_error;
+    long long dropped_stopped;   /* still queued when a signal stopped the edge */
     long long feedback, config_changes, bad_messages, reconnects;
     double bytes_sent;
     double encode_ms, queue_ms, transmit_ms; /* means over the sent frames */
