@@ -105,7 +105,7 @@ static void csv_row(Edge *e, uint64_t fid, int src, bool probe, const char *stat
     else fputs(",", e->csv);
     if (sent) fprintf(e->csv, "%.3f,%.3f,", (start - ready) * 1e3, (send - start) * 1e3);
     else fputs(",,", e->csv);
-    fprintf(e->csv, "%.4f,", shaper_mbps_at(&e->sh, capture));
+    fprintf(e->csv, "%.4f,", shaper_mbps_at(&e->sh, capture + e->o->bw_start));
     if (e->have_fb)
         fprintf(e->csv, "%llu,%s,%u\n", (unsigned long long)e->last_fb.last_frame_id, wire_reason_name(e->last_fb.reason),
                 e->last_fb.bw_kbps);
@@ -225,11 +225,16 @@ static void capture_one(Edge *e, uint64_t fid, int src, const Image *hr, const W
         return;
     }
     ShaperSlot slot = {ready, ready};
-    if (!e->o->netns && !shaper_offer(&e->sh, ready, capture, bytes, &slot)) {
+    const double off = e->o->bw_start; /* the shaper's clock runs from the schedule's / trace's second bw_start */
+    if (!e->o->netns && !shaper_offer(&e->sh, ready + off, capture + off, bytes, &slot)) {
         e->s.dropped_deadline++;
         csv_row(e, fid, src, probe, "dropped", "deadline", c, bytes, capture, ready, -1, -1, encode_ms);
         degraded_free(&d);
         return;
+    }
+    if (!e->o->netns) {
+        slot.start -= off;
+        slot.finish -= off;
     }
     Pending *p = &e->pend[(e->phead + e->pcount) % PENDING_CAP];
     e->pcount++;
@@ -270,7 +275,7 @@ static int start_from_profile(Edge *e) {
         free(d);
         return -1;
     }
-    double rate = shaper_mbps_at(&e->sh, 0);
+    double rate = shaper_mbps_at(&e->sh, e->o->bw_start);
     int best = -1;
     for (int i = 0; i < d->ntargets; i++) {
         if (d->target[i].standard.scale <= 0) continue;
@@ -328,6 +333,10 @@ int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
         if (shaper_init_schedule(&e->sh, o->bandwidth, bws) < 0) goto out;
     } else shaper_init_unlimited(&e->sh);
     e->sh.deadline = o->deadline_ms > 0 ? o->deadline_ms / 1e3 : 0;
+    if (!(o->bw_start >= 0 && o->bw_start < 1e7)) {
+        rn_fail("--bandwidth-start %g: must be >= 0 seconds", o->bw_start);
+        goto out;
+    }
     if (open_frames(e) < 0) goto out;
     if (o->profile && *o->profile && start_from_profile(e) < 0) goto out;
     if (o->csv && *o->csv) {

@@ -30,6 +30,7 @@ typedef struct EdgeOpts {
     const char *bandwidth;    /* step schedule "0:10,5:5,..." (Mbps) */
     const char *trace;        /* Mahimahi uplink trace (instead of bandwidth) */
     double bw_scale;          /* multiplies the schedule / the trace's packet size (0 = 1) */
+    double bw_start;          /* the stream starts this many seconds into the schedule / trace */
     double deadline_ms;       /* a frame must have left within this of its capture (<= 0: no limit) */
     const char *curve_dir;    /* CURVE key directory (transport.h) or NULL */
     const char *csv;          /* per-frame CSV path (NULL/"" = none) */
