@@ -32,6 +32,8 @@ int cmd_serve_edge(int argc, char **argv) {
         {"bandwidth", ARG_STR, &o.bandwidth, "SPEC", "uplink step schedule T:MBPS,... (0:10,5:5,12:2,19:10 = the paper's)"},
         {"trace", ARG_STR, &o.trace, "FILE", "uplink from a Mahimahi trace (one ms per 1500-byte packet), repeating"},
         {"bandwidth-scale", ARG_FLOAT, &o.bw_scale, "F", "multiply the schedule's Mbps / the trace's packet size by F"},
+        {"bandwidth-start", ARG_FLOAT, &o.bw_start, "S", "start S seconds into the schedule / trace (e.g. a trace's "
+                                                            "interesting part)"},
         {"deadline-ms", ARG_FLOAT, &o.deadline_ms, "MS", "drop a frame that would leave later than MS after its capture "
                                                          "(0 = never)"},
         {"curve-keys", ARG_STR, &o.curve_dir, "DIR", "CURVE: DIR/<id>.key or DIR/client.key and DIR/server.pub"},
@@ -40,6 +42,9 @@ int cmd_serve_edge(int argc, char **argv) {
         {"csv", ARG_STR, &o.csv, "FILE", "per-frame CSV: every captured frame sent, dropped (with the reason) or skipped"},
         {"wait-cloud", ARG_FLOAT, &o.wait_cloud, "S", "wait up to S s for the cloud before the clock starts (0 = start now)"},
         {"linger", ARG_FLOAT, &o.linger, "S", "after the last frame, S s for the queue to drain and feedback to come"},
+        {"netns", ARG_BOOL, &o.netns, NULL, "the kernel shapes the uplink (tc in the network namespace this runs in, set up "
+                                            "by the caller, e.g. tests/unit/test_serve_edge.c): no pacing here, frames "
+                                            "leave when encoded; --bandwidth is only recorded"},
         {"quiet", ARG_BOOL, &o.quiet, NULL, "no log lines"},
         {0},
     };

@@ -105,7 +105,7 @@ static void csv_row(Edge *e, uint64_t fid, int src, bool probe, const char *stat
     else fputs(",", e->csv);
     if (sent) fprintf(e->csv, "%.3f,%.3f,", (start - ready) * 1e3, (send - start) * 1e3);
     else fputs(",,", e->csv);
-    fprintf(e->csv, "%.4f,", shaper_mbps_at(&e->sh, capture));
+    fprintf(e->csv, "%.4f,", shaper_mbps_at(&e->sh, capture + e->o->bw_start));
     if (e->have_fb)
         fprintf(e->csv, "%llu,%s,%u\n", (unsigned long long)e->last_fb.last_frame_id, wire_reason_name(e->last_fb.reason),
                 e->last_fb.bw_kbps);
@@ -183,7 +183,8 @@ static void depart(Edge *e, bool all) {
                     p->start, send, f->encode_us / 1e3);
         } else {
             e->s.dropped_no_link++;
-            csv_row(e, f->frame_id, p->src_index, p->probe, "dropped", rc < 0 ? "send_error" : "no_link", &f->cfg,
+            csv_row(e, f->frame_id, p->src_index, p->probe, "dropped",
+                    rc < 0 ? "send_error" : transport_connected(e->tr) ? "zmq_full" : "no_link", &f->cfg,
                     wire_size(&p->msg), p->capture, p->ready, -1, -1, f->encode_us / 1e3);
         }
         pend_pop(e);
@@ -223,12 +224,17 @@ static void capture_one(Edge *e, uint64_t fid, int src, const Image *hr, const W
         degraded_free(&d);
         return;
     }
-    ShaperSlot slot;
-    if (!shaper_offer(&e->sh, ready, capture, bytes, &slot)) {
+    ShaperSlot slot = {ready, ready};
+    const double off = e->o->bw_start; /* the shaper's clock runs from the schedule's / trace's second bw_start */
+    if (!e->o->netns && !shaper_offer(&e->sh, ready + off, capture + off, bytes, &slot)) {
         e->s.dropped_deadline++;
         csv_row(e, fid, src, probe, "dropped", "deadline", c, bytes, capture, ready, -1, -1, encode_ms);
         degraded_free(&d);
         return;
+    }
+    if (!e->o->netns) {
+        slot.start -= off;
+        slot.finish -= off;
     }
     Pending *p = &e->pend[(e->phead + e->pcount) % PENDING_CAP];
     e->pcount++;
@@ -269,7 +275,7 @@ static int start_from_profile(Edge *e) {
         free(d);
         return -1;
     }
-    double rate = shaper_mbps_at(&e->sh, 0);
+    double rate = shaper_mbps_at(&e->sh, e->o->bw_start);
     int best = -1;
     for (int i = 0; i < d->ntargets; i++) {
         if (d->target[i].standard.scale <= 0) continue;
@@ -292,10 +298,10 @@ static void print_summary(const Edge *e) {
     const EdgeSummary *s = &e->s;
     fprintf(stderr,
             "edge %s: %lld captured, %lld sent (+%lld probes, %.2f MB), %lld skipped, dropped: %lld deadline, %lld no link, "
-            "%lld queue full, %lld encode errors; %lld feedback, %lld configuration changes, %lld reconnects; "
+            "%lld edge busy/queue full, %lld encode errors, %lld stopped; %lld feedback, %lld configuration changes, %lld reconnects; "
             "mean encode %.1f ms, queue %.1f ms, transmit %.1f ms; %.1f s\n",
             e->o->id, s->captured, s->sent, s->probes_sent, s->bytes_sent / 1e6, s->skipped, s->dropped_deadline,
-            s->dropped_no_link, s->dropped_busy, s->dropped_error, s->feedback, s->config_changes, s->reconnects,
+            s->dropped_no_link, s->dropped_busy, s->dropped_error, s->dropped_stopped, s->feedback, s->config_changes, s->reconnects,
             s->encode_ms, s->queue_ms, s->transmit_ms, s->wall_s);
 }
 
@@ -327,6 +333,10 @@ int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
         if (shaper_init_schedule(&e->sh, o->bandwidth, bws) < 0) goto out;
     } else shaper_init_unlimited(&e->sh);
     e->sh.deadline = o->deadline_ms > 0 ? o->deadline_ms / 1e3 : 0;
+    if (!(o->bw_start >= 0 && o->bw_start < 1e7)) {
+        rn_fail("--bandwidth-start %g: must be >= 0 seconds", o->bw_start);
+        goto out;
+    }
     if (open_frames(e) < 0) goto out;
     if (o->profile && *o->profile && start_from_profile(e) < 0) goto out;
     if (o->csv && *o->csv) {
@@ -393,7 +403,7 @@ int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
         e->s.captured++;
         k++;
         WireConfig c = e->cfg;
-        if (rel_now(e) - t_cap > 1.0 / o->fps + 0.05) { /* the edge itself fell behind its clock */
+        if (rel_now(e) - t_cap > fmax(2.0 / o->fps, 0.1)) { /* the edge itself fell behind its clock (CPU starved) */
             e->s.dropped_busy++;
             csv_row(e, fid, src, false, "dropped", "edge_busy", &c, 0, t_cap, -1, -1, -1, -1);
             continue;
@@ -431,7 +441,7 @@ int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
     }
     while (e->pcount) { /* stopped early: what is still queued is dropped, and said so */
         Pending *p = &e->pend[e->phead];
-        e->s.dropped_no_link++;
+        e->s.dropped_stopped++;
         csv_row(e, p->msg.u.frame.frame_id, p->src_index, p->probe, "dropped", "stopped", &p->msg.u.frame.cfg,
                 wire_size(&p->msg), p->capture, p->ready, -1, -1, p->msg.u.frame.encode_us / 1e3);
         pend_pop(e);
@@ -439,7 +449,8 @@ int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
     WireMsg bye = {.type = WIRE_BYE};
     snprintf(bye.edge_id, sizeof bye.edge_id, "%s", o->id);
     bye.u.bye = (WireBye){.captured = (uint64_t)e->s.captured, .sent = (uint64_t)e->s.sent,
-                          .dropped = (uint64_t)(e->s.dropped_deadline + e->s.dropped_no_link + e->s.dropped_busy + e->s.dropped_error)};
+                          .dropped = (uint64_t)(e->s.dropped_deadline + e->s.dropped_no_link + e->s.dropped_busy +
+                                                      e->s.dropped_error + e->s.dropped_stopped)};
     transport_send(e->tr, NULL, &bye);
     e->s.bad_messages = transport_stats(e->tr)->bad_total;
     e->s.wall_s = rel_now(e);

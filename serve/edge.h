@@ -30,11 +30,14 @@ typedef struct EdgeOpts {
     const char *bandwidth;    /* step schedule "0:10,5:5,..." (Mbps) */
     const char *trace;        /* Mahimahi uplink trace (instead of bandwidth) */
     double bw_scale;          /* multiplies the schedule / the trace's packet size (0 = 1) */
+    double bw_start;          /* the stream starts this many seconds into the schedule / trace */
     double deadline_ms;       /* a frame must have left within this of its capture (<= 0: no limit) */
     const char *curve_dir;    /* CURVE key directory (transport.h) or NULL */
     const char *csv;          /* per-frame CSV path (NULL/"" = none) */
     double wait_cloud;        /* wait up to this many seconds for the cloud before the clock starts (0 = not) */
     double linger;            /* after the last capture: seconds to let the queue drain and feedback come */
+    bool netns;               /* the kernel shapes the uplink (tc in this network namespace, set up by the
+                                 caller): frames leave when encoded, the schedule is only recorded (link_mbps) */
     bool quiet;
 } EdgeOpts;
 
@@ -43,6 +46,7 @@ typedef struct EdgeSummary {
     long long sent, probes_sent;
     long long skipped;         /* by the configuration's skip */
     long long dropped_deadline, dropped_no_link, dropped_busy, dropped_error;
+    long long dropped_stopped;   /* still queued when a signal stopped the edge */
     long long feedback, config_changes, bad_messages, reconnects;
     double bytes_sent;
     double encode_ms, queue_ms, transmit_ms; /* means over the sent frames */

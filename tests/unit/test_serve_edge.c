@@ -172,18 +172,19 @@ TEST(edge_streams_applies_feedback_probes_and_skips) {
     Row rows[128];
     int n = read_csv(csv, rows, 128);
     EXPECT(n == 30 + 2, "%d CSV rows: 30 frames + 2 probes", n);
-    int sent = 0, skipped = 0, sent_after_skip = 0;
+    int sent = 0, skipped = 0, busy = 0;
     for (int i = 0; i < n; i++) {
         if (!strcmp(rows[i].status, "sent") && !strcmp(rows[i].kind, "frame")) sent++;
         if (!strcmp(rows[i].status, "skipped")) skipped++;
-        if (skip_fb_at >= 0 && rows[i].fid > skip_fb_at + 2 && !strcmp(rows[i].kind, "frame"))
-            sent_after_skip += !strcmp(rows[i].status, "sent");
-        EXPECT(!strcmp(rows[i].status, "sent") || !strcmp(rows[i].status, "skipped"), "row %d: %s %s", i, rows[i].status,
-               rows[i].reason);
+        /* edge_busy: the CPU was taken by others (a shared test machine); accounted for, not lost */
+        busy += !strcmp(rows[i].reason, "edge_busy");
+        EXPECT(!strcmp(rows[i].status, "sent") || !strcmp(rows[i].status, "skipped") || !strcmp(rows[i].reason, "edge_busy"),
+               "row %d: %s %s", i, rows[i].status, rows[i].reason);
     }
+    EXPECT(busy <= 3, "%d frames late at the edge", busy);
     EXPECT(sent == frames, "CSV sent %d = received %d", sent, frames);
-    EXPECT(skipped >= 5 && sent + skipped == 30, "skip 1 after frame %lld: %d skipped, %d sent", skip_fb_at, skipped, sent);
-    (void)sent_after_skip;
+    EXPECT(skipped >= 5 && sent + skipped + busy == 30, "skip 1 after frame %lld: %d skipped, %d sent, %d busy", skip_fb_at,
+           skipped, sent, busy);
     transport_close(c);
 }
 
@@ -224,6 +225,7 @@ TEST(edge_shaper_drops_counted) {
     for (int i = 0; i < n; i++) {
         if (!strcmp(rows[i].status, "sent")) sent++, sent_bytes += rows[i].bytes;
         else if (!strcmp(rows[i].status, "dropped") && !strcmp(rows[i].reason, "deadline")) dropped++;
+        else if (!strcmp(rows[i].reason, "edge_busy")) continue; /* a starved CPU: accounted for */
         else EXPECT(0, "row %d: %s %s", i, rows[i].status, rows[i].reason);
     }
     EXPECT(sent == got && sent_bytes == got_bytes, "sent %d (%lld B), received %d (%lld B)", sent, sent_bytes, got, got_bytes);
@@ -289,10 +291,212 @@ TEST(edge_survives_receiver_restart) {
         EXPECT(rows[i].fid == i, "row %d is frame %lld", i, rows[i].fid);
         if (!strcmp(rows[i].status, "sent")) sent++;
         else if (!strcmp(rows[i].reason, "no_link")) nolink++;
+        else if (!strcmp(rows[i].reason, "edge_busy")) continue; /* a starved CPU: accounted for */
         else EXPECT(0, "row %d: %s %s", i, rows[i].status, rows[i].reason);
     }
     EXPECT(nolink >= 3, "%d frames dropped while the receiver was away", nolink);
     EXPECT(sent >= got && sent - got <= 3, "sent %d, received %d (at most the frames in flight at the kill are lost)", sent, got);
     printf("    40 frames: %d sent, %d received, %d no_link\n", sent, got, nolink);
     if (c) transport_close(c);
+}
+
+/* ---- the shaper against the kernel: tc in a network namespace this test makes and removes ---- */
+
+#include <fcntl.h>
+#include <math.h>
+#include <sched.h>
+#include <sys/mman.h>
+
+typedef struct NsResult {
+    int ok;                 /* 1 when both runs completed */
+    double mbps[2][2];      /* [user shaper, kernel tc][4 Mbps window, 1 Mbps window] received */
+    int frames[2];
+    char err[160];
+} NsResult;
+
+/* Shared with the worker process that runs inside the namespace. */
+static NsResult *mmap_result(void) {
+    void *p = mmap(NULL, sizeof(NsResult), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) SKIP("mmap failed");
+    memset(p, 0, sizeof(NsResult));
+    return p;
+}
+
+static int sh(const char *cmd) {
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* One 5 s run at 30 fps of x2 q95 frames (~24 kB: ~5.8 Mbps offered) over 4 Mbps, then 1 Mbps from 2 s:
+ * the edge's shaper does it (kernel = 0) or tc's token bucket on lo does it (kernel = 1). */
+static int ns_run(int kernel, double mbps[2], int *frames, char *err, size_t errn) {
+    const char *tbf = "tc qdisc replace dev lo root tbf burst 32kb latency 2s rate ";
+    char cmd[256];
+    if (kernel) {
+        snprintf(cmd, sizeof cmd, "%s4mbit", tbf);
+        if (sh(cmd) != 0) return snprintf(err, errn, "tc tbf on lo failed"), -1;
+    } else sh("tc qdisc del dev lo root 2>/dev/null");
+    TransportOpts co = {.endpoint = "tcp://127.0.0.1:*", .quiet = true};
+    Transport *c = transport_cloud_open(&co);
+    if (!c) return snprintf(err, errn, "cloud: %s", rn_errmsg()), -1;
+    EdgeOpts o;
+    base_opts(&o, transport_endpoint(c), NULL);
+    o.id = "robot1";
+    o.fps = 30;
+    o.max_frames = 150;
+    o.start = (WireConfig){2, 95, 0, 0};
+    o.bandwidth = "0:4,2:1";
+    o.netns = kernel;
+    pid_t pid = spawn_edge(&o);
+    int64_t t0 = 0;
+    bool changed = false;
+    double bytes[2] = {0, 0};
+    double end = now_ms() + 10000;
+    bool bye = false;
+    while (now_ms() < end && !bye) {
+        TransportRecv r;
+        int got = transport_recv(c, 20, &r);
+        if (kernel && t0 && !changed && wire_now_us() >= t0 + 2000000) {
+            snprintf(cmd, sizeof cmd, "%s1mbit", tbf);
+            sh(cmd);
+            changed = true;
+        }
+        if (got != 1) continue;
+        bye = r.msg.type == WIRE_BYE;
+        if (r.msg.type != WIRE_FRAME) continue;
+        (*frames)++;
+        if (!t0) t0 = r.msg.u.frame.capture_us - (int64_t)(r.msg.u.frame.frame_id * 1e6 / o.fps);
+        double t = (r.recv_us - t0) / 1e6;
+        if (t >= 0.5 && t < 2.0) bytes[0] += (double)r.bytes;
+        if (t >= 2.5 && t < 5.0) bytes[1] += (double)r.bytes;
+    }
+    reap(pid, 5000);
+    transport_close(c);
+    mbps[0] = bytes[0] * 8 / 1e6 / 1.5;
+    mbps[1] = bytes[1] * 8 / 1e6 / 2.5;
+    return 0;
+}
+
+TEST(edge_shaper_agrees_with_kernel_tc_in_netns) {
+    if (geteuid() != 0) SKIP("needs root for ip netns / tc");
+    if (sh("command -v ip >/dev/null && command -v tc >/dev/null") != 0) SKIP("ip or tc not installed");
+    char ns[64], cmd[160];
+    snprintf(ns, sizeof ns, "rune_edge_test_%d", (int)getpid());
+    snprintf(cmd, sizeof cmd, "ip netns add %s 2>/dev/null", ns);
+    if (sh(cmd) != 0) SKIP("ip netns add is not permitted here");
+    NsResult *res = mmap_result();
+    pid_t w = fork();
+    if (w == 0) { /* the worker lives in the namespace; this process stays outside to remove it */
+        char path[128];
+        snprintf(path, sizeof path, "/var/run/netns/%s", ns);
+        int fd = open(path, O_RDONLY);
+        if (fd < 0 || setns(fd, CLONE_NEWNET) != 0 || sh("ip link set lo up mtu 1500") != 0) {
+            snprintf(res->err, sizeof res->err, "entering %s failed", ns);
+            _exit(1);
+        }
+        for (int k = 0; k < 2; k++)
+            if (ns_run(k, res->mbps[k], &res->frames[k], res->err, sizeof res->err) < 0) _exit(1);
+        res->ok = 1;
+        _exit(0);
+    }
+    int rc = reap(w, 40000);
+    snprintf(cmd, sizeof cmd, "ip netns del %s", ns);
+    EXPECT(sh(cmd) == 0, "namespace %s removed", ns);
+    EXPECT(rc == 0 && res->ok, "worker: %s", res->err);
+    if (!res->ok) return;
+    const char *who[2] = {"edge shaper", "kernel tc  "};
+    for (int k = 0; k < 2; k++)
+        printf("    %s: %.2f Mbps received in [0.5, 2) s (link 4), %.2f in [2.5, 5) s (link 1); %d frames\n", who[k],
+               res->mbps[k][0], res->mbps[k][1], res->frames[k]);
+    for (int k = 0; k < 2; k++) {
+        EXPECT(res->mbps[k][0] > 4 * 0.75 && res->mbps[k][0] < 4 * 1.1, "%s at 4 Mbps: %.2f", who[k], res->mbps[k][0]);
+        EXPECT(res->mbps[k][1] > 1 * 0.75 && res->mbps[k][1] < 1 * 1.2, "%s at 1 Mbps: %.2f", who[k], res->mbps[k][1]);
+    }
+    for (int j = 0; j < 2; j++)
+        EXPECT(fabs(res->mbps[0][j] - res->mbps[1][j]) <= 0.2 * res->mbps[1][j], "window %d: shaper %.2f vs kernel %.2f", j,
+               res->mbps[0][j], res->mbps[1][j]);
+}
+
+/* --profile: the edge starts with the standard configuration of the largest target the link at t = 0 carries. */
+#include "profile/profile_json.h"
+
+TEST(edge_starts_from_profile_target) {
+    const char *dir = test_temp_dir("edge");
+    char csv[512], prof[512];
+    snprintf(csv, sizeof csv, "%s/edge.csv", dir);
+    snprintf(prof, sizeof prof, "%s/profile.json", dir);
+    ProfileDoc *d = calloc(1, sizeof *d);
+    d->version = PROFILE_VERSION;
+    snprintf(d->task_kind, sizeof d->task_kind, "segmentation");
+    d->fps = 30;
+    d->threshold = 0.01;
+    const int sc[3] = {8, 4, 2}, q[3] = {50, 60, 70};
+    for (int i = 0; i < 3; i++) {
+        d->target[i].mbps = 1 << i; /* 1, 2, 4 Mbps */
+        d->target[i].standard = (ProfilePick){.scale = sc[i], .quality = q[i], .acc_std = 0.5, .acc_tail = 0.4, .mbps = 0.9 * (1 << i)};
+        d->target[i].tail = (ProfilePick){.scale = sc[i] / 2, .quality = q[i] - 20, .acc_std = 0.5, .acc_tail = 0.45, .mbps = 0.9 * (1 << i)};
+    }
+    d->ntargets = 3;
+    EXPECT(profile_json_write(d, prof) == 0, "%s", rn_errmsg());
+    free(d);
+    TransportOpts co = {.endpoint = "tcp://127.0.0.1:*", .quiet = true};
+    Transport *c = transport_cloud_open(&co);
+    EXPECT(c, "%s", rn_errmsg());
+    if (!c) return;
+    EdgeOpts o;
+    base_opts(&o, transport_endpoint(c), csv);
+    o.fps = 20;
+    o.max_frames = 4;
+    o.profile = prof;
+    o.bandwidth = "0:3,1:0.5"; /* 3 Mbps at the start: the 2 Mbps target's x4 q60 */
+    pid_t pid = spawn_edge(&o);
+    double end = now_ms() + 8000;
+    int first_scale = 0, first_q = 0, hello_scale = 0;
+    bool bye = false;
+    while (now_ms() < end && !bye) {
+        TransportRecv r;
+        if (transport_recv(c, 50, &r) != 1) continue;
+        bye = r.msg.type == WIRE_BYE;
+        if (r.msg.type == WIRE_HELLO) hello_scale = r.msg.u.hello.cfg.scale;
+        if (r.msg.type == WIRE_FRAME && !first_scale) first_scale = r.msg.u.frame.cfg.scale, first_q = r.msg.u.frame.cfg.quality;
+    }
+    EXPECT(reap(pid, 5000) == 0, "edge exit");
+    EXPECT(hello_scale == 4 && first_scale == 4 && first_q == 60, "hello s%d, first frame s%d q%d", hello_scale, first_scale, first_q);
+    transport_close(c);
+}
+
+/* The command line: key directory written, bad input refused with the reason before anything runs. */
+#include "tests/rune_exec.h"
+
+TEST(edge_cli_keygen_and_bad_input) {
+    const char *dir = test_temp_dir("cli");
+    static char out[8192];
+    char args[1024];
+    snprintf(args, sizeof args, "serve-edge --curve-keygen %s/keys --id cam1,cam2", dir);
+    EXPECT(rune_exec(args, out, sizeof out) == 0, "keygen: %s", out);
+    char path[600], pub[41], sec[41];
+    snprintf(path, sizeof path, "%s/keys/cam2.key", dir);
+    EXPECT(transport_curve_read(path, pub, sec) == 0, "%s", rn_errmsg());
+    snprintf(path, sizeof path, "%s/keys/authorized_keys", dir);
+    char *ak = test_read_text(path);
+    EXPECT(ak && strstr(ak, pub) && strstr(ak, " cam1\n") && strstr(ak, " cam2\n"), "authorized_keys: %s", ak ? ak : "(none)");
+    free(ak);
+    EXPECT(rune_exec("serve-edge --frames data/samples/camvid", out, sizeof out) == 2 && strstr(out, "--connect"),
+           "no --connect: %s", out);
+    EXPECT(rune_exec("serve-edge --connect tcp://127.0.0.1:1 --frames data/samples/camvid --bandwidth 0:10,3", out,
+                     sizeof out) == 1 &&
+               strstr(out, "step 2"),
+           "bad schedule: %s", out);
+    EXPECT(rune_exec("serve-edge --connect tcp://127.0.0.1:1 --frames data/samples/camvid --trace /nonexistent.up", out,
+                     sizeof out) == 1 &&
+               strstr(out, "nonexistent"),
+           "missing trace: %s", out);
+    EXPECT(rune_exec("serve-edge --connect tcp://127.0.0.1:1 --frames data/samples/camvid --id 'bad id'", out, sizeof out) == 1 &&
+               strstr(out, "--id"),
+           "bad id: %s", out);
+    EXPECT(rune_exec("serve-edge --connect tcp://127.0.0.1:1 --frames /nonexistent/frames", out, sizeof out) == 1,
+           "missing folder: %s", out);
+    EXPECT(rune_exec("serve-edge --connect tcp://127.0.0.1:1 --frames data/samples/camvid --scale 0", out, sizeof out) == 1 &&
+               strstr(out, "scale"),
+           "scale 0: %s", out);
 }
