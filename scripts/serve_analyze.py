@@ -149,8 +149,20 @@ def main():
                 v = num(r["acc_hr"])
                 if v is not None:
                     acc_s.setdefault(int((int(r["capture_us"]) - start) / 1e6), []).append(100 * v)
-            for r in sent:
-                kb_s[int((int(r["send_us"]) - start) / 1e6)] = kb_s.get(int((int(r["send_us"]) - start) / 1e6), 0) + int(r["bytes"]) * 8 / 1000
+            for r in sent:  # each message's bits spread over its time on the link (first byte .. last byte)
+                b = int(r["bytes"]) * 8 / 1000
+                t1 = (int(r["send_us"]) - start) / 1e6
+                t0 = (int(r["start_us"]) - start) / 1e6 if r.get("start_us") else t1
+                t0 = min(t0, t1)
+                if t1 - t0 < 1e-6:
+                    kb_s[int(t1)] = kb_s.get(int(t1), 0) + b
+                    continue
+                sec = int(t0)
+                while sec < t1:
+                    ov = min(t1, sec + 1) - max(t0, sec)
+                    if ov > 0:
+                        kb_s[sec] = kb_s.get(sec, 0) + b * ov / (t1 - t0)
+                    sec += 1
             series[c] = (acc_s, kb_s)
             for r in proc:
                 s = int(r["scale"])
