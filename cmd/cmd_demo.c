@@ -2,12 +2,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cmd/commands.h"
 #include "profile/eval_seg.h"
 #include "profile/report.h"
+#include "data/dataset.h"
 #include "train/finetune_asr.h"
 #include "train/train_sr.h"
 #include "util/args.h"
@@ -15,9 +18,10 @@
 #include "util/progress.h"
 
 typedef struct Demo {
-    const char *data, *sr_init, *task, *out;
+    const char *data, *sr_init, *task, *out, *profile;
     int scale, sr_steps, asr_steps;
-    char sr[4096], asr[4096], eval[4096];
+    char sr[4096], asr[4096], eval[4096], online_dir[4096];
+    bool online;
 } Demo;
 
 static int need(const char *path, const char *what) {
@@ -30,7 +34,7 @@ static int stage_sr(Demo *d) {
     sr_train_defaults(&c);
     c.data = d->data, c.init = d->sr_init, c.out = d->sr;
     c.scale = d->scale, c.batch = 8, c.steps = d->sr_steps, c.ckpt_every = 0;
-    printf("\n[1/3] standard SR: fine-tune the published CARN-M x%d on the sample frames (L1, %d steps)\n", d->scale, d->sr_steps);
+    printf("\n[1/4] standard SR: fine-tune the published CARN-M x%d on the sample frames (L1, %d steps)\n", d->scale, d->sr_steps);
     fflush(stdout);
     return train_sr(&c);
 }
@@ -40,14 +44,14 @@ static int stage_asr(Demo *d) {
     asr_defaults(&c);
     c.sr = d->sr, c.task = d->task, c.data = d->data, c.out = d->asr;
     c.scale = d->scale, c.batch = 1, c.steps = d->asr_steps, c.ckpt_every = 0;
-    printf("\n[2/3] ASR: %.2f * L1 + %.2f * cross-entropy on small regions (< %.0f%% of the frame) through frozen ESPNet-CamVid (%d steps)\n",
+    printf("\n[2/4] ASR: %.2f * L1 + %.2f * cross-entropy on small regions (< %.0f%% of the frame) through frozen ESPNet-CamVid (%d steps)\n",
            c.alpha, c.beta, 100 * c.small, d->asr_steps);
     fflush(stdout);
     return finetune_asr(&c);
 }
 
 static int stage_eval(Demo *d) {
-    printf("\n[3/3] eval: bilinear / SR / ASR / HR at x%d through ESPNet-CamVid\n", d->scale);
+    printf("\n[3/4] eval: bilinear / SR / ASR / HR at x%d through ESPNet-CamVid\n", d->scale);
     fflush(stdout);
     Dataset ds;
     TRY(dataset_open("camvid", d->data, "test", &ds));
@@ -75,8 +79,93 @@ static int stage_eval(Demo *d) {
     return rc;
 }
 
+/* ---------------- [4/4] the online loop: serve-cloud and serve-edge as two processes on loopback ---------------- */
+
+static pid_t spawn_self(const char *log, char *const *args) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen(log, "w", stdout) || dup2(fileno(stdout), 2) < 0) _exit(127);
+        execv("/proc/self/exe", args);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* The exit status of pid within `seconds`, else it is killed and -1. */
+static int wait_for(pid_t pid, double seconds) {
+    double t0 = now_seconds();
+    int st;
+    while (pid > 0 && now_seconds() - t0 < seconds) {
+        if (waitpid(pid, &st, WNOHANG) == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        usleep(20000);
+    }
+    if (pid > 0) kill(pid, SIGKILL), waitpid(pid, &st, 0);
+    return -1;
+}
+
+/* The cloud's CSV as a timeline: what was sent, what the cloud saw, what it decided. */
+static void print_timeline(const char *csv) {
+    FILE *f = fopen(csv, "r");
+    if (!f) return;
+    char line[4096];
+    long long t0 = 0;
+    printf("\n| t s | frame | sent | bytes | cloud | small-region ratio | tail? | est. kbit/s | next | why | acc vs HR %% | e2e ms |\n"
+           "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    while (fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "edge,", 5)) continue;
+        char *v[40];
+        int n = 0;
+        for (char *p = line; n < 40;) {
+            v[n++] = p;
+            char *c = strpbrk(p, ",\n");
+            if (!c) break;
+            bool end = *c == '\n';
+            *c = 0, p = c + 1;
+            if (end) break;
+        }
+        if (n < 35) continue;
+        long long cap = atoll(v[11]);
+        if (!t0) t0 = cap;
+        printf("| %.1f | %s | %s | %s | %s | %.4f | %s | %s | %s | %s | %.1f | %.0f |\n", (cap - t0) / 1e6, v[2], v[4], v[10],
+               v[34], atof(v[26]), atoi(v[27]) ? "yes" : "no", v[31], v[32], v[33], 100 * atof(v[29]), atof(v[25]));
+    }
+    fclose(f);
+}
+
+static int stage_online(Demo *d) {
+    printf("\n[4/4] online: rune serve-cloud (CAC, x4 = the ASR above, x2 = CARN-M) and rune serve-edge on loopback,\n"
+           "      the sample frames at 1 fps on an uplink of 0.2 Mbps dropping to 0.1 Mbps at 4 s\n");
+    fflush(stdout);
+    mkdir(d->online_dir, 0755);
+    char ep[64], cl[4200], el[4200], ccsv[4200], ecsv[4200], sum[4200], sr[4200];
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", 20000 + (int)(getpid() % 20000));
+    snprintf(cl, sizeof cl, "%s/cloud.log", d->online_dir), snprintf(el, sizeof el, "%s/edge.log", d->online_dir);
+    snprintf(ccsv, sizeof ccsv, "%s/cloud.csv", d->online_dir), snprintf(ecsv, sizeof ecsv, "%s/edge.csv", d->online_dir);
+    snprintf(sum, sizeof sum, "%s/summary.md", d->online_dir);
+    snprintf(sr, sizeof sr, "x2=%s,x4=%s", d->sr_init, d->asr);
+    char *cloud[] = {"rune", "serve-cloud", "--listen", ep, "--profile", (char *)d->profile, "--threshold", "0.085",
+                     "--sr", sr, "--task", (char *)d->task, "--data", (char *)d->data, "--csv", ccsv, "--summary", sum,
+                     "--edges", "1", "--duration", "180", NULL};
+    char *edge[] = {"rune", "serve-edge", "--connect", ep, "--id", "robot1", "--frames", (char *)d->data, "--dataset", "frames",
+                    "--fps", "1", "--loop", "--max-frames", "8", "--bandwidth", "0:0.2,4:0.1", "--deadline-ms", "1500",
+                    "--csv", ecsv, "--wait-cloud", "60", "--linger", "10", NULL};
+    pid_t pc = spawn_self(cl, cloud);
+    pid_t pe = spawn_self(el, edge);
+    int re = wait_for(pe, 150), rc = wait_for(pc, 60);
+    if (re != 0 || rc != 0)
+        return rn_fail("online run: serve-edge exit %d, serve-cloud exit %d (logs: %s, %s)", re, rc, el, cl);
+    print_timeline(ccsv);
+    char *text = NULL;
+    size_t len = 0;
+    if (read_text_file(sum, &text, &len) == 0) fputs(text, stdout), free(text);
+    printf("\nPer-frame CSVs: %s (cloud), %s (edge: every captured frame, sent or dropped with its reason)\n", ccsv, ecsv);
+    return 0;
+}
+
 int cmd_demo(int argc, char **argv) {
-    Demo d = {"data/samples/camvid", "weights/carn_m.h5", "weights/espnet_camvid.h5", "runs/demo", 4, 30, 20, "", "", ""};
+    Demo d = {.data = "data/samples/camvid", .sr_init = "weights/carn_m.h5", .task = "weights/espnet_camvid.h5",
+              .out = "runs/demo", .profile = "data/samples/serve_profile.json", .scale = 4, .sr_steps = 30, .asr_steps = 20,
+              .online = true};
     ArgSpec specs[] = {
         {"data", ARG_STR, &d.data, "DIR", "labelled frames (CamVid layout)"},
         {"sr-init", ARG_STR, &d.sr_init, "FILE", "SR weights to start from (published CARN-M)"},
@@ -85,14 +174,19 @@ int cmd_demo(int argc, char **argv) {
         {"scale", ARG_INT, &d.scale, "S", "the edge's downscaling factor (2, 3 or 4 with the published heads)"},
         {"sr-steps", ARG_INT, &d.sr_steps, "N", "SR fine-tuning steps"},
         {"asr-steps", ARG_INT, &d.asr_steps, "N", "ASR fine-tuning steps"},
+        {"profile", ARG_STR, &d.profile, "FILE", "profile.json of the online run (data/samples/README.md says how it was made)"},
+        {"online", ARG_BOOL, &d.online, NULL, "end with the online run (--no-online: skip it)"},
         {0},
     };
     ArgCmd cmd = {"demo", "[options]",
                   "Runs rune's main job end to end on the sample frames in the repository: fine-tunes the\n"
                   "published CARN-M into a standard SR model and then into ASR through the frozen published\n"
                   "ESPNet-CamVid, and prints the paper's tables (per-class IoU, tail-class and overall mIoU,\n"
-                  "frame-wise tail, PSNR/SSIM) for bilinear, SR, ASR and HR. A few frames and steps: it shows\n"
-                  "the machinery, not the paper's numbers (scripts/repro.sh does the real runs).",
+                  "frame-wise tail, PSNR/SSIM) for bilinear, SR, ASR and HR; then runs the online loop for a\n"
+                  "few seconds: rune serve-cloud (CAC) and rune serve-edge as two processes on loopback, the\n"
+                  "frames looping at 1 fps through a shaped uplink that drops from 0.2 to 0.1 Mbps, and prints\n"
+                  "the cloud's per-frame timeline (CAC switching to the tail configuration). A few frames and\n"
+                  "steps: it shows the machinery, not the paper's numbers (scripts/repro.sh does the real runs).",
                   specs, 0, 0};
     char **pos;
     int npos;
@@ -108,12 +202,19 @@ int cmd_demo(int argc, char **argv) {
     snprintf(d.sr, sizeof d.sr, "%s/sr_x%d.h5", d.out, d.scale);
     snprintf(d.asr, sizeof d.asr, "%s/asr_x%d.h5", d.out, d.scale);
     snprintf(d.eval, sizeof d.eval, "%s/eval", d.out);
-    if (stage_sr(&d) < 0 || stage_asr(&d) < 0 || stage_eval(&d) < 0) {
+    snprintf(d.online_dir, sizeof d.online_dir, "%s/online", d.out);
+    bool online = d.online;
+    if (online && need(d.profile, "the online run's profile") < 0) {
+        fprintf(stderr, "rune demo: %s\n", rn_errmsg());
+        return 1;
+    }
+    if (stage_sr(&d) < 0 || stage_asr(&d) < 0 || stage_eval(&d) < 0 || (online && stage_online(&d) < 0)) {
         fprintf(stderr, "rune demo: %s\n", rn_errmsg());
         return 1;
     }
     char dur[32];
-    printf("\nrune demo: done in %s. Checkpoints %s, %s; tables, results.json and figures in %s/\n",
-           format_duration(now_seconds() - t0, dur, sizeof dur), d.sr, d.asr, d.eval);
+    printf("\nrune demo: done in %s. Checkpoints %s, %s; tables, results.json and figures in %s/%s%s%s\n",
+           format_duration(now_seconds() - t0, dur, sizeof dur), d.sr, d.asr, d.eval, online ? "; online run in " : "",
+           online ? d.online_dir : "", online ? "/" : "");
     return 0;
 }

@@ -1,0 +1,85 @@
+/* cmd_serve_cloud.c: `rune serve-cloud` — the cloud side of the online loop: flags, help, one call into serve/cloud.c. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/commands.h"
+#include "serve/cloud.h"
+#include "util/args.h"
+#include "util/err.h"
+
+int cmd_serve_cloud(int argc, char **argv) {
+    CloudOpts o;
+    cloud_opts_default(&o);
+    const char *ctl = "cac", *fixed = "", *probe = "1:90";
+    bool quiet = false;
+    ArgSpec specs[] = {
+        {"listen", ARG_STR, &o.listen, "ENDPOINT", "ZeroMQ endpoint the ROUTER binds (tcp://127.0.0.1:PORT, tcp://*:PORT)"},
+        {"curve-keys", ARG_STR, &o.curve_dir, "DIR", "CURVE: DIR/server.key and DIR/authorized_keys (see serve-edge --help); "
+                                                     "an edge without an authorized key is refused and logged"},
+        {"profile", ARG_STR, &o.profile, "FILE", "profile.json from `rune profile` (targets, threshold, models; required)"},
+        {"task", ARG_STR, &o.task, "FILE", "frozen segmenter (default: the profile's)"},
+        {"sr", ARG_STR, &o.sr, "LIST", "x2=A.h5,x4=B.h5,... SR/ASR model per received scale (default: the profile's; a "
+                                       "scale without one is rebuilt bilinearly)"},
+        {"controller", ARG_STR, &ctl, "C", "cac (standard + tail configurations), standard (ASR without CAC), awstream "
+                                           "(the baseline) or fixed"},
+        {"fixed", ARG_STR, &fixed, "S:Q", "the fixed controller's configuration (default: the standard pick at the first "
+                                          "estimate)"},
+        {"threshold", ARG_FLOAT, &o.threshold, "R", "CAC threshold on the small-region ratio (default: the profile's)"},
+        {"cac-hold", ARG_INT, &o.par.cac_hold, "N", "CAC: consecutive calm frames before leaving the tail configuration"},
+        {"cac-margin", ARG_FLOAT, &o.par.cac_margin, "M", "CAC: a calm frame has ratio >= threshold x (1 + M)"},
+        {"aw-period", ARG_FLOAT, &o.par.aw_period, "S", "AWStream: seconds between online profiling rounds"},
+        {"aw-quiet", ARG_FLOAT, &o.par.aw_quiet, "S", "AWStream: seconds without congestion before probing up"},
+        {"aw-queue-ms", ARG_FLOAT, &o.par.aw_queue_ms, "MS", "AWStream: shaper queueing delay that means congestion"},
+        {"aw-probe", ARG_STR, &probe, "S:Q", "AWStream: the extra profiling frame's scale and quality (1:90 = HR; a "
+                                             "smaller one is rebuilt by its SR model and stands in for HR)"},
+        {"data", ARG_STR, &o.data, "DIR", "evaluation aid: the dataset the edges stream (labels and HR frames by the "
+                                          "frame's index in the dataset, opened as the edge opens it)"},
+        {"dataset", ARG_STR, &o.kind, "KIND", "its kind (camvid, frames, cityscapes)"},
+        {"split", ARG_STR, &o.split, "S", "its split"},
+        {"seq", ARG_STR, &o.seq, "NAME", "score only this sequence's frames (the edge's --seq; indices stay the split's)"},
+        {"csv", ARG_STR, &o.csv, "FILE", "one row per received frame (columns in the README)"},
+        {"summary", ARG_STR, &o.summary, "FILE", "the end-of-run summary (Markdown) also here"},
+        {"fps", ARG_FLOAT, &o.fps, "F", "an edge's frame rate until its HELLO says otherwise"},
+        {"bw-window", ARG_FLOAT, &o.bw_window, "S", "seconds of arrivals behind the bandwidth estimate"},
+        {"edge-timeout", ARG_FLOAT, &o.edge_timeout, "S", "an edge silent this long is forgotten (state freed)"},
+        {"max-edges", ARG_INT, &o.max_edges, "N", "edges served at once"},
+        {"duration", ARG_FLOAT, &o.duration, "S", "stop after S seconds (0: on SIGINT/SIGTERM or --edges)"},
+        {"edges", ARG_INT, &o.edges, "N", "stop after N edges have said BYE"},
+        {"idle-exit", ARG_FLOAT, &o.idle_exit, "S", "stop after S seconds without a message once frames came"},
+        {"tile", ARG_INT, &o.tile, "N", "CARN LR tile side (0 = whole frame)"},
+        {"quiet", ARG_BOOL, &quiet, NULL, "no log lines (the summary is still printed)"},
+        {0},
+    };
+    ArgCmd cmd = {"serve-cloud", "--listen tcp://127.0.0.1:PORT --profile profile.json [options]",
+                  "The cloud of Runespoor's online loop (§3.2, §5.3). One ZeroMQ ROUTER serves many edges\n"
+                  "(`rune serve-edge`), each with its own state and controller. Per frame: decode the JPEG,\n"
+                  "rebuild it with the SR/ASR model of its scale (bilinear where none), run the frozen\n"
+                  "segmenter, compute the small-region ratio of the prediction, let the controller pick the\n"
+                  "next configuration from the profile's targets for the bandwidth estimated from what\n"
+                  "arrived, and send it back. CAC: ratio below the profile's threshold = likely tail frame ->\n"
+                  "the tail configuration at once; back after --cac-hold calm frames. Writes --csv (one row\n"
+                  "per frame, every timestamp and stage time) and prints a summary at the end.",
+                  specs, 0, 0};
+    char **pos;
+    int npos;
+    args_parse(&cmd, argc, argv, &pos, &npos);
+    free(pos);
+    if (!o.profile) args_usage_error(&cmd, "--profile is required");
+    if (ctl_kind_parse(ctl, &o.ctl) < 0) args_usage_error(&cmd, "%s", rn_errmsg());
+    if (*fixed && (sscanf(fixed, "%d:%d", &o.par.fixed.scale, &o.par.fixed.quality) != 2 || o.par.fixed.scale < 1 ||
+                   o.par.fixed.scale > 16 || o.par.fixed.quality < 0 || o.par.fixed.quality > 100))
+        args_usage_error(&cmd, "--fixed %s: want SCALE:QUALITY (scale 1..16, quality 0..100)", fixed);
+    if (sscanf(probe, "%d:%d", &o.par.aw_probe.scale, &o.par.aw_probe.quality) != 2 || o.par.aw_probe.scale < 1 ||
+        o.par.aw_probe.scale > 16 || o.par.aw_probe.quality < 1 || o.par.aw_probe.quality > 100)
+        args_usage_error(&cmd, "--aw-probe %s: want SCALE:QUALITY (scale 1..16, quality 1..100)", probe);
+    if (!(o.fps > 0) || !(o.bw_window > 0) || !(o.edge_timeout > 0) || o.max_edges < 1 || o.max_edges > 4096)
+        args_usage_error(&cmd, "--fps, --bw-window, --edge-timeout must be > 0 and --max-edges 1..4096");
+    o.quiet = quiet;
+    if (cloud_run(&o) < 0) {
+        fprintf(stderr, "rune serve-cloud: %s\n", rn_errmsg());
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,592 @@
+/* cloud.c: `rune serve-cloud` — ROUTER loop, per-edge state, decode -> SR -> segmenter -> ratio -> controller -> FEEDBACK, CSV, summary. */
+#include "serve/cloud.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/degrade.h"
+#include "profile/eval_seg.h"
+#include "profile/tail.h"
+#include "serve/transport.h"
+#include "util/err.h"
+#include "util/progress.h"
+
+void cloud_opts_default(CloudOpts *o) {
+    memset(o, 0, sizeof *o);
+    o->listen = "tcp://127.0.0.1:5555";
+    o->kind = "camvid", o->split = "test";
+    o->ctl = CTL_CAC;
+    ctl_params_default(&o->par);
+    o->threshold = NAN;
+    o->fps = 2, o->bw_window = 3, o->edge_timeout = 10, o->max_edges = 16;
+}
+
+/* ---------------- the cloud's shared state ---------------- */
+
+typedef struct EdgeState {
+    bool used;
+    char id[WIRE_ID_MAX + 1];
+    ServePolicy pol;
+    Ctl ctl;
+    RateEst rate;
+    double fps, first_t, last_t;
+    double busy_mark;                /* the cloud's busy_total at last_t */
+    uint64_t last_id;
+    bool have_last;
+    int pending_probe;               /* probe frames asked for and not yet seen */
+    bool has_pend, gap_pend;         /* a frame waits to be processed (only the newest is kept) */
+    TransportRecv pend;
+    uint8_t *pbuf;                   /* [pcap] the waiting frame's payload (a copy) */
+    size_t pcap;
+    long long stale;                 /* frames replaced by a newer one before the cloud got to them */
+    long long frames, processed, probes, bad, tail_frames, bytes, dropped_gaps, tail_cfg_frames;
+    double sum_acc_label, sum_acc_hr;
+    long long n_acc_label, n_acc_hr;
+    double st[9];                    /* stage sums: encode queue transmit network wait decode sr infer e2e (ms) */
+    long long reasons[WIRE_REASON_COUNT];
+} EdgeState;
+
+#define DONE_MAX 256
+typedef struct Cloud {
+    const CloudOpts *o;
+    ProfileDoc doc;
+    double threshold;
+    EvalTask task;
+    Carn *carn[SWEEP_MAX_SCALE + 1];
+    char sr_file[SWEEP_MAX_SCALE + 1][512];
+    bool have_ds;
+    Dataset ds;
+    int ds_first, ds_count;
+    uint8_t **hr_pred;               /* [ds_count] lazily computed HR predictions (NULL until needed) */
+    Image *labels;                   /* [ds_count] lazily loaded label maps */
+    double *hr_ratio;                /* [ds_count] small-region ratio of the HR prediction */
+    int *hr_w, *hr_h;
+    Transport *tr;
+    FILE *csv;
+    EdgeState *edges;
+    int nedges_cap;
+    EdgeState *done;                 /* [ndone] edges that left (kept for the summary; at most DONE_MAX) */
+    int ndone;
+    int rr;                          /* round-robin position over edges with a waiting frame */
+    long long refused_edges, processed, stale, bad_payload, byes, edges_seen, edges_freed, timeouts;
+    double t0;
+    double busy_s;                   /* seconds spent decoding/rebuilding/segmenting (the cloud's load) */
+    double busy_total;               /* seconds spent handling messages (silence excludes them) */
+} Cloud;
+
+static volatile sig_atomic_t g_stop;
+static void on_signal(int sig) { (void)sig, g_stop = 1; }
+
+static void cloud_free(Cloud *c) {
+    if (c->tr) transport_close(c->tr);
+    if (c->csv) fclose(c->csv);
+    for (int s = 0; s <= SWEEP_MAX_SCALE; s++)
+        if (c->carn[s]) {
+            Carn *m = c->carn[s];
+            for (int t = s; t <= SWEEP_MAX_SCALE; t++)
+                if (c->carn[t] == m) c->carn[t] = NULL;
+            carn_free(m);
+        }
+    if (c->task.close) eval_task_close(&c->task);
+    for (int i = 0; i < c->ds_count; i++) {
+        free(c->hr_pred[i]);
+        if (c->labels[i].px) image_free(&c->labels[i]);
+    }
+    free(c->hr_pred), free(c->labels), free(c->hr_ratio), free(c->hr_w), free(c->hr_h);
+    if (c->have_ds) dataset_free(&c->ds);
+    for (int i = 0; i < c->nedges_cap; i++) free(c->edges[i].pbuf);
+    free(c->edges), free(c->done);
+    profile_doc_free(&c->doc);
+}
+
+/* --sr spec (or the profile's sr[]) -> one model per scale; a scale without one is bilinear. */
+static int load_models(Cloud *c) {
+    const CloudOpts *o = c->o;
+    const char *files[SWEEP_MAX_SCALE + 1] = {0};
+    char *buf = NULL;
+    if (o->sr && *o->sr) {
+        buf = xstrdup(o->sr);
+        char *save = NULL;
+        for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            int s, off = 0;
+            if (sscanf(tok, "x%d=%n", &s, &off) != 1 || !off || !tok[off] || s < 2 || s > SWEEP_MAX_SCALE) {
+                free(buf);
+                return rn_fail("--sr %s: want xS=FILE or xS=bilinear (S 2..%d), comma-separated", tok, SWEEP_MAX_SCALE);
+            }
+            files[s] = tok + off;
+        }
+    } else
+        for (int i = 0; i < c->doc.nsr; i++)
+            if (c->doc.sr[i].scale >= 2 && c->doc.sr[i].scale <= SWEEP_MAX_SCALE) files[c->doc.sr[i].scale] = c->doc.sr[i].file;
+    int rc = 0;
+    for (int s = 2; s <= SWEEP_MAX_SCALE && rc == 0; s++) {
+        snprintf(c->sr_file[s], sizeof c->sr_file[s], "bilinear");
+        if (!files[s] || !strcmp(files[s], "bilinear")) continue;
+        for (int t = 2; t < s && !c->carn[s]; t++)
+            if (c->carn[t] && !strcmp(c->sr_file[t], files[s])) c->carn[s] = c->carn[t];
+        if (!c->carn[s] && (rc = carn_load(files[s], &c->carn[s], NULL)) < 0) break;
+        if (!carn_has_scale(c->carn[s], s)) {
+            rc = rn_fail("SR model %s has no x%d head", files[s], s);
+            break;
+        }
+        snprintf(c->sr_file[s], sizeof c->sr_file[s], "%s", files[s]);
+    }
+    free(buf);
+    return rc;
+}
+
+static int open_dataset(Cloud *c) {
+    const CloudOpts *o = c->o;
+    if (!o->data || !*o->data) return 0;
+    TRY(dataset_open(o->kind, o->data, o->split, &c->ds));
+    c->have_ds = true;
+    c->ds_first = 0, c->ds_count = c->ds.n;
+    if (o->seq && *o->seq) {
+        int n = 0;
+        if (dataset_sequence(&c->ds, o->seq, &n) < 0) return rn_fail("%s has no sequence %s", c->ds.name, o->seq);
+    }
+    c->hr_pred = xcalloc((size_t)c->ds_count + 1, sizeof *c->hr_pred);
+    c->labels = xcalloc((size_t)c->ds_count + 1, sizeof *c->labels);
+    c->hr_ratio = xcalloc((size_t)c->ds_count + 1, sizeof *c->hr_ratio);
+    c->hr_w = xcalloc((size_t)c->ds_count + 1, sizeof *c->hr_w);
+    c->hr_h = xcalloc((size_t)c->ds_count + 1, sizeof *c->hr_h);
+    return 0;
+}
+
+/* The HR prediction (and label, when the dataset has one) of sample src of the dataset;
+ * false when there is none or its size is not hr_w x hr_h. */
+static bool reference(Cloud *c, uint32_t src, int hr_w, int hr_h) {
+    if (!c->have_ds || (int)src >= c->ds_count) return false;
+    int i = (int)src; /* the edge's src_index is the sample's index in the dataset as both open it */
+    const char *seq = c->o->seq;
+    if (seq && *seq && (!c->ds.samples[i].seq || strcmp(c->ds.samples[i].seq, seq))) return false;
+    if (!c->hr_pred[src]) {
+        Image hr;
+        if (dataset_load_frame(&c->ds, i, &hr) < 0) return false;
+        Frame f = frame_from_image(&hr);
+        c->hr_pred[src] = xmalloc((size_t)hr.w * hr.h);
+        c->task.predict(c->task.ctx, &f, c->hr_pred[src]);
+        c->hr_w[src] = hr.w, c->hr_h[src] = hr.h;
+        c->hr_ratio[src] = small_region_ratio(c->hr_pred[src], hr.w, hr.h, c->doc.small, DS_IGNORE);
+        if (c->ds.samples[i].label && dataset_load_label(&c->ds, i, &hr, &c->labels[src]) < 0) c->labels[src] = (Image){0};
+        frame_free(&f), image_free(&hr);
+    }
+    return c->hr_w[src] == hr_w && c->hr_h[src] == hr_h;
+}
+
+/* mIoU of pred (w x h) against ref (rw wide; its top-left w x h window) over the dataset's classes. */
+static double miou_window(const Cloud *c, const uint8_t *pred, int w, int h, const uint8_t *ref, int rw) {
+    int k = c->task.k > c->doc.classes ? c->task.k : c->doc.classes;
+    Confusion cm;
+    confusion_init(&cm, k);
+    for (int y = 0; y < h; y++) confusion_add(&cm, pred + (size_t)y * w, ref + (size_t)y * rw, (size_t)w, DS_IGNORE);
+    int cls[256], n = c->doc.classes > 0 && c->doc.classes <= 256 ? c->doc.classes : c->task.k;
+    for (int i = 0; i < n; i++) cls[i] = i;
+    double m = mean_iou_over(&cm, cls, n);
+    confusion_free(&cm);
+    return m;
+}
+
+static Frame rebuild(Cloud *c, const Image *lr, int scale) {
+    if (scale <= 1) return frame_from_image(lr);
+    EvalMethod me = {.scale = scale, .kind = c->carn[scale] ? EVAL_CARN : EVAL_BILINEAR, .carn = c->carn[scale]};
+    return eval_upscale(&me, lr, c->o->tile);
+}
+
+/* ---------------- edges ---------------- */
+
+static EdgeState *edge_find(Cloud *c, const char *id, bool make, double now) {
+    EdgeState *free_slot = NULL;
+    for (int i = 0; i < c->nedges_cap; i++) {
+        if (c->edges[i].used && !strcmp(c->edges[i].id, id)) return &c->edges[i];
+        if (!c->edges[i].used && !free_slot) free_slot = &c->edges[i];
+    }
+    if (!make) return NULL;
+    if (!free_slot) {
+        c->refused_edges++;
+        fprintf(stderr, "serve-cloud: edge %s refused: %d edges already served (--max-edges)\n", id, c->nedges_cap);
+        return NULL;
+    }
+    EdgeState *e = free_slot;
+    memset(e, 0, sizeof *e);
+    e->used = true;
+    snprintf(e->id, sizeof e->id, "%s", id);
+    e->fps = c->o->fps;
+    e->pol = (ServePolicy){.doc = &c->doc, .threshold = c->threshold, .edge_fps = e->fps, .headroom = 0.9};
+    ctl_init(&e->ctl, c->o->ctl, &e->pol, &c->o->par);
+    e->first_t = e->last_t = now;
+    c->edges_seen++;
+    if (!c->o->quiet) fprintf(stderr, "serve-cloud: edge %s joined (%s controller)\n", id, ctl_kind_name(c->o->ctl));
+    return e;
+}
+
+static void summary_edge(const Cloud *c, const EdgeState *e, FILE *f) {
+    double n = e->processed ? (double)e->processed : 1;
+    double dur = e->last_t - e->first_t;
+    fprintf(f, "| %s | %s | %lld | %lld | %lld | %lld | %lld | %lld | %lld | %.3f | %.3f | %.0f |", e->id,
+            ctl_kind_name(c->o->ctl), e->frames, e->processed, e->stale, e->probes, e->dropped_gaps, e->tail_frames, e->tail_cfg_frames,
+            e->n_acc_label ? e->sum_acc_label / e->n_acc_label : NAN, e->n_acc_hr ? e->sum_acc_hr / e->n_acc_hr : NAN,
+            dur > 0 ? e->bytes * 8 / dur / 1000 : NAN);
+    for (int k = 0; k < 9; k++) fprintf(f, " %.1f |", e->st[k] / n);
+    fprintf(f, " %d |\n", e->ctl.switches);
+}
+
+static void summary_head(FILE *f) {
+    fprintf(f, "| edge | controller | frames | processed | stale | probes | gaps | tail detected | tail config | acc label | "
+               "acc vs HR | kbit/s | encode ms | queue ms | transmit ms | network ms | cloud wait ms | decode ms | SR ms | "
+               "infer ms | e2e ms | switches |\n"
+               "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+}
+
+/* An edge that left: its summary line is kept (the first DONE_MAX), its slot is freed. */
+static void edge_release(Cloud *c, EdgeState *e, const char *why, FILE *log) {
+    if (log && !c->o->quiet) fprintf(log, "serve-cloud: edge %s %s; its state is freed\n", e->id, why);
+    free(e->pbuf);
+    e->pbuf = NULL, e->pcap = 0, e->has_pend = false;
+    if (c->ndone < DONE_MAX) {
+        if (!c->done) c->done = xcalloc(DONE_MAX, sizeof *c->done);
+        c->done[c->ndone++] = *e;
+    }
+    memset(e, 0, sizeof *e);
+    c->edges_freed++;
+}
+
+/* ---------------- one frame ---------------- */
+
+static void send_feedback(Cloud *c, EdgeState *e, uint64_t last_id, int reason, const char *note) {
+    WireMsg m = {.type = WIRE_FEEDBACK};
+    snprintf(m.edge_id, sizeof m.edge_id, "%s", e->id);
+    WireFeedback *fb = &m.u.feedback;
+    fb->last_frame_id = last_id, fb->cloud_us = wire_now_us();
+    fb->next = e->ctl.knobs;
+    double bps = rate_bps(&e->rate, now_seconds(), c->o->bw_window);
+    fb->bw_kbps = isfinite(bps) ? (uint32_t)fmin(bps / 1000, 4e9) : 0;
+    if (e->ctl.want_probe) {
+        fb->probe = e->ctl.par.aw_probe;
+        fb->probe.skip = 0, fb->probe.flags = WIRE_CFG_PROBE;
+        fb->probe_count = 1;
+        e->ctl.want_probe = false, e->pending_probe++;
+        if (!reason) reason = WIRE_REASON_PROBE;
+    } else fb->probe = (WireConfig){.scale = 1, .quality = 90};
+    fb->reason = reason;
+    snprintf(fb->note, sizeof fb->note, "%s", note ? note : "");
+    if (transport_send(c->tr, e->id, &m) < 0 && !c->o->quiet) fprintf(stderr, "serve-cloud: feedback to %s: %s\n", e->id, rn_errmsg());
+}
+
+/* AWStream's online profiling on a full-quality frame: the current target's standard and tail picks,
+ * each degraded from it, rebuilt and segmented, scored against the segmenter's prediction on it. A
+ * probe sent below HR (--aw-probe 2:90 where the link cannot carry HR frames) is first rebuilt by its
+ * SR model, and that frame stands in for HR. */
+static int profile_probe(Cloud *c, EdgeState *e, const Image *full, const uint8_t *ref, double t) {
+    double acc[2] = {NAN, NAN};
+    for (int k = 0; k < 2; k++) {
+        ServeKnobs kn = serve_pick_knobs(&e->pol, e->ctl.target, k == 1);
+        Degraded d;
+        if (degrade(full, kn.scale, kn.quality, &d) < 0) continue;
+        Frame up = rebuild(c, &d.lr, kn.scale);
+        uint8_t *p = xmalloc((size_t)up.w * up.h);
+        c->task.predict(c->task.ctx, &up, p);
+        acc[k] = miou_window(c, p, up.w, up.h, ref, full->w);
+        free(p), frame_free(&up), degraded_free(&d);
+    }
+    return ctl_profiled(&e->ctl, t, acc[0], acc[1]);
+}
+
+static void csv_row(Cloud *c, const EdgeState *e, const TransportRecv *r, const double *ms, int64_t done_us, double ratio,
+                    int tail, double acc_l, double acc_h, double ratio_hr, double bps, int reason, const char *status) {
+    if (!c->csv) return;
+    const WireFrame *f = &r->msg.u.frame;
+    char cfg[32], next[32];
+    wire_config_str(&f->cfg, cfg, sizeof cfg), wire_config_str(&e->ctl.knobs, next, sizeof next);
+    fprintf(c->csv, "%s,%llu,%u,%s,%s,%d,%d,%d,%d,%d,%u,%lld,%lld,%lld,%lld", e->id, (unsigned long long)f->frame_id,
+            f->src_index, ctl_kind_name(c->o->ctl), cfg, f->cfg.scale, f->cfg.quality, f->cfg.skip,
+            (f->cfg.flags & WIRE_CFG_TAIL) ? 1 : 0, (f->cfg.flags & WIRE_CFG_PROBE) ? 1 : 0, f->payload_len,
+            (long long)f->capture_us, (long long)f->send_us, (long long)r->recv_us, (long long)done_us);
+    for (int k = 0; k < 11; k++) fprintf(c->csv, ",%.3f", ms[k]);
+    (void)done_us;
+    fprintf(c->csv, ",%.6g,%d,%.6g,%.6g,%.6g,%.0f,%s,%s,%s\n", ratio, tail, acc_l,
+            acc_h, ratio_hr, isfinite(bps) ? bps / 1000 : NAN, next, wire_reason_name(reason), status);
+    fflush(c->csv);
+}
+
+/* The edge's stamps as stage times: encode, queue, transmit, network (recv - send), cloud wait. */
+static void edge_stages(const TransportRecv *r, double *ms, int64_t start_us) {
+    const WireFrame *f = &r->msg.u.frame;
+    int64_t first_byte = f->capture_us + f->encode_us + f->queue_us;
+    ms[0] = f->encode_us / 1000.0, ms[1] = f->queue_us / 1000.0;
+    ms[2] = (f->send_us - first_byte) / 1000.0, ms[3] = (r->recv_us - f->send_us) / 1000.0;
+    ms[4] = (start_us - r->recv_us) / 1000.0;
+}
+
+/* A FRAME off the socket: arrival bookkeeping (counts, gaps, the bandwidth estimate) now; the frame
+ * waits in its edge's slot until the cloud gets to it. A frame still waiting there is replaced
+ * (recorded "stale"): the cloud analyses each edge's newest frame, so a slow cloud skips frames
+ * instead of answering ever later. */
+static void stash_frame(Cloud *c, const TransportRecv *r) {
+    const WireFrame *f = &r->msg.u.frame;
+    double now = now_seconds();
+    EdgeState *e = edge_find(c, r->peer, true, now);
+    if (!e) return;
+    e->frames++, e->bytes += f->payload_len;
+    bool probe = f->cfg.flags & WIRE_CFG_PROBE;
+    if (probe) e->probes++, e->pending_probe = e->pending_probe > 0 ? e->pending_probe - 1 : 0;
+    /* edge-side drops show as gaps in the capture counter beyond the configured skipping */
+    if (!probe) {
+        if (e->have_last && f->frame_id > e->last_id + 1 + (uint64_t)f->cfg.skip) e->gap_pend = true, e->dropped_gaps++;
+        if (!e->have_last || f->frame_id > e->last_id) e->last_id = f->frame_id;
+        e->have_last = true;
+    }
+    int64_t first_byte = f->capture_us + f->encode_us + f->queue_us;
+    rate_add(&e->rate, now, 8.0 * (double)r->bytes, (f->send_us - first_byte) / 1e6); /* the whole message crossed the link */
+    if (e->has_pend) {
+        /* a probe frame is never replaced by a stream frame: AWStream's round needs it */
+        bool keep_old = (e->pend.msg.u.frame.cfg.flags & WIRE_CFG_PROBE) && !probe;
+        const TransportRecv *old = keep_old ? r : &e->pend;
+        double ms[11];
+        for (int k = 0; k < 11; k++) ms[k] = NAN;
+        edge_stages(old, ms, wire_now_us());
+        csv_row(c, e, old, ms, wire_now_us(), NAN, 0, NAN, NAN, NAN, rate_bps(&e->rate, now, c->o->bw_window), 0, "stale");
+        e->stale++, c->stale++;
+        if (keep_old) return;
+    }
+    if (e->pcap < f->payload_len) e->pbuf = xrealloc(e->pbuf, f->payload_len), e->pcap = f->payload_len;
+    memcpy(e->pbuf, f->payload, f->payload_len);
+    e->pend = *r;
+    e->pend.msg.u.frame.payload = e->pbuf;
+    e->has_pend = true;
+}
+
+/* The waiting frame of e: decode, rebuild, segment, ratio, controller, FEEDBACK, evaluation, CSV. */
+static void process_frame(Cloud *c, EdgeState *e) {
+    const TransportRecv *r = &e->pend;
+    const WireFrame *f = &r->msg.u.frame;
+    double now = now_seconds();
+    bool probe = f->cfg.flags & WIRE_CFG_PROBE, gap = e->gap_pend;
+    e->has_pend = false, e->gap_pend = false;
+    double ms[11] = {0};
+    edge_stages(r, ms, wire_now_us());
+    double bps = rate_bps(&e->rate, now, c->o->bw_window);
+
+    double t0 = now_seconds();
+    Image lr;
+    int drc = f->cfg.quality == 0 ? png_decode(f->payload, f->payload_len, &lr, 3) : jpeg_decode(f->payload, f->payload_len, &lr, 3);
+    double t1 = now_seconds();
+    ms[5] = 1000 * (t1 - t0);
+    if (drc < 0 || lr.w * f->cfg.scale > f->hr_w || lr.h * f->cfg.scale > f->hr_h) {
+        if (drc == 0) image_free(&lr);
+        e->bad++, c->bad_payload++;
+        if (!c->o->quiet) fprintf(stderr, "serve-cloud: edge %s frame %llu: bad payload (%s)\n", e->id,
+                                  (unsigned long long)f->frame_id, drc < 0 ? rn_errmsg() : "size does not match hr_w/hr_h");
+        csv_row(c, e, r, ms, wire_now_us(), NAN, 0, NAN, NAN, NAN, bps, 0, "bad_payload");
+        return;
+    }
+    Frame up = rebuild(c, &lr, f->cfg.scale);
+    double t2 = now_seconds();
+    uint8_t *pred = xmalloc((size_t)up.w * up.h);
+    c->task.predict(c->task.ctx, &up, pred);
+    double t3 = now_seconds();
+    double ratio = small_region_ratio(pred, up.w, up.h, c->doc.small, DS_IGNORE);
+    double t4 = now_seconds();
+    ms[6] = 1000 * (t2 - t1), ms[7] = 1000 * (t3 - t2), ms[8] = 1000 * (t4 - t3);
+    c->busy_s += t4 - t0;
+    int tail = isfinite(c->threshold) && ratio < c->threshold;
+
+    /* the controller: a probe frame is AWStream's online profiling; a stream frame is an observation */
+    int reason = 0;
+    if (probe) {
+        Image full = f->cfg.scale == 1 ? lr : image_from_frame(&up);
+        reason = profile_probe(c, e, &full, pred, now);
+        if (f->cfg.scale != 1) image_free(&full);
+    } else {
+        CtlObs ob = {.t = now, .est_bps = bps, .ratio = ratio, .queue_ms = ms[1], .dropped_before = gap, .sent = f->cfg};
+        reason = ctl_observe(&e->ctl, &ob);
+    }
+    double t5 = now_seconds();
+    ms[9] = 1000 * (t5 - t0);                               /* cloud: decode .. decision */
+    int64_t done_us = wire_now_us();
+    ms[10] = (done_us - f->capture_us) / 1000.0;            /* end to end: capture .. decision */
+    char note[WIRE_NOTE_MAX + 1];
+    snprintf(note, sizeof note, "ratio %.4f %s %.4f", ratio, tail ? "<" : ">=", c->threshold);
+    send_feedback(c, e, f->frame_id, reason, note);
+    if (reason) e->reasons[reason]++;
+
+    /* evaluation aid, outside the timed stages */
+    double acc_l = NAN, acc_h = NAN, ratio_hr = NAN;
+    if (reference(c, f->src_index, f->hr_w, f->hr_h)) {
+        uint32_t s = f->src_index;
+        acc_h = miou_window(c, pred, up.w, up.h, c->hr_pred[s], c->hr_w[s]);
+        if (c->labels[s].px) acc_l = miou_window(c, pred, up.w, up.h, c->labels[s].px, c->labels[s].w);
+        ratio_hr = c->hr_ratio[s];
+    }
+    if (!probe) {
+        e->processed++, c->processed++;
+        e->tail_frames += tail, e->tail_cfg_frames += (f->cfg.flags & WIRE_CFG_TAIL) != 0;
+        if (isfinite(acc_l)) e->sum_acc_label += acc_l, e->n_acc_label++;
+        if (isfinite(acc_h)) e->sum_acc_hr += acc_h, e->n_acc_hr++;
+        double st[9] = {ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], ms[7], ms[10]};
+        for (int k = 0; k < 9; k++) e->st[k] += st[k];
+    }
+    csv_row(c, e, r, ms, done_us, ratio, tail, acc_l, acc_h, ratio_hr, bps, reason, "processed");
+    free(pred), frame_free(&up), image_free(&lr);
+}
+
+static void on_hello(Cloud *c, const TransportRecv *r) {
+    double now = now_seconds();
+    EdgeState *e = edge_find(c, r->peer, true, now);
+    if (!e) return;
+    const WireHello *h = &r->msg.u.hello;
+    e->last_t = now;
+    if (h->fps > 0) e->fps = h->fps, e->pol.edge_fps = h->fps;
+    if (!c->o->quiet)
+        fprintf(stderr, "serve-cloud: edge %s hello: %dx%d at %.3g fps, %u frames; sending %s\n", e->id, h->hr_w, h->hr_h,
+                h->fps, h->frames, ctl_kind_name(c->o->ctl));
+    /* the edge learns its configuration at once (a restarted cloud re-learns the edge the same way) */
+    send_feedback(c, e, 0, WIRE_REASON_START, "hello");
+}
+
+static void on_bye(Cloud *c, const TransportRecv *r) {
+    EdgeState *e = edge_find(c, r->peer, false, 0);
+    if (e && e->has_pend) process_frame(c, e);
+    c->byes++;
+    const WireBye *b = &r->msg.u.bye;
+    if (!c->o->quiet)
+        fprintf(stderr, "serve-cloud: edge %s bye: captured %llu, sent %llu, dropped %llu\n", r->peer,
+                (unsigned long long)b->captured, (unsigned long long)b->sent, (unsigned long long)b->dropped);
+    if (e) edge_release(c, e, "said bye", stderr);
+}
+
+/* ---------------- the loop ---------------- */
+
+static int cloud_setup(Cloud *c) {
+    const CloudOpts *o = c->o;
+    if (!o->profile) return rn_fail("serve-cloud needs --profile profile.json (rune profile writes it)");
+    TRY(profile_json_read(o->profile, &c->doc));
+    c->threshold = isfinite(o->threshold) ? o->threshold : c->doc.threshold;
+    if (!isfinite(c->threshold)) {
+        c->threshold = 0.01;
+        fprintf(stderr, "serve-cloud: %s has no fitted threshold; using the paper's 1%%\n", o->profile);
+    }
+    if (serve_target_for(&(ServePolicy){.doc = &c->doc, .edge_fps = 1}, NAN) < 0)
+        return rn_fail("%s has no bandwidth target with a configuration", o->profile);
+    const char *task = o->task && *o->task ? o->task : c->doc.task_file;
+    TRY(eval_task_open(&c->task, task, NULL, NULL, false));
+    if (c->doc.classes > 0 && c->task.k != c->doc.classes)
+        return rn_fail("%s predicts %d classes, the profile was made for %d", task, c->task.k, c->doc.classes);
+    TRY(load_models(c));
+    TRY(open_dataset(c));
+    if (o->csv && *o->csv) {
+        if (!(c->csv = fopen(o->csv, "w"))) return rn_fail("cannot write %s", o->csv);
+        fprintf(c->csv, "%s\n", CLOUD_CSV_HEADER);
+        fflush(c->csv);
+    }
+    c->nedges_cap = o->max_edges > 0 ? o->max_edges : 16;
+    c->edges = xcalloc((size_t)c->nedges_cap, sizeof *c->edges);
+    TransportOpts to = {.endpoint = o->listen, .curve_dir = o->curve_dir, .quiet = o->quiet};
+    if (!(c->tr = transport_cloud_open(&to))) return -1;
+    return 0;
+}
+
+static void cloud_summary(Cloud *c, FILE *f) {
+    const TransportStats *s = transport_stats(c->tr);
+    fprintf(f, "\n## serve-cloud summary\n\ncontroller %s, threshold %.4g, profile %s; %.1f s, %lld frames processed, "
+               "%lld stale (a newer frame of the edge arrived first), cloud busy %.1f s (%.1f%%)\n\n",
+            ctl_kind_name(c->o->ctl), c->threshold, c->o->profile, now_seconds() - c->t0, c->processed, c->stale, c->busy_s,
+            100 * c->busy_s / fmax(1e-9, now_seconds() - c->t0));
+    summary_head(f);
+    for (int i = 0; i < c->ndone; i++) summary_edge(c, &c->done[i], f);
+    for (int i = 0; i < c->nedges_cap; i++)
+        if (c->edges[i].used) summary_edge(c, &c->edges[i], f);
+    fprintf(f, "\nedges seen %lld, freed %lld (timeouts %lld), refused %lld (max edges) / %lld (CURVE), byes %lld; "
+               "messages received %lld, refused %lld (",
+            c->edges_seen, c->edges_freed, c->timeouts, c->refused_edges, s->refused, c->byes, s->recv, s->bad_total);
+    for (int k = 1; k < WIRE_NERR; k++) fprintf(f, "%s%s %lld", k > 1 ? ", " : "", wire_err_name(-k), s->bad[k]);
+    fprintf(f, "); bad payloads %lld\n", c->bad_payload);
+}
+
+int cloud_run(const CloudOpts *o) {
+    Cloud c = {.o = o};
+    int rc = cloud_setup(&c);
+    if (rc < 0) {
+        cloud_free(&c);
+        return -1;
+    }
+    g_stop = 0;
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL), sigaction(SIGTERM, &sa, NULL);
+    c.t0 = now_seconds();
+    double last_msg = c.t0;
+    bool any = false;
+    if (!o->quiet) fprintf(stderr, "serve-cloud: listening on %s (%s controller, threshold %.4g)\n", o->listen, ctl_kind_name(o->ctl), c.threshold);
+    while (!g_stop) {
+        double now = now_seconds();
+        if (o->duration > 0 && now - c.t0 >= o->duration) break;
+        if (o->edges > 0 && c.byes >= o->edges) break;
+        if (o->idle_exit > 0 && any && now - last_msg >= o->idle_exit) break;
+        bool waiting = false;
+        for (int i = 0; i < c.nedges_cap; i++) waiting |= c.edges[i].used && c.edges[i].has_pend;
+        TransportRecv r;
+        int got = transport_recv(c.tr, waiting ? 0 : 200, &r);
+        if (got < 0) {
+            rc = -1;
+            break;
+        }
+        if (got == 1) {
+            /* take everything off the socket first; frames wait in their edge's slot */
+            any = true, last_msg = now_seconds();
+            switch (r.msg.type) {
+            case WIRE_FRAME: stash_frame(&c, &r); break;
+            case WIRE_HELLO: on_hello(&c, &r); break;
+            case WIRE_BYE: on_bye(&c, &r); break;
+            default: break; /* FEEDBACK from an edge: not ours to take */
+            }
+            c.busy_total += now_seconds() - last_msg;
+            EdgeState *e = edge_find(&c, r.peer, false, 0);
+            if (e) e->last_t = now_seconds(), e->busy_mark = c.busy_total;
+            continue;
+        }
+        /* nothing on the socket: an edge's silence is the time the cloud was listening since it
+         * last heard from it (a message queued while the cloud was busy is not silence) */
+        now = now_seconds();
+        for (int i = 0; i < c.nedges_cap; i++) {
+            EdgeState *e = &c.edges[i];
+            double silent = (now - e->last_t) - (c.busy_total - e->busy_mark);
+            if (e->used && !e->has_pend && silent > o->edge_timeout) {
+                char why[64];
+                snprintf(why, sizeof why, "silent for %.0f s", silent);
+                c.timeouts++;
+                edge_release(&c, e, why, stderr);
+            }
+        }
+        /* then one waiting frame, round robin over the edges */
+        for (int k = 0; k < c.nedges_cap; k++) {
+            EdgeState *e = &c.edges[(c.rr + k) % c.nedges_cap];
+            if (!e->used || !e->has_pend) continue;
+            double t0 = now_seconds();
+            process_frame(&c, e);
+            c.busy_total += now_seconds() - t0;
+            e->busy_mark += now_seconds() - t0; /* its own frame's time is not silence either */
+            c.rr = (c.rr + k + 1) % c.nedges_cap;
+            break;
+        }
+    }
+    /* frames still waiting when the cloud stops are accounted for */
+    for (int i = 0; i < c.nedges_cap; i++)
+        if (c.edges[i].used && c.edges[i].has_pend) {
+            EdgeState *e = &c.edges[i];
+            double ms[11];
+            for (int k = 0; k < 11; k++) ms[k] = NAN;
+            edge_stages(&e->pend, ms, wire_now_us());
+            csv_row(&c, e, &e->pend, ms, wire_now_us(), NAN, 0, NAN, NAN, NAN, NAN, 0, "unprocessed");
+        }
+    if (rc == 0) {
+        cloud_summary(&c, stdout);
+        if (o->summary && *o->summary) {
+            FILE *f = fopen(o->summary, "w");
+            if (f) cloud_summary(&c, f), fclose(f);
+        }
+    }
+    cloud_free(&c);
+    return rc;
+}

@@ -1,0 +1,481 @@
+/* edge.c: the edge loop — capture clock, degrade, shaper, send at departure, feedback, reconnect, per-frame CSV. */
+#include "serve/edge.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "data/dataset.h"
+#include "data/degrade.h"
+#include "profile/profile_json.h"
+#include "serve/shaper.h"
+#include "serve/transport.h"
+#include "util/err.h"
+#include "util/progress.h"
+
+const char *const EDGE_CSV_HEADER =
+    "edge,frame_id,src_index,frame,kind,status,reason,scale,quality,skip,tail,probe,bytes,capture_us,ready_us,"
+    "start_us,send_us,encode_ms,queue_ms,transmit_ms,link_mbps,fb_frame_id,fb_reason,fb_bw_kbps";
+
+#define PENDING_CAP 4096
+
+void edge_opts_default(EdgeOpts *o) {
+    memset(o, 0, sizeof *o);
+    o->id = "edge0";
+    o->kind = "frames";
+    o->split = "";
+    o->seq = "";
+    o->fps = 30;
+    o->start = (WireConfig){.scale = 4, .quality = 70, .skip = 0, .flags = 0};
+    o->bw_scale = 1;
+    o->deadline_ms = 500;
+    o->wait_cloud = 10;
+    o->linger = 1;
+}
+
+static volatile sig_atomic_t g_stop;
+static void on_signal(int sig) {
+    (void)sig;
+    g_stop = 1;
+}
+
+/* A message accepted by the shaper, waiting for its departure time. */
+typedef struct Pending {
+    WireMsg msg;            /* payload points into d.bytes */
+    Degraded d;
+    double capture, ready, start, finish; /* seconds since t0 */
+    int src_index;
+    bool probe;
+} Pending;
+
+typedef struct Edge {
+    const EdgeOpts *o;
+    Transport *tr;
+    Shaper sh;
+    Dataset ds;
+    int *order;             /* sample indices of the played frames */
+    int nframes;
+    FILE *csv;
+    double t0_mono;
+    int64_t t0_us;
+    WireConfig cfg;         /* current configuration */
+    WireConfig probe_cfg;
+    int probes_left;
+    int skip_left;
+    WireFeedback last_fb;   /* the feedback behind cfg */
+    bool have_fb;
+    long long gen_seen;
+    Pending *pend;          /* ring */
+    int phead, pcount;
+    EdgeSummary s;
+    double sum_encode, sum_queue, sum_transmit;
+    long long n_encoded;
+} Edge;
+
+static double rel_now(const Edge *e) { return now_seconds() - e->t0_mono; }
+static int64_t rel_us(const Edge *e, double t) { return e->t0_us + (int64_t)llround(t * 1e6); }
+
+static const char *frame_name(const Edge *e, int src) {
+    const char *p = e->ds.samples[src].frame, *b = strrchr(p, '/');
+    return b ? b + 1 : p;
+}
+
+static void csv_row(Edge *e, uint64_t fid, int src, bool probe, const char *status, const char *reason,
+                    const WireConfig *c, size_t bytes, double capture, double ready, double start, double send,
+                    double encode_ms) {
+    if (!e->csv) return;
+    bool sent = !strcmp(status, "sent");
+    char name[256];
+    /* frame names are written plain; a comma or quote in one is replaced so the CSV stays parseable */
+    snprintf(name, sizeof name, "%s", src >= 0 ? frame_name(e, src) : "");
+    for (char *p = name; *p; p++)
+        if (*p == ',' || *p == '"' || *p == '\n') *p = '_';
+    fprintf(e->csv, "%s,%llu,%d,%s,%s,%s,%s,%d,%d,%d,%d,%d,%zu,%lld,", e->o->id, (unsigned long long)fid, src, name,
+            probe ? "probe" : "frame", status, reason, c->scale, c->quality, c->skip, (c->flags & WIRE_CFG_TAIL) ? 1 : 0,
+            (c->flags & WIRE_CFG_PROBE) ? 1 : 0, bytes, (long long)rel_us(e, capture));
+    if (ready >= 0) fprintf(e->csv, "%lld,", (long long)rel_us(e, ready));
+    else fputs(",", e->csv);
+    if (sent) fprintf(e->csv, "%lld,%lld,", (long long)rel_us(e, start), (long long)rel_us(e, send));
+    else fputs(",,", e->csv);
+    if (encode_ms >= 0) fprintf(e->csv, "%.3f,", encode_ms);
+    else fputs(",", e->csv);
+    if (sent) fprintf(e->csv, "%.3f,%.3f,", (start - ready) * 1e3, (send - start) * 1e3);
+    else fputs(",,", e->csv);
+    fprintf(e->csv, "%.4f,", shaper_mbps_at(&e->sh, capture + e->o->bw_start));
+    if (e->have_fb)
+        fprintf(e->csv, "%llu,%s,%u\n", (unsigned long long)e->last_fb.last_frame_id, wire_reason_name(e->last_fb.reason),
+                e->last_fb.bw_kbps);
+    else fputs(",,\n", e->csv);
+}
+
+static void send_hello(Edge *e, int hr_w, int hr_h) {
+    WireMsg m = {.type = WIRE_HELLO};
+    snprintf(m.edge_id, sizeof m.edge_id, "%s", e->o->id);
+    m.u.hello = (WireHello){.hr_w = hr_w, .hr_h = hr_h, .fps = e->o->fps, .cfg = e->cfg, .frames = (uint32_t)e->nframes,
+                            .edge_us = wire_now_us()};
+    m.u.hello.cfg.flags &= ~(unsigned)WIRE_CFG_PROBE;
+    if (transport_send(e->tr, NULL, &m) < 0 && !e->o->quiet) fprintf(stderr, "edge: HELLO: %s\n", rn_errmsg());
+}
+
+static void apply_feedback(Edge *e, const WireFeedback *fb) {
+    e->s.feedback++;
+    if (wire_config_check(&fb->next) == WIRE_OK) {
+        WireConfig n = fb->next;
+        n.flags &= ~(unsigned)WIRE_CFG_PROBE;
+        if (n.scale != e->cfg.scale || n.quality != e->cfg.quality || n.skip != e->cfg.skip || n.flags != e->cfg.flags) {
+            e->s.config_changes++;
+            if (!e->o->quiet) {
+                char a[32], b[32];
+                fprintf(stderr, "edge %s: %s -> %s (%s%s%s)\n", e->o->id, wire_config_str(&e->cfg, a, sizeof a),
+                        wire_config_str(&n, b, sizeof b), wire_reason_name(fb->reason), fb->note[0] ? ": " : "", fb->note);
+            }
+            if (n.skip < e->skip_left) e->skip_left = n.skip;
+        }
+        e->cfg = n;
+    }
+    if (fb->probe_count > 0) {
+        e->probe_cfg = fb->probe;
+        e->probe_cfg.flags |= WIRE_CFG_PROBE;
+        e->probes_left = fb->probe_count;
+    }
+    e->last_fb = *fb;
+    e->have_fb = true;
+}
+
+/* Takes every message waiting (feedback), waiting at most `wait` seconds for the first. */
+static void pump(Edge *e, double wait) {
+    TransportRecv r;
+    int ms = wait <= 0 ? 0 : (int)ceil(wait * 1000);
+    while (transport_recv(e->tr, ms, &r) == 1) {
+        if (r.msg.type == WIRE_FEEDBACK && !strcmp(r.msg.edge_id, e->o->id)) apply_feedback(e, &r.msg.u.feedback);
+        ms = 0;
+    }
+}
+
+static void pend_pop(Edge *e) {
+    degraded_free(&e->pend[e->phead].d);
+    e->phead = (e->phead + 1) % PENDING_CAP;
+    e->pcount--;
+}
+
+/* Sends every pending message whose departure time has come. */
+static void depart(Edge *e, bool all) {
+    while (e->pcount) {
+        Pending *p = &e->pend[e->phead];
+        double now = rel_now(e);
+        if (!all && p->finish > now) return;
+        WireFrame *f = &p->msg.u.frame;
+        f->send_us = wire_now_us();
+        f->queue_us = (uint32_t)llround(fmax(0, p->start - p->ready) * 1e6);
+        int rc = transport_send(e->tr, NULL, &p->msg);
+        double send = fmax(now, p->finish);
+        if (rc == 0) {
+            if (p->probe) e->s.probes_sent++;
+            else e->s.sent++;
+            e->s.bytes_sent += (double)wire_size(&p->msg);
+            e->sum_queue += (p->start - p->ready) * 1e3;
+            e->sum_transmit += (send - p->start) * 1e3;
+            csv_row(e, f->frame_id, p->src_index, p->probe, "sent", "", &f->cfg, wire_size(&p->msg), p->capture, p->ready,
+                    p->start, send, f->encode_us / 1e3);
+        } else {
+            e->s.dropped_no_link++;
+            csv_row(e, f->frame_id, p->src_index, p->probe, "dropped",
+                    rc < 0 ? "send_error" : transport_connected(e->tr) ? "zmq_full" : "no_link", &f->cfg,
+                    wire_size(&p->msg), p->capture, p->ready, -1, -1, f->encode_us / 1e3);
+        }
+        pend_pop(e);
+    }
+}
+
+/* Degrades frame `src` with c and offers it to the shaper; queues it or records the drop. */
+static void capture_one(Edge *e, uint64_t fid, int src, const Image *hr, const WireConfig *c, bool probe, double capture) {
+    double t_enc = now_seconds();
+    Degraded d = {0};
+    if (degrade(hr, c->scale, c->quality, &d) < 0) {
+        e->s.dropped_error++;
+        if (!e->o->quiet) fprintf(stderr, "edge: frame %llu: %s\n", (unsigned long long)fid, rn_errmsg());
+        csv_row(e, fid, src, probe, "dropped", "encode_error", c, 0, capture, -1, -1, -1, -1);
+        return;
+    }
+    image_free(&d.lr);
+    double encode_ms = (now_seconds() - t_enc) * 1e3;
+    double ready = rel_now(e);
+    e->sum_encode += encode_ms;
+    e->n_encoded++;
+    WireMsg m = {.type = WIRE_FRAME};
+    snprintf(m.edge_id, sizeof m.edge_id, "%s", e->o->id);
+    m.u.frame = (WireFrame){.frame_id = fid, .capture_us = rel_us(e, capture), .src_index = (uint32_t)src, .hr_w = hr->w,
+                            .hr_h = hr->h, .cfg = *c, .encode_us = (uint32_t)llround(encode_ms * 1e3),
+                            .payload_len = (uint32_t)d.nbytes, .payload = d.bytes};
+    size_t bytes = wire_size(&m);
+    if (!transport_connected(e->tr)) {
+        e->s.dropped_no_link++;
+        csv_row(e, fid, src, probe, "dropped", "no_link", c, bytes, capture, ready, -1, -1, encode_ms);
+        degraded_free(&d);
+        return;
+    }
+    if (e->pcount == PENDING_CAP) {
+        e->s.dropped_busy++;
+        csv_row(e, fid, src, probe, "dropped", "queue_full", c, bytes, capture, ready, -1, -1, encode_ms);
+        degraded_free(&d);
+        return;
+    }
+    ShaperSlot slot = {ready, ready};
+    const double off = e->o->bw_start; /* the shaper's clock runs from the schedule's / trace's second bw_start */
+    if (!e->o->netns && !shaper_offer(&e->sh, ready + off, capture + off, bytes, &slot)) {
+        e->s.dropped_deadline++;
+        csv_row(e, fid, src, probe, "dropped", "deadline", c, bytes, capture, ready, -1, -1, encode_ms);
+        degraded_free(&d);
+        return;
+    }
+    if (!e->o->netns) {
+        slot.start -= off;
+        slot.finish -= off;
+    }
+    Pending *p = &e->pend[(e->phead + e->pcount) % PENDING_CAP];
+    e->pcount++;
+    p->msg = m;
+    p->d = d;
+    p->msg.u.frame.payload = p->d.bytes;
+    p->capture = capture;
+    p->ready = ready;
+    p->start = slot.start;
+    p->finish = slot.finish;
+    p->src_index = src;
+    p->probe = probe;
+}
+
+static int open_frames(Edge *e) {
+    const EdgeOpts *o = e->o;
+    TRY(dataset_open(o->kind && *o->kind ? o->kind : "frames", o->frames, o->split && *o->split ? o->split : NULL, &e->ds));
+    e->order = xmalloc((size_t)(e->ds.n ? e->ds.n : 1) * sizeof *e->order);
+    for (int i = 0; i < e->ds.n; i++) {
+        const Sample *s = &e->ds.samples[i];
+        if (o->seq && *o->seq) {
+            const char *name = strrchr(s->frame, '/');
+            name = name ? name + 1 : s->frame;
+            bool match = (s->seq && !strcmp(s->seq, o->seq)) || !strncmp(name, o->seq, strlen(o->seq));
+            if (!match) continue;
+        }
+        e->order[e->nframes++] = i;
+    }
+    if (e->nframes == 0)
+        return rn_fail("%s: no frames%s%s", o->frames, o->seq && *o->seq ? " of sequence " : "", o->seq ? o->seq : "");
+    return 0;
+}
+
+/* The standard configuration of the profile's largest target that the link at t = 0 carries. */
+static int start_from_profile(Edge *e) {
+    ProfileDoc *d = xcalloc(1, sizeof *d);
+    if (profile_json_read(e->o->profile, d) < 0) {
+        free(d);
+        return -1;
+    }
+    double rate = shaper_mbps_at(&e->sh, e->o->bw_start);
+    int best = -1;
+    for (int i = 0; i < d->ntargets; i++) {
+        if (d->target[i].standard.scale <= 0) continue;
+        if (d->target[i].mbps <= rate && (best < 0 || d->target[i].mbps > d->target[best].mbps)) best = i;
+    }
+    if (best < 0) /* nothing fits: the smallest target that has a configuration */
+        for (int i = 0; i < d->ntargets; i++)
+            if (d->target[i].standard.scale > 0 && (best < 0 || d->target[i].mbps < d->target[best].mbps)) best = i;
+    if (best >= 0) {
+        e->cfg.scale = d->target[best].standard.scale;
+        e->cfg.quality = d->target[best].standard.quality;
+        e->cfg.flags = 0;
+    }
+    profile_doc_free(d);
+    free(d);
+    return 0;
+}
+
+static void print_summary(const Edge *e) {
+    const EdgeSummary *s = &e->s;
+    fprintf(stderr,
+            "edge %s: %lld captured, %lld sent (+%lld probes, %.2f MB), %lld skipped, dropped: %lld deadline, %lld no link, "
+            "%lld edge busy/queue full, %lld encode errors, %lld stopped; %lld feedback, %lld configuration changes, %lld reconnects; "
+            "mean encode %.1f ms, queue %.1f ms, transmit %.1f ms; %.1f s\n",
+            e->o->id, s->captured, s->sent, s->probes_sent, s->bytes_sent / 1e6, s->skipped, s->dropped_deadline,
+            s->dropped_no_link, s->dropped_busy, s->dropped_error, s->dropped_stopped, s->feedback, s->config_changes, s->reconnects,
+            s->encode_ms, s->queue_ms, s->transmit_ms, s->wall_s);
+}
+
+int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
+    Edge *e = xcalloc(1, sizeof *e);
+    e->o = o;
+    e->cfg = o->start;
+    int rc = -1;
+    if (!(o->fps > 0 && o->fps <= 1000)) {
+        rn_fail("--fps %g: must be in (0, 1000]", o->fps);
+        goto out;
+    }
+    if (wire_config_check(&o->start) != WIRE_OK) {
+        rn_fail("start configuration: scale 1..16, quality 0..100, skip 0..255");
+        goto out;
+    }
+    if (!wire_id_valid(o->id)) {
+        rn_fail("--id \"%s\": 1..%d characters of [A-Za-z0-9_.-]", o->id ? o->id : "", WIRE_ID_MAX);
+        goto out;
+    }
+    double bws = o->bw_scale > 0 ? o->bw_scale : 1;
+    if (o->trace && *o->trace) {
+        if (o->bandwidth && *o->bandwidth) {
+            rn_fail("--bandwidth and --trace: give one");
+            goto out;
+        }
+        if (shaper_init_trace(&e->sh, o->trace, bws) < 0) goto out;
+    } else if (o->bandwidth && *o->bandwidth) {
+        if (shaper_init_schedule(&e->sh, o->bandwidth, bws) < 0) goto out;
+    } else shaper_init_unlimited(&e->sh);
+    e->sh.deadline = o->deadline_ms > 0 ? o->deadline_ms / 1e3 : 0;
+    if (!(o->bw_start >= 0 && o->bw_start < 1e7)) {
+        rn_fail("--bandwidth-start %g: must be >= 0 seconds", o->bw_start);
+        goto out;
+    }
+    if (open_frames(e) < 0) goto out;
+    if (o->profile && *o->profile && start_from_profile(e) < 0) goto out;
+    if (o->csv && *o->csv) {
+        e->csv = fopen(o->csv, "w");
+        if (!e->csv) {
+            rn_fail("%s: %s", o->csv, strerror(errno));
+            goto out;
+        }
+        setvbuf(e->csv, NULL, _IOLBF, 0); /* a killed edge keeps every finished row */
+        fprintf(e->csv, "%s\n", EDGE_CSV_HEADER);
+    }
+    TransportOpts to = {.endpoint = o->connect, .edge_id = o->id, .curve_dir = o->curve_dir, .linger_ms = 500, .quiet = o->quiet};
+    e->tr = transport_edge_open(&to);
+    if (!e->tr) goto out;
+    e->pend = xcalloc(PENDING_CAP, sizeof *e->pend);
+
+    struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    g_stop = 0;
+
+    /* the first frame's size for HELLO */
+    Image hr = {0};
+    if (dataset_load_frame(&e->ds, e->order[0], &hr) < 0) goto sig_out;
+    int hr_w = hr.w, hr_h = hr.h;
+    image_free(&hr);
+    double wait_end = now_seconds() + o->wait_cloud;
+    while (o->wait_cloud > 0 && !transport_connected(e->tr) && now_seconds() < wait_end && !g_stop) pump(e, 0.02);
+    if (!o->quiet)
+        fprintf(stderr, "edge %s: %s %s; %d frames at %g fps%s\n", o->id, transport_connected(e->tr) ? "connected to" : "no cloud yet at",
+                o->connect, e->nframes, o->fps, o->loop ? ", looping" : "");
+    if (transport_connected(e->tr)) {
+        e->gen_seen = transport_generation(e->tr);
+        send_hello(e, hr_w, hr_h);
+        pump(e, 0.2); /* the cloud's first configuration, if it answers quickly */
+    }
+    e->t0_mono = now_seconds(); /* the capture clock starts now */
+    e->t0_us = wire_now_us();
+    long long k = 0;
+    long long limit = o->max_frames > 0 ? o->max_frames : (o->loop ? -1 : e->nframes);
+    for (;;) {
+        if (g_stop) break;
+        double t_cap = (double)k / o->fps;
+        if ((limit >= 0 && k >= limit) || (o->duration > 0 && t_cap >= o->duration)) break;
+        /* wait for the capture time, sending departures and taking feedback meanwhile */
+        for (;;) {
+            depart(e, false);
+            long long g = transport_generation(e->tr);
+            if (g != e->gen_seen) {
+                if (e->gen_seen > 0) e->s.reconnects++;
+                e->gen_seen = g;
+                send_hello(e, hr_w, hr_h);
+            }
+            double now = rel_now(e);
+            double next = t_cap;
+            if (e->pcount && e->pend[e->phead].finish < next) next = e->pend[e->phead].finish;
+            if (now >= t_cap || g_stop) break;
+            pump(e, fmin(next - now, 0.05));
+        }
+        if (g_stop) break;
+        uint64_t fid = (uint64_t)k;
+        int src = e->order[k % e->nframes];
+        e->s.captured++;
+        k++;
+        WireConfig c = e->cfg;
+        if (rel_now(e) - t_cap > fmax(2.0 / o->fps, 0.1)) { /* the edge itself fell behind its clock (CPU starved) */
+            e->s.dropped_busy++;
+            csv_row(e, fid, src, false, "dropped", "edge_busy", &c, 0, t_cap, -1, -1, -1, -1);
+            continue;
+        }
+        bool skip = e->skip_left > 0;
+        if (skip) {
+            e->skip_left--;
+            e->s.skipped++;
+            csv_row(e, fid, src, false, "skipped", "skip", &c, 0, t_cap, -1, -1, -1, -1);
+            if (e->probes_left <= 0) continue;
+        }
+        if (dataset_load_frame(&e->ds, src, &hr) < 0) {
+            e->s.dropped_error++;
+            if (!o->quiet) fprintf(stderr, "edge: %s\n", rn_errmsg());
+            csv_row(e, fid, src, false, "dropped", "load_error", &c, 0, t_cap, -1, -1, -1, -1);
+            continue;
+        }
+        if (!skip) {
+            capture_one(e, fid, src, &hr, &c, false, t_cap);
+            e->skip_left = c.skip;
+        }
+        if (e->probes_left > 0) {
+            e->probes_left--;
+            WireConfig pc = e->probe_cfg;
+            capture_one(e, fid, src, &hr, &pc, true, t_cap);
+        }
+        image_free(&hr);
+    }
+    /* let the queue drain (bounded by the deadline) and the last feedback arrive */
+    double end = rel_now(e) + fmax(0, o->linger) + (e->pcount ? fmax(0, e->pend[(e->phead + e->pcount - 1) % PENDING_CAP].finish - rel_now(e)) : 0);
+    while (rel_now(e) < end && !g_stop) {
+        depart(e, false);
+        double next = e->pcount ? e->pend[e->phead].finish : end;
+        pump(e, fmax(0, fmin(fmin(next, end) - rel_now(e), 0.05)));
+    }
+    while (e->pcount) { /* stopped early: what is still queued is dropped, and said so */
+        Pending *p = &e->pend[e->phead];
+        e->s.dropped_stopped++;
+        csv_row(e, p->msg.u.frame.frame_id, p->src_index, p->probe, "dropped", "stopped", &p->msg.u.frame.cfg,
+                wire_size(&p->msg), p->capture, p->ready, -1, -1, p->msg.u.frame.encode_us / 1e3);
+        pend_pop(e);
+    }
+    WireMsg bye = {.type = WIRE_BYE};
+    snprintf(bye.edge_id, sizeof bye.edge_id, "%s", o->id);
+    bye.u.bye = (WireBye){.captured = (uint64_t)e->s.captured, .sent = (uint64_t)e->s.sent,
+                          .dropped = (uint64_t)(e->s.dropped_deadline + e->s.dropped_no_link + e->s.dropped_busy +
+                                                      e->s.dropped_error + e->s.dropped_stopped)};
+    transport_send(e->tr, NULL, &bye);
+    e->s.bad_messages = transport_stats(e->tr)->bad_total;
+    e->s.wall_s = rel_now(e);
+    if (e->s.sent + e->s.probes_sent > 0) {
+        double n = (double)(e->s.sent + e->s.probes_sent);
+        e->s.queue_ms = e->sum_queue / n;
+        e->s.transmit_ms = e->sum_transmit / n;
+    }
+    e->s.encode_ms = e->n_encoded > 0 ? e->sum_encode / (double)e->n_encoded : 0;
+    if (!o->quiet) print_summary(e);
+    if (sum) *sum = e->s;
+    rc = 0;
+sig_out:
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+out:
+    if (e->csv && fclose(e->csv) != 0 && rc == 0) rc = rn_fail("%s: write failed", o->csv);
+    if (e->pend) {
+        while (e->pcount) pend_pop(e);
+        free(e->pend);
+    }
+    transport_close(e->tr);
+    shaper_free(&e->sh);
+    if (e->ds.samples) dataset_free(&e->ds);
+    free(e->order);
+    free(e);
+    return rc;
+}

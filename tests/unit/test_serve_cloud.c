@@ -1,0 +1,297 @@
+/* test_serve_cloud.c: a real `rune serve-cloud` process on loopback, driven by a scripted edge in the test (wire +
+ * transport + degrade): HELLO, frames on a simulated 200 kbit/s link, FEEDBACK, CAC switching, malformed messages
+ * counted, an edge that disappears freed, the per-frame CSV checked row by row. */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "data/dataset.h"
+#include "data/degrade.h"
+#include "serve/cloud.h"
+#include "serve/transport.h"
+#include "tests/test.h"
+#include "util/progress.h"
+
+/* Starts RUNE_BIN ARGS... in the background with stdout/stderr to log; returns its pid. */
+static pid_t spawn_rune(const char *log, char *const *args) {
+    const char *bin = getenv("RUNE_BIN");
+    if (!bin || access(bin, X_OK) != 0) SKIP("RUNE_BIN not set or not executable (make test sets it)");
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen(log, "w", stdout) || dup2(fileno(stdout), 2) < 0) _exit(127);
+        char *argv[64] = {(char *)bin};
+        int n = 1;
+        for (int i = 0; args[i] && n < 63; i++) argv[n++] = args[i];
+        argv[n] = NULL;
+        execv(bin, argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Waits for pid at most `seconds`, then kills it; returns its exit status (-1 when killed/abnormal). */
+static int wait_bounded(pid_t pid, double seconds) {
+    double t0 = now_seconds();
+    int st;
+    while (now_seconds() - t0 < seconds) {
+        pid_t w = waitpid(pid, &st, WNOHANG);
+        if (w == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        usleep(20000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    return -1;
+}
+
+static int test_port(void) { return 20000 + (int)(getpid() % 20000); }
+
+/* The next FEEDBACK for frame id (or any, id = UINT64_MAX) within timeout seconds; 1 got, 0 none. */
+static int wait_feedback(Transport *t, uint64_t id, double timeout, WireFeedback *fb) {
+    double t0 = now_seconds();
+    while (now_seconds() - t0 < timeout) {
+        TransportRecv r;
+        int got = transport_recv(t, 100, &r);
+        if (got < 0) return 0;
+        if (got == 1 && r.msg.type == WIRE_FEEDBACK && (id == UINT64_MAX || r.msg.u.feedback.last_frame_id == id)) {
+            *fb = r.msg.u.feedback;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static Transport *edge_connect(const char *endpoint, const char *id) {
+    TransportOpts to = {.endpoint = endpoint, .edge_id = id, .quiet = true};
+    Transport *t = transport_edge_open(&to);
+    if (!t) return NULL;
+    double t0 = now_seconds();
+    while (!transport_connected(t) && now_seconds() - t0 < 20) {
+        TransportRecv r;
+        transport_recv(t, 50, &r);
+    }
+    return t;
+}
+
+static void send_hello(Transport *t, const char *id, double fps) {
+    WireMsg m = {.type = WIRE_HELLO};
+    snprintf(m.edge_id, sizeof m.edge_id, "%s", id);
+    m.u.hello = (WireHello){.hr_w = 480, .hr_h = 360, .fps = fps, .cfg = {.scale = 4, .quality = 30}, .frames = 4,
+                            .edge_us = wire_now_us()};
+    EXPECT(transport_send(t, NULL, &m) == 0, "hello sent");
+}
+
+/* One frame of the sample sequence, degraded with cfg, on a simulated link of link_bps. */
+static void send_frame(Transport *t, const char *id, const Dataset *ds, uint64_t fid, WireConfig cfg, double link_bps) {
+    int src = (int)(fid % (uint64_t)ds->n);
+    Image hr;
+    EXPECT(dataset_load_frame(ds, src, &hr) == 0, "frame %d", src);
+    int64_t cap = wire_now_us();
+    Degraded d;
+    EXPECT(degrade(&hr, cfg.scale, cfg.quality, &d) == 0, "degrade");
+    int64_t enc = wire_now_us() - cap;
+    WireMsg m = {.type = WIRE_FRAME};
+    snprintf(m.edge_id, sizeof m.edge_id, "%s", id);
+    int64_t link_us = (int64_t)(d.nbytes * 8 / link_bps * 1e6);
+    m.u.frame = (WireFrame){.frame_id = fid, .capture_us = cap, .send_us = cap + enc + link_us, .src_index = (uint32_t)src,
+                            .hr_w = hr.w, .hr_h = hr.h, .cfg = cfg, .encode_us = (uint32_t)enc, .queue_us = 0,
+                            .payload_len = (uint32_t)d.nbytes, .payload = d.bytes};
+    EXPECT(transport_send(t, NULL, &m) == 0, "frame %llu sent", (unsigned long long)fid);
+    degraded_free(&d), image_free(&hr);
+}
+
+TEST(serve_cloud_loopback_cac) {
+    if (access("weights/espnet_camvid.h5", R_OK) || access("weights/carn_m.h5", R_OK)) SKIP("weights/ not here");
+    const char *dir = test_temp_dir("serve_cloud");
+    char csv[512], log[512], ep[64], epc[64];
+    snprintf(csv, sizeof csv, "%s/cloud.csv", dir), snprintf(log, sizeof log, "%s/cloud.log", dir);
+    int port = test_port();
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", port), snprintf(epc, sizeof epc, "tcp://127.0.0.1:%d", port);
+    char *args[] = {"serve-cloud", "--listen", ep, "--profile", "data/samples/serve_profile.json", "--threshold", "0.085",
+                    "--data", "data/samples/camvid", "--dataset", "camvid", "--split", "test", "--csv", csv,
+                    "--edges", "1", "--duration", "120", "--edge-timeout", "3", NULL};
+    pid_t cloud = spawn_rune(log, args);
+    Dataset ds;
+    EXPECT(dataset_open("camvid", "data/samples/camvid", "test", &ds) == 0, "samples");
+    Transport *t = edge_connect(epc, "edgeA");
+    EXPECT(t && transport_connected(t), "edge connected to the cloud");
+    if (!t || !transport_connected(t)) {
+        wait_bounded(cloud, 1);
+        return;
+    }
+    /* garbage and a wrong-version message: counted, never a crash */
+    EXPECT(transport_send_raw(t, NULL, "hello there, not a wire message", 31) == 0, "raw sent");
+    uint8_t buf[256];
+    WireMsg h = {.type = WIRE_HELLO};
+    snprintf(h.edge_id, sizeof h.edge_id, "edgeA");
+    h.u.hello = (WireHello){.hr_w = 480, .hr_h = 360, .fps = 2, .cfg = {.scale = 4, .quality = 30}, .frames = 4};
+    long n = wire_encode(&h, buf, sizeof buf);
+    EXPECT(n > 0, "encode");
+    buf[4] = 99; /* version 99 */
+    EXPECT(transport_send_raw(t, NULL, buf, (size_t)n) == 0, "raw v99 sent");
+
+    send_hello(t, "edgeA", 2);
+    WireFeedback fb = {0};
+    EXPECT(wait_feedback(t, 0, 30, &fb) == 1, "feedback to hello");
+    WireConfig cfg = fb.next;
+    EXPECT(cfg.scale == 4 && cfg.quality == 30, "start: the smallest target's standard pick, x4 q30 (got x%d q%d)", cfg.scale, cfg.quality);
+    const int N = 6;
+    WireConfig sent[6];
+    for (int i = 0; i < N; i++) {
+        sent[i] = cfg;
+        send_frame(t, "edgeA", &ds, (uint64_t)i, cfg, 200e3);
+        EXPECT(wait_feedback(t, (uint64_t)i, 60, &fb) == 1, "feedback to frame %d", i);
+        cfg = fb.next;
+        /* 200 kbit/s at 2 fps = 100 kbit per frame, x 0.9 headroom: the 2 Mbps@30 fps target (66.7 kbit/frame) */
+        EXPECT(fb.bw_kbps > 150 && fb.bw_kbps < 250, "estimate %u kbit/s from a 200 kbit/s link", fb.bw_kbps);
+    }
+    /* a ghost edge: one hello, then silence -> freed after --edge-timeout (3 s) while edgeA keeps
+     * talking (a hello a second) */
+    Transport *g = edge_connect(epc, "ghost");
+    if (g) send_hello(g, "ghost", 2);
+    for (int k = 0; k < 5; k++) {
+        send_hello(t, "edgeA", 2);
+        wait_feedback(t, UINT64_MAX, 1, &fb);
+        usleep(900000);
+    }
+    WireMsg bye = {.type = WIRE_BYE};
+    snprintf(bye.edge_id, sizeof bye.edge_id, "edgeA");
+    bye.u.bye = (WireBye){.captured = N, .sent = N, .dropped = 0};
+    EXPECT(transport_send(t, NULL, &bye) == 0, "bye");
+    int rc = wait_bounded(cloud, 30);
+    EXPECT(rc == 0, "cloud exits 0 after the bye (rc %d)", rc);
+    transport_close(t);
+    if (g) transport_close(g);
+    dataset_free(&ds);
+
+    char *text = test_read_text(csv), *lg = test_read_text(log);
+    EXPECT(text != NULL, "csv written");
+    if (!text || !lg) return;
+    EXPECT(!strncmp(text, CLOUD_CSV_HEADER "\n", strlen(CLOUD_CSV_HEADER) + 1), "header");
+    /* rows: edge,frame_id,src_index,controller,config,scale,quality,skip,tail_cfg,probe,bytes,... */
+    int rows = 0, first_tail = -1, tail_after = -1;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (!strncmp(line, "edge,", 5)) continue;
+        char *f[40];
+        int nf = 0;
+        for (char *p = line; nf < 40;) {
+            f[nf++] = p;
+            char *c = strchr(p, ',');
+            if (!c) break;
+            *c = 0, p = c + 1;
+        }
+        EXPECT(nf == 35, "35 columns, got %d", nf);
+        if (nf != 35) break;
+        int id = atoi(f[1]);
+        EXPECT(!strcmp(f[0], "edgeA") && id == rows, "row %d is edgeA frame %d", rows, id);
+        EXPECT(atoi(f[5]) == sent[id].scale && atoi(f[6]) == sent[id].quality, "row %d config as sent", rows);
+        EXPECT(!strcmp(f[34], "processed"), "status %s", f[34]);
+        double acc_l = atof(f[28]), acc_h = atof(f[29]), ratio = atof(f[26]);
+        EXPECT(acc_l > 0.1 && acc_l < 1 && acc_h > 0.1 && acc_h <= 1, "accuracies %g %g", acc_l, acc_h);
+        EXPECT(ratio > 0 && ratio < 0.5, "ratio %g", ratio);
+        EXPECT(atoi(f[27]) == (ratio < 0.085), "tail flag follows the threshold");
+        EXPECT(atof(f[21]) > 0 && atof(f[22]) > 0 && atof(f[25]) > 0, "SR, inference and e2e times");
+        if (atoi(f[27]) && first_tail < 0) first_tail = id;
+        if (first_tail >= 0 && id == first_tail + 1) tail_after = atoi(f[8]);
+        rows++;
+    }
+    EXPECT(rows == N, "%d rows for %d frames", rows, N);
+    EXPECT(first_tail >= 0 && first_tail < N - 1, "a tail frame was detected (first %d)", first_tail);
+    EXPECT(tail_after == 1, "the frame after the first tail frame was sent with the tail configuration");
+    EXPECT(strstr(lg, "bad_magic 1") && strstr(lg, "bad_version 1"), "malformed messages counted:\n%s", lg);
+    EXPECT(strstr(lg, "edge ghost silent for"), "the ghost edge is freed after the timeout");
+    EXPECT(strstr(lg, "| edgeA | cac | 6 | 6 | 0 |"), "summary line for edgeA:\n%s", lg);
+    free(text), free(lg);
+}
+
+/* ---------------- both processes for real: rune serve-cloud + rune serve-edge ---------------- */
+
+/* Rows of a CSV (header excluded) whose column `col` equals `val` (NULL: every row). */
+static int csv_count(const char *path, int col, const char *val) {
+    char *text = test_read_text(path);
+    if (!text) return -1;
+    int n = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (!strncmp(line, "edge,", 5)) continue;
+        if (!val) {
+            n++;
+            continue;
+        }
+        char *p = line;
+        for (int k = 0; k < col && p; k++) p = strchr(p, ','), p = p ? p + 1 : NULL;
+        if (p && !strncmp(p, val, strlen(val)) && (p[strlen(val)] == ',' || !p[strlen(val)])) n++;
+    }
+    free(text);
+    return n;
+}
+
+TEST(serve_cloud_and_edge_processes) {
+    if (access("weights/espnet_camvid.h5", R_OK) || access("weights/carn_m.h5", R_OK)) SKIP("weights/ not here");
+    const char *dir = test_temp_dir("serve_both");
+    char ccsv[512], ecsv[512], clog[512], elog[512], ep[64];
+    snprintf(ccsv, sizeof ccsv, "%s/cloud.csv", dir), snprintf(ecsv, sizeof ecsv, "%s/edge.csv", dir);
+    snprintf(clog, sizeof clog, "%s/cloud.log", dir), snprintf(elog, sizeof elog, "%s/edge.log", dir);
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", test_port() + 1);
+    char *cargs[] = {"serve-cloud", "--listen", ep, "--profile", "data/samples/serve_profile.json", "--threshold", "0.085",
+                     "--data", "data/samples/camvid", "--csv", ccsv, "--edges", "1", "--duration", "150", NULL};
+    char *eargs[] = {"serve-edge", "--connect", ep, "--id", "robot", "--frames", "data/samples/camvid", "--dataset", "frames",
+                     "--fps", "2", "--max-frames", "4", "--bandwidth", "0:0.3", "--deadline-ms", "3000", "--csv", ecsv,
+                     "--wait-cloud", "60", "--linger", "20", NULL};
+    pid_t pc = spawn_rune(clog, cargs);
+    pid_t pe = spawn_rune(elog, eargs);
+    int re = wait_bounded(pe, 150), rc = wait_bounded(pc, 60);
+    char *lg = test_read_text(clog);
+    EXPECT(re == 0 && rc == 0, "edge exit %d, cloud exit %d; cloud log:\n%s", re, rc, lg ? lg : "");
+    free(lg);
+    /* the edge accounts for each captured frame; the cloud for each frame that reached it */
+    int captured = csv_count(ecsv, 4, "frame"), sent = csv_count(ecsv, 5, "sent"), dropped = csv_count(ecsv, 5, "dropped");
+    EXPECT(captured == 4 && sent + dropped == 4, "edge rows: %d frames, %d sent, %d dropped", captured, sent, dropped);
+    int got = csv_count(ccsv, 0, NULL), proc = csv_count(ccsv, 34, "processed"), stale = csv_count(ccsv, 34, "stale");
+    EXPECT(got == sent && proc + stale == got && proc >= 1, "cloud rows %d (processed %d, stale %d) for %d sent", got, proc,
+           stale, sent);
+}
+
+/* Kill the cloud mid-stream and start another: the edge reconnects (HELLO) and carries on; every
+ * captured frame is in the edge's CSV as sent or dropped with a reason, and the new cloud serves it. */
+TEST(serve_cloud_killed_and_restarted) {
+    if (access("weights/espnet_camvid.h5", R_OK) || access("weights/carn_m.h5", R_OK)) SKIP("weights/ not here");
+    const char *dir = test_temp_dir("serve_restart");
+    char c1[512], c2[512], ecsv[512], l1[512], l2[512], elog[512], ep[64];
+    snprintf(c1, sizeof c1, "%s/cloud1.csv", dir), snprintf(c2, sizeof c2, "%s/cloud2.csv", dir);
+    snprintf(l1, sizeof l1, "%s/cloud1.log", dir), snprintf(l2, sizeof l2, "%s/cloud2.log", dir);
+    snprintf(ecsv, sizeof ecsv, "%s/edge.csv", dir), snprintf(elog, sizeof elog, "%s/edge.log", dir);
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", test_port() + 2);
+    char *c1args[] = {"serve-cloud", "--listen", ep, "--profile", "data/samples/serve_profile.json", "--sr", "x2=bilinear,x4=bilinear",
+                      "--csv", c1, "--duration", "120", NULL};
+    char *c2args[] = {"serve-cloud", "--listen", ep, "--profile", "data/samples/serve_profile.json", "--sr", "x2=bilinear,x4=bilinear",
+                      "--csv", c2, "--edges", "1", "--duration", "120", NULL};
+    char *eargs[] = {"serve-edge", "--connect", ep, "--id", "robot", "--frames", "data/samples/camvid", "--dataset", "frames",
+                     "--fps", "2", "--loop", "--max-frames", "16", "--bandwidth", "0:0.5", "--deadline-ms", "2000",
+                     "--csv", ecsv, "--wait-cloud", "60", "--linger", "20", NULL};
+    pid_t pc = spawn_rune(l1, c1args);
+    pid_t pe = spawn_rune(elog, eargs);
+    /* wait until the first cloud has processed two frames, then kill it */
+    double t0 = now_seconds();
+    while (csv_count(c1, 34, "processed") < 2 && now_seconds() - t0 < 90) usleep(100000);
+    EXPECT(csv_count(c1, 34, "processed") >= 2, "the first cloud processed frames");
+    kill(pc, SIGKILL);
+    waitpid(pc, NULL, 0);
+    usleep(1500000);
+    pid_t pc2 = spawn_rune(l2, c2args);
+    int re = wait_bounded(pe, 150), rc = wait_bounded(pc2, 60);
+    char *lg = test_read_text(elog);
+    EXPECT(re == 0 && rc == 0, "edge exit %d, second cloud exit %d; edge log:\n%s", re, rc, lg ? lg : "");
+    EXPECT(lg && strstr(lg, "reconnect"), "the edge logged its reconnect:\n%s", lg ? lg : "");
+    free(lg);
+    int rows = csv_count(ecsv, 4, "frame"), sent = csv_count(ecsv, 5, "sent"), dropped = csv_count(ecsv, 5, "dropped");
+    EXPECT(rows == 16 && sent + dropped == 16, "every captured frame accounted for: %d rows, %d sent, %d dropped", rows, sent,
+           dropped);
+    int p2 = csv_count(c2, 34, "processed");
+    EXPECT(p2 >= 1, "the restarted cloud processed the edge's frames (%d)", p2);
+}
