@@ -104,6 +104,11 @@ static double rd_num(Rd *r, json_t *o, const char *key, const char *where) {
     if (!json_is_number(v) && r->rc == 0) r->rc = rn_fail("%s: %s.%s is not a number", r->path, where, key);
     return json_number_value(v);
 }
+/* A diagnostic added within version 1 (the recall-90 columns): absent in the earliest version-1
+ * files (results/serve/profile_camvid.json), so absent reads as NaN rather than an error. */
+static double rd_num_opt(Rd *r, json_t *o, const char *key, const char *where) {
+    return json_object_get(o, key) ? rd_num(r, o, key, where) : NAN;
+}
 static int rd_int(Rd *r, json_t *o, const char *key, const char *where) {
     json_t *v = get(r, o, key, where);
     if (v && !json_is_integer(v) && r->rc == 0) r->rc = rn_fail("%s: %s.%s is not an integer", r->path, where, key);
@@ -137,7 +142,7 @@ static void rd_check(Rd *r, json_t *v, ProfileCheck *c) {
     c->predicted = rd_int(r, v, "predicted", w), c->hits = rd_int(r, v, "hits", w);
     c->recall = rd_num(r, v, "recall", w), c->precision = rd_num(r, v, "precision", w);
     c->recall_1pct = rd_num(r, v, "recall_1pct", w), c->precision_1pct = rd_num(r, v, "precision_1pct", w);
-    c->recall_r90 = rd_num(r, v, "recall_r90", w), c->precision_r90 = rd_num(r, v, "precision_r90", w);
+    c->recall_r90 = rd_num_opt(r, v, "recall_r90", w), c->precision_r90 = rd_num_opt(r, v, "precision_r90", w);
     c->ratio_ms = rd_num(r, v, "ratio_ms", w);
 }
 
@@ -213,7 +218,7 @@ static void rd_doc(Rd *r, json_t *j, ProfileDoc *d) {
     json_t *fit = get(r, th, "fit", "threshold");
     d->fit_a = rd_num(r, fit, "a", "threshold.fit"), d->fit_b = rd_num(r, fit, "b", "threshold.fit");
     d->fit_r2 = rd_num(r, fit, "r2", "threshold.fit"), d->fit_n = rd_int(r, fit, "n", "threshold.fit");
-    d->threshold_recall90 = rd_num(r, th, "recall90", "threshold");
+    d->threshold_recall90 = rd_num_opt(r, th, "recall90", "threshold");
     a = rd_arr(r, th, "train", "threshold", SWEEP_MAX_SCALE, &d->ntrain);
     for (int i = 0; i < d->ntrain && r->rc == 0; i++) rd_check(r, json_array_get(a, i), &d->train[i]);
     a = rd_arr(r, th, "val", "threshold", SWEEP_MAX_SCALE, &d->nval);
