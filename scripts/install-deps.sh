@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # install-deps.sh: installs the Debian packages rune needs to build, run and test (idempotent).
 # Debian's python3-torch is NOT needed here: it only regenerates fixtures and runs the comparison
-# benchmarks (scripts/install-reference.sh).
+# benchmarks (scripts/install-reference.sh). With package names as arguments it installs those
+# instead (scripts/install-mpi.sh uses it for Open MPI).
 set -euo pipefail
 pkgs=(build-essential pkg-config libpng-dev libturbojpeg0-dev libhdf5-dev libjansson-dev libopenblas-dev
       libzmq3-dev gnuplot-nox)
+[ $# -gt 0 ] && pkgs=("$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

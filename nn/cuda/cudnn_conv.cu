@@ -34,13 +34,18 @@ static size_t workspace_limit(void) {
 // (same inputs, same bits, run after run). By default the fastest measured one is taken,
 // deterministic or not, as PyTorch's benchmark mode does: the non-deterministic ones (atomics in
 // backward filter and data) differ in the last bits only, well inside the CPU parity tolerances.
+// An on/off environment switch (set and not "0" = on), read once into *cache (-1 = not read yet).
+static bool env_flag(const char *name, int *cache) {
+    if (*cache < 0) {
+        const char *e = getenv(name);
+        *cache = e && *e && strcmp(e, "0") != 0;
+    }
+    return *cache;
+}
+
 static bool only_deterministic(void) {
     static int v = -1;
-    if (v < 0) {
-        const char *e = getenv("RUNE_DETERMINISTIC");
-        v = e && *e && strcmp(e, "0") != 0;
-    }
-    return v;
+    return env_flag("RUNE_DETERMINISTIC", &v);
 }
 
 // The three passes of a convolution, each with its own algorithm (ConvPass of cudnn_graph.h).
@@ -68,11 +73,7 @@ extern "C" void cuda_conv_set_api(CudaConvApi api) { g_api = api; }
 // RUNE_CUDNN_VERBOSE=1: one line per shape and pass saying which API won and why.
 static bool verbose(void) {
     static int v = -1;
-    if (v < 0) {
-        const char *e = getenv("RUNE_CUDNN_VERBOSE");
-        v = e && *e && strcmp(e, "0") != 0;
-    }
-    return v;
+    return env_flag("RUNE_CUDNN_VERBOSE", &v);
 }
 
 // Passes run by each API since the last reset, and those where the graph API was asked for but
