@@ -40,6 +40,10 @@ int shaper_init_schedule(Shaper *s, const char *spec, double scale) {
         if (end == p || (*end && *end != ',') || errno || !isfinite(r))
             return rn_fail("bandwidth schedule \"%s\": step %d has no Mbps value", spec, s->nsteps + 1);
         if (r < 0 || t < 0) return rn_fail("bandwidth schedule \"%s\": negative time or rate", spec);
+        /* finite but absurd values would overflow the byte budget to infinity (found by fuzz_shaper) */
+        if (r > SHAPER_MAX_MBPS || t > SHAPER_MAX_SECONDS)
+            return rn_fail("bandwidth schedule \"%s\": step %d beyond %g Mbps or %g s", spec, s->nsteps + 1,
+                           SHAPER_MAX_MBPS, SHAPER_MAX_SECONDS);
         if (s->nsteps == 0 && t != 0) return rn_fail("bandwidth schedule \"%s\": the first step must start at 0", spec);
         if (s->nsteps > 0 && t <= s->step_t[s->nsteps - 1])
             return rn_fail("bandwidth schedule \"%s\": step times must increase", spec);

@@ -17,6 +17,8 @@
 #include <stdint.h>
 
 #define SHAPER_MAX_STEPS 256
+#define SHAPER_MAX_MBPS 1e6     /* a step above 1 Tbit/s is a typo, and its bytes would overflow */
+#define SHAPER_MAX_SECONDS 1e7  /* about 116 days */
 #define SHAPER_PACKET 1500
 #define SHAPER_MAX_TRACE_LINES 50000000
 
