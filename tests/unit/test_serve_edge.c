@@ -103,6 +103,17 @@ static void base_opts(EdgeOpts *o, const char *ep, const char *csv) {
     o->loop = true;
 }
 
+/* A cloud socket on an ephemeral loopback port (NULL, with the test failed, if it cannot bind). */
+static Transport *loopback_cloud(void) {
+    TransportOpts co = {.endpoint = "tcp://127.0.0.1:*", .quiet = true};
+    Transport *c = transport_cloud_open(&co);
+    EXPECT(c, "%s", rn_errmsg());
+    return c;
+}
+
+/* DIR/edge.csv in a fresh scratch folder of the test, into buf. */
+static void edge_csv_path(char *buf, size_t n) { snprintf(buf, n, "%s/edge.csv", test_temp_dir("edge")); }
+
 static void send_fb(Transport *c, uint64_t last, WireConfig next, int probes, int reason) {
     WireMsg m = {.type = WIRE_FEEDBACK, .edge_id = "robot1"};
     m.u.feedback = (WireFeedback){.last_frame_id = last, .cloud_us = wire_now_us(), .next = next,
@@ -111,12 +122,9 @@ static void send_fb(Transport *c, uint64_t last, WireConfig next, int probes, in
 }
 
 TEST(edge_streams_applies_feedback_probes_and_skips) {
-    const char *dir = test_temp_dir("edge");
     char csv[512];
-    snprintf(csv, sizeof csv, "%s/edge.csv", dir);
-    TransportOpts co = {.endpoint = "tcp://127.0.0.1:*", .quiet = true};
-    Transport *c = transport_cloud_open(&co);
-    EXPECT(c, "%s", rn_errmsg());
+    edge_csv_path(csv, sizeof csv);
+    Transport *c = loopback_cloud();
     if (!c) return;
     EdgeOpts o;
     base_opts(&o, transport_endpoint(c), csv);
@@ -192,12 +200,9 @@ TEST(edge_streams_applies_feedback_probes_and_skips) {
  * the 300 ms deadline; every one is in the CSV as sent or dropped:deadline, and the bytes that
  * left in any window fit the link. */
 TEST(edge_shaper_drops_counted) {
-    const char *dir = test_temp_dir("edge");
     char csv[512];
-    snprintf(csv, sizeof csv, "%s/edge.csv", dir);
-    TransportOpts co = {.endpoint = "tcp://127.0.0.1:*", .quiet = true};
-    Transport *c = transport_cloud_open(&co);
-    EXPECT(c, "%s", rn_errmsg());
+    edge_csv_path(csv, sizeof csv);
+    Transport *c = loopback_cloud();
     if (!c) return;
     EdgeOpts o;
     base_opts(&o, transport_endpoint(c), csv);
@@ -247,12 +252,9 @@ TEST(edge_shaper_drops_counted) {
 /* The receiver goes away for ~0.6 s mid-stream and comes back on the same port: the edge drops
  * frames as no_link meanwhile, reconnects, says HELLO again and carries on; 40 rows for 40 frames. */
 TEST(edge_survives_receiver_restart) {
-    const char *dir = test_temp_dir("edge");
     char csv[512], ep[256];
-    snprintf(csv, sizeof csv, "%s/edge.csv", dir);
-    TransportOpts co = {.endpoint = "tcp://127.0.0.1:*", .quiet = true};
-    Transport *c = transport_cloud_open(&co);
-    EXPECT(c, "%s", rn_errmsg());
+    edge_csv_path(csv, sizeof csv);
+    Transport *c = loopback_cloud();
     if (!c) return;
     snprintf(ep, sizeof ep, "%s", transport_endpoint(c));
     EdgeOpts o;
@@ -439,9 +441,7 @@ TEST(edge_starts_from_profile_target) {
     d->ntargets = 3;
     EXPECT(profile_json_write(d, prof) == 0, "%s", rn_errmsg());
     free(d);
-    TransportOpts co = {.endpoint = "tcp://127.0.0.1:*", .quiet = true};
-    Transport *c = transport_cloud_open(&co);
-    EXPECT(c, "%s", rn_errmsg());
+    Transport *c = loopback_cloud();
     if (!c) return;
     EdgeOpts o;
     base_opts(&o, transport_endpoint(c), csv);
