@@ -56,8 +56,7 @@ Tensor *op_conv2d(Tensor *x, Tensor *w, Tensor *b, ConvArgs a) {
     ConvGeom g = conv2d_checked_geom(x, w, b, a);
     int N = TN(x), G = a.groups, M = TN(w) / G;
     Tensor *y = tensor_new(N, TN(w), g.OH, g.OW); /* [N,Cout,OH,OW] */
-    conv_gemm_forward(x->data, w->data, y->data, &g, N, G, M, false);
-    if (b) conv_bias_add(y->data, b->data, N, TC(y), (size_t)g.OH * g.OW);
+    conv_gemm_forward(x->data, w->data, b ? b->data : NULL, y->data, &g, N, G, M, false);
     if (tape_wants(x, w, b, NULL)) {
         Node *n = tape_push(OP_CONV2D, conv2d_backward, y, x, w, b, NULL);
         int args[7] = {a.stride_h, a.stride_w, a.pad_h, a.pad_w, a.dil_h, a.dil_w, a.groups};

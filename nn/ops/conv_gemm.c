@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "nn/gemm.h"
+#include "nn/ops/conv_direct.h"
 #include "nn/tensor.h"
 
 /* One block of unfolded columns is sized to stay in a core's L2 (1 MiB here) next to the packed
@@ -36,8 +37,9 @@ static real_t *scratch(int nt, size_t per) {
     return per ? arena_alloc(engine_arena(), (size_t)nt * per * sizeof(real_t)) : NULL;
 }
 
-void conv_gemm_forward(const real_t *x, const real_t *w, real_t *y, const ConvGeom *g, int N, int G, int M,
-                       bool accumulate) {
+void conv_gemm_forward(const real_t *x, const real_t *w, const real_t *bias, real_t *y, const ConvGeom *g, int N,
+                       int G, int M, bool accumulate) {
+    if (conv_direct_forward(x, w, bias, y, g, N, G, M, accumulate)) return;
     int K = g->C * g->kh * g->kw, P = g->OH * g->OW, nt = omp_get_max_threads();
     bool pw = conv_geom_is_pointwise(g);
     int rb = pw ? g->OH : rows_per_block(K, g);
@@ -62,6 +64,7 @@ void conv_gemm_forward(const real_t *x, const real_t *w, real_t *y, const ConvGe
     }
     gemm_set_threads(old);
     arena_rewind(engine_arena(), mark);
+    if (bias && !accumulate) conv_bias_add(y, bias, N, G * M, (size_t)P);
 }
 
 /* Backward-data of one (image, group, channel block): dcol = w[:, block]^T dy, folded into dx. */
@@ -84,6 +87,7 @@ static void backward_data_block(const real_t *dyg, const real_t *wg, real_t *dxg
 
 void conv_gemm_backward_data(const real_t *dy, const real_t *w, real_t *dx, const ConvGeom *g, int N, int G,
                              int M, bool accumulate) {
+    if (conv_direct_backward_data(dy, w, dx, g, N, G, M, accumulate)) return;
     int khw = g->kh * g->kw, K = g->C * khw, P = g->OH * g->OW, nt = omp_get_max_threads();
     int ncb = channel_blocks(N * G, g->C, nt), cb = ceil_div(g->C, ncb);
     ncb = ceil_div(g->C, cb);
@@ -105,6 +109,7 @@ void conv_gemm_backward_data(const real_t *dy, const real_t *w, real_t *dx, cons
 
 void conv_gemm_backward_weight(const real_t *x, const real_t *dy, real_t *dw, const ConvGeom *g, int N, int G,
                                int M) {
+    if (conv_direct_backward_weight(x, dy, dw, g, N, G, M)) return;
     int khw = g->kh * g->kw, K = g->C * khw, P = g->OH * g->OW, nt = omp_get_max_threads();
     int ncb = channel_blocks(G, g->C, nt), cb = ceil_div(g->C, ncb);
     ncb = ceil_div(g->C, cb);

@@ -17,9 +17,10 @@
  * other back) and stay deterministic for a given thread count (which sets the blocks).
  * Scratch comes from the engine arena and is released before returning. */
 
-/* y (=|+=) conv(x, w) */
-void conv_gemm_forward(const real_t *x, const real_t *w, real_t *y, const ConvGeom *g, int N, int G, int M,
-                       bool accumulate);
+/* y (=|+=) conv(x, w), + bias [G*M] (or NULL) when not accumulating. Stride-1 convs take the direct
+ * kernel (nn/ops/conv_direct.h) where it applies, the others im2col + GEMM; so does backward-data. */
+void conv_gemm_forward(const real_t *x, const real_t *w, const real_t *bias, real_t *y, const ConvGeom *g, int N,
+                       int G, int M, bool accumulate);
 /* dx (=|+=) conv's adjoint applied to dy (im2col^T of w^T dy): conv2d's dL/dx, conv_transpose2d's forward */
 void conv_gemm_backward_data(const real_t *dy, const real_t *w, real_t *dx, const ConvGeom *g, int N, int G,
                              int M, bool accumulate);

@@ -1,0 +1,217 @@
+/* conv_direct.c: stride-1 convolution read straight from the NCHW planes by an AVX-512 register-tile kernel (no im2col). */
+#include "nn/ops/conv_direct.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int enabled = -1; /* -1: not yet read from RUNE_CONV */
+
+bool conv_direct_enabled(void) {
+    if (enabled < 0) {
+        const char *e = getenv("RUNE_CONV");
+        enabled = !(e && strcmp(e, "gemm") == 0);
+    }
+    return enabled;
+}
+
+bool conv_direct_set_enabled(bool on) {
+    bool old = conv_direct_enabled();
+    enabled = on;
+    return old;
+}
+
+#if defined(__AVX512F__) && !defined(RUNE_DOUBLE)
+#include <immintrin.h>
+#include <omp.h>
+
+#include "nn/tensor.h"
+
+/* Why this shape: with stride 1, the input under 16 consecutive output pixels of a row is 16
+ * consecutive floats of an input row for every (c, i, j), so one masked load feeds MR output
+ * channels' FMAs (the weight broadcast from a packed [K][MR] block). A tile is MR channels x NV*16
+ * pixels of one output row held in MR*NV zmm accumulators (<= 24 of the 32 registers); the masks
+ * zero the lanes that fall in the padding or past the row's end, so no padded copy is made. */
+#define KW_MAX 16
+
+typedef struct Plan {
+    const ConvGeom *g;
+    int NV, big, step, nmb; /* zmm per row; rows per full block; block rounding; blocks per group */
+} Plan;
+
+static int imin(int a, int b) { return a < b ? a : b; }
+static int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+/* Block b's rows padded up to the plan's rounding step (its packed width). */
+static int block_rows(const Plan *p, int M, int b) {
+    int mr = imin(p->big, M - b * p->big);
+    return ceil_div(mr, p->step) * p->step;
+}
+
+/* mask[j][v]: lanes of vector v of the tile at ow0 whose output column is inside OW and whose input
+ * column ow + j*dw - pw is inside the row; st[v]: lanes inside OW (the stores). */
+static void tile_masks(const ConvGeom *g, int NV, int ow0, __mmask16 mask[][2], __mmask16 st[2]) {
+    for (int v = 0; v < NV; v++) {
+        unsigned out = 0;
+        for (int l = 0; l < 16; l++) out |= (unsigned)(ow0 + 16 * v + l < g->OW) << l;
+        st[v] = (__mmask16)out;
+        for (int j = 0; j < g->kw; j++) {
+            unsigned in = 0;
+            for (int l = 0; l < 16; l++) {
+                int iw = ow0 + 16 * v + l + j * g->dw - g->pw;
+                in |= (unsigned)(iw >= 0 && iw < g->W) << l;
+            }
+            mask[j][v] = (__mmask16)(in & out);
+        }
+    }
+}
+
+/* One tile: y[r, oh, ow0 + 0..16*NV) for r < mr (rows at stride ys) from the group's input x [C,H,W]
+ * and packed weights wp [C*kh*kw][MR]. MR and NV are constants after inlining, so the accumulators
+ * live in registers. */
+static inline __attribute__((always_inline)) void tile(const float *x, const float *wp, const float *bias,
+                                                       float *y, size_t ys, int mr, const ConvGeom *g, int oh,
+                                                       int ow0, __mmask16 mask[][2], const __mmask16 st[2],
+                                                       bool acc_in, const int MR, const int NV) {
+    __m512 acc[24][2];
+#pragma GCC unroll 24
+    for (int r = 0; r < MR; r++)
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; v++)
+            acc[r][v] = acc_in && r < mr ? _mm512_maskz_loadu_ps(st[v], y + r * ys + ow0 + 16 * v)
+                        : bias && r < mr ? _mm512_set1_ps(bias[r])
+                                         : _mm512_setzero_ps();
+    size_t plane = (size_t)g->H * g->W;
+    for (int c = 0; c < g->C; c++)
+        for (int i = 0; i < g->kh; i++) {
+            int ih = oh - g->ph + i * g->dh;
+            if (ih < 0 || ih >= g->H) continue; /* the row lies in the padding: adds zero */
+            const float *row = x + c * plane + (size_t)ih * g->W + ow0 - g->pw;
+            const float *wk = wp + (size_t)(c * g->kh + i) * g->kw * MR;
+            for (int j = 0; j < g->kw; j++, wk += MR) {
+                __m512 b[2];
+#pragma GCC unroll 2
+                for (int v = 0; v < NV; v++) b[v] = _mm512_maskz_loadu_ps(mask[j][v], row + j * g->dw + 16 * v);
+#pragma GCC unroll 24
+                for (int r = 0; r < MR; r++) {
+                    __m512 a = _mm512_set1_ps(wk[r]);
+#pragma GCC unroll 2
+                    for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(a, b[v], acc[r][v]);
+                }
+            }
+        }
+#pragma GCC unroll 24
+    for (int r = 0; r < MR; r++) /* to MR, not mr: a loop of constant length keeps acc in registers */
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; v++)
+            if (r < mr) _mm512_mask_storeu_ps(y + r * ys + ow0 + 16 * v, st[v], acc[r][v]);
+}
+
+/* The instantiations: two vectors per row (MR 4/8/12) for rows wider than 16, one (MR 8/16/24) else. */
+#define TILE_FN(MR, NV)                                                                                      \
+    static void tile_##MR##_##NV(const float *x, const float *wp, const float *bias, float *y, size_t ys,   \
+                                 int mr, const ConvGeom *g, int oh, int ow0, __mmask16 mask[][2],            \
+                                 const __mmask16 st[2], bool acc_in) {                                       \
+        tile(x, wp, bias, y, ys, mr, g, oh, ow0, mask, st, acc_in, MR, NV);                                 \
+    }
+TILE_FN(4, 2)
+TILE_FN(8, 2)
+TILE_FN(12, 2)
+TILE_FN(8, 1)
+TILE_FN(16, 1)
+TILE_FN(24, 1)
+
+typedef void (*TileFn)(const float *, const float *, const float *, float *, size_t, int, const ConvGeom *, int,
+                       int, __mmask16[][2], const __mmask16[2], bool);
+
+static TileFn tile_fn(int MR, int NV) {
+    if (NV == 2) return MR == 4 ? tile_4_2 : MR == 8 ? tile_8_2 : tile_12_2;
+    return MR == 8 ? tile_8_1 : MR == 16 ? tile_16_1 : tile_24_1;
+}
+
+/* wp for group gi, block b: [K][MRb] with rows past M zero, K in w's (c, i, j) order. */
+static void pack_weights(const float *w, float *wp, const Plan *p, int G, int M, int K) {
+    for (int gi = 0; gi < G; gi++)
+        for (int b = 0; b < p->nmb; b++) {
+            int m0 = b * p->big, MRb = block_rows(p, M, b), mr = imin(p->big, M - m0);
+            float *dst = wp + ((size_t)gi * p->nmb + b) * K * p->big;
+            for (int k = 0; k < K; k++)
+                for (int r = 0; r < MRb; r++)
+                    dst[(size_t)k * MRb + r] = r < mr ? w[((size_t)gi * M + m0 + r) * K + k] : 0;
+        }
+}
+
+/* One output row oh of image n, group gi: every tile along the row, every channel block. */
+static void conv_row(const float *xg, const float *wpg, const float *bias, float *yg, const Plan *p, int M, int K,
+                     int oh, bool accumulate) {
+    const ConvGeom *g = p->g;
+    size_t ys = (size_t)g->OH * g->OW;
+    __mmask16 mask[KW_MAX][2], st[2];
+    for (int ow0 = 0; ow0 < g->OW; ow0 += 16 * p->NV) {
+        tile_masks(g, p->NV, ow0, mask, st);
+        for (int b = 0; b < p->nmb; b++) {
+            int m0 = b * p->big, MRb = block_rows(p, M, b);
+            TileFn fn = tile_fn(MRb, p->NV);
+            fn(xg, wpg + (size_t)b * K * p->big, bias ? bias + m0 : NULL, yg + m0 * ys + (size_t)oh * g->OW, ys,
+               imin(p->big, M - m0), g, oh, ow0, mask, st, accumulate);
+        }
+    }
+}
+
+bool conv_direct_forward(const real_t *x, const real_t *w, const real_t *bias, real_t *y, const ConvGeom *g, int N,
+                         int G, int M, bool accumulate) {
+    if (!conv_direct_enabled() || g->sh != 1 || g->sw != 1 || g->kw > KW_MAX || conv_geom_is_pointwise(g)) return false;
+    Plan p = {.g = g, .NV = g->OW > 16 ? 2 : 1};
+    p.big = p.NV == 2 ? 12 : 24, p.step = p.NV == 2 ? 4 : 8, p.nmb = ceil_div(M, p.big);
+    int K = g->C * g->kh * g->kw;
+    size_t xs = (size_t)g->C * g->H * g->W, ys = (size_t)M * g->OH * g->OW;
+    ArenaMark mark = arena_mark(engine_arena());
+    float *wp = arena_alloc(engine_arena(), (size_t)G * p.nmb * K * p.big * sizeof *wp);
+    pack_weights(w, wp, &p, G, M, K);
+#pragma omp parallel for schedule(dynamic)
+    for (int t = 0; t < N * G * g->OH; t++) {
+        int ng = t / g->OH, gi = ng % G, oh = t % g->OH;
+        conv_row(x + (size_t)ng * xs, wp + (size_t)gi * p.nmb * K * p.big, accumulate || !bias ? NULL : bias + gi * M,
+                 y + (size_t)ng * ys, &p, M, K, oh, accumulate);
+    }
+    arena_rewind(engine_arena(), mark);
+    return true;
+}
+
+bool conv_direct_backward_data(const real_t *dy, const real_t *w, real_t *dx, const ConvGeom *g, int N, int G,
+                               int M, bool accumulate) {
+    int qh = (g->kh - 1) * g->dh - g->ph, qw = (g->kw - 1) * g->dw - g->pw; /* the adjoint's padding */
+    if (!conv_direct_enabled() || g->sh != 1 || g->sw != 1 || g->kw > KW_MAX || qh < 0 || qw < 0 ||
+        conv_geom_is_pointwise(g))
+        return false;
+    /* dx[c, ih, iw] = sum over m, i, j of dy[m, ih + ph - i*dh, iw + pw - j*dw] * w[m, c, i, j]: a conv
+     * of dy with padding q and the kernel w'[c, m, i', j'] = w[m, c, kh-1-i', kw-1-j'] */
+    ConvGeom t = {.C = M, .H = g->OH, .W = g->OW, .kh = g->kh, .kw = g->kw, .sh = 1, .sw = 1, .ph = qh, .pw = qw,
+                  .dh = g->dh, .dw = g->dw, .OH = g->H, .OW = g->W};
+    int khw = g->kh * g->kw, C = g->C;
+    ArenaMark mark = arena_mark(engine_arena());
+    float *wt = arena_alloc(engine_arena(), (size_t)G * C * M * khw * sizeof *wt); /* [G*C, M*kh*kw] */
+    for (int gi = 0; gi < G; gi++)
+        for (int m = 0; m < M; m++)
+            for (int c = 0; c < C; c++)
+                for (int k = 0; k < khw; k++)
+                    wt[(((size_t)gi * C + c) * M + m) * khw + (khw - 1 - k)] = w[(((size_t)gi * M + m) * C + c) * khw + k];
+    conv_direct_forward(dy, wt, NULL, dx, &t, N, G, C, accumulate);
+    arena_rewind(engine_arena(), mark);
+    return true;
+}
+
+#else /* a float64 or non-AVX-512 build: always the im2col + GEMM path */
+
+bool conv_direct_forward(const real_t *x, const real_t *w, const real_t *bias, real_t *y, const ConvGeom *g, int N,
+                         int G, int M, bool accumulate) {
+    (void)x, (void)w, (void)bias, (void)y, (void)g, (void)N, (void)G, (void)M, (void)accumulate;
+    return false;
+}
+
+bool conv_direct_backward_data(const real_t *dy, const real_t *w, real_t *dx, const ConvGeom *g, int N, int G,
+                               int M, bool accumulate) {
+    (void)dy, (void)w, (void)dx, (void)g, (void)N, (void)G, (void)M, (void)accumulate;
+    return false;
+}
+
+#endif

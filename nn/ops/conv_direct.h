@@ -1,0 +1,28 @@
+/* conv_direct.h: stride-1 convolution read straight from the NCHW planes by an AVX-512 register-tile kernel (no im2col). */
+#pragma once
+#include <stdbool.h>
+
+#include "nn/ops/im2col.h"
+
+/* Same layouts and `accumulate` meaning as conv_gemm_forward (nn/ops/conv_gemm.h); `bias` [G*M] or
+ * NULL is added in the same pass when not accumulating. Returns false, having touched nothing, when
+ * the direct path does not apply (stride other than 1, a float64 or non-AVX-512 build, a kernel
+ * wider than 16, a pointwise conv, which plain GEMM serves better, or the path switched off): the caller then takes the im2col + GEMM path. Each
+ * output element is summed over (c, i, j) in one fixed order, so results do not depend on threads. */
+bool conv_direct_forward(const real_t *x, const real_t *w, const real_t *bias, real_t *y, const ConvGeom *g, int N,
+                         int G, int M, bool accumulate);
+
+/* conv_gemm_backward_data's contract (dx (=|+=) conv's adjoint of dy) for stride-1 convs, computed as
+ * the forward conv of dy with the flipped, transposed kernel. False when it does not apply. */
+bool conv_direct_backward_data(const real_t *dy, const real_t *w, real_t *dx, const ConvGeom *g, int N, int G,
+                               int M, bool accumulate);
+
+/* The direct path is on by default where it applies; RUNE_CONV=gemm in the environment, or this
+ * call, turns it off (benchmarks time both paths in one process). Returns the previous setting. */
+bool conv_direct_set_enabled(bool on);
+bool conv_direct_enabled(void);
+
+/* conv_gemm_backward_weight's contract (dw += sum over images of dy * im2col(x)^T) for stride-1
+ * convs, from the planes (nn/ops/conv_direct_wgrad.c). False when it does not apply. */
+bool conv_direct_backward_weight(const real_t *x, const real_t *dy, real_t *dw, const ConvGeom *g, int N, int G,
+                                 int M);
