@@ -42,37 +42,48 @@ static void plane_masks(const ConvGeom *g, int nvec, __mmask16 *masks) {
             }
 }
 
-/* One tile over vectors [v0, v1) of image n's plane: dw block (m0.., k0..) += the partial sums. */
-static void tile(const Wg *w, const float *x, const float *dy, float *dw, int n, int gi, int m0, int k0, int v0,
-                 int v1) {
+/* Pointers to the MR rows of dy and the KR shifted planes of x that tile (m0, k0) of group gi reads
+ * in image n, and each column's tap (i*kw + j, its mask's index). */
+static void tile_rows(const Wg *w, const float *x, const float *dy, int n, int gi, int m0, int k0,
+                      const float *dp[MR], const float *xp[KR], int tap[KR]) {
     const ConvGeom *g = w->g;
     size_t P = (size_t)g->OH * g->OW, HW = (size_t)g->H * g->W;
-    const float *dp[MR], *xp[KR];
-    int tap[KR];
     for (int a = 0; a < MR; a++) /* rows past M repeat row m0: summed, never stored */
         dp[a] = dy + (((size_t)n * w->G + gi) * w->M + (m0 + a < w->M ? m0 + a : m0)) * P;
     for (int q = 0; q < KR; q++) {
         int k = k0 + q < w->K ? k0 + q : k0, c = k / w->khw, i = k % w->khw / g->kw, j = k % g->kw;
         tap[q] = k % w->khw;
-        xp[q] = x + (((size_t)n * w->G + gi) * g->C + c) * HW + (ptrdiff_t)(i * g->dh - g->ph) * g->W + j * g->dw - g->pw;
+        xp[q] = x + (((size_t)n * w->G + gi) * g->C + c) * HW + (ptrdiff_t)(i * g->dh - g->ph) * g->W + j * g->dw -
+                g->pw;
     }
+}
+
+/* One tile over images [n0, n1), vectors [v0, v1) of each plane: dw block (m0.., k0..) += the sums. */
+static void tile(const Wg *w, const float *x, const float *dy, float *dw, int gi, int m0, int k0, int n0, int n1,
+                 int v0, int v1) {
+    size_t P = (size_t)w->g->OH * w->g->OW;
+    __mmask16 tail = (__mmask16)(P % 16 ? (1u << P % 16) - 1 : 0xffff);
     __m512 acc[MR][KR];
 #pragma GCC unroll 4
     for (int a = 0; a < MR; a++)
 #pragma GCC unroll 6
         for (int q = 0; q < KR; q++) acc[a][q] = _mm512_setzero_ps();
-    __mmask16 tail = (__mmask16)(P % 16 ? (1u << P % 16) - 1 : 0xffff);
-    for (int v = v0; v < v1; v++) {
-        const __mmask16 *mv = w->masks + (size_t)v * w->khw;
-        __mmask16 out = v == w->nvec - 1 ? tail : 0xffff;
-        __m512 d[MR];
+    for (int n = n0; n < n1; n++) {
+        const float *dp[MR], *xp[KR];
+        int tap[KR];
+        tile_rows(w, x, dy, n, gi, m0, k0, dp, xp, tap);
+        for (int v = v0; v < v1; v++) {
+            const __mmask16 *mv = w->masks + (size_t)v * w->khw;
+            __mmask16 out = v == w->nvec - 1 ? tail : 0xffff;
+            __m512 d[MR];
 #pragma GCC unroll 4
-        for (int a = 0; a < MR; a++) d[a] = _mm512_maskz_loadu_ps(out, dp[a] + 16 * v);
+            for (int a = 0; a < MR; a++) d[a] = _mm512_maskz_loadu_ps(out, dp[a] + 16 * v);
 #pragma GCC unroll 6
-        for (int q = 0; q < KR; q++) {
-            __m512 b = _mm512_maskz_loadu_ps(mv[tap[q]], xp[q] + 16 * v);
+            for (int q = 0; q < KR; q++) {
+                __m512 b = _mm512_maskz_loadu_ps(mv[tap[q]], xp[q] + 16 * v);
 #pragma GCC unroll 4
-            for (int a = 0; a < MR; a++) acc[a][q] = _mm512_fmadd_ps(d[a], b, acc[a][q]);
+                for (int a = 0; a < MR; a++) acc[a][q] = _mm512_fmadd_ps(d[a], b, acc[a][q]);
+            }
         }
     }
 #pragma GCC unroll 4
@@ -94,12 +105,14 @@ bool conv_direct_backward_weight(const real_t *x, const real_t *dy, real_t *dw, 
     __mmask16 *masks = arena_alloc(engine_arena(), (size_t)w.nvec * w.khw * sizeof *masks);
     plane_masks(g, w.nvec, masks);
     w.masks = masks;
-    for (int n = 0; n < N; n++)
-        for (int v0 = 0; v0 < w.nvec; v0 += CHUNK_VECS) {
-            int v1 = v0 + CHUNK_VECS < w.nvec ? v0 + CHUNK_VECS : w.nvec;
+    /* chunks of about CHUNK_VECS vectors: several small images, or part of a large one */
+    int imgs = w.nvec < CHUNK_VECS ? CHUNK_VECS / w.nvec : 1, vecs = w.nvec < CHUNK_VECS ? w.nvec : CHUNK_VECS;
+    for (int n0 = 0; n0 < N; n0 += imgs)
+        for (int v0 = 0; v0 < w.nvec; v0 += vecs) {
+            int n1 = n0 + imgs < N ? n0 + imgs : N, v1 = v0 + vecs < w.nvec ? v0 + vecs : w.nvec;
 #pragma omp parallel for schedule(static)
             for (int t = 0; t < tiles; t++)
-                tile(&w, x, dy, dw, n, t / (nmb * nkb), t / nkb % nmb * MR, t % nkb * KR, v0, v1);
+                tile(&w, x, dy, dw, t / (nmb * nkb), t / nkb % nmb * MR, t % nkb * KR, n0, n1, v0, v1);
         }
     arena_rewind(engine_arena(), mark);
     return true;
