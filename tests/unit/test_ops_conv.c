@@ -65,22 +65,24 @@ TEST(torch_conv_transpose2d) {
     fx_close(f);
 }
 
-/* Direct-loop conv2d (groups 1, square args) in double: y, and dx/dw for a given dy. */
+/* Direct-loop conv2d in double: y, and dx/dw for a given dy. */
 static void direct_conv(const Tensor *x, const Tensor *w, const Tensor *y, const real_t *dy, ConvArgs a,
                         double *yr, double *dxr, double *dwr) {
     int Ci = TC(x), H = TH(x), W = TW(x), Co = TN(w), kh = TH(w), kw = TW(w), OH = TH(y), OW = TW(y);
+    int cg = Ci / a.groups, og = Co / a.groups; /* channels per group in and out */
     for (int n = 0; n < TN(x); n++)
         for (int o = 0; o < Co; o++)
             for (int oh = 0; oh < OH; oh++)
                 for (int ow = 0; ow < OW; ow++) {
                     size_t yi = (((size_t)n * Co + o) * OH + oh) * OW + ow;
                     double s = 0;
-                    for (int c = 0; c < Ci; c++)
+                    for (int c = 0; c < cg; c++)
                         for (int i = 0; i < kh; i++)
                             for (int j = 0; j < kw; j++) {
                                 int ih = oh * a.stride_h - a.pad_h + i * a.dil_h, iw = ow * a.stride_w - a.pad_w + j * a.dil_w;
                                 if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-                                size_t xi = (((size_t)n * Ci + c) * H + ih) * W + iw, wi = (((size_t)o * Ci + c) * kh + i) * kw + j;
+                                size_t xi = (((size_t)n * Ci + o / og * cg + c) * H + ih) * W + iw;
+                                size_t wi = (((size_t)o * cg + c) * kh + i) * kw + j;
                                 s += (double)x->data[xi] * w->data[wi];
                                 dxr[xi] += (double)dy[yi] * w->data[wi];
                                 dwr[wi] += (double)dy[yi] * x->data[xi];
@@ -132,4 +134,42 @@ TEST(conv2d_deterministic) {
         engine_step_reset();
     }
     for (int i = 0; i < 3; i++) free(first[i]);
+}
+
+/* Geometries that reach every branch of the stride-1 direct kernels (nn/ops/conv_direct*.c) where
+ * the build has them, and the im2col path elsewhere: rows that are not a multiple of 16 or of a
+ * tile, output channels that leave a remainder block, valid (unpadded) convs whose planes shrink,
+ * dilation, groups, wide and asymmetric kernels, several small images per weight-gradient chunk and
+ * a plane split across chunks, and a bias. Each against the double-precision loop above. */
+TEST(conv2d_stride1_geometries_match_direct_loop) {
+    static const struct { int n, c, h, w, m, kh, kw, ph, pw, d, g; } cases[] = {
+        {2, 5, 7, 37, 19, 3, 3, 1, 1, 1, 1},   /* row tail, M remainder */
+        {2, 6, 9, 23, 7, 3, 3, 0, 0, 1, 1},    /* valid conv: OW != W */
+        {1, 8, 11, 40, 6, 5, 5, 4, 4, 2, 2},   /* dilation 2, groups 2 */
+        {3, 4, 16, 16, 27, 7, 7, 3, 3, 1, 1},  /* 16-wide rows, 7x7 */
+        {1, 6, 10, 50, 3, 3, 1, 1, 0, 1, 1},   /* 3x1, three outputs */
+        {2, 4, 6, 33, 8, 1, 1, 1, 1, 1, 1},    /* 1x1 with padding: not pointwise */
+        {20, 8, 4, 4, 16, 3, 3, 1, 1, 1, 4},   /* many tiny images, groups 4 */
+        {1, 3, 70, 80, 5, 3, 3, 1, 1, 1, 1},   /* a plane over one weight-gradient chunk */
+        {2, 16, 5, 130, 64, 3, 3, 1, 1, 1, 4}, /* CARN-like groups, 130-wide rows */
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        const __typeof__(cases[0]) *c = &cases[k];
+        ConvArgs a = {1, 1, c->ph, c->pw, c->d, c->d, c->g};
+        Tensor *x = grad_input(c->n, c->c, c->h, c->w, 20 + (unsigned)k);
+        Tensor *w = grad_input(c->m, c->c / c->g, c->kh, c->kw, 40 + (unsigned)k);
+        Tensor *b = grad_input(c->m, 1, 1, 1, 60 + (unsigned)k);
+        Tensor *y = op_conv2d(x, w, b, a), *dy = tensor_like(y);
+        fill_uniform(dy, 80 + (unsigned)k, -1, 1);
+        tape_backward_seed(y, dy->data);
+        size_t ny = tensor_numel(y), nx = tensor_numel(x), nw = tensor_numel(w), P = (size_t)TH(y) * TW(y);
+        double *yr = xcalloc(ny, sizeof *yr), *dxr = xcalloc(nx, sizeof *dxr), *dwr = xcalloc(nw, sizeof *dwr);
+        direct_conv(x, w, y, dy->data, a, yr, dxr, dwr);
+        for (size_t i = 0; i < ny; i++) yr[i] += b->data[i / P % c->m];
+        double ey = max_rel_err(y->data, yr, ny), ex = max_rel_err(x->grad, dxr, nx), ew = max_rel_err(w->grad, dwr, nw);
+        printf("    case %zu: relative max errors y %.2e dx %.2e dw %.2e\n", k, ey, ex, ew);
+        EXPECT(ey < 1e-5 && ex < 1e-5 && ew < 1e-5, "case %zu: y %.2e dx %.2e dw %.2e", k, ey, ex, ew);
+        free(yr), free(dxr), free(dwr);
+        engine_step_reset();
+    }
 }
