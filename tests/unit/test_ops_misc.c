@@ -142,6 +142,30 @@ TEST(torch_pixel_shuffle) {
     fx_close(f);
 }
 
+/* Rows wider than the 16-lane vector path of r = 2 (the fixtures' rows are 3-4 wide, its scalar
+ * tail), and r = 3 beside it: forward and backward against the definition
+ * out[n, c, h*r + i, w*r + j] = x[n, c*r*r + i*r + j, h, w], exactly (it only moves values). */
+TEST(pixel_shuffle_wide_rows_match_definition) {
+    for (int r = 2; r <= 3; r++) {
+        int N = 2, C = 3, H = 5, W = 37, OH = H * r, OW = W * r;
+        Tensor *x = grad_input(N, C * r * r, H, W, 70 + (unsigned)r);
+        Tensor *y = op_pixel_shuffle(x, r), *dy = tensor_like(y);
+        fill_uniform(dy, 75 + (unsigned)r, -1, 1);
+        tape_backward_seed(y, dy->data);
+        int bad = 0;
+        for (int n = 0; n < N; n++)
+            for (int c = 0; c < C; c++)
+                for (int h = 0; h < OH; h++)
+                    for (int w = 0; w < OW; w++) {
+                        size_t yi = (((size_t)n * C + c) * OH + h) * OW + w;
+                        size_t xi = (((size_t)n * C * r * r + c * r * r + h % r * r + w % r) * H + h / r) * W + w / r;
+                        bad += y->data[yi] != x->data[xi] || x->grad[xi] != dy->data[yi];
+                    }
+        EXPECT(bad == 0, "r = %d: %d elements differ from the definition", r, bad);
+        engine_step_reset();
+    }
+}
+
 TEST(op_table_names_every_op) {
     int n = 0, has_bn = 0, has_focal = 0;
     for (; n < OP_COUNT && op_names[n]; n++) {
