@@ -1,4 +1,4 @@
-/* conv_direct.c: stride-1 convolution read straight from the NCHW planes by an AVX-512 register-tile kernel (no im2col). */
+/* conv_direct.c: convolution (column stride 1 or 2) read straight from the NCHW planes by an AVX-512 register-tile kernel (no im2col). */
 #include "nn/ops/conv_direct.h"
 
 #include <stdlib.h>
@@ -47,85 +47,125 @@ static int block_rows(const Plan *p, int M, int b) {
     return ceil_div(mr, p->step) * p->step;
 }
 
-/* mask[j][v]: lanes of vector v of the tile at ow0 whose output column is inside OW and whose input
- * column ow + j*dw - pw is inside the row; st[v]: lanes inside OW (the stores). */
-static void tile_masks(const ConvGeom *g, int NV, int ow0, __mmask16 mask[][2], __mmask16 st[2]) {
+/* mask[j][v][h]: for vector v of the tile at ow0, the lanes of the h-th 16-float load (stride 2
+ * reads a 32-float window per vector, stride 1 only h = 0) whose input column is inside the row and
+ * whose output pixel is inside OW; st[v]: lanes inside OW (the stores). */
+static void tile_masks(const ConvGeom *g, int NV, int ow0, __mmask16 mask[][4][2], __mmask16 st[4]) {
     for (int v = 0; v < NV; v++) {
         unsigned out = 0;
         for (int l = 0; l < 16; l++) out |= (unsigned)(ow0 + 16 * v + l < g->OW) << l;
         st[v] = (__mmask16)out;
-        for (int j = 0; j < g->kw; j++) {
-            unsigned in = 0;
-            for (int l = 0; l < 16; l++) {
-                int iw = ow0 + 16 * v + l + j * g->dw - g->pw;
-                in |= (unsigned)(iw >= 0 && iw < g->W) << l;
+        for (int j = 0; j < g->kw; j++)
+            for (int h = 0; h < g->sw; h++) {
+                unsigned in = 0;
+                for (int l = 0; l < 16; l++) {
+                    int e = 16 * h + l; /* element of the window */
+                    int iw = (ow0 + 16 * v) * g->sw + e + j * g->dw - g->pw;
+                    bool used = e % g->sw == 0 && ow0 + 16 * v + e / g->sw < g->OW;
+                    in |= (unsigned)(used && iw >= 0 && iw < g->W) << l;
+                }
+                mask[j][v][h] = (__mmask16)in;
             }
-            mask[j][v] = (__mmask16)(in & out);
-        }
     }
 }
 
+#define EVEN_LANES _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0)
+
 /* One tile: y[r, oh, ow0 + 0..16*NV) for r < mr (rows at stride ys) from the group's input x [C,H,W]
- * and packed weights wp [C*kh*kw][MR]. MR and NV are constants after inlining, so the accumulators
- * live in registers. */
+ * and packed weights wp [C*kh*kw][MR]. MR, NV and the column stride S are constants after
+ * inlining, so the accumulators live in registers; stride 2 loads 32 floats per vector and keeps
+ * the even ones (one permute). */
 static inline __attribute__((always_inline)) void tile(const float *x, const float *wp, const float *bias,
                                                        float *y, size_t ys, int mr, const ConvGeom *g, int oh,
-                                                       int ow0, __mmask16 mask[][2], const __mmask16 st[2],
-                                                       bool acc_in, const int MR, const int NV) {
-    __m512 acc[24][2];
+                                                       int ow0, __mmask16 mask[][4][2], const __mmask16 st[4],
+                                                       bool acc_in, const int MR, const int NV, const int S) {
+    __m512 acc[24][4];
 #pragma GCC unroll 24
     for (int r = 0; r < MR; r++)
-#pragma GCC unroll 2
+#pragma GCC unroll 4
         for (int v = 0; v < NV; v++)
             acc[r][v] = acc_in && r < mr ? _mm512_maskz_loadu_ps(st[v], y + r * ys + ow0 + 16 * v)
                         : bias && r < mr ? _mm512_set1_ps(bias[r])
                                          : _mm512_setzero_ps();
     size_t plane = (size_t)g->H * g->W;
+    __m512i even = EVEN_LANES;
     for (int c = 0; c < g->C; c++)
         for (int i = 0; i < g->kh; i++) {
-            int ih = oh - g->ph + i * g->dh;
+            int ih = oh * g->sh - g->ph + i * g->dh;
             if (ih < 0 || ih >= g->H) continue; /* the row lies in the padding: adds zero */
-            const float *row = x + c * plane + (size_t)ih * g->W + ow0 - g->pw;
+            const float *row = x + c * plane + (size_t)ih * g->W + ow0 * S - g->pw;
             const float *wk = wp + (size_t)(c * g->kh + i) * g->kw * MR;
             for (int j = 0; j < g->kw; j++, wk += MR) {
-                __m512 b[2];
-#pragma GCC unroll 2
-                for (int v = 0; v < NV; v++) b[v] = _mm512_maskz_loadu_ps(mask[j][v], row + j * g->dw + 16 * v);
+                __m512 b[4];
+#pragma GCC unroll 4
+                for (int v = 0; v < NV; v++) {
+                    const float *at = row + j * g->dw + 16 * S * v;
+                    b[v] = _mm512_maskz_loadu_ps(mask[j][v][0], at);
+                    if (S == 2)
+                        b[v] = _mm512_permutex2var_ps(b[v], even, _mm512_maskz_loadu_ps(mask[j][v][1], at + 16));
+                }
 #pragma GCC unroll 24
                 for (int r = 0; r < MR; r++) {
                     __m512 a = _mm512_set1_ps(wk[r]);
-#pragma GCC unroll 2
+#pragma GCC unroll 4
                     for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(a, b[v], acc[r][v]);
                 }
             }
         }
 #pragma GCC unroll 24
     for (int r = 0; r < MR; r++) /* to MR, not mr: a loop of constant length keeps acc in registers */
-#pragma GCC unroll 2
+#pragma GCC unroll 4
         for (int v = 0; v < NV; v++)
             if (r < mr) _mm512_mask_storeu_ps(y + r * ys + ow0 + 16 * v, st[v], acc[r][v]);
 }
 
-/* The instantiations: two vectors per row (MR 4/8/12) for rows wider than 16, one (MR 8/16/24) else. */
-#define TILE_FN(MR, NV)                                                                                      \
-    static void tile_##MR##_##NV(const float *x, const float *wp, const float *bias, float *y, size_t ys,   \
-                                 int mr, const ConvGeom *g, int oh, int ow0, __mmask16 mask[][2],            \
-                                 const __mmask16 st[2], bool acc_in) {                                       \
-        tile(x, wp, bias, y, ys, mr, g, oh, ow0, mask, st, acc_in, MR, NV);                                 \
+/* The instantiations: MR*NV <= 24 accumulators; a block's MR is the plan's full height or its
+ * remainder rounded up to the step (NV 1: 8/16/24, 2: 4/8/12, 3: 4/8, 4: 4); column stride 1 or 2. */
+#define TILE_FN(MR, NV, S)                                                                                   \
+    static void tile_##MR##_##NV##_##S(const float *x, const float *wp, const float *bias, float *y,        \
+                                       size_t ys, int mr, const ConvGeom *g, int oh, int ow0,              \
+                                       __mmask16 mask[][4][2], const __mmask16 st[4], bool acc_in) {        \
+        tile(x, wp, bias, y, ys, mr, g, oh, ow0, mask, st, acc_in, MR, NV, S);                              \
     }
-TILE_FN(4, 2)
-TILE_FN(8, 2)
-TILE_FN(12, 2)
-TILE_FN(8, 1)
-TILE_FN(16, 1)
-TILE_FN(24, 1)
+#define TILE_FNS(S)                                                                                          \
+    TILE_FN(8, 1, S) TILE_FN(16, 1, S) TILE_FN(24, 1, S) TILE_FN(4, 2, S) TILE_FN(8, 2, S) TILE_FN(12, 2, S) \
+    TILE_FN(4, 3, S) TILE_FN(8, 3, S) TILE_FN(4, 4, S)                                                       \
+    static TileFn tile_fn_##S(int MR, int NV) {                                                              \
+        switch (NV) {                                                                                        \
+        case 1: return MR == 8 ? tile_8_1_##S : MR == 16 ? tile_16_1_##S : tile_24_1_##S;                    \
+        case 2: return MR == 4 ? tile_4_2_##S : MR == 8 ? tile_8_2_##S : tile_12_2_##S;                      \
+        case 3: return MR == 4 ? tile_4_3_##S : tile_8_3_##S;                                                \
+        default: return tile_4_4_##S;                                                                        \
+        }                                                                                                    \
+    }
 
 typedef void (*TileFn)(const float *, const float *, const float *, float *, size_t, int, const ConvGeom *, int,
-                       int, __mmask16[][2], const __mmask16[2], bool);
+                       int, __mmask16[][4][2], const __mmask16[4], bool);
+TILE_FNS(1)
+TILE_FNS(2)
 
-static TileFn tile_fn(int MR, int NV) {
-    if (NV == 2) return MR == 4 ? tile_4_2 : MR == 8 ? tile_8_2 : tile_12_2;
-    return MR == 8 ? tile_8_1 : MR == 16 ? tile_16_1 : tile_24_1;
+static TileFn tile_fn(int MR, int NV, int S) { return S == 1 ? tile_fn_1(MR, NV) : tile_fn_2(MR, NV); }
+
+static const int BIG[5] = {0, 24, 12, 8, 4}, STEP[5] = {0, 8, 4, 4, 4};
+
+/* Cost of a plan with NV vectors per row, in half-cycles per (c, i, j) step summed over a row's
+ * tiles and blocks: each step of an MRxNV tile issues MR*NV FMAs and MR + NV loads, two of either
+ * per cycle. Picks the row width that wastes the fewest lanes and loads (e.g. 240 = 5 x 48). */
+static long plan_cost(int NV, int M, int OW) {
+    long cost = 0;
+    for (int m0 = 0; m0 < M; m0 += BIG[NV]) {
+        int mr = ceil_div(imin(BIG[NV], M - m0), STEP[NV]) * STEP[NV];
+        cost += mr * NV > mr + NV ? mr * NV : mr + NV;
+    }
+    return cost * ceil_div(OW, 16 * NV);
+}
+
+static Plan make_plan(const ConvGeom *g, int M) {
+    Plan p = {.g = g, .NV = 1};
+    for (int nv = 2; nv <= 4; nv++)
+        if (plan_cost(nv, M, g->OW) < plan_cost(p.NV, M, g->OW)) p.NV = nv;
+    p.big = BIG[p.NV], p.step = STEP[p.NV], p.nmb = ceil_div(M, p.big);
+    return p;
 }
 
 /* wp for group gi, block b: [K][MRb] with rows past M zero, K in w's (c, i, j) order. */
@@ -145,12 +185,12 @@ static void conv_row(const float *xg, const float *wpg, const float *bias, float
                      int oh, bool accumulate) {
     const ConvGeom *g = p->g;
     size_t ys = (size_t)g->OH * g->OW;
-    __mmask16 mask[KW_MAX][2], st[2];
+    __mmask16 mask[KW_MAX][4][2], st[4];
     for (int ow0 = 0; ow0 < g->OW; ow0 += 16 * p->NV) {
         tile_masks(g, p->NV, ow0, mask, st);
         for (int b = 0; b < p->nmb; b++) {
             int m0 = b * p->big, MRb = block_rows(p, M, b);
-            TileFn fn = tile_fn(MRb, p->NV);
+            TileFn fn = tile_fn(MRb, p->NV, g->sw);
             fn(xg, wpg + (size_t)b * K * p->big, bias ? bias + m0 : NULL, yg + m0 * ys + (size_t)oh * g->OW, ys,
                imin(p->big, M - m0), g, oh, ow0, mask, st, accumulate);
         }
@@ -159,9 +199,8 @@ static void conv_row(const float *xg, const float *wpg, const float *bias, float
 
 bool conv_direct_forward(const real_t *x, const real_t *w, const real_t *bias, real_t *y, const ConvGeom *g, int N,
                          int G, int M, bool accumulate) {
-    if (!conv_direct_enabled() || g->sh != 1 || g->sw != 1 || g->kw > KW_MAX || conv_geom_is_pointwise(g)) return false;
-    Plan p = {.g = g, .NV = g->OW > 16 ? 2 : 1};
-    p.big = p.NV == 2 ? 12 : 24, p.step = p.NV == 2 ? 4 : 8, p.nmb = ceil_div(M, p.big);
+    if (!conv_direct_enabled() || g->sw > 2 || g->kw > KW_MAX || conv_geom_is_pointwise(g)) return false;
+    Plan p = make_plan(g, M);
     int K = g->C * g->kh * g->kw;
     size_t xs = (size_t)g->C * g->H * g->W, ys = (size_t)M * g->OH * g->OW;
     ArenaMark mark = arena_mark(engine_arena());

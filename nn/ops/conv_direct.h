@@ -1,14 +1,15 @@
-/* conv_direct.h: stride-1 convolution read straight from the NCHW planes by an AVX-512 register-tile kernel (no im2col). */
+/* conv_direct.h: convolution read straight from the NCHW planes by an AVX-512 register-tile kernel (no im2col). */
 #pragma once
 #include <stdbool.h>
 
 #include "nn/ops/im2col.h"
 
 /* Same layouts and `accumulate` meaning as conv_gemm_forward (nn/ops/conv_gemm.h); `bias` [G*M] or
- * NULL is added in the same pass when not accumulating. Returns false, having touched nothing, when
- * the direct path does not apply (stride other than 1, a float64 or non-AVX-512 build, a kernel
- * wider than 16, a pointwise conv, which plain GEMM serves better, or the path switched off): the caller then takes the im2col + GEMM path. Each
- * output element is summed over (c, i, j) in one fixed order, so results do not depend on threads. */
+ * NULL is added in the same pass when not accumulating. Any row stride, column stride 1 or 2.
+ * Returns false, having touched nothing, when the direct path does not apply (a column stride
+ * above 2, a float64 or non-AVX-512 build, a kernel wider than 16, a pointwise conv, which plain
+ * GEMM serves as well, or the path switched off): the caller then takes im2col + GEMM. Each output
+ * element is summed over (c, i, j) in one fixed order, so results do not depend on threads. */
 bool conv_direct_forward(const real_t *x, const real_t *w, const real_t *bias, real_t *y, const ConvGeom *g, int N,
                          int G, int M, bool accumulate);
 

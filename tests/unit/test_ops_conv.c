@@ -136,13 +136,13 @@ TEST(conv2d_deterministic) {
     for (int i = 0; i < 3; i++) free(first[i]);
 }
 
-/* Geometries that reach every branch of the stride-1 direct kernels (nn/ops/conv_direct*.c) where
+/* Geometries that reach every branch of the direct kernels (nn/ops/conv_direct*.c) where
  * the build has them, and the im2col path elsewhere: rows that are not a multiple of 16 or of a
  * tile, output channels that leave a remainder block, valid (unpadded) convs whose planes shrink,
  * dilation, groups, wide and asymmetric kernels, several small images per weight-gradient chunk and
- * a plane split across chunks, and a bias. Each against the double-precision loop above. */
-TEST(conv2d_stride1_geometries_match_direct_loop) {
-    static const struct { int n, c, h, w, m, kh, kw, ph, pw, d, g; } cases[] = {
+ * a plane split across chunks, column stride 2, and a bias. Each against the double-precision loop above. */
+TEST(conv2d_direct_geometries_match_direct_loop) {
+    static const struct { int n, c, h, w, m, kh, kw, ph, pw, d, g, sh, sw; } cases[] = {
         {2, 5, 7, 37, 19, 3, 3, 1, 1, 1, 1},   /* row tail, M remainder */
         {2, 6, 9, 23, 7, 3, 3, 0, 0, 1, 1},    /* valid conv: OW != W */
         {1, 8, 11, 40, 6, 5, 5, 4, 4, 2, 2},   /* dilation 2, groups 2 */
@@ -152,10 +152,14 @@ TEST(conv2d_stride1_geometries_match_direct_loop) {
         {20, 8, 4, 4, 16, 3, 3, 1, 1, 1, 4},   /* many tiny images, groups 4 */
         {1, 3, 70, 80, 5, 3, 3, 1, 1, 1, 1},   /* a plane over one weight-gradient chunk */
         {2, 16, 5, 130, 64, 3, 3, 1, 1, 1, 4}, /* CARN-like groups, 130-wide rows */
+        {1, 3, 21, 75, 10, 7, 7, 3, 3, 1, 1, 2, 2}, /* ResNet's stem: 7x7 stride 2, odd plane */
+        {2, 8, 9, 66, 12, 3, 3, 1, 1, 1, 1, 2, 2},  /* 3x3 stride 2 */
+        {1, 8, 8, 40, 16, 1, 1, 0, 0, 1, 1, 2, 2},  /* 1x1 stride 2 (a downsample) */
+        {1, 4, 7, 35, 6, 3, 3, 2, 2, 2, 1, 1, 2},   /* column stride 2 only, dilated */
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         const __typeof__(cases[0]) *c = &cases[k];
-        ConvArgs a = {1, 1, c->ph, c->pw, c->d, c->d, c->g};
+        ConvArgs a = {c->sh ? c->sh : 1, c->sw ? c->sw : 1, c->ph, c->pw, c->d, c->d, c->g};
         Tensor *x = grad_input(c->n, c->c, c->h, c->w, 20 + (unsigned)k);
         Tensor *w = grad_input(c->m, c->c / c->g, c->kh, c->kw, 40 + (unsigned)k);
         Tensor *b = grad_input(c->m, 1, 1, 1, 60 + (unsigned)k);
