@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "nn/profile.h"
 #include "nn/ops/ops.h"
 #include "util/err.h"
 #include "util/rng.h"
@@ -197,6 +198,7 @@ static Tensor *block_unit(const Carn *m, const void *ctx, int i, Tensor *x) {
  * third of what the whole forward would hold. With grad on it returns t untouched. */
 static Tensor *keep_only(Tensor *t, ArenaMark mark) {
     if (engine_grad_enabled() || t->device != DEV_CPU) return t; /* the device arena is not rewound */
+    double pt = profile_begin(); /* two copies of t: a row of its own in rune bench --breakdown */
     size_t n = tensor_numel(t);
     real_t *tmp = xmalloc(n * sizeof(real_t));
     memcpy(tmp, t->data, n * sizeof(real_t));
@@ -204,6 +206,7 @@ static Tensor *keep_only(Tensor *t, ArenaMark mark) {
     arena_rewind(engine_arena(), mark);
     Tensor *k = tensor_from(tmp, sh[0], sh[1], sh[2], sh[3]);
     free(tmp);
+    profile_end(PROF_FWD, "carn keep_only (copy out, rewind)", pt);
     return k;
 }
 
