@@ -93,15 +93,15 @@ def max_mhz():
 def machine_line():
     info = cpuinfo()
     flags = set(info.get("flags", "").split())
-    wanted = [f for f in ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile", "amx_bf16", "amx_int8") if f in flags]
+    has = ["%s %s" % (f, "yes" if f in flags else "no")
+           for f in ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile", "amx_bf16")]
     clock = "%s MHz now" % info.get("cpu MHz", "?").split(".")[0]
     mx = max_mhz()
     if mx:
         clock += ", %.0f MHz max" % mx
     threads = os.environ.get("OMP_NUM_THREADS", "(default)")
-    return "%s; %s; %d logical CPUs; flags: %s; OMP_NUM_THREADS=%s" % (
-        info.get("model name", "unknown CPU"), clock, os.cpu_count() or 0, " ".join(wanted) or "none of avx2/avx512/amx",
-        threads)
+    return "%s; %s; %d logical CPUs; %s; OMP_NUM_THREADS=%s" % (
+        info.get("model name", "unknown CPU"), clock, os.cpu_count() or 0, ", ".join(has), threads)
 
 
 def ms(v):

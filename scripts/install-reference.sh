@@ -20,5 +20,5 @@ echo "Debian torch: $(/usr/bin/python3 -c 'import torch; print(torch.__version__
 [ -n "$wheel" ] || exit 0
 [ -x "$wheel/bin/python" ] || python3 -m venv "$wheel"
 "$wheel/bin/pip" install -q torch ${TORCH_INDEX:+--index-url "$TORCH_INDEX"}
-"$wheel/bin/pip" install -q h5py numpy # the reference modules (scripts/fixtures) import them
+"$wheel/bin/pip" install -q h5py numpy pillow # the reference modules (scripts/fixtures) import them
 echo "wheel torch in $wheel: $("$wheel/bin/python" -c 'import torch; print(torch.__version__)')"
