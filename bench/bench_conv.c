@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "bench/bench.h"
+#include "bench/bench_run.h"
 #include "nn/ops/ops.h"
 #include "util/progress.h"
 #include "util/sort.h"
@@ -63,6 +64,17 @@ static void run_once(const ConvShape *s, Tensor *x, Tensor *w, Tensor *b, const 
     *fwd = t1 - t0, *bwd = t2 - t1;
 }
 
+/* The BENCH key of a shape, as scripts/bench_util.py's conv_key: "carn 3x3 g4 64->64 16x16" ->
+ * "conv_carn_3x3_g4_64-64_16x16". */
+static void conv_key(const char *name, char *key, size_t cap) {
+    size_t k = (size_t)snprintf(key, cap, "conv_");
+    for (const char *p = name; *p && k + 1 < cap; p++) {
+        if (p[0] == '-' && p[1] == '>') key[k++] = '-', p++;
+        else key[k++] = *p == ' ' ? '_' : *p == '/' ? 's' : *p;
+    }
+    key[k] = 0;
+}
+
 static void bench_one(const ConvShape *s, int reps) {
     Arena *ar = engine_arena();
     ArenaMark m = arena_mark(ar);
@@ -81,6 +93,9 @@ static void bench_one(const ConvShape *s, int reps) {
     printf("%-28s %-5s fwd %7.2f  bwd %7.2f  total %7.2f ms (min %7.2f, max %7.2f, cpu %7.2f)  %6.1f GFLOP/s\n",
            s->name, s->wgrad ? "dx,dw" : "dx", f[reps / 2], bw[reps / 2], tot[reps / 2], tot[0], tot[reps - 1],
            cpu[reps / 2], flop / (tot[reps / 2] * 1e6));
+    char key[96];
+    conv_key(s->name, key, sizeof key);
+    bench_line("rune", key, (BenchTimes){tot[reps / 2], tot[0], tot[reps - 1], cpu[reps / 2], reps});
     free(f);
     tape_clear();
     arena_rewind(ar, m);

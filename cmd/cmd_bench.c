@@ -45,11 +45,13 @@ int cmd_bench(int argc, char **argv) {
          "cuda: the GPU set instead (CARN-M train step and 2048x1024 inference, SwiftNet 2048x1024, ASR steps; "
          "scripts/gpu-bench.sh sets PyTorch beside it)"},
         {"breakdown", ARG_BOOL, &breakdown, NULL,
-         "with --device cuda: after the timed runs, a per-op table (forward and backward by op, host calls: "
-         "allocations, copies, syncs) from a few steps with every op waited for"},
+         "after each model row (carn, seg, asr; with --device cuda every row), a per-op table from a few more "
+         "steps: forward and backward by op, calls, share, busy threads, the time outside any op, and host "
+         "sub-regions (conv im2col/GEMM/col2im, zeroed gradients, arena chunks; on a GPU allocations, copies, "
+         "syncs, each op waited for)"},
         {0},
     };
-    ArgCmd cmd = {"bench", "[--only conv,carn,seg,asr,image] [--reps N] [--device cpu|cuda [--breakdown]]",
+    ArgCmd cmd = {"bench", "[--only conv,carn,seg,asr,image] [--reps N] [--breakdown] [--device cpu|cuda]",
                   "Times the engine at the shapes rune trains and serves with and prints ms and GFLOP/s.\n"
                   "Compare with PyTorch on the same machine: scripts/bench_conv.py, scripts/bench_carn.py\n"
                   "(same shapes, same thread count). Run with OMP_WAIT_POLICY=passive on a quiet machine.",
@@ -76,9 +78,9 @@ int cmd_bench(int argc, char **argv) {
         printf("\n== %s: %s\n", entries[i].name, entries[i].what);
         fflush(stdout);
         if (!strcmp(entries[i].name, "conv")) bench_conv_shapes(reps);
-        else if (!strcmp(entries[i].name, "carn")) bench_carn(reps);
-        else if (!strcmp(entries[i].name, "seg")) bench_seg(reps);
-        else if (!strcmp(entries[i].name, "asr")) bench_asr_step(reps);
+        else if (!strcmp(entries[i].name, "carn")) bench_carn(reps, breakdown);
+        else if (!strcmp(entries[i].name, "seg")) bench_seg(reps, breakdown);
+        else if (!strcmp(entries[i].name, "asr")) bench_asr_step(reps, breakdown);
         else bench_image(image);
         fflush(stdout);
     }

@@ -1,4 +1,4 @@
-/* backend.h: the table of op implementations a non-CPU device provides, and the dispatch line each CPU op begins with.
+/* backend.h: the table of op implementations a non-CPU device provides, and the dispatch line each CPU op begins with (and is timed by).
  *
  * The CPU implementation of an op is its file under nn/ops/; it begins with one OPS_DISPATCH line
  * that hands the call to the tensors' device backend when they are not on the CPU, so CPU code
@@ -94,8 +94,10 @@ static inline Device ops_device(const Tensor *a, const Tensor *b) {
     return a->device != DEV_CPU ? a->device : b ? b->device : DEV_CPU;
 }
 
-/* First line of every CPU op: run op on device `dev`'s backend when that is not the host; while a
- * breakdown is recorded (nn/profile.h), the call is timed under the op's name. */
+/* First line of every CPU op, inside the function op_<op>: run op on device `dev`'s backend when
+ * that is not the host; while a breakdown is recorded (nn/profile.h), the call is timed under the
+ * op's name: on a device around the backend's op, on the host by calling op_<op> once more, whose
+ * own first line then runs the body (profile_cpu_reenter). Off, the host pays one branch. */
 #define OPS_DISPATCH(op, dev, ...)                                                             \
     do {                                                                                       \
         Device d_ = (dev);                                                                     \
@@ -103,6 +105,12 @@ static inline Device ops_device(const Tensor *a, const Tensor *b) {
             if (!g_profile_on) return ops_backend(d_, #op)->op(__VA_ARGS__);                   \
             double t_ = profile_begin();                                                       \
             Tensor *r_ = ops_backend(d_, #op)->op(__VA_ARGS__);                                \
+            profile_end(PROF_FWD, #op, t_);                                                    \
+            return r_;                                                                         \
+        }                                                                                      \
+        if (g_profile_on && profile_cpu_reenter(__func__, "op_" #op)) {                        \
+            double t_ = profile_begin();                                                       \
+            Tensor *r_ = op_##op(__VA_ARGS__);                                                 \
             profile_end(PROF_FWD, #op, t_);                                                    \
             return r_;                                                                         \
         }                                                                                      \

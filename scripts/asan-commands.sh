@@ -64,6 +64,7 @@ sanitized train_task ok train-task --data data/samples/camvid --split test --ste
     --out "$out/task.h5"
 sanitized import_list ok import --list tests/fixtures/torchio_tiny_zip.pth
 sanitized demo ok demo --out "$out/demo" --sr-steps 2 --asr-steps 2
+sanitized bench_breakdown ok bench --only carn --reps 1 --breakdown
 # bad input must fail cleanly, without a sanitizer report or a leak on the error path
 sanitized bad_frame fail degrade --scale 4 "$out/no_such_frame.png" "$out/x.jpg"
 sanitized bad_model fail segment --model weights/carn_m.h5 "$frame" "$out/x.png"

@@ -68,8 +68,9 @@ def main():
             name = "asr step %dx%d %s (%s)" % (w, h, task, "channels-last" if cl else "NCHW")
             print("torch %s %-34s median %8.1f ms  (min %.1f, max %.1f, %d reps)" %
                   (torch.__version__, name, 1e3 * med, 1e3 * lo, 1e3 * hi, a.reps), flush=True)
-            if dev.type == "cuda":
-                bench_line(torch.channels_last if cl else torch.contiguous_format, "asr_" + task, med)
+            # keys as rune bench's: on the CPU they name the frame size
+            key = "asr_" + task if dev.type == "cuda" else "asr_%s_%dx%d" % (task, w, h)
+            bench_line(torch.channels_last if cl else torch.contiguous_format, key, med, lo)
 
 
 if __name__ == "__main__":

@@ -40,13 +40,14 @@ def main():
             loss.backward()
 
         name = "NCHW" if fmt == torch.contiguous_format else "channels-last"
-        for what, key, fn in (("inference %dx%d -> x4" % (iw, ih), "carn_infer", infer),
+        # keys as rune bench's: on the CPU the inference key names its output size
+        infer_key = "carn_infer" if dev.type == "cuda" else "carn_infer_%dx%d" % (4 * iw, 4 * ih)
+        for what, key, fn in (("inference %dx%d -> x4" % (iw, ih), infer_key, infer),
                               ("train step 16x(16x16) x4", "carn_train", step)):
             med, lo, hi = time_runs(fn, a.reps, dev, warmup=1 if dev.type == "cpu" else 2)
             print("torch %-13s carn_m %-26s median %8.1f ms  (min %.1f, max %.1f, %d reps)"
                   % (name, what, 1e3 * med, 1e3 * lo, 1e3 * hi, a.reps))
-            if dev.type == "cuda":
-                bench_line(fmt, key, med)
+            bench_line(fmt, key, med, lo)
 
 
 if __name__ == "__main__":

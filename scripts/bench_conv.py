@@ -14,7 +14,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from bench_util import bench_line, setup, sync
+from bench_util import bench_line, conv_key, setup, sync
 
 # name, n, cin, h, w, cout, k, stride, pad, dil, groups, wgrad (keep in step with bench/bench_conv.c)
 SHAPES = [
@@ -63,6 +63,8 @@ def bench(shape, reps, channels_last, dev):
     m = len(tot) // 2
     print(f"{name:<28} {'dx,dw' if wgrad else 'dx':<5} fwd {fwd[m]:7.2f}  bwd {bwd[m]:7.2f}  total {tot[m]:7.2f} ms "
           f"(min {tot[0]:7.2f}, max {tot[-1]:7.2f}, cpu {cpu[m]:7.2f})  {flop / (tot[m] * 1e6):6.1f} GFLOP/s")
+    if dev.type == "cpu":  # per-shape rows for bench_table.py (on a GPU only the sum below counts)
+        bench_line(fmt, conv_key(name), tot[m] / 1e3, tot[0] / 1e3)
     return tot[m]
 
 

@@ -4,7 +4,8 @@ Run with Debian's torch on the same machine and thread count as rune:
   OMP_WAIT_POLICY=passive OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 scripts/bench_seg.py [REPS]
 The models are the test oracles of scripts/fixtures (gen_espnet.py, gen_swiftnet.py) with random
 weights, in eval mode; "fwd" runs under no_grad, "fwd+dx" back-propagates sum(logits) to the input
-only (parameters frozen), as ASR fine-tuning does through the task model.
+only (parameters frozen), as ASR fine-tuning does through the task model. Every row runs in NCHW
+and in channels-last (model and input), so the better of the two is PyTorch's best.
 On a GPU (scripts/gpu-bench.sh): --device cuda --only swiftnet-2048 times SwiftNet's 2048x1024
 forward in NCHW and channels-last.
 """
@@ -59,8 +60,9 @@ def bench(name, make, h, w, backward, reps, dev, fmt=torch.contiguous_format, ke
     print("%-34s %4dx%-4d %-8s %-6s median %8.1f ms  min %8.1f  max %8.1f  cpu/run %8.1f ms" % (
         name, w, h, "fwd+dx" if backward else "fwd", "cl" if fmt == torch.channels_last else "nchw",
         times[len(times) // 2], times[0], times[-1], sum(cpus) / len(cpus)), flush=True)
-    if key:
-        bench_line(fmt, key, times[len(times) // 2] / 1e3)
+    if key is None:  # as rune bench names the CPU rows
+        key = "%s_%s_%dx%d" % (name.split()[0], "fwd_dx" if backward else "fwd", w, h)
+    bench_line(fmt, key, times[len(times) // 2] / 1e3, times[0] / 1e3)
 
 
 def main():
@@ -77,11 +79,14 @@ def main():
             bench("swiftnet rn18 single scale, 19 cls", sw, 1024, 2048, False, a.reps, dev, fmt, "swiftnet_fwd")
         return
     esp = espnet_fn(dev)
-    bench("espnet p2 q8, 12 classes", esp, 360, 480, False, a.reps, dev)
-    bench("espnet p2 q8, 12 classes", esp, 360, 480, True, a.reps, dev)
-    bench("swiftnet rn18 single scale, 19 cls", sw, 360, 480, False, a.reps, dev)
-    bench("swiftnet rn18 single scale, 19 cls", sw, 360, 480, True, a.reps, dev)
-    bench("swiftnet rn18 single scale, 19 cls", sw, 1024, 2048, False, a.reps, dev)
+    rows = (("espnet p2 q8, 12 classes", esp, 360, 480, False),
+            ("espnet p2 q8, 12 classes", esp, 360, 480, True),
+            ("swiftnet rn18 single scale, 19 cls", sw, 360, 480, False),
+            ("swiftnet rn18 single scale, 19 cls", sw, 360, 480, True),
+            ("swiftnet rn18 single scale, 19 cls", sw, 1024, 2048, False))
+    for name, make, h, w, backward in rows:
+        for fmt in (torch.contiguous_format, torch.channels_last):
+            bench(name, make, h, w, backward, a.reps, dev, fmt)
 
 
 if __name__ == "__main__":

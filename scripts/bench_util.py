@@ -2,7 +2,8 @@
 
 On a GPU the scripts run at float32 without TF32 (rune's convolutions are float32 FMA too) and with
 cudnn.benchmark on (rune measures cuDNN's algorithms per shape as well), so the comparison is like
-for like. `BENCH <impl> <key> <ms>` lines are what scripts/gpu-bench.sh tabulates.
+for like. `BENCH <impl> <key> <median ms> <min ms>` lines (impl torch-nchw or torch-cl) are what
+scripts/gpu-bench.sh and scripts/bench_table.py tabulate, beside rune bench's `BENCH rune ...`.
 """
 import time
 
@@ -47,7 +48,15 @@ def time_runs(fn, reps, device, warmup=1):
     return ts[len(ts) // 2], ts[0], ts[-1]
 
 
-def bench_line(fmt, key, seconds):
-    """The machine-readable line gpu-bench.sh reads: impl torch-nchw / torch-cl, key, ms."""
+def bench_line(fmt, key, seconds, min_seconds=None):
+    """The machine-readable line gpu-bench.sh and bench_table.py read: impl torch-nchw / torch-cl,
+    key, median ms, min ms (the median again when no min is given)."""
     impl = "torch-cl" if fmt == torch.channels_last else "torch-nchw"
-    print("BENCH %s %s %.3f" % (impl, key, 1e3 * seconds), flush=True)
+    lo = seconds if min_seconds is None else min_seconds
+    print("BENCH %s %s %.3f %.3f" % (impl, key, 1e3 * seconds, 1e3 * lo), flush=True)
+
+
+def conv_key(name):
+    """The BENCH key of a conv shape row, as bench/bench_conv.c writes it: "carn 3x3 g4 64->64 16x16"
+    -> "conv_carn_3x3_g4_64-64_16x16"."""
+    return "conv_" + name.replace("->", "-").replace("/", "s").replace(" ", "_")

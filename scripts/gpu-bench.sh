@@ -48,7 +48,7 @@ rows = [("conv_carn", "CARN-M's training conv shapes alone, fwd+bwd, summed"),
 ms = {}
 for line in open(sys.argv[1]):
     f = line.split()
-    if len(f) == 4 and f[0] == "BENCH":
+    if len(f) >= 4 and f[0] == "BENCH":  # impl key median_ms [min_ms]
         ms[(f[1], f[2])] = float(f[3])
 def cell(v):
     return "%.2f" % v if v is not None else "-"
