@@ -50,7 +50,10 @@ static real_t *scratch(int nt, size_t per) {
 void conv_gemm_forward(const real_t *x, const real_t *w, const real_t *bias, real_t *y, const ConvGeom *g, int N,
                        int G, int M, bool accumulate) {
     double td = profile_clock();
-    if (conv_direct_forward(x, w, bias, y, g, N, G, M, accumulate)) return profile_add_since("direct [conv y=Wx]", td);
+    if (conv_direct_forward(x, w, bias, y, g, N, G, M, accumulate)) {
+        profile_add_since("direct [conv y=Wx]", td);
+        return;
+    }
     int K = g->C * g->kh * g->kw, P = g->OH * g->OW, nt = omp_get_max_threads();
     bool pw = conv_geom_is_pointwise(g);
     int rb = pw ? g->OH : rows_per_block(K, g);
@@ -111,8 +114,10 @@ static void backward_data_block(const real_t *dyg, const real_t *wg, real_t *dxg
 void conv_gemm_backward_data(const real_t *dy, const real_t *w, real_t *dx, const ConvGeom *g, int N, int G,
                              int M, bool accumulate) {
     double td = profile_clock();
-    if (conv_direct_backward_data(dy, w, dx, g, N, G, M, accumulate))
-        return profile_add_since("direct [conv dx=W'dy]", td);
+    if (conv_direct_backward_data(dy, w, dx, g, N, G, M, accumulate)) {
+        profile_add_since("direct [conv dx=W'dy]", td);
+        return;
+    }
     int khw = g->kh * g->kw, K = g->C * khw, P = g->OH * g->OW, nt = omp_get_max_threads();
     int ncb = channel_blocks(N * G, g->C, nt), cb = ceil_div(g->C, ncb);
     ncb = ceil_div(g->C, cb);
@@ -140,7 +145,10 @@ void conv_gemm_backward_data(const real_t *dy, const real_t *w, real_t *dx, cons
 void conv_gemm_backward_weight(const real_t *x, const real_t *dy, real_t *dw, const ConvGeom *g, int N, int G,
                                int M) {
     double td = profile_clock();
-    if (conv_direct_backward_weight(x, dy, dw, g, N, G, M)) return profile_add_since("direct [conv dW]", td);
+    if (conv_direct_backward_weight(x, dy, dw, g, N, G, M)) {
+        profile_add_since("direct [conv dW]", td);
+        return;
+    }
     int khw = g->kh * g->kw, K = g->C * khw, P = g->OH * g->OW, nt = omp_get_max_threads();
     int ncb = channel_blocks(G, g->C, nt), cb = ceil_div(g->C, ncb);
     ncb = ceil_div(g->C, cb);
