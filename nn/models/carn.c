@@ -168,9 +168,9 @@ void carn_set_trainable(Carn *m, bool on) {
 
 /* CARN: relu(conv(relu(conv(x))) + x); CARN-M: relu(conv1x1(relu(gconv(relu(gconv(x))))) + x). */
 static Tensor *residual(const Carn *m, const Conv *r, Tensor *x) {
-    Tensor *y = op_relu(conv_fwd(&r[0], x));
-    y = conv_fwd(&r[1], y);
-    if (m->kind == CARN_M) y = conv_fwd(&r[2], op_relu(y));
+    Tensor *y = conv_relu_fwd(&r[0], x);
+    if (m->kind == CARN_M) y = conv_fwd(&r[2], conv_relu_fwd(&r[1], y));
+    else y = conv_fwd(&r[1], y);
     return op_relu(op_add(y, x));
 }
 
@@ -183,7 +183,7 @@ static Tensor *cascade(const Carn *m, const void *ctx, UnitFn unit, const Conv *
     Tensor *o = x;
     for (int i = 0; i < 3; i++) {
         cat[i + 1] = unit(m, ctx, i, o);
-        o = op_relu(conv_fwd(&c[i], op_concat(cat, i + 2)));
+        o = conv_relu_fwd(&c[i], op_concat(cat, i + 2));
     }
     return o;
 }
@@ -232,7 +232,7 @@ Tensor *carn_forward(Carn *m, Tensor *lr, int scale) {
     x = cascade(m, NULL, global_unit, m->c, x);
     for (int s = 0; s < h->nstages; s++) {
         ArenaMark mark = arena_mark(engine_arena());
-        x = keep_only(op_pixel_shuffle(op_relu(conv_fwd(&h->conv[s], x)), h->factor[s]), mark);
+        x = keep_only(op_pixel_shuffle(conv_relu_fwd(&h->conv[s], x), h->factor[s]), mark);
     }
     ArenaMark mark = arena_mark(engine_arena());
     return keep_only(conv_fwd(&m->add_mean, conv_fwd(&m->exit, x)), mark);

@@ -42,6 +42,11 @@ Tensor *conv_fwd(const Conv *c, Tensor *x) {
     return op_conv2d(x, c->w, c->b, c->a);
 }
 
+Tensor *conv_relu_fwd(const Conv *c, Tensor *x) {
+    if (c->transposed) return op_relu(conv_fwd(c, x));
+    return op_conv2d_relu(x, c->w, c->b, c->a);
+}
+
 BatchNorm bn_decl(ParamSet *ps, const char *prefix, int c, double eps) {
     BatchNorm bn;
     bn.gamma = params_add(ps, pname("%s.weight", prefix), c, 1, 1, 1);

@@ -20,6 +20,8 @@ Conv conv_decl(ParamSet *ps, const char *prefix, int cin, int cout, int k, int s
 Conv deconv_decl(ParamSet *ps, const char *prefix, int cin, int cout, int k, int stride, int pad,
                  int out_pad, bool bias);
 Tensor *conv_fwd(const Conv *c, Tensor *x);
+/* relu(conv_fwd(c, x)), in one pass at inference (op_conv2d_relu). */
+Tensor *conv_relu_fwd(const Conv *c, Tensor *x);
 
 typedef struct BatchNorm {
     Tensor *gamma, *beta, *rmean, *rvar;

@@ -36,6 +36,7 @@ bool conv_direct_set_enabled(bool on) {
 typedef struct Plan {
     const ConvGeom *g;
     int NV, big, step, nmb; /* zmm per row; rows per full block; block rounding; blocks per group */
+    bool relu;              /* max(., 0) as the outputs are stored */
 } Plan;
 
 static int imin(int a, int b) { return a < b ? a : b; }
@@ -78,7 +79,8 @@ static void tile_masks(const ConvGeom *g, int NV, int ow0, __mmask16 mask[][4][2
 static inline __attribute__((always_inline)) void tile(const float *x, const float *wp, const float *bias,
                                                        float *y, size_t ys, int mr, const ConvGeom *g, int oh,
                                                        int ow0, __mmask16 mask[][4][2], const __mmask16 st[4],
-                                                       bool acc_in, const int MR, const int NV, const int S) {
+                                                       bool acc_in, bool relu, const int MR, const int NV,
+                                                       const int S) {
     __m512 acc[24][4];
 #pragma GCC unroll 24
     for (int r = 0; r < MR; r++)
@@ -116,7 +118,9 @@ static inline __attribute__((always_inline)) void tile(const float *x, const flo
     for (int r = 0; r < MR; r++) /* to MR, not mr: a loop of constant length keeps acc in registers */
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++)
-            if (r < mr) _mm512_mask_storeu_ps(y + r * ys + ow0 + 16 * v, st[v], acc[r][v]);
+            if (r < mr)
+                _mm512_mask_storeu_ps(y + r * ys + ow0 + 16 * v, st[v],
+                                      relu ? _mm512_max_ps(acc[r][v], _mm512_setzero_ps()) : acc[r][v]);
 }
 
 /* The instantiations: MR*NV <= 24 accumulators; a block's MR is the plan's full height or its
@@ -124,8 +128,8 @@ static inline __attribute__((always_inline)) void tile(const float *x, const flo
 #define TILE_FN(MR, NV, S)                                                                                   \
     static void tile_##MR##_##NV##_##S(const float *x, const float *wp, const float *bias, float *y,        \
                                        size_t ys, int mr, const ConvGeom *g, int oh, int ow0,              \
-                                       __mmask16 mask[][4][2], const __mmask16 st[4], bool acc_in) {        \
-        tile(x, wp, bias, y, ys, mr, g, oh, ow0, mask, st, acc_in, MR, NV, S);                              \
+                                       __mmask16 mask[][4][2], const __mmask16 st[4], bool acc_in, bool relu) { \
+        tile(x, wp, bias, y, ys, mr, g, oh, ow0, mask, st, acc_in, relu, MR, NV, S);                        \
     }
 #define TILE_FNS(S)                                                                                          \
     TILE_FN(8, 1, S) TILE_FN(16, 1, S) TILE_FN(24, 1, S) TILE_FN(4, 2, S) TILE_FN(8, 2, S) TILE_FN(12, 2, S) \
@@ -140,7 +144,7 @@ static inline __attribute__((always_inline)) void tile(const float *x, const flo
     }
 
 typedef void (*TileFn)(const float *, const float *, const float *, float *, size_t, int, const ConvGeom *, int,
-                       int, __mmask16[][4][2], const __mmask16[4], bool);
+                       int, __mmask16[][4][2], const __mmask16[4], bool, bool);
 TILE_FNS(1)
 TILE_FNS(2)
 
@@ -192,15 +196,16 @@ static void conv_row(const float *xg, const float *wpg, const float *bias, float
             int m0 = b * p->big, MRb = block_rows(p, M, b);
             TileFn fn = tile_fn(MRb, p->NV, g->sw);
             fn(xg, wpg + (size_t)b * K * p->big, bias ? bias + m0 : NULL, yg + m0 * ys + (size_t)oh * g->OW, ys,
-               imin(p->big, M - m0), g, oh, ow0, mask, st, accumulate);
+               imin(p->big, M - m0), g, oh, ow0, mask, st, accumulate, p->relu);
         }
     }
 }
 
-bool conv_direct_forward(const real_t *x, const real_t *w, const real_t *bias, real_t *y, const ConvGeom *g, int N,
-                         int G, int M, bool accumulate) {
+static bool direct_forward(const real_t *x, const real_t *w, const real_t *bias, real_t *y, const ConvGeom *g, int N,
+                           int G, int M, bool accumulate, bool relu) {
     if (!conv_direct_enabled() || g->sw > 2 || g->kw > KW_MAX || conv_geom_is_pointwise(g)) return false;
     Plan p = make_plan(g, M);
+    p.relu = relu;
     int K = g->C * g->kh * g->kw;
     size_t xs = (size_t)g->C * g->H * g->W, ys = (size_t)M * g->OH * g->OW;
     ArenaMark mark = arena_mark(engine_arena());
@@ -214,6 +219,16 @@ bool conv_direct_forward(const real_t *x, const real_t *w, const real_t *bias, r
     }
     arena_rewind(engine_arena(), mark);
     return true;
+}
+
+bool conv_direct_forward(const real_t *x, const real_t *w, const real_t *bias, real_t *y, const ConvGeom *g, int N,
+                         int G, int M, bool accumulate) {
+    return direct_forward(x, w, bias, y, g, N, G, M, accumulate, false);
+}
+
+bool conv_direct_forward_relu(const real_t *x, const real_t *w, const real_t *bias, real_t *y, const ConvGeom *g,
+                              int N, int G, int M) {
+    return direct_forward(x, w, bias, y, g, N, G, M, false, true);
 }
 
 bool conv_direct_backward_data(const real_t *dy, const real_t *w, real_t *dx, const ConvGeom *g, int N, int G,
@@ -244,6 +259,12 @@ bool conv_direct_backward_data(const real_t *dy, const real_t *w, real_t *dx, co
 bool conv_direct_forward(const real_t *x, const real_t *w, const real_t *bias, real_t *y, const ConvGeom *g, int N,
                          int G, int M, bool accumulate) {
     (void)x, (void)w, (void)bias, (void)y, (void)g, (void)N, (void)G, (void)M, (void)accumulate;
+    return false;
+}
+
+bool conv_direct_forward_relu(const real_t *x, const real_t *w, const real_t *bias, real_t *y, const ConvGeom *g,
+                              int N, int G, int M) {
+    (void)x, (void)w, (void)bias, (void)y, (void)g, (void)N, (void)G, (void)M;
     return false;
 }
 

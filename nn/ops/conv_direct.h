@@ -13,6 +13,11 @@
 bool conv_direct_forward(const real_t *x, const real_t *w, const real_t *bias, real_t *y, const ConvGeom *g, int N,
                          int G, int M, bool accumulate);
 
+/* The same, not accumulating, with max(., 0) applied as each output is stored (inference's fused
+ * conv + bias + ReLU: no separate pass over the output). */
+bool conv_direct_forward_relu(const real_t *x, const real_t *w, const real_t *bias, real_t *y, const ConvGeom *g,
+                              int N, int G, int M);
+
 /* conv_gemm_backward_data's contract (dx (=|+=) conv's adjoint of dy) for stride-1 convs, computed as
  * the forward conv of dy with the flipped, transposed kernel. False when it does not apply. */
 bool conv_direct_backward_data(const real_t *dy, const real_t *w, real_t *dx, const ConvGeom *g, int N, int G,

@@ -34,6 +34,8 @@ typedef struct ConvArgs {
 ConvArgs conv_args(int s, int p, int d, int g);
 /* x [N,Cin,H,W], w [Cout,Cin/g,kh,kw] (PyTorch layout), b [Cout,1,1,1] or NULL. */
 Tensor *op_conv2d(Tensor *x, Tensor *w, Tensor *b, ConvArgs a);
+/* relu(conv2d(x, w, b, a)): fused in one pass when nothing records gradients (inference). */
+Tensor *op_conv2d_relu(Tensor *x, Tensor *w, Tensor *b, ConvArgs a);
 /* Transposed conv: w [Cin,Cout/g,kh,kw] (PyTorch layout); output_padding adds to H/W out. */
 Tensor *op_conv_transpose2d(Tensor *x, Tensor *w, Tensor *b, ConvArgs a, int out_pad_h, int out_pad_w);
 

@@ -143,15 +143,15 @@ TEST(conv2d_deterministic) {
  * a plane split across chunks, column stride 2, and a bias. Each against the double-precision loop above. */
 TEST(conv2d_direct_geometries_match_direct_loop) {
     static const struct { int n, c, h, w, m, kh, kw, ph, pw, d, g, sh, sw; } cases[] = {
-        {2, 5, 7, 37, 19, 3, 3, 1, 1, 1, 1},   /* row tail, M remainder */
-        {2, 6, 9, 23, 7, 3, 3, 0, 0, 1, 1},    /* valid conv: OW != W */
-        {1, 8, 11, 40, 6, 5, 5, 4, 4, 2, 2},   /* dilation 2, groups 2 */
-        {3, 4, 16, 16, 27, 7, 7, 3, 3, 1, 1},  /* 16-wide rows, 7x7 */
-        {1, 6, 10, 50, 3, 3, 1, 1, 0, 1, 1},   /* 3x1, three outputs */
-        {2, 4, 6, 33, 8, 1, 1, 1, 1, 1, 1},    /* 1x1 with padding: not pointwise */
-        {20, 8, 4, 4, 16, 3, 3, 1, 1, 1, 4},   /* many tiny images, groups 4 */
-        {1, 3, 70, 80, 5, 3, 3, 1, 1, 1, 1},   /* a plane over one weight-gradient chunk */
-        {2, 16, 5, 130, 64, 3, 3, 1, 1, 1, 4}, /* CARN-like groups, 130-wide rows */
+        {2, 5, 7, 37, 19, 3, 3, 1, 1, 1, 1, 1, 1},   /* row tail, M remainder */
+        {2, 6, 9, 23, 7, 3, 3, 0, 0, 1, 1, 1, 1},    /* valid conv: OW != W */
+        {1, 8, 11, 40, 6, 5, 5, 4, 4, 2, 2, 1, 1},   /* dilation 2, groups 2 */
+        {3, 4, 16, 16, 27, 7, 7, 3, 3, 1, 1, 1, 1},  /* 16-wide rows, 7x7 */
+        {1, 6, 10, 50, 3, 3, 1, 1, 0, 1, 1, 1, 1},   /* 3x1, three outputs */
+        {2, 4, 6, 33, 8, 1, 1, 1, 1, 1, 1, 1, 1},    /* 1x1 with padding: not pointwise */
+        {20, 8, 4, 4, 16, 3, 3, 1, 1, 1, 4, 1, 1},   /* many tiny images, groups 4 */
+        {1, 3, 70, 80, 5, 3, 3, 1, 1, 1, 1, 1, 1},   /* a plane over one weight-gradient chunk */
+        {2, 16, 5, 130, 64, 3, 3, 1, 1, 1, 4, 1, 1}, /* CARN-like groups, 130-wide rows */
         {1, 3, 21, 75, 10, 7, 7, 3, 3, 1, 1, 2, 2}, /* ResNet's stem: 7x7 stride 2, odd plane */
         {2, 8, 9, 66, 12, 3, 3, 1, 1, 1, 1, 2, 2},  /* 3x3 stride 2 */
         {1, 8, 8, 40, 16, 1, 1, 0, 0, 1, 1, 2, 2},  /* 1x1 stride 2 (a downsample) */
@@ -159,7 +159,7 @@ TEST(conv2d_direct_geometries_match_direct_loop) {
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         const __typeof__(cases[0]) *c = &cases[k];
-        ConvArgs a = {c->sh ? c->sh : 1, c->sw ? c->sw : 1, c->ph, c->pw, c->d, c->d, c->g};
+        ConvArgs a = {c->sh, c->sw, c->ph, c->pw, c->d, c->d, c->g};
         Tensor *x = grad_input(c->n, c->c, c->h, c->w, 20 + (unsigned)k);
         Tensor *w = grad_input(c->m, c->c / c->g, c->kh, c->kw, 40 + (unsigned)k);
         Tensor *b = grad_input(c->m, 1, 1, 1, 60 + (unsigned)k);
@@ -174,6 +174,28 @@ TEST(conv2d_direct_geometries_match_direct_loop) {
         printf("    case %zu: relative max errors y %.2e dx %.2e dw %.2e\n", k, ey, ex, ew);
         EXPECT(ey < 1e-5 && ex < 1e-5 && ew < 1e-5, "case %zu: y %.2e dx %.2e dw %.2e", k, ey, ex, ew);
         free(yr), free(dxr), free(dwr);
+        engine_step_reset();
+    }
+}
+
+/* Without a tape, op_conv2d_relu's fused store equals relu(conv2d) bit for bit (same kernel, same
+ * order, the max taken on the same value), on the direct path and on im2col's (stride 3); with a
+ * tape it is the two ops, so gradients flow as through them. */
+TEST(conv2d_relu_fused_equals_relu_of_conv) {
+    static const int stride[2] = {1, 3};
+    for (int k = 0; k < 2; k++) {
+        Tensor *x = grad_input(2, 8, 9, 40, 90 + (unsigned)k), *w = grad_input(12, 8, 3, 3, 92 + (unsigned)k);
+        Tensor *b = grad_input(12, 1, 1, 1, 94 + (unsigned)k);
+        ConvArgs a = conv_args(stride[k], 1, 1, 1);
+        bool old = engine_set_grad(false);
+        Tensor *ref = op_relu(op_conv2d(x, w, b, a)), *got = op_conv2d_relu(x, w, b, a);
+        engine_set_grad(old);
+        size_t n = tensor_numel(ref);
+        EXPECT(n == tensor_numel(got) && memcmp(ref->data, got->data, n * sizeof(real_t)) == 0,
+               "stride %d: the fused output differs from relu(conv2d)", stride[k]);
+        size_t neg = 0;
+        for (size_t i = 0; i < n; i++) neg += ref->data[i] == 0;
+        EXPECT(neg > 0 && neg < n, "stride %d: the case should clip some outputs and keep others", stride[k]);
         engine_step_reset();
     }
 }
