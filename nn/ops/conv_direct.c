@@ -4,15 +4,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int enabled = -1; /* -1: not yet read from RUNE_CONV */
+static int enabled = -1;   /* -1: not yet read from RUNE_CONV */
+static bool pointwise_too; /* RUNE_CONV=direct: 1x1 convs as well (a benchmark's choice) */
 
 bool conv_direct_enabled(void) {
     if (enabled < 0) {
         const char *e = getenv("RUNE_CONV");
         enabled = !(e && strcmp(e, "gemm") == 0);
+        pointwise_too = e && strcmp(e, "direct") == 0;
     }
     return enabled;
 }
+
+/* Pointwise convs go to GEMM unless RUNE_CONV=direct (see conv_direct.h). */
+static bool skip_pointwise(const ConvGeom *g) { return conv_geom_is_pointwise(g) && !pointwise_too; }
 
 bool conv_direct_set_enabled(bool on) {
     bool old = conv_direct_enabled();
@@ -203,7 +208,7 @@ static void conv_row(const float *xg, const float *wpg, const float *bias, float
 
 static bool direct_forward(const real_t *x, const real_t *w, const real_t *bias, real_t *y, const ConvGeom *g, int N,
                            int G, int M, bool accumulate, bool relu) {
-    if (!conv_direct_enabled() || g->sw > 2 || g->kw > KW_MAX || conv_geom_is_pointwise(g)) return false;
+    if (!conv_direct_enabled() || g->sw > 2 || g->kw > KW_MAX || skip_pointwise(g)) return false;
     Plan p = make_plan(g, M);
     p.relu = relu;
     int K = g->C * g->kh * g->kw;
@@ -235,7 +240,7 @@ bool conv_direct_backward_data(const real_t *dy, const real_t *w, real_t *dx, co
                                int M, bool accumulate) {
     int qh = (g->kh - 1) * g->dh - g->ph, qw = (g->kw - 1) * g->dw - g->pw; /* the adjoint's padding */
     if (!conv_direct_enabled() || g->sh != 1 || g->sw != 1 || g->kw > KW_MAX || qh < 0 || qw < 0 ||
-        conv_geom_is_pointwise(g))
+        skip_pointwise(g))
         return false;
     /* dx[c, ih, iw] = sum over m, i, j of dy[m, ih + ph - i*dh, iw + pw - j*dw] * w[m, c, i, j]: a conv
      * of dy with padding q and the kernel w'[c, m, i', j'] = w[m, c, kh-1-i', kw-1-j'] */

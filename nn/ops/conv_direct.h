@@ -24,7 +24,8 @@ bool conv_direct_backward_data(const real_t *dy, const real_t *w, real_t *dx, co
                                int M, bool accumulate);
 
 /* The direct path is on by default where it applies; RUNE_CONV=gemm in the environment, or this
- * call, turns it off (benchmarks time both paths in one process). Returns the previous setting. */
+ * call, turns it off (benchmarks time both paths in one process). Returns the previous setting.
+ * RUNE_CONV=direct also sends pointwise (1x1, stride 1, no padding) convs to it. */
 bool conv_direct_set_enabled(bool on);
 bool conv_direct_enabled(void);
 
