@@ -1,5 +1,4 @@
 /* bench_asr.c: one analytics-aware fine-tuning step, timed (the step finetune-asr repeats). */
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "bench/bench.h"
@@ -18,18 +17,13 @@ static void make_labels(uint8_t *label, real_t *weight, int w, int h) {
     free(mask);
 }
 
-static void report(const BenchModel *b, BenchTimes t) {
-    printf("%-44s median %8.1f ms  (min %.1f, max %.1f, %d reps)\n", b->what, t.median, t.min, t.max, t.reps);
-    bench_line("rune", b->key, t);
-}
-
 void bench_asr_step(int reps, bool breakdown) {
     BenchModel b = {.key = "asr_espnet_480x360", .what = "asr step 480x360 (carn_m x4 + espnet)",
                     .sr = carn_new(CARN_M, 4), .seg = bench_frozen_segmenter("espnet", DEV_CPU),
                     .n = 1, .h = 90, .w = 120, .run = bench_step_asr};
     b.label = xmalloc(480 * 360), b.weight = xmalloc(480 * 360 * sizeof(real_t));
     make_labels(b.label, b.weight, 480, 360);
-    bench_model_run(&b, reps, breakdown, report);
+    bench_model_run(&b, reps, breakdown, bench_model_report);
     free(b.label), free(b.weight);
     segmenter_close(b.seg);
     carn_free(b.sr);

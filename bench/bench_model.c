@@ -1,6 +1,7 @@
 /* bench_model.c: the whole-model benchmark steps and their setup, shared by `rune bench` on the CPU and with --device cuda. */
 #include "bench/bench_model.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,6 +93,11 @@ static void setup_sr(BenchModel *b, bool *own_label) {
     }
     optim_init_adam(&b->opt, &b->sr->ps, 1e-5, 0.9, 0.999, 1e-8, 0);
     if (b->dev != DEV_CPU) params_to_device(&b->sr->ps, b->dev), optim_to_device(&b->opt, b->dev);
+}
+
+void bench_model_report(const BenchModel *b, BenchTimes t) {
+    printf("%-44s median %8.1f ms  (min %.1f, max %.1f, %d reps)\n", b->what, t.median, t.min, t.max, t.reps);
+    bench_line("rune", b->key, t);
 }
 
 BenchTimes bench_model_run(BenchModel *b, int reps, bool breakdown, void (*report)(const BenchModel *, BenchTimes)) {

@@ -44,6 +44,10 @@ void bench_values_free(Device dev, real_t *p);
  * CamVid classes) or "swiftnet" (19). */
 Segmenter *bench_frozen_segmenter(const char *arch, Device dev);
 
+/* A report for bench_model_run: the row's median, min and max (the spread shows interference
+ * from other processes) and its BENCH line. */
+void bench_model_report(const BenchModel *b, BenchTimes t);
+
 /* Sets up b's inputs on its device, times reps steps, has report print the result (the human line
  * and any BENCH line), then, with breakdown, prints the per-op table of a few more steps; frees
  * what it set up. Returns the times. */

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "nn/profile.h"
 #include "nn/ops/ops.h"
+#include "nn/profile.h"
 #include "util/err.h"
 #include "util/rng.h"
 
