@@ -102,6 +102,10 @@ static inline __attribute__((always_inline)) void tile(const float *x, const flo
             if (ih < 0 || ih >= g->H) continue; /* the row lies in the padding: adds zero */
             const float *row = x + c * plane + (size_t)ih * g->W + ow0 * S - g->pw;
             const float *wk = wp + (size_t)(c * g->kh + i) * g->kw * MR;
+            /* the same input row two tiles on: with 64+ planes in flight the hardware prefetcher
+             * loses track, and a plane too large for the caches is then read at DRAM latency */
+#pragma GCC unroll 4
+            for (int v = 0; v < NV * S; v++) _mm_prefetch((const char *)(row + 32 * NV * S + 16 * v), _MM_HINT_T0);
             for (int j = 0; j < g->kw; j++, wk += MR) {
                 __m512 b[4];
 #pragma GCC unroll 4
