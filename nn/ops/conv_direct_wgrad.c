@@ -18,6 +18,7 @@
 #define MR 4
 #define KR 6
 #define CHUNK_VECS 256
+#define PREFETCH_AHEAD 128 /* floats: 8 vectors ahead on each shifted plane */
 
 typedef struct Wg {
     const ConvGeom *g;
@@ -80,6 +81,7 @@ static void tile(const Wg *w, const float *x, const float *dy, float *dw, int gi
             for (int a = 0; a < MR; a++) d[a] = _mm512_maskz_loadu_ps(out, dp[a] + 16 * v);
 #pragma GCC unroll 6
             for (int q = 0; q < KR; q++) {
+                _mm_prefetch((const char *)(xp[q] + 16 * v + PREFETCH_AHEAD), _MM_HINT_T0);
                 __m512 b = _mm512_maskz_loadu_ps(mv[tap[q]], xp[q] + 16 * v);
 #pragma GCC unroll 4
                 for (int a = 0; a < MR; a++) acc[a][q] = _mm512_fmadd_ps(d[a], b, acc[a][q]);
