@@ -7,8 +7,8 @@
 /* Same layouts and `accumulate` meaning as conv_gemm_forward (nn/ops/conv_gemm.h); `bias` [G*M] or
  * NULL is added in the same pass when not accumulating. Any row stride, column stride 1 or 2.
  * Returns false, having touched nothing, when the direct path does not apply (a column stride
- * above 2, a float64 or non-AVX-512 build, a kernel wider than 16, a pointwise conv, which plain
- * GEMM serves as well, or the path switched off): the caller then takes im2col + GEMM. Each output
+ * above 2, a float64 or non-AVX-512 build, a kernel wider than 16, or the path switched off): the
+ * caller then takes im2col + GEMM. Each output
  * element is summed over (c, i, j) in one fixed order, so results do not depend on threads. */
 bool conv_direct_forward(const real_t *x, const real_t *w, const real_t *bias, real_t *y, const ConvGeom *g, int N,
                          int G, int M, bool accumulate);
@@ -25,7 +25,8 @@ bool conv_direct_backward_data(const real_t *dy, const real_t *w, real_t *dx, co
 
 /* The direct path is on by default where it applies; RUNE_CONV=gemm in the environment, or this
  * call, turns it off (benchmarks time both paths in one process). Returns the previous setting.
- * RUNE_CONV=direct also sends pointwise (1x1, stride 1, no padding) convs to it. */
+ * A pointwise (1x1, stride 1, unpadded) conv's backward-data stays on GEMM, which is faster for it,
+ * unless RUNE_CONV=direct. */
 bool conv_direct_set_enabled(bool on);
 bool conv_direct_enabled(void);
 
