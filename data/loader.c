@@ -413,6 +413,7 @@ static int check_cfg(const Dataset *ds, const LoaderCfg *c) {
     if (c->shard_items < 0 || c->shard_first < 0 || (c->shard_items && c->shard_first + c->shard_items > c->batch))
         return rn_fail("shard of items %d..%d is outside the batch of %d", c->shard_first, c->shard_first + c->shard_items,
                        c->batch);
+    if (c->label_mask && c->task != LOADER_SEG) return rn_fail("a label mask is made for segmentation batches only");
     if (c->task == LOADER_SR) {
         if (c->scale < 1 || c->patch < c->scale || c->patch % c->scale)
             return rn_fail("SR patch %d must be a positive multiple of the scale %d", c->patch, c->scale);
@@ -425,8 +426,6 @@ static int check_cfg(const Dataset *ds, const LoaderCfg *c) {
         for (int i = 0; i < ds->n; i++)
             if (!ds->samples[i].label) return rn_fail("%s: %s has no label map", ds->name, ds->samples[i].frame);
         if (c->rot90 && c->patch == 0) return rn_fail("rot90 needs square crops (set a crop size)");
-    } else if (c->label_mask) {
-        return rn_fail("a label mask is made for segmentation batches only");
     } else {
         if (c->scale < 1 || c->patch < c->scale || c->patch % c->scale)
             return rn_fail("detection frame side %d must be a positive multiple of the scale %d", c->patch, c->scale);
