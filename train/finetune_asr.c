@@ -182,7 +182,7 @@ static int open_split(const AsrCfg *c, Dataset *ds) {
     TRY(dataset_open("frames", c->data, "train", ds));
     if (dataset_check_labels(ds) < 0) {
         dataset_free(ds);
-        return rn_fail("finetune-asr --data %s: %s", c->data, rn_errmsg());
+        return rn_fail("--data %s: %s", c->data, rn_errmsg());
     }
     return 0;
 }
