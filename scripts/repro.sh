@@ -5,7 +5,7 @@
 # results/camvid/ was made with on a 2-core machine (see results/camvid/README.md), except the
 # detail mask: finetune-asr now measures regions on the whole frame (SMALL below), and a
 # detail-mask checkpoint made before (regions measured on the crop) is refused on --resume:
-# remove runs/asr_x*, runs/asr09_x*, runs/asr03_x* and runs/asr800_x* made before to remake them.
+# remove the runs/asr_x*, runs/asr09_x* and runs/asr800_x* made before to remake them.
 #
 #   scripts/repro.sh                       # everything (x2, x4, x6, x8; two seeds)
 #   SCALES="4" SEEDS="1" scripts/repro.sh  # one scale, one seed
