@@ -369,6 +369,25 @@ TEST(finetune_asr_large_regions_cut_by_the_crop_give_no_detail_loss) {
     free(text);
 }
 
+/* A checkpoint that does not say its regions were measured on the frame (here: a --mask all run,
+ * as every detail-mask checkpoint made before the change) is not resumed with the detail mask. */
+TEST(finetune_asr_does_not_resume_a_crop_relative_detail_checkpoint) {
+    const char *data = banded_root();
+    char out[400];
+    snprintf(out, sizeof out, "%s/asr.h5", data);
+    AsrCfg c;
+    asr_defaults(&c);
+    c.sr = "weights/carn_m.h5", c.task = "weights/espnet_camvid.h5", c.data = data, c.out = out;
+    c.crop = 32, c.batch = 1, c.steps = 1, c.ckpt_every = 0, c.quiet = true, c.loss = ASR_LOSS_ALL;
+    EXPECT(finetune_asr(&c) == 0, "%s", rn_errmsg());
+    c.loss = ASR_LOSS_DETAIL, c.steps = 2, c.resume = true;
+    EXPECT(finetune_asr(&c) < 0 && msg_has("measured on training crops") && msg_has(out), "%s", rn_errmsg());
+    c.resume = false; /* started again, it writes small_of = frame and then resumes */
+    EXPECT(finetune_asr(&c) == 0, "%s", rn_errmsg());
+    c.steps = 3, c.resume = true;
+    EXPECT(finetune_asr(&c) == 0, "%s", rn_errmsg());
+}
+
 /* ---- mask-stats ---- */
 
 TEST(mask_stats_counts_each_class_in_the_whole_frame_mask) {
