@@ -46,7 +46,7 @@ int cmd_finetune_asr(int argc, char **argv) {
         {"beta", ARG_FLOAT, &c.beta, "B", "weight of the analytics loss L_a (0 = the L1-only control)"},
         {"loss", ARG_STR, &loss, "KIND", "asr (Eq. 3, cross-entropy) or cloudseg (Eq. 2: MSE to task(hr) logits)"},
         {"mask", ARG_STR, &mask, "WHICH", "asr pixels: detail (small regions only) or all (every labelled pixel)"},
-        {"small", ARG_FLOAT, &c.small, "FRAC", "small region (seg: connected area; det: box area) below this fraction of the frame"},
+        {"small", ARG_FLOAT, &c.small, "FRAC", "detail: seg, a connected region of the WHOLE frame's label smaller than FRAC of the frame's area (then cropped with the frame); det, a box smaller than FRAC of the image's area; 0 < FRAC < 1"},
         {"crop", ARG_INT, &c.crop, "PX", "seg: HR crop side (multiple of 8 and the scale), 0 = whole frames; det: HR side = detector input, 0 = the cfg's"},
         {"batch", ARG_INT, &c.batch, "N", "frames per step"},
         {"steps", ARG_INT, &steps, "N", "total steps"},
@@ -62,8 +62,12 @@ int cmd_finetune_asr(int argc, char **argv) {
                   "Fine-tunes an SR model into analytics-aware SR: loss = alpha * L1(SR(lr), hr) + beta * L_a,\n"
                   "back-propagated through the FROZEN segmenter into the SR model only. L_a (asr) is the\n"
                   "cross-entropy of task(SR(lr)) against the labels, averaged over the detail-mask pixels\n"
-                  "(--mask detail: connected same-label regions smaller than --small of the frame) or over all\n"
-                  "labelled pixels (--mask all); a batch without detail pixels contributes L_a = 0.\n\n"
+                  "(--mask detail) or over all labelled pixels (--mask all); a batch without detail pixels\n"
+                  "contributes L_a = 0. The detail mask is made from each WHOLE frame's label: a pixel is detail\n"
+                  "when its connected region (4-connected, same class) covers less than --small of the frame's\n"
+                  "area; the mask is then cropped and mirrored with the frame, so a large region cut by a crop's\n"
+                  "edge is never detail. Every frame of the train split needs a label map of its size (checked\n"
+                  "before training starts).\n\n"
                   "--task-kind det (defaults then: alpha 0.9, beta 0.1, focal 2, batch 4): --task is a frozen\n"
                   "darknet detector (Yolo-Fastest: .h5 from rune import), --data a YOLO-layout root (coco128:\n"
                   "images/, labels/, config.yaml) of which the FIRST 96 images by sorted name are the training\n"
@@ -72,7 +76,7 @@ int cmd_finetune_asr(int argc, char **argv) {
                   "letterbox, as darknet feeds it), mirrored left-right with probability 1/2, degraded by\n"
                   "--scale/--quality, and SR(lr) (again the input size) goes into the detector as is. L_a (asr) is\n"
                   "the YOLOv3 loss (box MSE, objectness/class BCE with a focal term) where only boxes smaller\n"
-                  "than --small of the image are positives and larger boxes count as neither positive nor\n"
+                  "than --small of the whole image's area are positives and larger boxes count as neither positive nor\n"
                   "negative (--mask detail), or every box (--mask all); --loss cloudseg is the MSE between the\n"
                   "detector's raw head outputs on SR(lr) and on hr; --beta 0 is the L1-only control.",
                   specs, 0, 0};
@@ -86,8 +90,10 @@ int cmd_finetune_asr(int argc, char **argv) {
     else if (!strcmp(loss, "asr")) c.loss = !strcmp(mask, "all") ? ASR_LOSS_ALL : ASR_LOSS_DETAIL;
     else args_usage_error(&cmd, "--loss must be asr or cloudseg");
     if (strcmp(mask, "all") && strcmp(mask, "detail")) args_usage_error(&cmd, "--mask must be detail or all");
-    if (c.batch < 1 || steps < 1 || c.alpha < 0 || c.beta < 0 || c.small <= 0 || c.quality < 0 || c.quality > 100)
-        args_usage_error(&cmd, "bad numeric option (batch, steps >= 1; alpha, beta >= 0; small > 0; quality 0..100)");
+    if (c.batch < 1 || steps < 1 || c.alpha < 0 || c.beta < 0 || c.quality < 0 || c.quality > 100)
+        args_usage_error(&cmd, "bad numeric option (batch, steps >= 1; alpha, beta >= 0; quality 0..100)");
+    if (!(c.small > 0 && c.small < 1))
+        args_usage_error(&cmd, "--small %g: a fraction of the frame's area, between 0 and 1 (0.01 = 1 %% of the frame)", c.small);
     c.seed = (uint64_t)seed, c.steps = steps, c.ckpt_every = every, c.resume = resume, c.quiet = quiet;
     if (c.focal < 0) args_usage_error(&cmd, "--focal must be >= 0");
     if (device_flag(&cmd, device, &c.device) < 0) return 1;

@@ -7,6 +7,7 @@
 #define RUNE_COMMANDS(X)                                                                       \
     X(train_sr, "train-sr", "train a super-resolution model (CARN / CARN-M) on HR frames")       \
     X(finetune_asr, "finetune-asr", "fine-tune an SR model into analytics-aware SR (Eq. 3)")   \
+    X(mask_stats, "mask-stats", "share of each class's pixels inside Eq. 3's detail mask, per --small") \
     X(profile, "profile", "sweep scale/quality knobs; Pareto configurations for tail and normal frames") \
     X(eval, "eval", "the paper's tables: tail-class and frame-wise accuracy per method and scale") \
     X(serve_cloud, "serve-cloud", "cloud side of the online loop: SR + task model + CAC")       \

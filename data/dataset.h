@@ -100,6 +100,11 @@ int dataset_load_frame(const Dataset *ds, int i, Image *out);
 /* The sample's label map (1 channel), remapped through ds->label_lut. Its size must equal the
  * frame's (checked against FRAME when given, else against the frame file's header). */
 int dataset_load_label(const Dataset *ds, int i, const Image *frame, Image *out);
+/* Before training on labels: every sample has a label map, and each label's size (from its
+ * header) equals its frame's. Headers only (a CamVid split in well under a second), so a bad split
+ * fails before any work rather than at the batch that first draws it. -1 with rn_errmsg() naming
+ * the first bad file and how many label maps are bad. */
+int dataset_check_labels(const Dataset *ds);
 /* The LR image of an SR pair as RGB; HR must be exactly scale x LR (checked against HR when given,
  * else against the HR file's header). */
 int dataset_load_lr(const Dataset *ds, int i, const Image *hr, Image *out);

@@ -1,4 +1,5 @@
-/* ds_load.c: decoding a sample's pixels — frame, label map (remapped, size-checked) and SR LR image. */
+/* ds_load.c: decoding a sample's pixels — frame, label map (remapped, size-checked) and SR LR image; the label check before training. */
+#include <stdio.h>
 #include <string.h>
 
 #include "data/dataset.h"
@@ -83,4 +84,31 @@ int dataset_load_square(const Dataset *ds, int i, int size, Image *out, Box **bo
     if (boxes) *boxes = normalised_boxes(sample_at(ds, i), im.w, im.h, nboxes);
     image_free(&im);
     return 0;
+}
+
+/* Sample i's label against its frame, by headers: 0, or -1 with rn_errmsg(). */
+static int check_label(const Dataset *ds, int i) {
+    const Sample *s = &ds->samples[i];
+    if (!s->label) return rn_fail("%s has no label map", s->frame);
+    int fw, fh, lw, lh;
+    TRY(image_probe(s->frame, &fw, &fh));
+    if (image_probe(s->label, &lw, &lh) < 0) return rn_fail("label map of %s: %s", s->frame, rn_errmsg());
+    if (lw != fw || lh != fh) return rn_fail("label %s is %dx%d but frame %s is %dx%d", s->label, lw, lh, s->frame, fw, fh);
+    return 0;
+}
+
+int dataset_check_labels(const Dataset *ds) {
+    if (ds->n == 0) return rn_fail("%s: no frames", ds->name);
+    int labelled = 0;
+    for (int i = 0; i < ds->n; i++) labelled += ds->samples[i].label != NULL;
+    if (!labelled)
+        return rn_fail("%s: no label maps (%d frames); a labelled split is needed (a CamVid root: SPLIT.txt of "
+                       "image/label pairs)", ds->name, ds->n);
+    int bad = 0;
+    char msg[1024] = "";
+    for (int i = 0; i < ds->n; i++)
+        if (check_label(ds, i) < 0 && bad++ == 0) snprintf(msg, sizeof msg, "%s", rn_errmsg());
+    if (!bad) return 0;
+    return rn_fail("%s: %d of %d label maps are missing, unreadable or not their frame's size; the first: %s", ds->name, bad,
+                   ds->n, msg);
 }

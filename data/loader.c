@@ -1,4 +1,4 @@
-/* loader.c: random crops + flips of dataset frames (or whole resized frames with their boxes) into NCHW float batches, deterministic per batch index, prefetched on a thread. */
+/* loader.c: random crops + flips of dataset frames with their labels and whole-frame label masks (or whole resized frames with their boxes) into NCHW float batches, deterministic per batch index, prefetched on a thread. */
 #include "data/loader.h"
 
 #include <pthread.h>
@@ -13,6 +13,7 @@
 
 typedef struct {
     Image a, b; /* SR: HR, LR. SEG: frame, label. DET: the resized frame (b unused) */
+    Image m;    /* SEG with a label_mask: the map of the whole label (1 channel) */
     Box *boxes; /* DET: normalised boxes [nboxes] */
     int nboxes;
     bool loaded;
@@ -22,6 +23,7 @@ typedef struct {
 typedef struct {
     float *in, *target; /* [N*3*in_h*in_w], [N*3*out_h*out_w] */
     uint8_t *label;     /* [N*out_h*out_w] */
+    uint8_t *mask;      /* SEG with a label_mask: [N*out_h*out_w] */
     Box *boxes;         /* DET: [N*max_boxes], item i's at i*max_boxes */
     int *nboxes;        /* DET: [N] */
 } Batch;
@@ -43,7 +45,7 @@ struct Loader {
     int max_boxes;  /* DET: the most boxes of any sample (at least 1) */
     int first, items; /* the items of each batch this loader fills (the shard; 0, batch when whole) */
     float unit[256]; /* byte -> [0,1] (PIXEL_MUL; DET: PIXEL_DIV) */
-    Batch last;     /* DET: the boxes of the batch loader_next returned last */
+    Batch last;     /* DET: the boxes, SEG: the masks of the batch loader_next returned last */
     bool cache;
     Entry *entries; /* [n] when caching, else [1] reused */
     atomic_int ncached; /* written by the worker, read by loader_cached() from the caller */
@@ -106,6 +108,14 @@ static int decode_sr(const Loader *L, int i, Entry *e) {
     return rc;
 }
 
+/* The whole label's map (LoaderCfg.label_mask), made before any crop so that crops share it. */
+static int make_mask(const Loader *L, const Image *label, Image *m) {
+    *m = image_alloc(label->w, label->h, 1);
+    int rc = L->cfg.label_mask(label, m->px, L->cfg.label_mask_ctx);
+    if (rc < 0) image_free(m);
+    return rc;
+}
+
 static int decode_seg(const Loader *L, int i, Entry *e) {
     TRY(dataset_load_frame(L->ds, i, &e->a));
     int rc = dataset_load_label(L->ds, i, &e->a, &e->b);
@@ -115,6 +125,7 @@ static int decode_seg(const Loader *L, int i, Entry *e) {
                      L->out_h);
     if (rc == 0 && (e->a.w < L->out_w || e->a.h < L->out_h))
         rc = rn_fail("%s is %dx%d, smaller than the %dx%d crop", f, e->a.w, e->a.h, L->out_w, L->out_h);
+    if (rc == 0 && L->cfg.label_mask) rc = make_mask(L, &e->b, &e->m);
     if (rc < 0) image_free(&e->a);
     if (rc < 0 && e->b.px) image_free(&e->b);
     return rc;
@@ -133,6 +144,7 @@ static void entry_free(Entry *e) {
     if (!e->loaded) return;
     image_free(&e->a);
     if (e->b.px) image_free(&e->b);
+    if (e->m.px) image_free(&e->m);
     free(e->boxes);
     e->boxes = NULL;
     e->loaded = false;
@@ -202,13 +214,15 @@ static void item_sr(const Loader *L, const Entry *e, Rng *r, float *in, float *t
     copy_rgb(L, &e->a, make_view(e->a.w, lx * s, ly * s, P, P, f.t, f.hf, f.vf), P, P, target);
 }
 
-static void item_seg(const Loader *L, const Entry *e, Rng *r, float *in, uint8_t *label) {
+/* SEG item: one view (crop, transpose, flips) of the frame, its label and, when made, its mask. */
+static void item_seg(const Loader *L, const Entry *e, Rng *r, float *in, uint8_t *label, uint8_t *mask) {
     int h = L->out_h, w = L->out_w;
     int x0 = rng_below(r, e->a.w - w + 1), y0 = rng_below(r, e->a.h - h + 1);
     Flips f = draw_flips(&L->cfg, r);
     View v = make_view(e->a.w, x0, y0, h, w, f.t, f.hf, f.vf);
     copy_rgb(L, &e->a, v, h, w, in);
     copy_label(&e->b, v, h, w, label);
+    if (mask) copy_label(&e->m, v, h, w, mask);
 }
 
 /* DET item: the frame (mirrored when flip) as HR, its degraded LR, its boxes (mirrored too). The
@@ -295,7 +309,7 @@ static int fill_batch(Loader *L, int64_t b, const Batch *out) {
         const Entry *e;
         TRY(get_entry(L, det ? det_sample_of(L, b * N + i) : sample_of(L, b * N + i), &e));
         if (L->cfg.task == LOADER_SR) item_sr(L, e, &r, out->in + j * in_sz, out->target + j * 3 * out_sz);
-        else if (!det) item_seg(L, e, &r, out->in + j * in_sz, out->label + j * out_sz);
+        else if (!det) item_seg(L, e, &r, out->in + j * in_sz, out->label + j * out_sz, out->mask ? out->mask + j * out_sz : NULL);
         else
             TRY(item_det(L, e, det_flip(L, b, i), out->in + j * in_sz, out->target + j * 3 * out_sz,
                          out->boxes + (size_t)j * L->max_boxes, &out->nboxes[j]));
@@ -368,6 +382,7 @@ static int next_prefetched(Loader *L, const Batch *out) {
         memcpy(out->in, s->buf.in, in_n * sizeof *out->in);
         if (out->target) memcpy(out->target, s->buf.target, 3 * out_n * sizeof *out->target);
         if (out->label) memcpy(out->label, s->buf.label, out_n);
+        if (out->mask) memcpy(out->mask, s->buf.mask, out_n);
         if (out->boxes) memcpy(out->boxes, s->buf.boxes, (size_t)N * L->max_boxes * sizeof *out->boxes);
         if (out->nboxes) memcpy(out->nboxes, s->buf.nboxes, (size_t)N * sizeof *out->nboxes);
     }
@@ -381,7 +396,8 @@ static int next_prefetched(Loader *L, const Batch *out) {
 int loader_next(Loader *L, float *in, float *target, uint8_t *label) {
     RN_CHECK(in && (L->cfg.task == LOADER_SEG ? label != NULL : target != NULL), "loader_next needs its buffers");
     bool seg = L->cfg.task == LOADER_SEG, det = L->cfg.task == LOADER_DET;
-    Batch out = {in, seg ? NULL : target, seg ? label : NULL, det ? L->last.boxes : NULL, det ? L->last.nboxes : NULL};
+    Batch out = {in, seg ? NULL : target, seg ? label : NULL, L->last.mask, det ? L->last.boxes : NULL,
+                 det ? L->last.nboxes : NULL};
     int rc = L->cfg.prefetch ? next_prefetched(L, &out) : fill_batch(L, L->next, &out);
     if (rc == 0) L->next++;
     else if (L->cfg.prefetch) loader_seek(L, L->next); /* drop batches decoded past the failure; retry later */
@@ -397,6 +413,7 @@ static int check_cfg(const Dataset *ds, const LoaderCfg *c) {
     if (c->shard_items < 0 || c->shard_first < 0 || (c->shard_items && c->shard_first + c->shard_items > c->batch))
         return rn_fail("shard of items %d..%d is outside the batch of %d", c->shard_first, c->shard_first + c->shard_items,
                        c->batch);
+    if (c->label_mask && c->task != LOADER_SEG) return rn_fail("a label mask is made for segmentation batches only");
     if (c->task == LOADER_SR) {
         if (c->scale < 1 || c->patch < c->scale || c->patch % c->scale)
             return rn_fail("SR patch %d must be a positive multiple of the scale %d", c->patch, c->scale);
@@ -434,19 +451,22 @@ static int plan(Loader *L) {
         L->out_w = L->in_w = c->patch ? c->patch : w;
     }
     double per = (double)w * h * 3 + (c->task == LOADER_SR ? (double)w * h * 3 / ((double)c->scale * c->scale) : (double)w * h);
+    if (c->label_mask) per += (double)w * h;                           /* the whole frame's mask */
     if (c->task == LOADER_DET) per = (double)c->patch * c->patch * 3; /* the resized frame is kept, not the file's */
     size_t budget = c->cache_bytes ? c->cache_bytes : (size_t)2 << 30;
     L->cache = per * L->ds->n <= (double)budget;
     return 0;
 }
 
-/* Buffers of one batch; with `pixels` false only the boxes (the caller brings its own pixels). */
+/* Buffers of one batch; with `pixels` false only the boxes and masks (the caller brings its own
+ * pixels and labels). */
 static Batch batch_alloc(const Loader *L, bool pixels) {
     size_t N = (size_t)L->items, in = N * 3 * L->in_h * L->in_w, out = N * L->out_h * L->out_w;
     Batch b = {0};
     if (pixels) b.in = xmalloc(in * sizeof *b.in);
     if (pixels && L->cfg.task != LOADER_SEG) b.target = xmalloc(3 * out * sizeof *b.target);
     if (pixels && L->cfg.task == LOADER_SEG) b.label = xmalloc(out);
+    if (L->cfg.label_mask) b.mask = xmalloc(out);
     if (L->cfg.task == LOADER_DET) {
         b.boxes = xmalloc(N * L->max_boxes * sizeof *b.boxes);
         b.nboxes = xcalloc(N, sizeof *b.nboxes);
@@ -455,7 +475,7 @@ static Batch batch_alloc(const Loader *L, bool pixels) {
 }
 
 static void batch_free(Batch *b) {
-    free(b->in), free(b->target), free(b->label), free(b->boxes), free(b->nboxes);
+    free(b->in), free(b->target), free(b->label), free(b->mask), free(b->boxes), free(b->nboxes);
     *b = (Batch){0};
 }
 
@@ -516,6 +536,11 @@ void loader_seek(Loader *L, int64_t batch) {
 }
 
 int loader_cached(const Loader *L) { return L->ncached; }
+
+const uint8_t *loader_masks(const Loader *L) {
+    RN_CHECK(L->last.mask, "loader_masks: the loader makes no label masks");
+    return L->last.mask;
+}
 
 const Box *loader_boxes(const Loader *L, int item, int *n) {
     RN_CHECK(L->cfg.task == LOADER_DET && item >= 0 && item < L->items, "loader_boxes: item %d", item);

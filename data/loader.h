@@ -1,4 +1,4 @@
-/* loader.h: training batches from a Dataset — random crops, flips, whole resized frames with their boxes, NCHW float batches, a prefetch thread. */
+/* loader.h: training batches from a Dataset — random crops, flips, whole resized frames with their boxes, whole-frame label masks, NCHW float batches, a prefetch thread. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,6 +15,12 @@ typedef enum {
 /* Makes the LR image of an HR frame for datasets without LR files (bicubic downscale, JPEG, ...).
  * HR sides are multiples of scale when called. Must be deterministic: its output is cached. */
 typedef int (*DegradeFn)(const Image *hr, int scale, Image *lr, void *ctx);
+
+/* Makes a per-pixel map (mask[w*h], w x h of the label) from a WHOLE label map, before any crop or
+ * flip: a property of a pixel that depends on the whole frame (ASR's detail mask: regions small
+ * relative to the frame) must not be recomputed on a crop. Deterministic: its output is cached
+ * with the frame. 0, or -1 with rn_errmsg(). */
+typedef int (*LabelMaskFn)(const Image *label, uint8_t *mask, void *ctx);
 
 typedef struct LoaderCfg {
     LoaderTask task;
@@ -34,6 +40,9 @@ typedef struct LoaderCfg {
     DegradeFn degrade;  /* SR datasets without LR files, and DET (called on each mirrored item: JPEG is
                            not mirror-symmetric); NULL otherwise */
     void *degrade_ctx;
+    LabelMaskFn label_mask; /* SEG: a map of each whole label map, cut and flipped exactly as the
+                               label (loader_masks); NULL = none */
+    void *label_mask_ctx;
     int shard_first;    /* data-parallel ranks: this process fills only items [shard_first,
                            shard_first + shard_items) of each batch of `batch` items, exactly as a
                            whole-batch loader draws them (same frames, crops and flips); */
@@ -70,6 +79,11 @@ int loader_next(Loader *L, float *in, float *target, uint8_t *label);
 /* DET: the boxes of item `item` of the batch loader_next returned last (normalised to [0,1],
  * mirrored with their frame); *n gets their count. Valid until the next loader_next. */
 const Box *loader_boxes(const Loader *L, int item, int *n);
+
+/* SEG with a label_mask: the maps of the batch loader_next returned last, [N,H,W] like its labels,
+ * each made from its whole frame's label and then cut and flipped with it. Valid until the next
+ * loader_next. */
+const uint8_t *loader_masks(const Loader *L);
 
 /* The index of the batch loader_next returns next; loader_seek sets it (resuming a run). */
 int64_t loader_position(const Loader *L);

@@ -48,7 +48,7 @@ sanitized() {
 }
 
 sanitized help ok --help
-for c in degrade upscale segment eval train-sr finetune-asr import; do sanitized "help_$c" ok "$c" --help; done
+for c in degrade upscale segment eval train-sr finetune-asr mask-stats import; do sanitized "help_$c" ok "$c" --help; done
 sanitized degrade ok degrade --scale 4 --quality 50 "$frame" "$out/degraded.jpg"
 sanitized upscale ok upscale --model weights/carn_m.h5 --scale 4 "$frame" "$out/up.png"
 sanitized segment ok segment --model weights/espnet_camvid.h5 --labels "$out/labels.png" "$frame" "$out/seg.png"
@@ -60,6 +60,7 @@ sanitized train_sr ok train-sr --data data/samples/camvid --init weights/carn_m.
     --batch 2 --lr-patch 8 --ckpt-every 2 --quiet
 sanitized finetune_asr ok finetune-asr --sr weights/carn_m.h5 --task weights/espnet_camvid.h5 \
     --data data/samples/camvid --out "$out/asr.h5" --steps 2 --batch 1 --crop 64 --ckpt-every 2 --quiet
+sanitized mask_stats ok mask-stats --data data/samples/camvid --split test --small 0.005,0.01 --csv "$out/mask_stats.csv"
 sanitized train_task ok train-task --data data/samples/camvid --split test --steps 2 --batch 2 --crop 64 --quiet \
     --out "$out/task.h5"
 sanitized import_list ok import --list tests/fixtures/torchio_tiny_zip.pth
@@ -74,6 +75,22 @@ sanitized bad_pth fail import --list tests/fixtures/torchio_bad_deflate.pth
 sanitized bad_data fail eval-seg --model weights/espnet_camvid.h5 --data "$out/no_such_dir" --split test
 sanitized bad_task fail finetune-asr --sr weights/carn_m.h5 --task weights/carn_m.h5 --data data/samples/camvid \
     --out "$out/bad.h5" --steps 2 --batch 1 --crop 64 --quiet
+# finetune-asr's data and threshold, refused before any model loads: a --small outside (0, 1); a
+# label map of another size than its frame (a half-size frame beside a full-size label); a list
+# whose annotation folder is missing; a folder of frames without labels
+asr_bad() { local name=$1 want=$2 data=$3; shift 3
+    sanitized "$name" "$want" finetune-asr --sr weights/carn_m.h5 --task weights/espnet_camvid.h5 --data "$data" \
+        --out "$out/$name.h5" --steps 2 --batch 1 --crop 64 --quiet "$@"; }
+asr_bad bad_small usage data/samples/camvid --small 1.5
+mkdir -p "$out/badsize/train" "$out/badsize/trainannot" "$out/noannot/train"
+"$R" degrade --scale 2 --quality 0 "$frame" "$out/badsize/train/Seq05VD_f00000.png" >/dev/null 2>&1
+cp data/samples/camvid/testannot/Seq05VD_f00000.png "$out/badsize/trainannot/"
+cp "$frame" "$out/noannot/train/"
+for d in badsize noannot; do echo "train/Seq05VD_f00000.png trainannot/Seq05VD_f00000.png" > "$out/$d/train.txt"; done
+asr_bad bad_label_size fail "$out/badsize"
+asr_bad bad_no_annot fail "$out/noannot"
+asr_bad bad_no_labels fail data/samples/camvid/test
+sanitized bad_mask_stats fail mask-stats --data "$out/noannot" --dataset camvid --split train
 sanitized bad_flag usage eval-seg --model weights/espnet_camvid.h5 --no-such-flag
 
 if [ $failed -gt 0 ]; then

@@ -2,6 +2,7 @@
 #include "train/asr_run.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "nn/dist.h"
@@ -12,6 +13,15 @@
 const char *asr_loss_name(AsrLoss l) {
     return l == ASR_LOSS_DETAIL ? "detail" : l == ASR_LOSS_ALL ? "all" : "cloudseg";
 }
+
+int asr_check_small(const AsrCfg *c) {
+    if (!(c->small > 0 && c->small < 1))
+        return rn_fail("--small %g: a fraction of the frame's area, between 0 and 1 (0.01 = 1 %% of the frame)", c->small);
+    return 0;
+}
+
+/* Only a segmentation detail-mask run depends on where regions are measured. */
+static bool seg_detail(const AsrCfg *c) { return c->kind == ASR_TASK_SEG && c->loss == ASR_LOSS_DETAIL; }
 
 int asr_open_sr(const AsrCfg *c, Carn **sr, Optim *opt, long long *start) {
     bool resuming = c->resume && access(c->out, F_OK) == 0;
@@ -24,6 +34,10 @@ int asr_open_sr(const AsrCfg *c, Carn **sr, Optim *opt, long long *start) {
     if (resuming) {
         TRY(ckpt_load(c->out, &(*sr)->ps, &at, opt));
         *start = attrs_get_int(&at, "step", 0);
+        if (seg_detail(c) && strcmp(attrs_get_str(&at, "small_of", ""), ASR_SMALL_OF))
+            return rn_fail("%s: trained with the detail mask measured on training crops (no small_of = %s); the mask "
+                           "is now measured on the whole frame: start the run again rather than resume it",
+                           c->out, ASR_SMALL_OF);
     }
     TRY(dist_same(*start, "the step to resume from"));
     dist_broadcast_state(&(*sr)->ps, opt); /* every rank starts from rank 0's state */
@@ -43,6 +57,7 @@ int asr_save(const AsrCfg *c, Carn *sr, Optim *opt, long long step) {
     attrs_set_float(&at, "alpha", c->alpha);
     attrs_set_float(&at, "beta", c->beta);
     attrs_set_float(&at, "small", c->small);
+    if (seg_detail(c)) attrs_set_str(&at, "small_of", ASR_SMALL_OF);
     attrs_set_int(&at, "seed", (long long)c->seed);
     attrs_set_str(&at, "sr_init", c->sr);
     attrs_set_str(&at, "task", c->task);

@@ -6,6 +6,15 @@
 
 const char *asr_loss_name(AsrLoss l); /* "detail", "all", "cloudseg" */
 
+/* --small is a fraction of the frame, in (0, 1); checked before any file is opened. 0, or -1 with
+ * rn_errmsg(). */
+int asr_check_small(const AsrCfg *c);
+
+/* What a segmentation detail-mask checkpoint records as `small_of`: the regions were measured on
+ * the whole frame's label ("frame"). Checkpoints without it were trained with regions measured on
+ * the training crop, and are not resumed under the other definition. */
+#define ASR_SMALL_OF "frame"
+
 /* The SR model being trained and its Adam state, on c->device: from c->out when resuming and it exists (step
  * reached in *start), else from c->sr (*start = 0). Fails naming the file when it lacks the x`scale`
  * head. */
@@ -13,7 +22,8 @@ int asr_open_sr(const AsrCfg *c, Carn **sr, Optim *opt, long long *start);
 
 /* Writes c->out (temp + rename by ckpt_save): the SR weights, Adam state and the run's settings as
  * attributes (step, scale, quality, asr_loss, alpha, beta, small, seed, sr_init, task, trained_by;
- * detection runs also task_kind = det and focal). */
+ * segmentation detail-mask runs also small_of = ASR_SMALL_OF; detection runs task_kind = det and
+ * focal). */
 int asr_save(const AsrCfg *c, Carn *sr, Optim *opt, long long step);
 
 /* One step's forward pass: *l1 = L1(SR(lr), hr), *la = the analytics loss (NULL when c->beta = 0).

@@ -63,15 +63,20 @@ static int degrade_item(const float *hr, int w, int h, int scale, int quality, f
     return 0;
 }
 
-/* Detail-mask weights of every item (1 on small-region pixels, 0 elsewhere); returns the count. */
+int asr_frame_detail_mask(const Image *label, uint8_t *mask, void *small) {
+    small_region_mask(label->px, label->w, label->h, *(const double *)small, DS_IGNORE, mask);
+    return 0;
+}
+
+/* Detail-mask weights of every item (1 on small-region pixels, 0 elsewhere): the loader's crops of
+ * each whole frame's mask; returns the count. */
 static size_t detail_weights(Asr *a) {
-    size_t hw = (size_t)a->h * a->w, total = 0;
-    uint8_t *mask = xmalloc(hw);
-    for (int n = 0; n < a->n; n++) {
-        total += small_region_mask(a->label + n * hw, a->w, a->h, a->c->small, 255, mask);
-        for (size_t i = 0; i < hw; i++) a->weight[n * hw + i] = mask[i];
+    size_t npix = (size_t)a->n * a->h * a->w, total = 0;
+    const uint8_t *mask = loader_masks(a->L);
+    for (size_t i = 0; i < npix; i++) {
+        a->weight[i] = mask[i];
+        total += mask[i];
     }
-    free(mask);
     return total;
 }
 
@@ -154,6 +159,10 @@ static int open_data(Asr *a, Dataset *ds) {
     lc.hflip = true; /* road scenes: mirror left-right, never upside down */
     lc.seed = c->seed;
     lc.prefetch = true;
+    if (c->loss == ASR_LOSS_DETAIL && c->beta != 0) { /* Eq. 3's dtl: regions small against the whole frame */
+        lc.label_mask = asr_frame_detail_mask;
+        lc.label_mask_ctx = (void *)&c->small;
+    }
     a->L = loader_open(ds, &lc);
     if (!a->L) return -1;
     int oh, ow;
@@ -168,13 +177,20 @@ static int open_data(Asr *a, Dataset *ds) {
     return 0;
 }
 
-int finetune_asr(const AsrCfg *c) {
-    Dataset ds;
-    TRY(dataset_open("frames", c->data, "train", &ds));
-    if (!ds.n || !ds.samples[0].label) {
-        dataset_free(&ds);
-        return rn_fail("%s: finetune-asr needs labelled frames (a CamVid-style root)", c->data);
+/* The training split, every label map present and of its frame's size (before any model loads). */
+static int open_split(const AsrCfg *c, Dataset *ds) {
+    TRY(dataset_open("frames", c->data, "train", ds));
+    if (dataset_check_labels(ds) < 0) {
+        dataset_free(ds);
+        return rn_fail("--data %s: %s", c->data, rn_errmsg());
     }
+    return 0;
+}
+
+int finetune_asr(const AsrCfg *c) {
+    TRY(asr_check_small(c));
+    Dataset ds;
+    TRY(open_split(c, &ds));
     Asr a = {0};
     a.c = c;
     long long start = 0;

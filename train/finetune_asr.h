@@ -2,8 +2,10 @@
 #pragma once
 #include <stdbool.h>
 
-#include "nn/device.h"
 #include <stdint.h>
+
+#include "data/image.h"
+#include "nn/device.h"
 
 typedef enum {
     ASR_LOSS_DETAIL, /* Eq. 3: cross-entropy on the small-region (detail) pixels only */
@@ -26,7 +28,8 @@ typedef struct AsrCfg {
     int scale, quality;   /* the edge's degradation: downscale by scale, JPEG at quality (0 = none) */
     double alpha, beta;   /* loss = alpha * L1(SR(lr), hr) + beta * L_a */
     AsrLoss loss;
-    double small;         /* detail mask: regions below this fraction of the frame */
+    double small;         /* detail mask: connected regions of the WHOLE frame's label (seg) or boxes
+                             (det) whose area is below this fraction of the frame's, in (0, 1) */
     int crop;             /* HR crop side (multiple of 8 and of scale), 0 = whole frames */
     int batch;
     long long steps, ckpt_every;
@@ -41,4 +44,15 @@ typedef struct AsrCfg {
 } AsrCfg;
 
 void asr_defaults(AsrCfg *c);
+
+/* Eq. 3's dtl of one WHOLE frame: mask = 1 on the pixels of connected same-label regions smaller
+ * than *(const double *)small of the frame (profile/tail.h: small_region_mask), 0 elsewhere and on
+ * ignored pixels. The loader's LabelMaskFn: training crops are cut from this mask, so a large
+ * region cut by a crop's edge stays large, as the paper measures regions "relative to the frame". */
+int asr_frame_detail_mask(const Image *label, uint8_t *mask, void *small);
+
+/* c->data: a CamVid-style root whose train split (data/dataset.h: dataset_open "frames") has a label
+ * map of its frame's size for every frame, checked before any model loads. Items: random crops
+ * (c->crop; 0 = whole frames) mirrored left-right with probability 1/2, their labels and detail
+ * masks cut and mirrored with them. 0, or -1 with rn_errmsg(). */
 int finetune_asr(const AsrCfg *c);

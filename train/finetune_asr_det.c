@@ -141,6 +141,7 @@ static void close_all(Det *a) {
 }
 
 int finetune_asr_det(const AsrCfg *c) {
+    TRY(asr_check_small(c));
     Det a = {0};
     a.c = c;
     long long start = 0;

@@ -13,7 +13,9 @@ void asr_det_defaults(AsrCfg *c);
  * too), degraded by c->scale and c->quality; SR(lr) is S x S and goes into the frozen detector as is.
  * loss = alpha * L1(SR(lr), hr) + beta * L_a, with L_a:
  *   ASR_LOSS_DETAIL   YOLOv3 loss (box MSE + objectness/class BCE, focal with gamma c->focal) where
- *                     only boxes of area < c->small of the image are positives; larger boxes are
+ *                     only boxes of area < c->small of the WHOLE image are positives (box and
+ *                     image areas in the file's pixels: the resize to S x S keeps the ratio, and
+ *                     nothing is cropped); larger boxes are
  *                     neither positive nor negative (yolo_loss's small_frac);
  *   ASR_LOSS_ALL      the same loss over every box (--mask all);
  *   ASR_LOSS_CLOUDSEG MSE between the detector's raw head outputs on SR(lr) and on hr (Eq. 2).

@@ -95,6 +95,9 @@ typedef struct YoloLossOpts {
 } YoloLossOpts;
 
 YoloLossOpts yolo_loss_defaults(void);
+/* ASR's small box: area < small_frac of the image, both normalised to [0,1] (the image is resized
+ * whole, never cropped, so this is the box's share of the frame); small_frac <= 0: every box. */
+bool yolo_truth_small(const YoloTruth *t, double small_frac);
 /* heads as darknet_forward returns them (N samples); truth[b][0..ntruth[b]). Returns the scalar
  * loss: (box MSE + objectness + class terms) summed over anchors, averaged over samples. See
  * yolo_loss.c for the exact terms. */

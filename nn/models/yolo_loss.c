@@ -28,6 +28,11 @@ YoloLossOpts yolo_loss_defaults(void) {
                           .w_box = 1, .w_obj = 1, .w_cls = 1, .extra_anchors = true};
 }
 
+bool yolo_truth_small(const YoloTruth *t, double small_frac) {
+    double tw = t->x1 - t->x0, th = t->y1 - t->y0;
+    return small_frac <= 0 || tw * th < small_frac;
+}
+
 /* Buffers of one head, each [N, A*(5+C), H, W] like the head. */
 typedef struct Bufs {
     real_t *mxy, *mwh, *tbox; /* box: sigmoid weight (x,y), raw weight (w,h), target */
@@ -121,7 +126,7 @@ static void assign(const Head *h, const Tensor *x, int b, const YoloTruth *tr, i
     for (int t = 0; t < nt; t++) {
         double tw = tr[t].x1 - tr[t].x0, th = tr[t].y1 - tr[t].y0;
         if (!(tw > 0 && th > 0)) continue;
-        bool keep = o->small_frac <= 0 || tw * th < o->small_frac;
+        bool keep = yolo_truth_small(&tr[t], o->small_frac);
         if (keep != small) continue; /* large truths first (neutral), then the positives */
         int best = best_anchor(h, tw, th, iou);
         for (int a = 0; a < h->y->nmask; a++) {

@@ -84,6 +84,12 @@ TEST(yolo_loss_values_by_hand) {
     o.small_frac = 0.05; /* the truth (area 1/16) is large: its cell is neither positive nor negative */
     l = yolo_loss(&cfg, &h, tp, &nt, &o);
     EXPECT_NEAR(l->data[0], 3 * log(2.0), 1e-12);
+    o.small_frac = 0.0625; /* area exactly the limit: not below it, so still large */
+    l = yolo_loss(&cfg, &h, tp, &nt, &o);
+    EXPECT_NEAR(l->data[0], 3 * log(2.0), 1e-12);
+    o.small_frac = 0.0625 * (1 + 1e-9); /* just above its area: small, a positive again */
+    l = yolo_loss(&cfg, &h, tp, &nt, &o);
+    EXPECT_NEAR(l->data[0], 5 * log(2.0) + (2 - 0.0625) * 0.25, 1e-12);
     o = yolo_loss_defaults();
     o.focal_gamma = 2; /* p = 1/2 everywhere: each counted term is 0.25 log 2 */
     l = yolo_loss(&cfg, &h, tp, &nt, &o);
