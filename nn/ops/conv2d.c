@@ -47,8 +47,9 @@ static void conv2d_backward(Node *n) {
     int N = TN(x), G = a.groups, M = TN(w) / G;
     const real_t *dy = y->grad; /* [N,Cout,OH,OW] */
     if (node_wants(n, 0)) conv_gemm_backward_data(dy, w->data, tensor_grad(x), &g, N, G, M, true); /* dx [N,Cin,H,W] */
-    if (node_wants(n, 1)) conv_gemm_backward_weight(x->data, dy, tensor_grad(w), &g, N, G, M); /* dw [Cout,Cin/g,kh,kw] */
-    if (b && node_wants(n, 2)) conv_bias_grad(dy, tensor_grad(b), N, TC(y), (size_t)TH(y) * TW(y)); /* db [Cout] */
+    real_t *db = b && node_wants(n, 2) ? tensor_grad(b) : NULL; /* db [Cout] */
+    if (node_wants(n, 1)) conv_gemm_backward_weight(x->data, dy, tensor_grad(w), db, &g, N, G, M); /* dw [Cout,Cin/g,kh,kw] */
+    else if (db) conv_bias_grad(dy, db, N, TC(y), (size_t)TH(y) * TW(y));
 }
 
 Tensor *op_conv2d(Tensor *x, Tensor *w, Tensor *b, ConvArgs a) {

@@ -30,7 +30,8 @@ bool conv_direct_backward_data(const real_t *dy, const real_t *w, real_t *dx, co
 bool conv_direct_set_enabled(bool on);
 bool conv_direct_enabled(void);
 
-/* conv_gemm_backward_weight's contract (dw += sum over images of dy * im2col(x)^T) for stride-1
- * convs, from the planes (nn/ops/conv_direct_wgrad.c). False when it does not apply. */
-bool conv_direct_backward_weight(const real_t *x, const real_t *dy, real_t *dw, const ConvGeom *g, int N, int G,
-                                 int M);
+/* conv_gemm_backward_weight's contract (dw += sum over images of dy * im2col(x)^T, and db += dy's
+ * sums per channel when db is not NULL) for stride-1 convs whose output rows are as wide as the
+ * input's, from the planes (nn/ops/conv_direct_wgrad.c). False, touching nothing, when it does not apply. */
+bool conv_direct_backward_weight(const real_t *x, const real_t *dy, real_t *dw, real_t *db, const ConvGeom *g, int N,
+                                 int G, int M);

@@ -96,15 +96,32 @@ static void tile(const Wg *w, const float *x, const float *dy, float *dw, int gi
                 dw[((size_t)gi * w->M + m0 + a) * w->K + k0 + q] += _mm512_reduce_add_ps(acc[a][q]);
 }
 
-bool conv_direct_backward_weight(const real_t *x, const real_t *dy, real_t *dw, const ConvGeom *g, int N, int G,
-                                 int M) {
+/* Bias task: the sums of dy's rows m0..m0+MR over the chunk, added to the double sums bs[m]. Run in
+ * the same parallel region as the chunk's tiles, so dy is read while it is in cache. */
+static void bias_sums(const Wg *w, const float *dy, double *bs, int gi, int m0, int n0, int n1, int v0, int v1) {
+    size_t P = (size_t)w->g->OH * w->g->OW;
+    __mmask16 tail = (__mmask16)(P % 16 ? (1u << P % 16) - 1 : 0xffff);
+    for (int a = 0; a < MR && m0 + a < w->M; a++) {
+        __m512 s = _mm512_setzero_ps();
+        for (int n = n0; n < n1; n++) {
+            const float *d = dy + (((size_t)n * w->G + gi) * w->M + m0 + a) * P;
+            for (int v = v0; v < v1; v++)
+                s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(v == w->nvec - 1 ? tail : 0xffff, d + 16 * v));
+        }
+        bs[(size_t)gi * w->M + m0 + a] += _mm512_reduce_add_ps(s);
+    }
+}
+
+bool conv_direct_backward_weight(const real_t *x, const real_t *dy, real_t *dw, real_t *db, const ConvGeom *g, int N,
+                                 int G, int M) {
     if (!conv_direct_enabled() || g->sh != 1 || g->sw != 1 || g->OW != g->W || conv_geom_is_pointwise(g))
         return false;
     Wg w = {.g = g, .G = G, .M = M, .K = g->C * g->kh * g->kw, .khw = g->kh * g->kw,
             .nvec = ceil_div(g->OH * g->OW, 16)};
-    int nmb = ceil_div(M, MR), nkb = ceil_div(w.K, KR), tiles = G * nmb * nkb;
+    int nmb = ceil_div(M, MR), nkb = ceil_div(w.K, KR), tiles = G * nmb * nkb, tasks = tiles + (db ? G * nmb : 0);
     ArenaMark mark = arena_mark(engine_arena());
     __mmask16 *masks = arena_alloc(engine_arena(), (size_t)w.nvec * w.khw * sizeof *masks);
+    double *bs = db ? arena_zalloc(engine_arena(), (size_t)G * M * sizeof *bs) : NULL;
     plane_masks(g, w.nvec, masks);
     w.masks = masks;
     /* chunks of about CHUNK_VECS vectors: several small images, or part of a large one */
@@ -113,18 +130,21 @@ bool conv_direct_backward_weight(const real_t *x, const real_t *dy, real_t *dw, 
         for (int v0 = 0; v0 < w.nvec; v0 += vecs) {
             int n1 = n0 + imgs < N ? n0 + imgs : N, v1 = v0 + vecs < w.nvec ? v0 + vecs : w.nvec;
 #pragma omp parallel for schedule(static)
-            for (int t = 0; t < tiles; t++)
-                tile(&w, x, dy, dw, t / (nmb * nkb), t / nkb % nmb * MR, t % nkb * KR, n0, n1, v0, v1);
+            for (int t = 0; t < tasks; t++) {
+                if (t < tiles) tile(&w, x, dy, dw, t / (nmb * nkb), t / nkb % nmb * MR, t % nkb * KR, n0, n1, v0, v1);
+                else bias_sums(&w, dy, bs, (t - tiles) / nmb, (t - tiles) % nmb * MR, n0, n1, v0, v1);
+            }
         }
+    for (int m = 0; db && m < G * M; m++) db[m] += (real_t)bs[m];
     arena_rewind(engine_arena(), mark);
     return true;
 }
 
 #else /* a float64 or non-AVX-512 build: always the im2col + GEMM path */
 
-bool conv_direct_backward_weight(const real_t *x, const real_t *dy, real_t *dw, const ConvGeom *g, int N, int G,
-                                 int M) {
-    (void)x, (void)dy, (void)dw, (void)g, (void)N, (void)G, (void)M;
+bool conv_direct_backward_weight(const real_t *x, const real_t *dy, real_t *dw, real_t *db, const ConvGeom *g, int N,
+                                 int G, int M) {
+    (void)x, (void)dy, (void)dw, (void)db, (void)g, (void)N, (void)G, (void)M;
     return false;
 }
 

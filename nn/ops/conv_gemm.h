@@ -24,9 +24,9 @@ void conv_gemm_forward(const real_t *x, const real_t *w, const real_t *bias, rea
 /* dx (=|+=) conv's adjoint applied to dy (im2col^T of w^T dy): conv2d's dL/dx, conv_transpose2d's forward */
 void conv_gemm_backward_data(const real_t *dy, const real_t *w, real_t *dx, const ConvGeom *g, int N, int G,
                              int M, bool accumulate);
-/* dw += sum over images of dy * im2col(x)^T */
-void conv_gemm_backward_weight(const real_t *x, const real_t *dy, real_t *dw, const ConvGeom *g, int N, int G,
-                               int M);
+/* dw += sum over images of dy * im2col(x)^T; db += dy summed per channel when db is not NULL */
+void conv_gemm_backward_weight(const real_t *x, const real_t *dy, real_t *dw, real_t *db, const ConvGeom *g, int N,
+                               int G, int M);
 
 /* y[n, c, :] += b[c] over planes of P elements. */
 void conv_bias_add(real_t *y, const real_t *b, int N, int C, size_t P);

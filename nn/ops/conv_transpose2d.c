@@ -54,7 +54,7 @@ static void conv_transpose2d_backward(Node *n) {
     /* the adjoint of the adjoint is the conv itself: dx = conv(dy), dw as the conv's weight grad
      * with dy in the role of its input and x in the role of its output gradient */
     if (node_wants(n, 0)) conv_gemm_forward(dy, w->data, NULL, tensor_grad(x), &g, N, G, M, true); /* dx [N,Cin,H,W] */
-    if (node_wants(n, 1)) conv_gemm_backward_weight(dy, x->data, tensor_grad(w), &g, N, G, M); /* dw [Cin,Cout/g,kh,kw] */
+    if (node_wants(n, 1)) conv_gemm_backward_weight(dy, x->data, tensor_grad(w), NULL, &g, N, G, M); /* dw [Cin,Cout/g,kh,kw] */
     if (b && node_wants(n, 2)) conv_bias_grad(dy, tensor_grad(b), N, TC(y), (size_t)TH(y) * TW(y)); /* db [Cout] */
 }
 

@@ -140,7 +140,7 @@ TEST(conv2d_deterministic) {
  * the build has them, and the im2col path elsewhere: rows that are not a multiple of 16 or of a
  * tile, output channels that leave a remainder block, valid (unpadded) convs whose planes shrink,
  * dilation, groups, wide and asymmetric kernels, several small images per weight-gradient chunk and
- * a plane split across chunks, column stride 2, and a bias. Each against the double-precision loop above. */
+ * a plane split across chunks, column stride 2, and a bias with its gradient. Each against the double-precision loop above. */
 TEST(conv2d_direct_geometries_match_direct_loop) {
     static const struct { int n, c, h, w, m, kh, kw, ph, pw, d, g, sh, sw; } cases[] = {
         {2, 5, 7, 37, 19, 3, 3, 1, 1, 1, 1, 1, 1},   /* row tail, M remainder */
@@ -170,10 +170,14 @@ TEST(conv2d_direct_geometries_match_direct_loop) {
         double *yr = xcalloc(ny, sizeof *yr), *dxr = xcalloc(nx, sizeof *dxr), *dwr = xcalloc(nw, sizeof *dwr);
         direct_conv(x, w, y, dy->data, a, yr, dxr, dwr);
         for (size_t i = 0; i < ny; i++) yr[i] += b->data[i / P % c->m];
+        double *dbr = xcalloc((size_t)c->m, sizeof *dbr);
+        for (size_t i = 0; i < ny; i++) dbr[i / P % c->m] += dy->data[i];
         double ey = max_rel_err(y->data, yr, ny), ex = max_rel_err(x->grad, dxr, nx), ew = max_rel_err(w->grad, dwr, nw);
-        printf("    case %zu: relative max errors y %.2e dx %.2e dw %.2e\n", k, ey, ex, ew);
-        EXPECT(ey < 1e-5 && ex < 1e-5 && ew < 1e-5, "case %zu: y %.2e dx %.2e dw %.2e", k, ey, ex, ew);
-        free(yr), free(dxr), free(dwr);
+        double eb = max_rel_err(b->grad, dbr, (size_t)c->m);
+        printf("    case %zu: relative max errors y %.2e dx %.2e dw %.2e db %.2e\n", k, ey, ex, ew, eb);
+        EXPECT(ey < 1e-5 && ex < 1e-5 && ew < 1e-5 && eb < 1e-5, "case %zu: y %.2e dx %.2e dw %.2e db %.2e", k, ey, ex,
+               ew, eb);
+        free(yr), free(dxr), free(dwr), free(dbr);
         engine_step_reset();
     }
 }
