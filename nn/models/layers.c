@@ -58,6 +58,14 @@ BatchNorm bn_decl(ParamSet *ps, const char *prefix, int c, double eps) {
     return bn;
 }
 
+Tensor *conv_bn_fwd(const Conv *c, const BatchNorm *bn, Tensor *x, bool training, bool relu) {
+    if (training || c->transposed) {
+        Tensor *y = bn_fwd(bn, conv_fwd(c, x), training);
+        return relu ? op_relu(y) : y;
+    }
+    return op_conv2d_bn(x, c->w, c->b, c->a, bn->gamma, bn->beta, bn->rmean, bn->rvar, (real_t)bn->eps, relu);
+}
+
 Tensor *bn_fwd(const BatchNorm *bn, Tensor *x, bool training) {
     return op_batch_norm(x, bn->gamma, bn->beta, bn->rmean, bn->rvar, training, (real_t)bn->momentum,
                          (real_t)bn->eps);

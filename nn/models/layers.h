@@ -30,6 +30,8 @@ typedef struct BatchNorm {
 
 BatchNorm bn_decl(ParamSet *ps, const char *prefix, int c, double eps);
 Tensor *bn_fwd(const BatchNorm *bn, Tensor *x, bool training);
+/* bn_fwd(bn, conv_fwd(c, x)), then relu when asked: in inference one fused pass (op_conv2d_bn). */
+Tensor *conv_bn_fwd(const Conv *c, const BatchNorm *bn, Tensor *x, bool training, bool relu);
 
 /* PReLU with one slope per channel ("<prefix>.weight" [C]), PyTorch's default init 0.25. */
 Tensor *prelu_decl(ParamSet *ps, const char *prefix, int c);

@@ -44,9 +44,9 @@ static SwBlock block_decl(ParamSet *ps, const char *prefix, int cin, int c, int 
 /* Upstream returns (relu, out) but its ReLU is in place on `out`, so both are the post-ReLU sum:
  * the next block and the decoder's skip see the same tensor. */
 static Tensor *block_fwd(const SwBlock *b, Tensor *x, bool training) {
-    Tensor *r = b->has_down ? bn_fwd(&b->down_bn, conv_fwd(&b->down, x), training) : x;
-    Tensor *o = op_relu(bn_fwd(&b->bn1, conv_fwd(&b->conv1, x), training));
-    o = bn_fwd(&b->bn2, conv_fwd(&b->conv2, o), training);
+    Tensor *r = b->has_down ? conv_bn_fwd(&b->down, &b->down_bn, x, training, false) : x;
+    Tensor *o = conv_bn_fwd(&b->conv1, &b->bn1, x, training, true);
+    o = conv_bn_fwd(&b->conv2, &b->bn2, o, training, false);
     return op_relu(op_add(o, r));
 }
 
@@ -191,7 +191,7 @@ static Tensor *up_fwd(const SwUp *u, Tensor *x, Tensor *skip, bool training) {
 Tensor *swiftnet_forward(SwiftNet *m, Tensor *x, bool training) {
     if (TC(x) != 3 || TH(x) < 32 || TW(x) < 32)
         rn_die("swiftnet: input must be [N,3,H,W] with H, W >= 32 (got %dx%dx%d)", TC(x), TH(x), TW(x));
-    Tensor *h = op_relu(bn_fwd(&m->bn1, conv_fwd(&m->conv1, normalise(m, x)), training));
+    Tensor *h = conv_bn_fwd(&m->conv1, &m->bn1, normalise(m, x), training, true);
     h = op_max_pool2d(h, 3, 2, 1);
     Tensor *skip[4];
     for (int l = 0; l < 4; l++) {

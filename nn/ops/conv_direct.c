@@ -183,15 +183,18 @@ static Plan make_plan(const ConvGeom *g, int M) {
     return p;
 }
 
-/* wp for group gi, block b: [K][MRb] with rows past M zero, K in w's (c, i, j) order. */
-static void pack_weights(const float *w, float *wp, const Plan *p, int G, int M, int K) {
+/* wp for group gi, block b: [K][MRb] with rows past M zero, K in w's (c, i, j) order, each output
+ * channel's row times wscale[channel] when given (BatchNorm folded in at no extra pass). */
+static void pack_weights(const float *w, const float *wscale, float *wp, const Plan *p, int G, int M, int K) {
     for (int gi = 0; gi < G; gi++)
         for (int b = 0; b < p->nmb; b++) {
             int m0 = b * p->big, MRb = block_rows(p, M, b), mr = imin(p->big, M - m0);
             float *dst = wp + ((size_t)gi * p->nmb + b) * K * p->big;
-            for (int k = 0; k < K; k++)
-                for (int r = 0; r < MRb; r++)
-                    dst[(size_t)k * MRb + r] = r < mr ? w[((size_t)gi * M + m0 + r) * K + k] : 0;
+            for (int r = 0; r < MRb; r++) {
+                size_t m = (size_t)gi * M + m0 + r;
+                float s = r < mr && wscale ? wscale[m] : 1;
+                for (int k = 0; k < K; k++) dst[(size_t)k * MRb + r] = r < mr ? s * w[m * K + k] : 0;
+            }
         }
 }
 
@@ -212,8 +215,8 @@ static void conv_row(const float *xg, const float *wpg, const float *bias, float
     }
 }
 
-static bool direct_forward(const real_t *x, const real_t *w, const real_t *bias, real_t *y, const ConvGeom *g, int N,
-                           int G, int M, bool accumulate, bool relu) {
+static bool direct_forward(const real_t *x, const real_t *w, const real_t *wscale, const real_t *bias, real_t *y,
+                           const ConvGeom *g, int N, int G, int M, bool accumulate, bool relu) {
     if (!conv_direct_enabled() || g->sw > 2 || g->kw > KW_MAX) return false;
     Plan p = make_plan(g, M);
     p.relu = relu;
@@ -221,7 +224,7 @@ static bool direct_forward(const real_t *x, const real_t *w, const real_t *bias,
     size_t xs = (size_t)g->C * g->H * g->W, ys = (size_t)M * g->OH * g->OW;
     ArenaMark mark = arena_mark(engine_arena());
     float *wp = arena_alloc(engine_arena(), (size_t)G * p.nmb * K * p.big * sizeof *wp);
-    pack_weights(w, wp, &p, G, M, K);
+    pack_weights(w, wscale, wp, &p, G, M, K);
 #pragma omp parallel for schedule(dynamic)
     for (int t = 0; t < N * G * g->OH; t++) {
         int ng = t / g->OH, gi = ng % G, oh = t % g->OH;
@@ -234,12 +237,12 @@ static bool direct_forward(const real_t *x, const real_t *w, const real_t *bias,
 
 bool conv_direct_forward(const real_t *x, const real_t *w, const real_t *bias, real_t *y, const ConvGeom *g, int N,
                          int G, int M, bool accumulate) {
-    return direct_forward(x, w, bias, y, g, N, G, M, accumulate, false);
+    return direct_forward(x, w, NULL, bias, y, g, N, G, M, accumulate, false);
 }
 
-bool conv_direct_forward_relu(const real_t *x, const real_t *w, const real_t *bias, real_t *y, const ConvGeom *g,
-                              int N, int G, int M) {
-    return direct_forward(x, w, bias, y, g, N, G, M, false, true);
+bool conv_direct_forward_fused(const real_t *x, const real_t *w, const real_t *wscale, const real_t *bias, bool relu,
+                               real_t *y, const ConvGeom *g, int N, int G, int M) {
+    return direct_forward(x, w, wscale, bias, y, g, N, G, M, false, relu);
 }
 
 bool conv_direct_backward_data(const real_t *dy, const real_t *w, real_t *dx, const ConvGeom *g, int N, int G,
@@ -273,9 +276,9 @@ bool conv_direct_forward(const real_t *x, const real_t *w, const real_t *bias, r
     return false;
 }
 
-bool conv_direct_forward_relu(const real_t *x, const real_t *w, const real_t *bias, real_t *y, const ConvGeom *g,
-                              int N, int G, int M) {
-    (void)x, (void)w, (void)bias, (void)y, (void)g, (void)N, (void)G, (void)M;
+bool conv_direct_forward_fused(const real_t *x, const real_t *w, const real_t *wscale, const real_t *bias, bool relu,
+                               real_t *y, const ConvGeom *g, int N, int G, int M) {
+    (void)x, (void)w, (void)wscale, (void)bias, (void)relu, (void)y, (void)g, (void)N, (void)G, (void)M;
     return false;
 }
 

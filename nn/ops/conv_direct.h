@@ -13,10 +13,11 @@
 bool conv_direct_forward(const real_t *x, const real_t *w, const real_t *bias, real_t *y, const ConvGeom *g, int N,
                          int G, int M, bool accumulate);
 
-/* The same, not accumulating, with max(., 0) applied as each output is stored (inference's fused
- * conv + bias + ReLU: no separate pass over the output). */
-bool conv_direct_forward_relu(const real_t *x, const real_t *w, const real_t *bias, real_t *y, const ConvGeom *g,
-                              int N, int G, int M);
+/* The same, not accumulating, for inference's fused convs: each output channel's weights times
+ * wscale[channel] (NULL: 1; a BatchNorm's scale folded in), then + bias, then max(., 0) when relu,
+ * applied as the outputs are stored: no separate pass over the output. */
+bool conv_direct_forward_fused(const real_t *x, const real_t *w, const real_t *wscale, const real_t *bias, bool relu,
+                               real_t *y, const ConvGeom *g, int N, int G, int M);
 
 /* conv_gemm_backward_data's contract (dx (=|+=) conv's adjoint of dy) for stride-1 convs, computed as
  * the forward conv of dy with the flipped, transposed kernel. False when it does not apply. */

@@ -36,6 +36,10 @@ ConvArgs conv_args(int s, int p, int d, int g);
 Tensor *op_conv2d(Tensor *x, Tensor *w, Tensor *b, ConvArgs a);
 /* relu(conv2d(x, w, b, a)): fused in one pass when nothing records gradients (inference). */
 Tensor *op_conv2d_relu(Tensor *x, Tensor *w, Tensor *b, ConvArgs a);
+/* batch_norm(conv2d(x, w, b, a)) with the running statistics (inference), then relu when asked:
+ * folded into the conv in one pass when nothing records gradients, else the ops in turn. */
+Tensor *op_conv2d_bn(Tensor *x, Tensor *w, Tensor *b, ConvArgs a, Tensor *gamma, Tensor *beta, Tensor *rmean,
+                     Tensor *rvar, real_t eps, bool relu);
 /* Transposed conv: w [Cin,Cout/g,kh,kw] (PyTorch layout); output_padding adds to H/W out. */
 Tensor *op_conv_transpose2d(Tensor *x, Tensor *w, Tensor *b, ConvArgs a, int out_pad_h, int out_pad_w);
 

@@ -203,3 +203,31 @@ TEST(conv2d_relu_fused_equals_relu_of_conv) {
         engine_step_reset();
     }
 }
+
+/* op_conv2d_bn without a tape (the norm folded into the conv's weights and bias) against
+ * batch_norm(conv2d) in inference mode, then relu: on the direct path and on im2col's (stride 3),
+ * with and without the ReLU, with a conv bias. Folding rounds differently: relative 1e-5. */
+TEST(conv2d_bn_fused_matches_the_ops) {
+    for (int k = 0; k < 4; k++) {
+        int stride = k % 2 ? 3 : 1;
+        bool relu = k / 2;
+        Tensor *x = grad_input(2, 6, 9, 35, 100 + (unsigned)k), *w = grad_input(10, 6, 3, 3, 102 + (unsigned)k);
+        Tensor *b = grad_input(10, 1, 1, 1, 104), *gamma = grad_input(10, 1, 1, 1, 105);
+        Tensor *beta = grad_input(10, 1, 1, 1, 106), *mean = grad_input(10, 1, 1, 1, 107);
+        Tensor *var = grad_input(10, 1, 1, 1, 108);
+        for (int c = 0; c < 10; c++) var->data[c] = (real_t)(0.5 + var->data[c] * var->data[c]);
+        ConvArgs a = conv_args(stride, 1, 1, 1);
+        bool old = engine_set_grad(false);
+        Tensor *ref = op_batch_norm(op_conv2d(x, w, b, a), gamma, beta, mean, var, false, 0, (real_t)1e-5);
+        if (relu) ref = op_relu(ref);
+        Tensor *got = op_conv2d_bn(x, w, b, a, gamma, beta, mean, var, (real_t)1e-5, relu);
+        engine_set_grad(old);
+        size_t n = tensor_numel(ref);
+        double *r = xmalloc(n * sizeof *r);
+        for (size_t i = 0; i < n; i++) r[i] = ref->data[i];
+        double e = max_rel_err(got->data, r, n);
+        EXPECT(n == tensor_numel(got) && e < 1e-5, "stride %d relu %d: relative error %.2e", stride, relu, e);
+        free(r);
+        engine_step_reset();
+    }
+}

@@ -52,6 +52,21 @@ TEST(swiftnet_logits_and_input_grad_vs_torch) {
     swiftnet_free(&m);
 }
 
+/* Inference without a tape takes the fused conv + BatchNorm (+ ReLU) path (op_conv2d_bn): the same
+ * logits as PyTorch, at the same tolerance as the unfused ops above. */
+TEST(swiftnet_fused_inference_logits_vs_torch) {
+    SwiftNet m;
+    if (load_tiny(&m) < 0) return;
+    Fixture *f = fx_open("swiftnet.h5");
+    if (!f) return;
+    bool old = engine_set_grad(false);
+    Tensor *y = swiftnet_forward(&m, fx_tensor(f, "x"), false);
+    fx_expect(f, "logits", y->data, tensor_numel(y), 1e-4, 1e-4);
+    engine_set_grad(old);
+    fx_close(f);
+    swiftnet_free(&m);
+}
+
 TEST(swiftnet_training_mode_batch_stats_and_spp_momentum) {
     SwiftNet m;
     if (load_tiny(&m) < 0) return;

@@ -1,0 +1,29 @@
+/* conv2d_fused.c: inference's conv + per-channel scale + bias + ReLU in one pass over the output (see conv_fused.h). */
+#include "nn/ops/conv_fused.h"
+
+#include "nn/ops/conv_direct.h"
+#include "nn/ops/conv_gemm.h"
+#include "nn/ops/op_checks.h"
+
+/* w [Cout, K] with each row times wscale[row], in the arena (the GEMM path's copy). */
+static const real_t *scaled_weights(const Tensor *w, const real_t *wscale) {
+    if (!wscale) return w->data;
+    size_t K = tensor_numel(w) / (size_t)TN(w);
+    real_t *ws = arena_alloc(engine_arena(), tensor_numel(w) * sizeof *ws);
+    for (size_t i = 0; i < tensor_numel(w); i++) ws[i] = wscale[i / K] * w->data[i];
+    return ws;
+}
+
+Tensor *conv2d_fused_forward(Tensor *x, Tensor *w, const real_t *wscale, const real_t *bias, ConvArgs a, bool relu) {
+    ConvGeom g = conv2d_checked_geom(x, w, NULL, a);
+    int N = TN(x), G = a.groups, M = TN(w) / G;
+    Tensor *y = tensor_new(N, TN(w), g.OH, g.OW); /* [N,Cout,OH,OW] */
+    if (conv_direct_forward_fused(x->data, w->data, wscale, bias, relu, y->data, &g, N, G, M)) return y;
+    conv_gemm_forward(x->data, scaled_weights(w, wscale), bias, y->data, &g, N, G, M, false);
+    if (relu) {
+        size_t total = tensor_numel(y);
+#pragma omp parallel for schedule(static) if (total > 65536)
+        for (size_t i = 0; i < total; i++) y->data[i] = y->data[i] > 0 ? y->data[i] : 0;
+    }
+    return y;
+}
