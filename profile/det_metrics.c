@@ -11,6 +11,9 @@ void det_eval_init(DetEval *e, int nclasses, double iou_thresh) {
     det_eval_init_def(e, nclasses, iou_thresh, (DetApDef){DET_AP_COCO, 101, 0});
 }
 
+/* numpy's linspace: start + k * step, the last one exactly the stop. */
+double det_coco_iou(int k) { return k == DET_COCO_NIOU - 1 ? 0.95 : 0.5 + k * ((0.95 - 0.5) / (DET_COCO_NIOU - 1)); }
+
 void det_eval_init_def(DetEval *e, int nclasses, double iou_thresh, DetApDef def) {
     memset(e, 0, sizeof *e);
     e->nclasses = nclasses, e->iou_thresh = iou_thresh, e->def = def;

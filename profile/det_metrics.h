@@ -49,6 +49,9 @@ typedef struct DetEval {
 
 /* COCO's matching and 101 points over every detection (no max_dets cap): Table 6's and the sweep's AP. */
 void det_eval_init(DetEval *e, int nclasses, double iou_thresh);
+/* The IoUs of COCO's AP@[.50:.95]: k = 0..DET_COCO_NIOU-1 -> numpy.linspace(.5, .95, 10)[k], as pycocotools' iouThrs. */
+#define DET_COCO_NIOU 10
+double det_coco_iou(int k);
 void det_eval_init_def(DetEval *e, int nclasses, double iou_thresh, DetApDef def);
 void det_eval_free(DetEval *e);
 /* One image: detections (any order; classes outside 0..nclasses-1 are dropped) and ground truth. */

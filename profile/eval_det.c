@@ -51,17 +51,12 @@ int *det_class_map(char **names, int nn, int model_classes, const Dataset *ds, b
 
 /* ---- the report ---- */
 
-#define COCO_NIOU 10 /* pycocotools' iouThrs: .50, .55, ..., .95 */
-
 typedef struct Scoring {
     DetEval main;             /* at --iou, by --ap: the per-class table */
-    DetEval sweep[COCO_NIOU]; /* COCO only: one per IoU of AP@[.50:.95] */
+    DetEval sweep[DET_COCO_NIOU]; /* COCO only: one per IoU of AP@[.50:.95] */
     int nsweep;
     DetCocoOut json;          /* --json, when given */
 } Scoring;
-
-/* numpy.linspace(.5, .95, 10) as pycocotools builds it: start + k * step, the last one exactly .95. */
-static double coco_iou(int k) { return k == COCO_NIOU - 1 ? 0.95 : 0.5 + k * ((0.95 - 0.5) / (COCO_NIOU - 1)); }
 
 /* Mean AP over the classes the model has and the data has ground truth for (NaN when none). */
 static double mean_ap(const DetEval *ev, const bool *mapped, int *counted) {
@@ -92,9 +87,9 @@ static void print_ap_line(const Scoring *sc, const bool *mapped, const EvalDetOp
     if (o->def.max_dets > 0) snprintf(cap, sizeof cap, "the top %d per image and class", o->def.max_dets);
     printf("mAP@%.2f = %.2f %% over %d classes with ground truth, %d images (COCO 101-point AP, %s; score > %.3g, "
            "NMS %.2f)\n", o->iou, 100 * map, with_gt, nimg, cap, o->thresh, o->nms);
-    double ap[COCO_NIOU], avg = 0;
+    double ap[DET_COCO_NIOU], avg = 0;
     for (int k = 0; k < sc->nsweep; k++) avg += (ap[k] = mean_ap(&sc->sweep[k], mapped, NULL)) / sc->nsweep;
-    if (sc->nsweep == COCO_NIOU)
+    if (sc->nsweep == DET_COCO_NIOU)
         printf("COCO AP@[.50:.95] = %.2f %%, AP@.50 = %.2f %%, AP@.75 = %.2f %% (pycocotools' first three)\n", 100 * avg,
                100 * ap[0], 100 * ap[5]);
 }
@@ -127,8 +122,8 @@ static void report(const Scoring *sc, const Dataset *ds, const bool *mapped, con
 static void scoring_init(Scoring *sc, int nclasses, const EvalDetOpts *o) {
     memset(sc, 0, sizeof *sc);
     det_eval_init_def(&sc->main, nclasses, o->iou, o->def);
-    sc->nsweep = o->def.kind == DET_AP_COCO ? COCO_NIOU : 0;
-    for (int k = 0; k < sc->nsweep; k++) det_eval_init_def(&sc->sweep[k], nclasses, coco_iou(k), o->def);
+    sc->nsweep = o->def.kind == DET_AP_COCO ? DET_COCO_NIOU : 0;
+    for (int k = 0; k < sc->nsweep; k++) det_eval_init_def(&sc->sweep[k], nclasses, det_coco_iou(k), o->def);
 }
 
 static void scoring_free(Scoring *sc) {
