@@ -162,6 +162,7 @@ static int evaluate(Darknet *net, const Dataset *ds, char **names, int nn, const
     scoring_init(&sc, ds->nclasses, o);
     int rc = o->json && *o->json ? det_coco_open(&sc.json, o->json) : 0;
     if (!rc) rc = score_images(net, ds, &so, o->limit, &sc, &done);
+    if (!rc && done == 0) rc = rn_fail("%s: no images to score (layouts: rune eval-det --help)", o->data);
     if (det_coco_close(&sc.json) < 0) rc = -1;
     FILE *csv = NULL;
     if (!rc && o->csv && *o->csv && !(csv = fopen(o->csv, "w"))) rc = rn_fail("%s: cannot write", o->csv);
