@@ -163,6 +163,10 @@ static int evaluate(Darknet *net, const Dataset *ds, char **names, int nn, const
     int rc = o->json && *o->json ? det_coco_open(&sc.json, o->json) : 0;
     if (!rc) rc = score_images(net, ds, &so, o->limit, &sc, &done);
     if (!rc && done == 0) rc = rn_fail("%s: no images to score (layouts: rune eval-det --help)", o->data);
+    int with_gt = 0;
+    if (!rc) mean_ap(&sc.main, mapped, &with_gt);
+    if (!rc && with_gt == 0) /* every AP would be undefined: a missing labels folder, or no common class */
+        rc = rn_fail("%s: no ground-truth box of a class the model has (labels missing, or no class names in common?)", o->data);
     if (det_coco_close(&sc.json) < 0) rc = -1;
     FILE *csv = NULL;
     if (!rc && o->csv && *o->csv && !(csv = fopen(o->csv, "w"))) rc = rn_fail("%s: cannot write", o->csv);
