@@ -156,12 +156,16 @@ static double ap_darknet_area(const double *prec, const double *rec, int n) {
     return s + last_rec * last_prec;
 }
 
-/* darknet, -points N: the mean over k = 0..N-1 of the best precision at recall >= k/(N-1) (its
- * double k * 1.0 / (N-1), not COCO's linspace), 0 where no rank reaches that recall. */
+/* darknet, -points N: the mean over k = 0..N-1 of the best precision at recall >= k/(N-1), 0 where
+ * no rank reaches that recall. The recall point is k * (1.0 / (N-1)), not the source's
+ * k * 1.0 / (N-1): darknet's own builds (Makefile and CMake) compile with -Ofast, whose reciprocal
+ * math hoists 1/(N-1) out of the loop, so -points 11 asks for recall >= 0.6000000000000001 and a
+ * class at exactly 3/5 misses that point. We follow the binary people run (measured:
+ * results/coco/ap_check.md). */
 static double ap_darknet_points(const double *prec, const double *rec, int n, int points) {
-    double s = 0;
+    double s = 0, step = 1.0 / (points - 1);
     for (int p = 0; p < points; p++) {
-        double want = p * 1.0 / (points - 1), best = 0;
+        double want = p * step, best = 0;
         for (int k = 0; k < n; k++)
             if (rec[k] >= want && prec[k] > best) best = prec[k];
         s += best;

@@ -132,7 +132,7 @@ def iou_xywh(a, b):
 
 
 def darknet_ap(prec, rec, points):
-    """Its two loops verbatim: points 0 = area under the curve, else `points` recall points."""
+    """Its two loops as its -Ofast binary runs them: points 0 = area under the curve, else `points` recall points."""
     n = len(prec)
     if n == 0:
         return 0.0
@@ -144,9 +144,9 @@ def darknet_ap(prec, rec, points):
             last_prec = max(last_prec, prec[k])
             ap += dr * last_prec
         return ap + last_rec * last_prec
-    s = 0.0
+    s, step = 0.0, 1.0 / (points - 1)  # darknet's -Ofast builds hoist the reciprocal: p * (1/(N-1))
     for p in range(points):
-        want = p * 1.0 / (points - 1)
+        want = p * step
         s += max([pr for pr, rc in zip(prec, rec) if rc >= want], default=0.0)
     return s / points
 

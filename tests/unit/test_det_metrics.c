@@ -146,3 +146,16 @@ TEST(det_darknet_strict_iou_and_coco_cap) {
     EXPECT_NEAR(det_eval_ap(&e, 0), 0.0, 1e-12);
     det_eval_free(&e);
 }
+
+/* darknet's binaries (built -Ofast) ask for recall >= k * (1.0/(N-1)): with 11 points, 6 * 0.1 =
+ * 0.6000000000000001, so three hits of five boxes (recall exactly 0.6) miss the seventh point. */
+TEST(det_darknet_points_follow_the_ofast_binary) {
+    Box g[5] = {gt(0, 0, 0, 10, 10, false), gt(0, 20, 0, 30, 10, false), gt(0, 40, 0, 50, 10, false),
+                gt(0, 60, 0, 70, 10, false), gt(0, 80, 0, 90, 10, false)};
+    DetBox d[3] = {det(0, 0, 0, 10, 10, 0.9f), det(0, 20, 0, 30, 10, 0.8f), det(0, 40, 0, 50, 10, 0.7f)};
+    DetEval e;
+    det_eval_init_def(&e, 1, 0.5, (DetApDef){DET_AP_DARKNET, 11, 0});
+    det_eval_add(&e, d, 3, g, 5);
+    EXPECT_NEAR(det_eval_ap(&e, 0), 6 / 11.0, 1e-12); /* points 0 .. 0.5; exact division would give 7/11 */
+    det_eval_free(&e);
+}
