@@ -70,7 +70,8 @@ int cmd_eval_det_asr(int argc, char **argv) {
                   "image is resized whole to the detector's square input (HR), degraded per scale (MATLAB bicubic\n"
                   "+ optional JPEG), reconstructed by each method (bilinear, SR models; rounded to 8 bits) and\n"
                   "detected by the frozen detector; hr detects on the HR frame itself. Per method: mAP@--iou\n"
-                  "(COCO 101-point AP, classes with ground truth), tail mAP (mean AP over the worse half of those\n"
+                  "(COCO's AP as `eval-det --ap coco --max-dets 0`: pycocotools' matching, 101 points, every\n"
+                  "detection kept; classes with ground truth), tail mAP (mean AP over the worse half of those\n"
                   "classes by HR AP) and PSNR/SSIM against HR (Y channel, border = scale). --method NAME:S:FILE\n"
                   "(repeatable) adds any SR checkpoint at one scale. Writes OUT/table6.{md,csv}, OUT/classes.csv.",
                   sp, 0, 0};

@@ -24,6 +24,7 @@ typedef struct Sample {
     int w, h;             /* frame size when known without decoding (COCO JSON, probed header); else 0 */
     char *seq;            /* sequence name ("0001TP", "Seq05VD"); frames of one video share it */
     int index;            /* frame number inside the sequence: samples are sorted by (seq, index) */
+    long id;              /* COCO image id (coco JSON); -1 = none (results files then derive one: det_coco_results.h) */
 } Sample;
 
 typedef struct Dataset {
@@ -31,6 +32,7 @@ typedef struct Dataset {
     Sample *samples;      /* [n] */
     int n, cap;
     char **class_names;   /* [nclasses] */
+    long *class_ids;      /* [nclasses] COCO category ids (coco JSON: 1..90 with gaps); NULL = the class index */
     int nclasses;
     uint8_t label_lut[256]; /* raw label value -> train id (DS_IGNORE = ignore); identity by default */
     int scale;            /* SR pairs: HR side = scale x LR side; 0 otherwise */
@@ -126,7 +128,7 @@ int dataset_nboxes(const Dataset *ds);
 
 /* ---- for readers (data/ds_*.c) ---- */
 void dataset_init(Dataset *ds, const char *name);
-Sample *dataset_add(Dataset *ds, const char *frame);  /* appends a zeroed sample with frame path */
+Sample *dataset_add(Dataset *ds, const char *frame);  /* appends a zeroed sample (id -1) with frame path */
 void dataset_set_classes(Dataset *ds, const char *const *names, int n);
 void dataset_sort_time(Dataset *ds);                  /* stable sort by (seq, index) */
 void box_push(Box **boxes, int *n, int *cap, Box b);

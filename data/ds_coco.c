@@ -63,6 +63,7 @@ static int read_categories(const json_t *cats, const char *name, Dataset *ds, Id
     }
     qsort(m, (size_t)n, sizeof *m, cmp_id);
     ds->class_names = xcalloc((size_t)n + 1, sizeof *ds->class_names);
+    ds->class_ids = xcalloc((size_t)n + 1, sizeof *ds->class_ids); /* results files name classes by these */
     for (int k = 0; k < n; k++) {
         At at = {name, "categories", (size_t)m[k].idx};
         if (k && m[k].id == m[k - 1].id)
@@ -70,6 +71,7 @@ static int read_categories(const json_t *cats, const char *name, Dataset *ds, Id
         const char *nm = json_string_value(json_object_get(json_array_get(cats, at.i), "name"));
         if (!nm) return rn_fail("%s: %s[%zu]: category %ld has no \"name\" string", name, at.arr, at.i, m[k].id);
         ds->class_names[k] = xstrdup(nm);
+        ds->class_ids[k] = m[k].id;
         ds->nclasses = k + 1;
         m[k].idx = k;
     }
@@ -91,6 +93,7 @@ static int read_image(const json_t *im, At at, const char *img_dir, Dataset *ds,
     s->w = (int)w;
     s->h = (int)h;
     s->index = (int)at.i;
+    s->id = id;
     *m = (IdMap){id, (int)at.i};
     return 0;
 }

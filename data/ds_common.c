@@ -23,6 +23,7 @@ Sample *dataset_add(Dataset *ds, const char *frame) {
     Sample *s = &ds->samples[ds->n++];
     memset(s, 0, sizeof *s);
     s->frame = frame ? xstrdup(frame) : NULL;
+    s->id = -1;
     return s;
 }
 
@@ -64,6 +65,7 @@ void dataset_free(Dataset *ds) {
     }
     for (int c = 0; c < ds->nclasses; c++) free(ds->class_names[c]);
     free(ds->class_names);
+    free(ds->class_ids);
     free(ds->samples);
     free(ds->name);
     memset(ds, 0, sizeof *ds);

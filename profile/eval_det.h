@@ -3,6 +3,7 @@
 #include <stdbool.h>
 
 #include "data/dataset.h"
+#include "profile/det_metrics.h"
 
 typedef struct EvalDetOpts {
     const char *model, *weights;  /* darknet cfg + weights, or a rune .h5 */
@@ -13,14 +14,17 @@ typedef struct EvalDetOpts {
     int limit;                    /* the first N images only; 0 = all */
     int letter;                   /* 1 letterbox, 0 plain resize, -1 as the cfg says */
     const char *csv;              /* also the per-class table here (last row: mAP); NULL = none */
+    DetApDef def;                 /* which AP (det_metrics.h): `--ap coco` (max_dets 100) or `--ap darknet` */
+    const char *json;             /* also every scored detection as a COCO results file; NULL = none */
 } EvalDetOpts;
 
 /* map[m] = the dataset class of model class m, or -1: names compared case-insensitively without
  * spaces, '_' and '-' ("dining table" = "diningtable"), then a few aliases (person -> pedestrian,
- * motorcycle -> motor, tvmonitor -> tv, sofa -> couch); without model names (nn = 0), identity by
+ * motorbike -> motorcycle, else motor; aeroplane -> airplane, tvmonitor -> tv, sofa -> couch); without model names (nn = 0), identity by
  * index. mapped[c] is set for every dataset class some model class maps to. map is malloc'ed. */
 int *det_class_map(char **names, int nn, int model_classes, const Dataset *ds, bool *mapped);
 
 /* Detects on every image, scores against the ground truth and prints the per-class table and the
- * mAP to stdout (progress to stderr). 0, or -1 with rn_errmsg(). */
+ * mAP to stdout (progress to stderr); with COCO's AP also the AP@[.50:.95] / AP50 / AP75 line that
+ * pycocotools' summarize() prints first. 0, or -1 with rn_errmsg(). */
 int eval_det_run(const EvalDetOpts *o);

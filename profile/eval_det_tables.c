@@ -292,8 +292,9 @@ int det_tables_write(const DetTables *t, const char *outdir, const char *diffs, 
     FILE *dcsv = dmd ? open_out(outdir, "diffs.csv", p5, sizeof p5) : NULL;
     int rc = dcsv ? 0 : -1;
     if (!rc) {
-        fprintf(md, "Table 6 (detection): %d images at %dx%d, JPEG quality %d (0 = lossless); mAP = AP@0.5 (COCO "
-                    "101-point) over classes with ground truth; tail = the worse half of them by HR AP (%d classes).\n\n",
+        fprintf(md, "Table 6 (detection): %d images at %dx%d, JPEG quality %d (0 = lossless); mAP = AP@0.5 by COCO's "
+                    "definition (pycocotools' matching and 101 recall points, every detection kept: no 100-per-image "
+                    "cap) over classes with ground truth; tail = the worse half of them by HR AP (%d classes).\n\n",
                 t->nimages, t->size, t->size, t->quality, nt);
         write_table6(t, tail, nt, md, csv, echo);
         write_classes(t, is_tail, cls);

@@ -81,9 +81,12 @@ static int summary(const ProfileDoc *d, const char *stem, FILE *echo) {
           pct(s->acc_tail, c));
         w(&o, " %s | %s | %s | %s |\n", cfg_name(t->scale, t->quality, a), m2, pct(t->acc_std, b), pct(t->acc_tail, e));
     }
-    w(&o, "\nTail-frame threshold on the %s (%s < %g of the frame): **%.4f %%** (fit: acc - cut = "
+    char thr[48]; /* no crossing (a line that does not rise with the ratio) has no threshold */
+    if (isfinite(d->threshold)) snprintf(thr, sizeof thr, "%.4f %%", 100 * d->threshold);
+    else snprintf(thr, sizeof thr, "none (the fitted line does not rise)");
+    w(&o, "\nTail-frame threshold on the %s (%s < %g of the frame): **%s** (fit: acc - cut = "
           "%.4f + %.4f x ratio, r2 %.3f, %d points); the threshold catching 90 %% of the training tail points would be %.4f %%.\n\n",
-      det ? "share of small detections" : "small-region ratio", det ? "boxes" : "regions", d->small, 100 * d->threshold, d->fit_a, d->fit_b, d->fit_r2, d->fit_n, 100 * d->threshold_recall90);
+      det ? "share of small detections" : "small-region ratio", det ? "boxes" : "regions", d->small, thr, d->fit_a, d->fit_b, d->fit_r2, d->fit_n, 100 * d->threshold_recall90);
     w(&o, "| split | scale | frames | tail | predicted | recall %% | precision %% | recall / precision at 1 %% | "
           "at the recall-90 threshold | ratio ms |\n|---|---|---|---|---|---|---|---|---|---|\n");
     checks_md(&o, d->split, d->train, d->ntrain);

@@ -48,7 +48,7 @@ sanitized() {
 }
 
 sanitized help ok --help
-for c in degrade upscale segment eval train-sr finetune-asr mask-stats import; do sanitized "help_$c" ok "$c" --help; done
+for c in degrade upscale segment eval eval-det train-sr finetune-asr mask-stats import; do sanitized "help_$c" ok "$c" --help; done
 sanitized degrade ok degrade --scale 4 --quality 50 "$frame" "$out/degraded.jpg"
 sanitized upscale ok upscale --model weights/carn_m.h5 --scale 4 "$frame" "$out/up.png"
 sanitized segment ok segment --model weights/espnet_camvid.h5 --labels "$out/labels.png" "$frame" "$out/seg.png"
@@ -92,6 +92,20 @@ asr_bad bad_no_annot fail "$out/noannot"
 asr_bad bad_no_labels fail data/samples/camvid/test
 sanitized bad_mask_stats fail mask-stats --data "$out/noannot" --dataset camvid --split train
 sanitized bad_flag usage eval-seg --model weights/espnet_camvid.h5 --no-such-flag
+# detection metrics on the shared COCO sample and Yolo-Fastest, where ../shared is there (a clone has none)
+yf=../shared/weights/darknet/yolo-fastest-1.1
+if [ -d ../shared/data/coco-mini ] && [ -f $yf.weights ]; then
+    sanitized eval_det_coco ok eval-det --model $yf.cfg --weights $yf.weights --data ../shared/data/coco-mini \
+        --format coco --ap coco --json "$out/dets.json" --csv "$out/det.csv"
+    sanitized eval_det_darknet ok eval-det --model $yf.cfg --weights $yf.weights --data ../shared/data/coco-mini \
+        --format coco --ap darknet --points 101
+    mkdir -p "$out/empty"
+    sanitized eval_det_empty fail eval-det --model $yf.cfg --weights $yf.weights --data "$out/empty" --format yolo
+    sanitized eval_det_no_labels fail eval-det --model $yf.cfg --weights $yf.weights --data "$out" --format yolo
+    sanitized eval_det_bad_ap usage eval-det --model $yf.cfg --weights $yf.weights --data ../shared/data/coco-mini --ap voc
+else
+    echo "asan-commands: ../shared (coco-mini, Yolo-Fastest) absent, eval-det runs skipped"
+fi
 
 if [ $failed -gt 0 ]; then
     echo "asan-commands: $failed run(s) failed (logs in $out)"

@@ -99,3 +99,63 @@ TEST(det_class_map_by_name_alias_and_index) {
     free(map);
     dataset_free(&ds);
 }
+
+/* darknet's detector map: a detection whose best ground truth was taken is a false positive, with no
+ * second choice (COCO would give it the other box); the mean counts classes without ground truth as 0. */
+TEST(det_darknet_matching_area_and_mean) {
+    Box g[2] = {gt(0, 0, 0, 10, 10, false), gt(0, 2, 0, 12, 10, false)};
+    /* the second detection: IoU .905 with the taken box, .739 with the free one */
+    DetBox d[2] = {det(0, 2, 0, 12, 10, 0.9f), det(0, 1.5f, 0, 11.5f, 10, 0.8f)};
+    DetEval e;
+    det_eval_init(&e, 2, 0.5);
+    det_eval_add(&e, d, 2, g, 2);
+    EXPECT_NEAR(det_eval_ap(&e, 0), 1.0, 1e-12);
+    det_eval_free(&e);
+    det_eval_init_def(&e, 2, 0.5, (DetApDef){DET_AP_DARKNET, 0, 0});
+    det_eval_add(&e, d, 2, g, 2);
+    /* TP then FP over 2 boxes: recall .5 at precision 1 -> area .5 */
+    EXPECT_NEAR(det_eval_ap(&e, 0), 0.5, 1e-12);
+    bool counted[2] = {true, true};
+    EXPECT_NEAR(det_eval_map_darknet(&e, counted), 0.25, 1e-12); /* class 1 (no ground truth) counts 0 */
+    det_eval_free(&e);
+    /* 11 points: precision 1 up to recall .5 (points 0 .. .5: 6 of them), 0 after */
+    det_eval_init_def(&e, 2, 0.5, (DetApDef){DET_AP_DARKNET, 11, 0});
+    det_eval_add(&e, d, 2, g, 2);
+    EXPECT_NEAR(det_eval_ap(&e, 0), 6 / 11.0, 1e-12);
+    det_eval_free(&e);
+}
+
+/* darknet needs IoU > the threshold, COCO >= it: a box at exactly IoU .5 is a hit for COCO alone. */
+TEST(det_darknet_strict_iou_and_coco_cap) {
+    Box g[1] = {gt(0, 0, 0, 10, 10, false)};
+    DetBox d[1] = {det(0, 0, 0, 20, 10, 0.9f)}; /* IoU 100/200 */
+    DetEval e;
+    det_eval_init(&e, 1, 0.5);
+    det_eval_add(&e, d, 1, g, 1);
+    EXPECT_NEAR(det_eval_ap(&e, 0), 1.0, 1e-12);
+    det_eval_free(&e);
+    det_eval_init_def(&e, 1, 0.5, (DetApDef){DET_AP_DARKNET, 0, 0});
+    det_eval_add(&e, d, 1, g, 1);
+    EXPECT_NEAR(det_eval_ap(&e, 0), 0.0, 1e-12);
+    det_eval_free(&e);
+    /* max_dets 1: only the best-scored detection of the class counts, so the hit scored lower is cut */
+    DetBox two[2] = {det(0, 50, 50, 60, 60, 0.9f), det(0, 0, 0, 10, 10, 0.5f)};
+    det_eval_init_def(&e, 1, 0.5, (DetApDef){DET_AP_COCO, 101, 1});
+    det_eval_add(&e, two, 2, g, 1);
+    EXPECT(e.n[0] == 1, "kept %d", e.n[0]);
+    EXPECT_NEAR(det_eval_ap(&e, 0), 0.0, 1e-12);
+    det_eval_free(&e);
+}
+
+/* darknet's binaries (built -Ofast) ask for recall >= k * (1.0/(N-1)): with 11 points, 6 * 0.1 =
+ * 0.6000000000000001, so three hits of five boxes (recall exactly 0.6) miss the seventh point. */
+TEST(det_darknet_points_follow_the_ofast_binary) {
+    Box g[5] = {gt(0, 0, 0, 10, 10, false), gt(0, 20, 0, 30, 10, false), gt(0, 40, 0, 50, 10, false),
+                gt(0, 60, 0, 70, 10, false), gt(0, 80, 0, 90, 10, false)};
+    DetBox d[3] = {det(0, 0, 0, 10, 10, 0.9f), det(0, 20, 0, 30, 10, 0.8f), det(0, 40, 0, 50, 10, 0.7f)};
+    DetEval e;
+    det_eval_init_def(&e, 1, 0.5, (DetApDef){DET_AP_DARKNET, 11, 0});
+    det_eval_add(&e, d, 3, g, 5);
+    EXPECT_NEAR(det_eval_ap(&e, 0), 6 / 11.0, 1e-12); /* points 0 .. 0.5; exact division would give 7/11 */
+    det_eval_free(&e);
+}

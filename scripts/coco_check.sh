@@ -1,0 +1,31 @@
+#!/bin/sh
+# coco_check.sh: rune eval-det's AP beside pycocotools' (and darknet's formula) on coco128 and coco-mini, both Yolo-Fastest models.
+# Needs a venv with pycocotools (not a rune requirement):
+#   python3 -m venv .venv-coco && .venv-coco/bin/pip install pycocotools pillow
+# Writes runs/coco_check/ (rune's logs and results files, the converted ground truth, check.csv);
+# exits non-zero when any measure differs by more than 0.1 points.
+set -eu
+RUNE=${RUNE:-./rune}
+PY=${PY:-.venv-coco/bin/python}
+SHARED=${SHARED:-../shared}
+OUT=${OUT:-runs/coco_check}
+W=$SHARED/weights/darknet
+if ! "$PY" -c "import pycocotools" 2>/dev/null; then
+    echo "coco_check.sh: no pycocotools in $PY; python3 -m venv .venv-coco && .venv-coco/bin/pip install pycocotools pillow" >&2
+    exit 2
+fi
+mkdir -p "$OUT"
+rm -f "$OUT/check.csv"
+"$PY" scripts/coco_check.py gt --data "$SHARED/data/coco128" -o "$OUT/coco128_gt.json"
+fail=0
+for m in yolo-fastest-1.1 yolo-fastest-1.1-xl; do
+    for ds in coco128 coco-mini; do
+        if [ "$ds" = coco128 ]; then fmt=yolo gt=$OUT/coco128_gt.json; else fmt=coco gt=$SHARED/data/coco-mini/ann_file.json; fi
+        run="$RUNE eval-det --model $W/$m.cfg --weights $W/$m.weights --data $SHARED/data/$ds --format $fmt"
+        $run --ap coco --json "$OUT/${ds}_$m.json" > "$OUT/${ds}_${m}_coco.txt" 2>/dev/null
+        $run --ap darknet > "$OUT/${ds}_${m}_darknet.txt" 2>/dev/null
+        "$PY" scripts/coco_check.py eval --gt "$gt" --dets "$OUT/${ds}_$m.json" --rune-coco "$OUT/${ds}_${m}_coco.txt" \
+            --rune-darknet "$OUT/${ds}_${m}_darknet.txt" --label "$ds $m" --csv "$OUT/check.csv" || fail=1
+    done
+done
+exit $fail
