@@ -87,7 +87,8 @@ static inline __attribute__((always_inline)) void tile(const float *x, const flo
                                                        float *y, size_t ys, int mr, const ConvGeom *g, int oh,
                                                        int ow0, __mmask16 mask[][4][2], const __mmask16 st[4],
                                                        bool acc_in, bool relu, const int MR, const int NV,
-                                                       const int S) {
+                                                       const int S, const int KW) {
+    const int kw = KW ? KW : g->kw; /* 3x3 kernels get a constant: the j loop unrolls, masks stay in k registers */
     __m512 acc[24][4];
 #pragma GCC unroll 24
     for (int r = 0; r < MR; r++)
@@ -98,24 +99,36 @@ static inline __attribute__((always_inline)) void tile(const float *x, const flo
                                          : _mm512_setzero_ps();
     size_t plane = (size_t)g->H * g->W;
     __m512i even = EVEN_LANES;
+    /* with KW constant, a copy of the masks made of constant indices only: the compiler keeps it in
+     * k registers instead of reloading 2*NV*S masks per input row */
+    __mmask16 mk[3][4][2];
+    if (KW)
+#pragma GCC unroll 3
+        for (int j = 0; j < 3; j++)
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; v++)
+#pragma GCC unroll 2
+                for (int h = 0; h < S; h++) mk[j][v][h] = mask[j][v][h];
     for (int c = 0; c < g->C; c++)
         for (int i = 0; i < g->kh; i++) {
             int ih = oh * g->sh - g->ph + i * g->dh;
             if (ih < 0 || ih >= g->H) continue; /* the row lies in the padding: adds zero */
             const float *row = x + c * plane + (size_t)ih * g->W + ow0 * S - g->pw;
-            const float *wk = wp + (size_t)(c * g->kh + i) * g->kw * MR;
+            const float *wk = wp + (size_t)(c * g->kh + i) * kw * MR;
             /* the same input row two tiles on: with 64+ planes in flight the hardware prefetcher
              * loses track, and a plane too large for the caches is then read at DRAM latency */
 #pragma GCC unroll 4
             for (int v = 0; v < NV * S; v++) _mm_prefetch((const char *)(row + 32 * NV * S + 16 * v), _MM_HINT_T0);
-            for (int j = 0; j < g->kw; j++, wk += MR) {
+#pragma GCC unroll 3
+            for (int j = 0; j < kw; j++, wk += MR) {
                 __m512 b[4];
 #pragma GCC unroll 4
                 for (int v = 0; v < NV; v++) {
                     const float *at = row + j * g->dw + 16 * S * v;
-                    b[v] = _mm512_maskz_loadu_ps(mask[j][v][0], at);
+                    b[v] = _mm512_maskz_loadu_ps(KW ? mk[j][v][0] : mask[j][v][0], at);
                     if (S == 2)
-                        b[v] = _mm512_permutex2var_ps(b[v], even, _mm512_maskz_loadu_ps(mask[j][v][1], at + 16));
+                        b[v] = _mm512_permutex2var_ps(
+                            b[v], even, _mm512_maskz_loadu_ps(KW ? mk[j][v][1] : mask[j][v][1], at + 16));
                 }
 #pragma GCC unroll 24
                 for (int r = 0; r < MR; r++) {
@@ -136,30 +149,37 @@ static inline __attribute__((always_inline)) void tile(const float *x, const flo
 
 /* The instantiations: MR*NV <= 24 accumulators; a block's MR is the plan's full height or its
  * remainder rounded up to the step (NV 1: 8/16/24, 2: 4/8/12, 3: 4/8, 4: 4); column stride 1 or 2. */
-#define TILE_FN(MR, NV, S)                                                                                   \
-    static void tile_##MR##_##NV##_##S(const float *x, const float *wp, const float *bias, float *y,        \
-                                       size_t ys, int mr, const ConvGeom *g, int oh, int ow0,              \
-                                       __mmask16 mask[][4][2], const __mmask16 st[4], bool acc_in, bool relu) { \
-        tile(x, wp, bias, y, ys, mr, g, oh, ow0, mask, st, acc_in, relu, MR, NV, S);                        \
+#define TILE_FN(MR, NV, S, KW)                                                                               \
+    static void tile_##MR##_##NV##_##S##_##KW(const float *x, const float *wp, const float *bias, float *y,  \
+                                              size_t ys, int mr, const ConvGeom *g, int oh, int ow0,       \
+                                              __mmask16 mask[][4][2], const __mmask16 st[4], bool acc_in,  \
+                                              bool relu) {                                                 \
+        tile(x, wp, bias, y, ys, mr, g, oh, ow0, mask, st, acc_in, relu, MR, NV, S, KW);                    \
     }
-#define TILE_FNS(S)                                                                                          \
-    TILE_FN(8, 1, S) TILE_FN(16, 1, S) TILE_FN(24, 1, S) TILE_FN(4, 2, S) TILE_FN(8, 2, S) TILE_FN(12, 2, S) \
-    TILE_FN(4, 3, S) TILE_FN(8, 3, S) TILE_FN(4, 4, S)                                                       \
-    static TileFn tile_fn_##S(int MR, int NV) {                                                              \
+/* KW 3 (every 3-wide kernel) or 0 (any width, read from the geometry) */
+#define TILE_FNS(S, KW)                                                                                      \
+    TILE_FN(8, 1, S, KW) TILE_FN(16, 1, S, KW) TILE_FN(24, 1, S, KW) TILE_FN(4, 2, S, KW) TILE_FN(8, 2, S, KW) \
+    TILE_FN(12, 2, S, KW) TILE_FN(4, 3, S, KW) TILE_FN(8, 3, S, KW) TILE_FN(4, 4, S, KW)                     \
+    static TileFn tile_fn_##S##_##KW(int MR, int NV) {                                                       \
         switch (NV) {                                                                                        \
-        case 1: return MR == 8 ? tile_8_1_##S : MR == 16 ? tile_16_1_##S : tile_24_1_##S;                    \
-        case 2: return MR == 4 ? tile_4_2_##S : MR == 8 ? tile_8_2_##S : tile_12_2_##S;                      \
-        case 3: return MR == 4 ? tile_4_3_##S : tile_8_3_##S;                                                \
-        default: return tile_4_4_##S;                                                                        \
+        case 1: return MR == 8 ? tile_8_1_##S##_##KW : MR == 16 ? tile_16_1_##S##_##KW : tile_24_1_##S##_##KW; \
+        case 2: return MR == 4 ? tile_4_2_##S##_##KW : MR == 8 ? tile_8_2_##S##_##KW : tile_12_2_##S##_##KW;   \
+        case 3: return MR == 4 ? tile_4_3_##S##_##KW : tile_8_3_##S##_##KW;                                  \
+        default: return tile_4_4_##S##_##KW;                                                                 \
         }                                                                                                    \
     }
 
 typedef void (*TileFn)(const float *, const float *, const float *, float *, size_t, int, const ConvGeom *, int,
                        int, __mmask16[][4][2], const __mmask16[4], bool, bool);
-TILE_FNS(1)
-TILE_FNS(2)
+TILE_FNS(1, 0)
+TILE_FNS(2, 0)
+TILE_FNS(1, 3)
+TILE_FNS(2, 3)
 
-static TileFn tile_fn(int MR, int NV, int S) { return S == 1 ? tile_fn_1(MR, NV) : tile_fn_2(MR, NV); }
+static TileFn tile_fn(int MR, int NV, int S, int kw) {
+    if (kw == 3) return S == 1 ? tile_fn_1_3(MR, NV) : tile_fn_2_3(MR, NV);
+    return S == 1 ? tile_fn_1_0(MR, NV) : tile_fn_2_0(MR, NV);
+}
 
 static const int BIG[5] = {0, 24, 12, 8, 4}, STEP[5] = {0, 8, 4, 4, 4};
 
@@ -208,7 +228,7 @@ static void conv_row(const float *xg, const float *wpg, const float *bias, float
         tile_masks(g, p->NV, ow0, mask, st);
         for (int b = 0; b < p->nmb; b++) {
             int m0 = b * p->big, MRb = block_rows(p, M, b);
-            TileFn fn = tile_fn(MRb, p->NV, g->sw);
+            TileFn fn = tile_fn(MRb, p->NV, g->sw, g->kw);
             fn(xg, wpg + (size_t)b * K * p->big, bias ? bias + m0 : NULL, yg + m0 * ys + (size_t)oh * g->OW, ys,
                imin(p->big, M - m0), g, oh, ow0, mask, st, accumulate, p->relu);
         }
