@@ -1,9 +1,11 @@
 /* test_ops_resample.c: resize, nearest upsampling and pooling against PyTorch (scripts/fixtures/gen_resample.py). */
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 
 #include "nn/ops/ops.h"
 #include "tests/fixture.h"
+#include "tests/gradcheck.h"
 #include "tests/test.h"
 
 typedef Tensor *(*Unary)(Tensor *x, const int *arg);
@@ -89,4 +91,30 @@ TEST(resample_deterministic_large) {
     }
     omp_set_num_threads(threads);
     for (int i = 0; i < 3; i++) EXPECT(got[0][i] == got[1][i], "run 1 %.9g, run 2 %.9g", (double)got[0][i], (double)got[1][i]);
+}
+
+/* Without a tape max_pool2d takes the values-only path (rows reduced first): the same outputs as
+ * the argmax path with a tape, bit for bit, over padding, strides 1-3, an odd plane and a NaN
+ * (which must win its windows). */
+TEST(max_pool2d_values_path_matches_argmax_path) {
+    static const int ks[][3] = {{3, 2, 1}, {2, 2, 0}, {3, 1, 1}, {5, 3, 2}};
+    for (size_t c = 0; c < sizeof ks / sizeof *ks; c++) {
+        Tensor *x = grad_input(2, 3, 13, 37, 120 + (unsigned)c);
+        x->data[5 * 37 + 11] = NAN;
+        Tensor *with_tape = op_max_pool2d(x, ks[c][0], ks[c][1], ks[c][2]);
+        bool old = engine_set_grad(false);
+        Tensor *values = op_max_pool2d(x, ks[c][0], ks[c][1], ks[c][2]);
+        engine_set_grad(old);
+        size_t n = tensor_numel(values), diff = 0, nans = 0;
+        for (size_t i = 0; i < n; i++) {
+            bool a = isnan(with_tape->data[i]), b = isnan(values->data[i]);
+            diff += a != b || (!a && with_tape->data[i] != values->data[i]);
+            nans += b;
+        }
+        EXPECT(n == tensor_numel(with_tape) && diff == 0, "k %d s %d p %d: %zu outputs differ", ks[c][0], ks[c][1],
+               ks[c][2], diff);
+        EXPECT(nans > 0, "k %d s %d p %d: the NaN must win its windows", ks[c][0], ks[c][1], ks[c][2]);
+        tape_clear();
+        engine_step_reset();
+    }
 }
