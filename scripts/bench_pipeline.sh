@@ -8,6 +8,7 @@
 #   REPS=N     upscale runs per size (default 5)
 #   SR=FILE    the x4 SR checkpoint (default results/camvid/checkpoints/asr_x4_s1.h5, else weights/carn_m.h5)
 #   DATA=DIR   CamVid root (default ../shared/data/camvid)
+#   RUNE=BIN   the rune binary to time (default ./rune)
 # Run on a quiet machine, with the thread settings of bench_compare.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,7 @@ out=${1:-bench/raw}
 frames=${FRAMES:-0}
 reps=${REPS:-5}
 data=${DATA:-../shared/data/camvid}
+R=${RUNE:-./rune} # RUNE=another binary times it the same way (a before/after pair)
 sr=${SR:-results/camvid/checkpoints/asr_x4_s1.h5}
 [ -f "$sr" ] || sr=weights/carn_m.h5
 export OMP_WAIT_POLICY=passive OMP_NUM_THREADS=${OMP_NUM_THREADS:-2} OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
@@ -38,7 +40,7 @@ bench_eval() {
   local n=$frames t0 t1
   [ "$n" -gt 0 ] || n=$(find "$data/test" -name '*.png' | wc -l)
   t0=$EPOCHREALTIME
-  ./rune eval --task weights/espnet_camvid.h5 --data "$data" --scales 4 --method "asr:4:$sr" --frames "$frames" \
+  "$R" eval --task weights/espnet_camvid.h5 --data "$data" --scales 4 --method "asr:4:$sr" --frames "$frames" \
     --bootstrap 0 --no-figures --quiet --out "$tmp/eval" > "$tmp/eval.log"
   t1=$EPOCHREALTIME
   record "rune eval camvid test x4 ($(basename "$sr") + espnet)" "$n" "$(elapsed "$t0" "$t1")"
@@ -62,9 +64,9 @@ PY
 # upscale_fps LR_PNG LABEL: reps runs of `rune upscale` x4, one process each
 upscale_fps() {
   local t0 t1
-  ./rune upscale --model "$sr" --scale 4 "$1" "$tmp/warm.png" > /dev/null # page cache, first-run costs
+  "$R" upscale --model "$sr" --scale 4 "$1" "$tmp/warm.png" > /dev/null # page cache, first-run costs
   t0=$EPOCHREALTIME
-  for ((i = 0; i < reps; i++)); do ./rune upscale --model "$sr" --scale 4 "$1" "$tmp/out.png" > /dev/null; done
+  for ((i = 0; i < reps; i++)); do "$R" upscale --model "$sr" --scale 4 "$1" "$tmp/out.png" > /dev/null; done
   t1=$EPOCHREALTIME
   record "rune upscale x4 -> $2 ($(basename "$sr"))" "$reps" "$(elapsed "$t0" "$t1")"
 }
@@ -74,7 +76,7 @@ upscale_fps() {
   echo "# OMP_NUM_THREADS=$OMP_NUM_THREADS OMP_WAIT_POLICY=$OMP_WAIT_POLICY OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-unset}"
   bench_eval
   frame=$(find "$data/test" -name '*.png' | sort | head -1)
-  ./rune degrade --scale 4 --quality 0 "$frame" "$tmp/lr480.png" > /dev/null
+  "$R" degrade --scale 4 --quality 0 "$frame" "$tmp/lr480.png" > /dev/null
   upscale_fps "$tmp/lr480.png" 480x360
   synthetic_lr "$tmp/lr2048.png"
   upscale_fps "$tmp/lr2048.png" 2048x1024
