@@ -206,16 +206,17 @@ static Plan make_plan(const ConvGeom *g, int M) {
 /* wp for group gi, block b: [K][MRb] with rows past M zero, K in w's (c, i, j) order, each output
  * channel's row times wscale[channel] when given (BatchNorm folded in at no extra pass). */
 static void pack_weights(const float *w, const float *wscale, float *wp, const Plan *p, int G, int M, int K) {
-    for (int gi = 0; gi < G; gi++)
-        for (int b = 0; b < p->nmb; b++) {
-            int m0 = b * p->big, MRb = block_rows(p, M, b), mr = imin(p->big, M - m0);
-            float *dst = wp + ((size_t)gi * p->nmb + b) * K * p->big;
-            for (int r = 0; r < MRb; r++) {
-                size_t m = (size_t)gi * M + m0 + r;
-                float s = r < mr && wscale ? wscale[m] : 1;
-                for (int k = 0; k < K; k++) dst[(size_t)k * MRb + r] = r < mr ? s * w[m * K + k] : 0;
-            }
-        }
+    /* one block per task, and k outer so the writes run straight through the block: ResNet's
+     * 512x512x3x3 weights (9.4 MB) took 3.5 ms to pack one thread, row by row, as long as the conv */
+#pragma omp parallel for schedule(static) if ((size_t)G * M * K > 65536)
+    for (int t = 0; t < G * p->nmb; t++) {
+        int gi = t / p->nmb, b = t % p->nmb, m0 = b * p->big, MRb = block_rows(p, M, b), mr = imin(p->big, M - m0);
+        float *dst = wp + (size_t)t * K * p->big, s[24];
+        const float *src = w + ((size_t)gi * M + m0) * K;
+        for (int r = 0; r < MRb; r++) s[r] = r < mr ? (wscale ? wscale[(size_t)gi * M + m0 + r] : 1) : 0;
+        for (int k = 0; k < K; k++)
+            for (int r = 0; r < MRb; r++) dst[(size_t)k * MRb + r] = r < mr ? s[r] * src[(size_t)r * K + k] : 0;
+    }
 }
 
 /* One output row oh of image n, group gi: every tile along the row, every channel block. */
@@ -278,11 +279,14 @@ bool conv_direct_backward_data(const real_t *dy, const real_t *w, real_t *dx, co
     int khw = g->kh * g->kw, C = g->C;
     ArenaMark mark = arena_mark(engine_arena());
     float *wt = arena_alloc(engine_arena(), (size_t)G * C * M * khw * sizeof *wt); /* [G*C, M*kh*kw] */
-    for (int gi = 0; gi < G; gi++)
+    /* written in order, one input channel per task (the reads then stride; the writes do not) */
+#pragma omp parallel for schedule(static) if ((size_t)G * C * M * khw > 65536)
+    for (int gc = 0; gc < G * C; gc++) {
+        int gi = gc / C, c = gc % C;
         for (int m = 0; m < M; m++)
-            for (int c = 0; c < C; c++)
-                for (int k = 0; k < khw; k++)
-                    wt[(((size_t)gi * C + c) * M + m) * khw + (khw - 1 - k)] = w[(((size_t)gi * M + m) * C + c) * khw + k];
+            for (int k = 0; k < khw; k++)
+                wt[((size_t)gc * M + m) * khw + (khw - 1 - k)] = w[(((size_t)gi * M + m) * C + c) * khw + k];
+    }
     conv_direct_forward(dy, wt, NULL, dx, &t, N, G, C, accumulate);
     arena_rewind(engine_arena(), mark);
     return true;
