@@ -16,10 +16,6 @@ bool conv_direct_enabled(void) {
     return enabled;
 }
 
-/* Pointwise convs' backward-data goes to GEMM unless RUNE_CONV=direct (see conv_direct.h): measured
- * on CARN-M's 1x1 shapes, the direct forward is as fast as OpenBLAS's GEMM or faster (256->64 at
- * 64x64: 22-24 vs 30-32 ms, one thread), its adjoint slower (81 vs 68 ms with dW). */
-static bool skip_pointwise(const ConvGeom *g) { return conv_geom_is_pointwise(g) && !pointwise_too; }
 
 bool conv_direct_set_enabled(bool on) {
     bool old = conv_direct_enabled();
@@ -32,6 +28,11 @@ bool conv_direct_set_enabled(bool on) {
 #include <omp.h>
 
 #include "nn/tensor.h"
+
+/* Pointwise convs' backward-data goes to GEMM unless RUNE_CONV=direct (see conv_direct.h): measured
+ * on CARN-M's 1x1 shapes, the direct forward is as fast as OpenBLAS's GEMM or faster (256->64 at
+ * 64x64: 22-24 vs 30-32 ms, one thread), its adjoint slower (81 vs 68 ms with dW). */
+static bool skip_pointwise(const ConvGeom *g) { return conv_geom_is_pointwise(g) && !pointwise_too; }
 
 /* Why this shape: with stride 1, the input under 16 consecutive output pixels of a row is 16
  * consecutive floats of an input row for every (c, i, j), so one masked load feeds MR output
