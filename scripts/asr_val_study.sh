@@ -230,21 +230,30 @@ need() { [ -f "$1" ] || { echo "asr_val_study: $1 missing: run stage $2 first (S
 SR_VAL=sr:$SCALE:$SR_DIR/sr_x$SCALE.h5
 val_eval() { evaluate "$1" val "$VAL_FRAMES" "$VAL_BOOTSTRAP" "$2" "$SCALE" --no-figures --method "$SR_VAL" "${@:3}"; }
 
+# val_sweep NAME KEY PREFIX SMALL BETA VALUES...: one x$SCALE seed-1 run of ASR_STEPS per value of KEY
+# (small or beta; the other stays at SMALL / BETA given), all evaluated on val -> OUT/NAME.csv
+val_sweep() {
+  local name=$1 key=$2 prefix=$3 small=$4 beta=$5 v; shift 5
+  local methods=() diffs=() keys=() runs=()
+  for v in "$@"; do
+    if [ "$key" = small ]; then runs+=("$(asr_name "$SCALE" "$v" "$beta" 1)|--small $v --beta $beta")
+    else runs+=("$(asr_name "$SCALE" "$small" "$v" 1)|--small $small --beta $v"); fi
+  done
+  for v in "${runs[@]}"; do spawn segrun "${v%%|*}" "$SCALE" 1 "$ASR_STEPS" ${v#*|}; done
+  join
+  local i=0
+  for v in "$@"; do
+    methods+=(--method "$prefix$(tok "$v"):$SCALE:$RUNS/${runs[$i]%%|*}_at$ASR_STEPS.h5")
+    diffs+=("$prefix$(tok "$v")-sr") keys+=("$v:$prefix$(tok "$v")")
+    i=$((i + 1))
+  done
+  val_eval "$OUT/$name" "$(IFS=,; echo "${diffs[*]}")" "${methods[@]}"
+  val_csv "$OUT/$name" "$key" "${keys[@]}" "sr:sr" > "$OUT/$name.csv"
+}
+
 # --- 1. threshold on val ------------------------------------------------------------------------
 
-if want 1; then
-  for sm in $SMALLS; do
-    spawn segrun "$(asr_name "$SCALE" "$sm" "$DEFAULT_BETA" 1)" "$SCALE" 1 "$ASR_STEPS" --small "$sm" --beta "$DEFAULT_BETA"
-  done
-  join
-  methods=() diffs=() keys=()
-  for sm in $SMALLS; do
-    methods+=(--method "sm$(tok "$sm"):$SCALE:$RUNS/$(asr_name "$SCALE" "$sm" "$DEFAULT_BETA" 1)_at$ASR_STEPS.h5")
-    diffs+=("sm$(tok "$sm")-sr") keys+=("$sm:sm$(tok "$sm")")
-  done
-  val_eval "$OUT/threshold_val" "$(IFS=,; echo "${diffs[*]}")" "${methods[@]}"
-  val_csv "$OUT/threshold_val" small "${keys[@]}" "sr:sr" > "$OUT/threshold_val.csv"
-fi
+if want 1; then val_sweep threshold_val small sm "" "$DEFAULT_BETA" $SMALLS; fi
 need "$OUT/threshold_val.csv" 1
 SMALL=$(choose "$OUT/threshold_val.csv" sr)
 echo "asr_val_study: threshold (val, beta $DEFAULT_BETA, $ASR_STEPS steps): --small $SMALL"
@@ -252,19 +261,7 @@ column -s, -t "$OUT/threshold_val.csv" 2>/dev/null || cat "$OUT/threshold_val.cs
 
 # --- 2. beta on val, at the chosen threshold ----------------------------------------------------
 
-if want 2; then
-  for b in $BETAS; do
-    spawn segrun "$(asr_name "$SCALE" "$SMALL" "$b" 1)" "$SCALE" 1 "$ASR_STEPS" --small "$SMALL" --beta "$b"
-  done
-  join
-  methods=() diffs=() keys=()
-  for b in $BETAS; do
-    methods+=(--method "b$(tok "$b"):$SCALE:$RUNS/$(asr_name "$SCALE" "$SMALL" "$b" 1)_at$ASR_STEPS.h5")
-    diffs+=("b$(tok "$b")-sr") keys+=("$b:b$(tok "$b")")
-  done
-  val_eval "$OUT/beta_val" "$(IFS=,; echo "${diffs[*]}")" "${methods[@]}"
-  val_csv "$OUT/beta_val" beta "${keys[@]}" "sr:sr" > "$OUT/beta_val.csv"
-fi
+if want 2; then val_sweep beta_val beta b "$SMALL" "" $BETAS; fi
 need "$OUT/beta_val.csv" 2
 BETA=$(choose "$OUT/beta_val.csv" sr)
 echo "asr_val_study: beta (val, --small $SMALL, $ASR_STEPS steps): --beta $BETA"
