@@ -105,7 +105,7 @@ static double rd_num(Rd *r, json_t *o, const char *key, const char *where) {
     return json_number_value(v);
 }
 /* A diagnostic added within version 1 (the recall-90 columns): absent in the earliest version-1
- * files (results/serve/profile_camvid.json), so absent reads as NaN rather than an error. */
+ * files (the first results/serve profile, in git history), so absent reads as NaN rather than an error. */
 static double rd_num_opt(Rd *r, json_t *o, const char *key, const char *where) {
     return json_object_get(o, key) ? rd_num(r, o, key, where) : NAN;
 }
