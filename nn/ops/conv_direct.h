@@ -1,6 +1,7 @@
 /* conv_direct.h: convolution read straight from the NCHW planes by an AVX-512 register-tile kernel (no im2col). */
 #pragma once
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "nn/ops/im2col.h"
 
@@ -36,3 +37,10 @@ bool conv_direct_enabled(void);
  * input's, from the planes (nn/ops/conv_direct_wgrad.c). False, touching nothing, when it does not apply. */
 bool conv_direct_backward_weight(const real_t *x, const real_t *dy, real_t *dw, real_t *db, const ConvGeom *g, int N,
                                  int G, int M);
+
+/* For both direct kernels' flattened-plane mode ("same" convs: OW == W, stride 1, where the input
+ * under 16 consecutive output pixels is 16 consecutive floats for every tap): the lane mask of
+ * every 16-pixel vector of the output plane per tap (i, j), masks[v * kh*kw + i*kw + j]; a lane is
+ * set when its pixel is in the plane and its shifted input pixel neither leaves the plane nor wraps
+ * into another row. */
+void conv_direct_plane_masks(const ConvGeom *g, int nvec, uint16_t *masks);

@@ -28,20 +28,6 @@ typedef struct Wg {
 
 static int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
-/* The lane masks of every 16-pixel vector of the flattened output plane, per kernel tap (i, j). */
-static void plane_masks(const ConvGeom *g, int nvec, __mmask16 *masks) {
-    int P = g->OH * g->OW;
-    for (int v = 0; v < nvec; v++)
-        for (int i = 0; i < g->kh; i++)
-            for (int j = 0; j < g->kw; j++) {
-                unsigned bits = 0;
-                for (int l = 0; l < 16; l++) {
-                    int p = 16 * v + l, ih = p / g->OW - g->ph + i * g->dh, iw = p % g->OW - g->pw + j * g->dw;
-                    bits |= (unsigned)(p < P && ih >= 0 && ih < g->H && iw >= 0 && iw < g->W) << l;
-                }
-                masks[(size_t)v * g->kh * g->kw + i * g->kw + j] = (__mmask16)bits;
-            }
-}
 
 /* Pointers to the MR rows of dy and the KR shifted planes of x that tile (m0, k0) of group gi reads
  * in image n, and each column's tap (i*kw + j, its mask's index). */
@@ -122,7 +108,7 @@ bool conv_direct_backward_weight(const real_t *x, const real_t *dy, real_t *dw, 
     ArenaMark mark = arena_mark(engine_arena());
     __mmask16 *masks = arena_alloc(engine_arena(), (size_t)w.nvec * w.khw * sizeof *masks);
     double *bs = db ? arena_zalloc(engine_arena(), (size_t)G * M * sizeof *bs) : NULL;
-    plane_masks(g, w.nvec, masks);
+    conv_direct_plane_masks(g, w.nvec, (uint16_t *)masks);
     w.masks = masks;
     /* chunks of about CHUNK_VECS vectors: several small images, or part of a large one */
     int imgs = w.nvec < CHUNK_VECS ? CHUNK_VECS / w.nvec : 1, vecs = w.nvec < CHUNK_VECS ? w.nvec : CHUNK_VECS;
