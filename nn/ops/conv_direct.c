@@ -80,6 +80,33 @@ static void tile_masks(const ConvGeom *g, int NV, int ow0, __mmask16 mask[][4][2
 
 #define EVEN_LANES _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0)
 
+/* A tile's accumulators: rows r < MR of vectors v < NV, the tile's outputs at y + r*ys + 16*v.
+ * Filled from y (accumulating), or the bias, or zero; stored under the lane masks st, max(., 0)
+ * first when relu. Loops of constant length over acc keep it in registers after inlining. */
+static inline __attribute__((always_inline)) void acc_init(__m512 acc[][4], const float *y, size_t ys,
+                                                           const __mmask16 *st, const float *bias, int mr,
+                                                           bool acc_in, const int MR, const int NV) {
+#pragma GCC unroll 24
+    for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+            acc[r][v] = acc_in && r < mr ? _mm512_maskz_loadu_ps(st[v], y + r * ys + 16 * v)
+                        : bias && r < mr ? _mm512_set1_ps(bias[r])
+                                         : _mm512_setzero_ps();
+}
+
+static inline __attribute__((always_inline)) void acc_store(__m512 acc[][4], float *y, size_t ys,
+                                                            const __mmask16 *st, int mr, bool relu, const int MR,
+                                                            const int NV) {
+#pragma GCC unroll 24
+    for (int r = 0; r < MR; r++) /* to MR, not mr: a loop of constant length keeps acc in registers */
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+            if (r < mr)
+                _mm512_mask_storeu_ps(y + r * ys + 16 * v, st[v],
+                                      relu ? _mm512_max_ps(acc[r][v], _mm512_setzero_ps()) : acc[r][v]);
+}
+
 /* One tile: y[r, oh, ow0 + 0..16*NV) for r < mr (rows at stride ys) from the group's input x [C,H,W]
  * and packed weights wp [C*kh*kw][MR]. MR, NV and the column stride S are constants after
  * inlining, so the accumulators live in registers; stride 2 loads 32 floats per vector and keeps
@@ -91,13 +118,7 @@ static inline __attribute__((always_inline)) void tile(const float *x, const flo
                                                        const int S, const int KW) {
     const int kw = KW ? KW : g->kw; /* 3x3 kernels get a constant: the j loop unrolls, masks stay in k registers */
     __m512 acc[24][4];
-#pragma GCC unroll 24
-    for (int r = 0; r < MR; r++)
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++)
-            acc[r][v] = acc_in && r < mr ? _mm512_maskz_loadu_ps(st[v], y + r * ys + ow0 + 16 * v)
-                        : bias && r < mr ? _mm512_set1_ps(bias[r])
-                                         : _mm512_setzero_ps();
+    acc_init(acc, y + ow0, ys, st, bias, mr, acc_in, MR, NV);
     size_t plane = (size_t)g->H * g->W;
     __m512i even = EVEN_LANES;
     /* with KW constant, a copy of the masks made of constant indices only: the compiler keeps it in
@@ -139,13 +160,7 @@ static inline __attribute__((always_inline)) void tile(const float *x, const flo
                 }
             }
         }
-#pragma GCC unroll 24
-    for (int r = 0; r < MR; r++) /* to MR, not mr: a loop of constant length keeps acc in registers */
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++)
-            if (r < mr)
-                _mm512_mask_storeu_ps(y + r * ys + ow0 + 16 * v, st[v],
-                                      relu ? _mm512_max_ps(acc[r][v], _mm512_setzero_ps()) : acc[r][v]);
+    acc_store(acc, y + ow0, ys, st, mr, relu, MR, NV);
 }
 
 /* The instantiations: MR*NV <= 24 accumulators; a block's MR is the plan's full height or its
@@ -269,13 +284,7 @@ static inline __attribute__((always_inline)) void ptile(const float *x, const fl
         st[v] = (__mmask16)(left >= 16 ? 0xffff : left > 0 ? (1u << left) - 1 : 0);
     }
     __m512 acc[24][4];
-#pragma GCC unroll 24
-    for (int r = 0; r < MR; r++)
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++)
-            acc[r][v] = acc_in && r < mr ? _mm512_maskz_loadu_ps(st[v], y + (size_t)r * P + p0 + 16 * v)
-                        : bias && r < mr ? _mm512_set1_ps(bias[r])
-                                         : _mm512_setzero_ps();
+    acc_init(acc, y + p0, (size_t)P, st, bias, mr, acc_in, MR, NV);
     size_t plane = (size_t)g->H * g->W;
     const __mmask16 *mv = pm + (size_t)(p0 / 16) * khw;
     const float *wk = wp;
@@ -293,13 +302,7 @@ static inline __attribute__((always_inline)) void ptile(const float *x, const fl
             }
         }
     }
-#pragma GCC unroll 24
-    for (int r = 0; r < MR; r++)
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++)
-            if (r < mr)
-                _mm512_mask_storeu_ps(y + (size_t)r * P + p0 + 16 * v, st[v],
-                                      relu ? _mm512_max_ps(acc[r][v], _mm512_setzero_ps()) : acc[r][v]);
+    acc_store(acc, y + p0, (size_t)P, st, mr, relu, MR, NV);
 }
 
 #define PTILE_FN(MR, NV)                                                                                     \
