@@ -74,15 +74,18 @@ static double fixture_map(const Fixture *f, double iou, DetApDef def) {
     return m;
 }
 
+/* load(), failing the test (and freeing what was read) when the fixture cannot be loaded. */
+static bool load_checked(Fixture *f) {
+    bool ok = load(f);
+    EXPECT(ok, "cannot load tests/fixtures/det_coco");
+    if (!ok) unload(f);
+    return ok;
+}
+
 /* pycocotools' COCOeval (bbox, maxDets 100) at each of its ten IoUs, and its AP / AP50 / AP75. */
 TEST(det_ap_matches_pycocotools_on_fixture) {
     Fixture f;
-    bool ok = load(&f);
-    EXPECT(ok, "cannot load tests/fixtures/det_coco");
-    if (!ok) {
-        unload(&f);
-        return;
-    }
+    if (!load_checked(&f)) return;
     EXPECT(f.ds.nclasses <= 16, "%d classes", f.ds.nclasses);
     const json_t *thrs = json_object_get(f.expect, "coco_iou_thrs"), *per = json_object_get(f.expect, "coco_map_per_iou");
     EXPECT(json_array_size(thrs) == DET_COCO_NIOU && json_array_size(per) == DET_COCO_NIOU, "ten IoUs");
@@ -106,12 +109,7 @@ TEST(det_ap_matches_pycocotools_on_fixture) {
 /* darknet's validate_detector_map formula (scripts/coco_check.py's re-implementation) at -points 0, 11, 101. */
 TEST(det_ap_matches_darknet_formula_on_fixture) {
     Fixture f;
-    bool ok = load(&f);
-    EXPECT(ok, "cannot load tests/fixtures/det_coco");
-    if (!ok) {
-        unload(&f);
-        return;
-    }
+    if (!load_checked(&f)) return;
     const int points[3] = {0, 11, 101};
     const char *keys[3] = {"darknet_map_points0", "darknet_map_points11", "darknet_map_points101"};
     for (int k = 0; k < 3; k++)

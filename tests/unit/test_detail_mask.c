@@ -346,14 +346,23 @@ static const char *banded_root(void) {
     return dir;
 }
 
-TEST(finetune_asr_large_regions_cut_by_the_crop_give_no_detail_loss) {
+/* finetune-asr's settings for a run on the banded frames: CARN-M through ESPNet, 32x32 crops,
+ * checkpoint and loss log under the frames' folder (out holds the checkpoint's path). */
+static AsrCfg banded_cfg(char out[400]) {
     const char *data = banded_root();
-    char out[400];
-    snprintf(out, sizeof out, "%s/asr.h5", data);
+    snprintf(out, 400, "%s/asr.h5", data);
     AsrCfg c;
     asr_defaults(&c);
     c.sr = "weights/carn_m.h5", c.task = "weights/espnet_camvid.h5", c.data = data, c.out = out;
-    c.crop = 32, c.batch = 2, c.steps = 3, c.ckpt_every = 0, c.quiet = true, c.small = 0.2, c.beta = 0.5;
+    c.crop = 32, c.ckpt_every = 0, c.quiet = true;
+    return c;
+}
+
+TEST(finetune_asr_large_regions_cut_by_the_crop_give_no_detail_loss) {
+    char out[400];
+    AsrCfg c = banded_cfg(out);
+    const char *data = c.data;
+    c.batch = 2, c.steps = 3, c.small = 0.2, c.beta = 0.5;
     EXPECT(finetune_asr(&c) == 0, "%s", rn_errmsg());
     char log[420];
     snprintf(log, sizeof log, "%s/asr_loss.csv", data);
@@ -372,13 +381,9 @@ TEST(finetune_asr_large_regions_cut_by_the_crop_give_no_detail_loss) {
 /* A checkpoint that does not say its regions were measured on the frame (here: a --mask all run,
  * as every detail-mask checkpoint made before the change) is not resumed with the detail mask. */
 TEST(finetune_asr_does_not_resume_a_crop_relative_detail_checkpoint) {
-    const char *data = banded_root();
     char out[400];
-    snprintf(out, sizeof out, "%s/asr.h5", data);
-    AsrCfg c;
-    asr_defaults(&c);
-    c.sr = "weights/carn_m.h5", c.task = "weights/espnet_camvid.h5", c.data = data, c.out = out;
-    c.crop = 32, c.batch = 1, c.steps = 1, c.ckpt_every = 0, c.quiet = true, c.loss = ASR_LOSS_ALL;
+    AsrCfg c = banded_cfg(out);
+    c.batch = 1, c.steps = 1, c.loss = ASR_LOSS_ALL;
     EXPECT(finetune_asr(&c) == 0, "%s", rn_errmsg());
     c.loss = ASR_LOSS_DETAIL, c.steps = 2, c.resume = true;
     EXPECT(finetune_asr(&c) < 0 && msg_has("measured on training crops") && msg_has(out), "%s", rn_errmsg());
