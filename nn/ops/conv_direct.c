@@ -252,7 +252,7 @@ static void conv_row(const float *xg, const float *wpg, const float *bias, float
     }
 }
 
-/* ---- flattened-plane tiles: "same" stride-1 convs with rows too short for row tiles ---------- */
+/* ---- the flattened plane's lane masks, for the weight gradient's tiles ---------------------- */
 
 void conv_direct_plane_masks(const ConvGeom *g, int nvec, uint16_t *masks) {
     int P = g->OH * g->OW;
@@ -268,115 +268,23 @@ void conv_direct_plane_masks(const ConvGeom *g, int nvec, uint16_t *masks) {
             }
 }
 
-/* One plane tile: y[r, p0 .. p0+16*NV) of the flattened output plane for r < mr, over every input
- * channel and tap: tap t reads x_c + p0 + off[t] under the table's mask for (vector, t). A 16x16
- * plane is 256 contiguous outputs here, where a row tile holds 16 and must broadcast MR weights per
- * vector loaded (CARN-M's body when training, ResNet's 12x15 layer4). */
-static inline __attribute__((always_inline)) void ptile(const float *x, const float *wp, const float *bias,
-                                                        float *y, int mr, const ConvGeom *g, int p0,
-                                                        const __mmask16 *pm, const int *off, bool acc_in,
-                                                        bool relu, const int MR, const int NV) {
-    int P = g->OH * g->OW, khw = g->kh * g->kw;
-    __mmask16 st[4];
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) {
-        int left = P - p0 - 16 * v;
-        st[v] = (__mmask16)(left >= 16 ? 0xffff : left > 0 ? (1u << left) - 1 : 0);
-    }
-    __m512 acc[24][4];
-    acc_init(acc, y + p0, (size_t)P, st, bias, mr, acc_in, MR, NV);
-    size_t plane = (size_t)g->H * g->W;
-    const __mmask16 *mv = pm + (size_t)(p0 / 16) * khw;
-    const float *wk = wp;
-    for (int c = 0; c < g->C; c++) {
-        const float *xc = x + c * plane + p0;
-        for (int t = 0; t < khw; t++, wk += MR) {
-            __m512 b[4];
-#pragma GCC unroll 4
-            for (int v = 0; v < NV; v++) b[v] = _mm512_maskz_loadu_ps(mv[(size_t)v * khw + t], xc + off[t] + 16 * v);
-#pragma GCC unroll 24
-            for (int r = 0; r < MR; r++) {
-                __m512 a = _mm512_set1_ps(wk[r]);
-#pragma GCC unroll 4
-                for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(a, b[v], acc[r][v]);
-            }
-        }
-    }
-    acc_store(acc, y + p0, (size_t)P, st, mr, relu, MR, NV);
-}
-
-#define PTILE_FN(MR, NV)                                                                                     \
-    static void ptile_##MR##_##NV(const float *x, const float *wp, const float *bias, float *y, int mr,     \
-                                  const ConvGeom *g, int p0, const __mmask16 *pm, const int *off, bool acc_in, \
-                                  bool relu) {                                                               \
-        ptile(x, wp, bias, y, mr, g, p0, pm, off, acc_in, relu, MR, NV);                                     \
-    }
-PTILE_FN(8, 1) PTILE_FN(16, 1) PTILE_FN(24, 1) PTILE_FN(4, 2) PTILE_FN(8, 2) PTILE_FN(12, 2) PTILE_FN(4, 3)
-PTILE_FN(8, 3) PTILE_FN(4, 4)
-
-typedef void (*PTileFn)(const float *, const float *, const float *, float *, int, const ConvGeom *, int,
-                        const __mmask16 *, const int *, bool, bool);
-
-static PTileFn ptile_fn(int MR, int NV) {
-    switch (NV) {
-    case 1: return MR == 8 ? ptile_8_1 : MR == 16 ? ptile_16_1 : ptile_24_1;
-    case 2: return MR == 4 ? ptile_4_2 : MR == 8 ? ptile_8_2 : ptile_12_2;
-    case 3: return MR == 4 ? ptile_4_3 : ptile_8_3;
-    default: return ptile_4_4;
-    }
-}
-
-/* Plane mode pays where a row is one vector at most, in a "same" stride-1 conv: measured one thread,
- * CARN-M's 3x3 g4 at 16x16 1.5 vs 1.6-1.8 ms (fwd+dx+dW); at ResNet's 23x30 rows the row tiles'
- * unrolled 3-wide loop with its masks in registers won (7.9 vs 9.0-10.2 ms), at 12x15 a tie. */
-static bool plane_mode(const ConvGeom *g) {
-    return g->sh == 1 && g->sw == 1 && g->OW == g->W && g->OW <= 16 && g->kh * g->kw <= 64;
-}
-
-/* The whole conv in plane mode: tiles of 16*NV flattened pixels, every block of output channels. */
-static void plane_forward(const float *x, const float *wp, const float *bias, float *y, const Plan *p, int N, int G,
-                          int M, int K, bool accumulate) {
-    const ConvGeom *g = p->g;
-    int P = g->OH * g->OW, khw = g->kh * g->kw, nvec = ceil_div(P, 16), ntile = ceil_div(P, 16 * p->NV);
-    size_t xs = (size_t)g->C * g->H * g->W, ys = (size_t)M * P;
-    __mmask16 *pm = arena_alloc(engine_arena(), ((size_t)nvec + 4) * khw * sizeof *pm); /* +4: a last tile's spare vectors */
-    memset(pm, 0, ((size_t)nvec + 4) * khw * sizeof *pm);
-    conv_direct_plane_masks(g, nvec, (uint16_t *)pm);
-    int off[64];
-    for (int t = 0; t < khw; t++) off[t] = (t / g->kw * g->dh - g->ph) * g->W + t % g->kw * g->dw - g->pw;
-#pragma omp parallel for schedule(dynamic)
-    for (int task = 0; task < N * G * ntile; task++) {
-        int ng = task / ntile, gi = ng % G, p0 = task % ntile * 16 * p->NV;
-        const float *wg = wp + (size_t)gi * p->nmb * K * p->big;
-        const float *bg = accumulate || !bias ? NULL : bias + gi * M;
-        for (int b = 0; b < p->nmb; b++) {
-            int m0 = b * p->big;
-            ptile_fn(block_rows(p, M, b), p->NV)(x + (size_t)ng * xs, wg + (size_t)b * K * p->big, bg ? bg + m0 : NULL,
-                                                y + (size_t)ng * ys + (size_t)m0 * P, imin(p->big, M - m0), g, p0, pm,
-                                                off, accumulate, p->relu);
-        }
-    }
-}
-
 static bool direct_forward(const real_t *x, const real_t *w, const real_t *wscale, const real_t *bias, real_t *y,
                            const ConvGeom *g, int N, int G, int M, bool accumulate, bool relu) {
     if (!conv_direct_enabled() || g->sw > 2 || g->kw > KW_MAX) return false;
-    bool flat = plane_mode(g); /* tiles along the flattened plane instead of along each row */
-    Plan p = make_plan(g, M, flat ? g->OH * g->OW : g->OW);
+    Plan p = make_plan(g, M, g->OW);
     p.relu = relu;
     int K = g->C * g->kh * g->kw;
     size_t xs = (size_t)g->C * g->H * g->W, ys = (size_t)M * g->OH * g->OW;
     ArenaMark mark = arena_mark(engine_arena());
     float *wp = arena_alloc(engine_arena(), (size_t)G * p.nmb * K * p.big * sizeof *wp);
     pack_weights(w, wscale, wp, &p, G, M, K);
-    if (flat) plane_forward(x, wp, bias, y, &p, N, G, M, K, accumulate);
-    else {
+    /* Tiles along the flattened plane (a 16x16 plane as 256 contiguous outputs) were tried for short
+     * rows: a little faster on one thread, 1.5x slower on two for CARN-M's 16x16 convs; rows it is */
 #pragma omp parallel for schedule(dynamic)
-        for (int t = 0; t < N * G * g->OH; t++) {
-            int ng = t / g->OH, gi = ng % G, oh = t % g->OH;
-            conv_row(x + (size_t)ng * xs, wp + (size_t)gi * p.nmb * K * p.big,
-                     accumulate || !bias ? NULL : bias + gi * M, y + (size_t)ng * ys, &p, M, K, oh, accumulate);
-        }
+    for (int t = 0; t < N * G * g->OH; t++) {
+        int ng = t / g->OH, gi = ng % G, oh = t % g->OH;
+        conv_row(x + (size_t)ng * xs, wp + (size_t)gi * p.nmb * K * p.big, accumulate || !bias ? NULL : bias + gi * M,
+                 y + (size_t)ng * ys, &p, M, K, oh, accumulate);
     }
     arena_rewind(engine_arena(), mark);
     return true;

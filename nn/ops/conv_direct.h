@@ -38,7 +38,7 @@ bool conv_direct_enabled(void);
 bool conv_direct_backward_weight(const real_t *x, const real_t *dy, real_t *dw, real_t *db, const ConvGeom *g, int N,
                                  int G, int M);
 
-/* For both direct kernels' flattened-plane mode ("same" convs: OW == W, stride 1, where the input
+/* For the weight gradient's flattened-plane tiles ("same" convs: OW == W, stride 1, where the input
  * under 16 consecutive output pixels is 16 consecutive floats for every tap): the lane mask of
  * every 16-pixel vector of the output plane per tap (i, j), masks[v * kh*kw + i*kw + j]; a lane is
  * set when its pixel is in the plane and its shifted input pixel neither leaves the plane nor wraps

@@ -140,8 +140,7 @@ TEST(conv2d_deterministic) {
  * the build has them, and the im2col path elsewhere: rows that are not a multiple of 16 or of a
  * tile, output channels that leave a remainder block, valid (unpadded) convs whose planes shrink,
  * dilation, groups, wide and asymmetric kernels, several small images per weight-gradient chunk and
- * a plane split across chunks, column stride 2, short rows tiled along the flattened plane, and a
- * bias with its gradient. Each against the double-precision loop above. */
+ * a plane split across chunks, column stride 2, short rows, and a bias with its gradient. Each against the double-precision loop above. */
 TEST(conv2d_direct_geometries_match_direct_loop) {
     static const struct { int n, c, h, w, m, kh, kw, ph, pw, d, g, sh, sw; } cases[] = {
         {2, 5, 7, 37, 19, 3, 3, 1, 1, 1, 1, 1, 1},   /* row tail, M remainder */
@@ -157,7 +156,7 @@ TEST(conv2d_direct_geometries_match_direct_loop) {
         {2, 8, 9, 66, 12, 3, 3, 1, 1, 1, 1, 2, 2},  /* 3x3 stride 2 */
         {1, 8, 8, 40, 16, 1, 1, 0, 0, 1, 1, 2, 2},  /* 1x1 stride 2 (a downsample) */
         {1, 4, 7, 35, 6, 3, 3, 2, 2, 2, 1, 1, 2},   /* column stride 2 only, dilated */
-        {2, 6, 9, 14, 20, 3, 3, 2, 2, 2, 1, 1, 1},  /* short rows (flattened plane), dilated, 126 pixels */
+        {2, 6, 9, 14, 20, 3, 3, 2, 2, 2, 1, 1, 1},  /* short rows, dilated, 126 pixels */
         {1, 5, 12, 15, 30, 3, 5, 1, 2, 1, 1, 1, 1}, /* ResNet layer4's 12x15 plane, a 3x5 kernel */
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
