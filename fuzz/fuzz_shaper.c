@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz/fuzz_tmpfile.h"
+
 #include "serve/shaper.h"
 
 /* A parsed link must answer sane questions: capacity over an interval is finite and not negative,
@@ -31,15 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         return 0;
     }
     char path[] = "/tmp/fuzz_shaper_XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0) return 0;
-    FILE *f = fdopen(fd, "wb");
-    if (!f || fwrite(data, 1, size, f) != size) {
-        if (f) fclose(f);
-        unlink(path);
-        return 0;
-    }
-    fclose(f);
+    if (fuzz_write_tmp(data, size, path) != 0) return 0;
     if (shaper_init_trace(&s, path, 1.0) == 0) probe(&s), shaper_free(&s);
     unlink(path);
     return 0;
