@@ -133,6 +133,13 @@ real_t *tensor_grad(Tensor *t) {
     return t->grad;
 }
 
+real_t *tensor_grad_write(Tensor *t, bool *accumulate) {
+    *accumulate = t->grad || t->device != DEV_CPU;
+    if (*accumulate) return tensor_grad(t);
+    t->grad = arena_alloc(engine_arena(), tensor_numel(t) * sizeof(real_t));
+    return t->grad;
+}
+
 bool tensor_same_shape(const Tensor *a, const Tensor *b) {
     return memcmp(a->shape, b->shape, sizeof a->shape) == 0;
 }

@@ -8,8 +8,10 @@ static void add_backward(Node *n) {
     const real_t *dout = out->grad; /* [numel(out)] */
     size_t total = tensor_numel(out), plane = (size_t)TH(out) * TW(out);
     if (node_wants(n, 0)) {
-        real_t *da = tensor_grad(a); /* [numel(a)] */
-        for (size_t i = 0; i < total; i++) da[i] += dout[i];
+        bool acc;
+        real_t *da = tensor_grad_write(a, &acc); /* [numel(a)] */
+#pragma omp parallel for schedule(static) if (total > 65536)
+        for (size_t i = 0; i < total; i++) da[i] = (acc ? da[i] : 0) + dout[i];
     }
     if (node_wants(n, 1)) {
         real_t *db = tensor_grad(b); /* [numel(b)] */

@@ -35,11 +35,15 @@ static void concat_backward(Node *nd) {
         Tensor *x = sv->xs[i];
         size_t block = (size_t)TC(x) * plane;
         if (x->requires_grad) {
-            real_t *dx = tensor_grad(x); /* [N,C_i,H,W] */
+            bool acc; /* a tensor given twice: its first slice stores, the second adds */
+            real_t *dx = tensor_grad_write(x, &acc); /* [N,C_i,H,W] */
 #pragma omp parallel for schedule(static)
             for (int n = 0; n < N; n++) {
                 const real_t *src = dout + ((size_t)n * Ctot + c0) * plane;
-                for (size_t j = 0; j < block; j++) dx[(size_t)n * block + j] += src[j];
+                real_t *dst = dx + (size_t)n * block;
+                if (!acc) memcpy(dst, src, block * sizeof *dst);
+                else
+                    for (size_t j = 0; j < block; j++) dst[j] += src[j];
             }
         }
         c0 += TC(x);

@@ -1,5 +1,6 @@
 /* conv2d.c: 2-D convolution (stride, padding, dilation, groups, optional bias) as im2col + GEMM. */
 #include "nn/ops/conv_gemm.h"
+#include "nn/ops/conv_fused.h"
 #include "nn/backend.h"
 #include "nn/ops/op_checks.h"
 #include "nn/ops/ops.h"
@@ -40,16 +41,30 @@ ConvGeom conv2d_checked_geom(const Tensor *x, const Tensor *w, const Tensor *b, 
     return g;
 }
 
-static void conv2d_backward(Node *n) {
-    Tensor *x = n->in[0], *w = n->in[1], *b = n->in[2], *y = n->out;
-    ConvArgs a = {n->iarg[0], n->iarg[1], n->iarg[2], n->iarg[3], n->iarg[4], n->iarg[5], n->iarg[6]};
-    ConvGeom g = conv2d_geom(x, w, a);
-    int N = TN(x), G = a.groups, M = TN(w) / G;
-    const real_t *dy = y->grad; /* [N,Cout,OH,OW] */
-    if (node_wants(n, 0)) conv_gemm_backward_data(dy, w->data, tensor_grad(x), &g, N, G, M, true); /* dx [N,Cin,H,W] */
+void conv2d_backward_from(const Node *n, const real_t *dy, const real_t *w) {
+    Tensor *x = n->in[0], *wt = n->in[1], *b = n->in[2];
+    ConvArgs a = conv2d_node_args(n);
+    ConvGeom g = conv2d_geom(x, wt, a);
+    int N = TN(x), G = a.groups, M = TN(wt) / G;
+    if (node_wants(n, 0)) { /* dx [N,Cin,H,W] */
+        bool acc;
+        real_t *dx = tensor_grad_write(x, &acc);
+        conv_gemm_backward_data(dy, w, dx, &g, N, G, M, acc);
+    }
     real_t *db = b && node_wants(n, 2) ? tensor_grad(b) : NULL; /* db [Cout] */
-    if (node_wants(n, 1)) conv_gemm_backward_weight(x->data, dy, tensor_grad(w), db, &g, N, G, M); /* dw [Cout,Cin/g,kh,kw] */
-    else if (db) conv_bias_grad(dy, db, N, TC(y), (size_t)TH(y) * TW(y));
+    if (node_wants(n, 1)) conv_gemm_backward_weight(x->data, dy, tensor_grad(wt), db, &g, N, G, M); /* dw [Cout,Cin/g,kh,kw] */
+    else if (db) conv_bias_grad(dy, db, N, TN(wt), (size_t)g.OH * g.OW);
+}
+
+static void conv2d_backward(Node *n) { conv2d_backward_from(n, n->out->grad, n->in[1]->data); }
+
+void conv2d_node_set_args(Node *n, ConvArgs a) {
+    int args[7] = {a.stride_h, a.stride_w, a.pad_h, a.pad_w, a.dil_h, a.dil_w, a.groups};
+    for (int i = 0; i < 7; i++) n->iarg[i] = args[i];
+}
+
+ConvArgs conv2d_node_args(const Node *n) {
+    return (ConvArgs){n->iarg[0], n->iarg[1], n->iarg[2], n->iarg[3], n->iarg[4], n->iarg[5], n->iarg[6]};
 }
 
 Tensor *op_conv2d(Tensor *x, Tensor *w, Tensor *b, ConvArgs a) {
@@ -58,10 +73,6 @@ Tensor *op_conv2d(Tensor *x, Tensor *w, Tensor *b, ConvArgs a) {
     int N = TN(x), G = a.groups, M = TN(w) / G;
     Tensor *y = tensor_new(N, TN(w), g.OH, g.OW); /* [N,Cout,OH,OW] */
     conv_gemm_forward(x->data, w->data, b ? b->data : NULL, y->data, &g, N, G, M, false);
-    if (tape_wants(x, w, b, NULL)) {
-        Node *n = tape_push(OP_CONV2D, conv2d_backward, y, x, w, b, NULL);
-        int args[7] = {a.stride_h, a.stride_w, a.pad_h, a.pad_w, a.dil_h, a.dil_w, a.groups};
-        for (int i = 0; i < 7; i++) n->iarg[i] = args[i];
-    }
+    if (tape_wants(x, w, b, NULL)) conv2d_node_set_args(tape_push(OP_CONV2D, conv2d_backward, y, x, w, b, NULL), a);
     return y;
 }

@@ -15,13 +15,27 @@ static void check_stats(const Tensor *w, const Tensor *gamma, const Tensor *beta
     if (!rmean || !rvar) rn_die("conv2d_bn: inference needs the running mean and variance");
 }
 
+/* Backward of the folded conv for the input only (the node is made only when no weight or norm
+ * parameter wants a gradient): the ReLU's mask, then conv2d's backward-data with the folded
+ * weights w * s, rebuilt here from the saved per-channel scale. */
+static void conv2d_bn_backward(Node *n) {
+    Tensor *w = n->in[1], *y = n->out;
+    const real_t *s = n->saved, *dz = y->grad;
+    if (n->iarg[7]) dz = relu_mask_grad(dz, y->data, tensor_numel(y));
+    size_t K = tensor_numel(w) / (size_t)TN(w);
+    real_t *ws = arena_alloc(engine_arena(), tensor_numel(w) * sizeof *ws);
+    for (size_t i = 0; i < tensor_numel(w); i++) ws[i] = s[i / K] * w->data[i];
+    conv2d_backward_from(n, dz, ws);
+}
+
 /* Inference BatchNorm is y = s*z + (beta - s*mean), s = gamma / sqrt(var + eps), per channel, and
  * z = conv(x, w) + b: so scaling w's rows by s and taking s*(b - mean) + beta as the bias makes
- * the conv's own store the norm (and the ReLU its max). Under autograd, off the host, or in
- * training mode this is the ops one after another. */
+ * the conv's own store the norm (and the ReLU its max). A frozen network still fuses when only
+ * its input wants a gradient (ASR through a frozen segmenter); when a weight or norm parameter
+ * wants one, or off the host, this is the ops one after another. */
 Tensor *op_conv2d_bn(Tensor *x, Tensor *w, Tensor *b, ConvArgs a, Tensor *gamma, Tensor *beta, Tensor *rmean,
                      Tensor *rvar, real_t eps, bool relu) {
-    if (ops_device(x, w) != DEV_CPU || tape_wants(x, w, b, gamma) || tape_wants(beta, NULL, NULL, NULL)) {
+    if (ops_device(x, w) != DEV_CPU || tape_wants(w, b, gamma, beta)) {
         Tensor *y = op_batch_norm(op_conv2d(x, w, b, a), gamma, beta, rmean, rvar, false, 0, eps);
         return relu ? op_relu(y) : y;
     }
@@ -37,6 +51,12 @@ Tensor *op_conv2d_bn(Tensor *x, Tensor *w, Tensor *b, ConvArgs a, Tensor *gamma,
         shift[c] = (real_t)(sc * ((b ? b->data[c] : 0.0) - rmean->data[c]) + (beta ? beta->data[c] : 0.0));
     }
     Tensor *y = conv2d_fused_forward(x, w, s, shift, a, relu);
+    if (tape_wants(x, NULL, NULL, NULL)) {
+        Node *n = tape_push(OP_CONV2D_BN, conv2d_bn_backward, y, x, w, NULL, NULL);
+        conv2d_node_set_args(n, a);
+        n->iarg[7] = relu;
+        n->saved = s;
+    }
     profile_end(PROF_FWD, relu ? "conv2d+bn+relu (fused)" : "conv2d+bn (fused)", t);
     return y;
 }

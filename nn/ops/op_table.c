@@ -30,6 +30,8 @@ const char *const op_names[OP_COUNT] = {
     [OP_MSE_LOSS] = "mse_loss",
     [OP_BCE_WITH_LOGITS] = "bce_with_logits",
     [OP_FOCAL_LOSS] = "focal_loss",
+    [OP_CONV2D_RELU] = "conv2d_relu",
+    [OP_CONV2D_BN] = "conv2d_bn",
 };
 
 const char *op_name(OpId id) { return (unsigned)id < OP_COUNT && op_names[id] ? op_names[id] : "?"; }

@@ -5,12 +5,13 @@
 static void relu_backward(Node *n) {
     Tensor *x = n->in[0], *out = n->out;
     if (!node_wants(n, 0)) return;
-    real_t *dx = tensor_grad(x); /* [numel(x)] */
+    bool acc;
+    real_t *dx = tensor_grad_write(x, &acc); /* [numel(x)] */
     const real_t *dout = out->grad, *y = out->data;
     size_t total = tensor_numel(out);
     /* gradient gated by the output (y > 0 iff x > 0), so x itself need not be kept alive */
 #pragma omp parallel for schedule(static) if (total > 65536)
-    for (size_t i = 0; i < total; i++) dx[i] += y[i] > 0 ? dout[i] : 0;
+    for (size_t i = 0; i < total; i++) dx[i] = (acc ? dx[i] : 0) + (y[i] > 0 ? dout[i] : 0);
 }
 
 Tensor *op_relu(Tensor *x) {

@@ -64,3 +64,42 @@ TEST(grad_conv2d_frozen_weight) {
     EXPECT(x->grad != NULL, "gradient reaches the input through a frozen conv");
     EXPECT(w->grad == NULL, "frozen weight has no gradient");
 }
+
+static Tensor *f_conv_relu(Tensor **in, void *ctx) {
+    Ctx *c = ctx;
+    return op_conv2d_relu(in[0], in[1], in[2], c->a);
+}
+
+/* The fused conv + ReLU records a node of its own under autograd (the ReLU's mask inside the
+ * conv's backward): every input, on a case where some outputs clip and others do not. */
+TEST(grad_conv2d_relu_fused) {
+    check("conv2d_relu stride 1 pad 1", f_conv_relu, (Ctx){conv_args(1, 1, 1, 1), 0}, 2, 3, 6, 5, 4, 3, 3, 3, 4);
+    check("conv2d_relu stride 2 groups 2", f_conv_relu, (Ctx){conv_args(2, 1, 1, 2), 0}, 1, 4, 7, 6, 4, 2, 3, 3, 0);
+}
+
+typedef struct {
+    ConvArgs a;
+    Tensor *w, *b, *gamma, *beta, *mean, *var; /* frozen */
+    bool relu;
+} BnCtx;
+
+static Tensor *f_conv_bn(Tensor **in, void *ctx) {
+    BnCtx *c = ctx;
+    return op_conv2d_bn(in[0], c->w, c->b, c->a, c->gamma, c->beta, c->mean, c->var, (real_t)1e-5, c->relu);
+}
+
+/* A frozen conv + inference BatchNorm (+ ReLU) fuses even when its input wants a gradient (ASR
+ * through a frozen segmenter): the input's gradient through the folded weights. */
+TEST(grad_conv2d_bn_fused_input) {
+    for (int relu = 0; relu < 2; relu++) {
+        BnCtx c = {.a = conv_args(1 + relu, 1, 1, 1), .relu = relu};
+        Tensor **p[6] = {&c.w, &c.b, &c.gamma, &c.beta, &c.mean, &c.var};
+        for (int i = 0; i < 6; i++) {
+            *p[i] = i ? grad_input(4, 1, 1, 1, 20 + (unsigned)i) : grad_input(4, 3, 3, 3, 20);
+            (*p[i])->requires_grad = false;
+        }
+        for (int i = 0; i < 4; i++) c.var->data[i] = (real_t)(0.5 + c.var->data[i] * c.var->data[i]);
+        Tensor *x = grad_input(2, 3, 6, 5, 30 + (unsigned)relu);
+        gradcheck(relu ? "conv2d_bn relu stride 2" : "conv2d_bn stride 1", f_conv_bn, &x, 1, &c, 1e-6, 1e-7);
+    }
+}
