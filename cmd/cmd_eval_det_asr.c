@@ -10,7 +10,7 @@
 #include "util/err.h"
 
 typedef struct Flags {
-    const char *model, *weights, *data, *split, *scales, *sr, *asr, *cloudseg, *out, *diffs;
+    const char *model, *weights, *data, *split, *scales, *sr, *asr, *cloudseg, *out, *diffs, *json;
     int quality, limit;
     double thresh, nms, iou;
     bool quiet;
@@ -31,6 +31,7 @@ static int run(const Flags *f, const char **specs, int nspecs) {
                        .progress = !f->quiet};
     if (!rc) rc = det_tables_run(&ds, &net, p.m, p.n, &o, &t);
     if (!rc) rc = det_tables_write(&t, f->out, f->diffs, stdout);
+    if (!rc && f->json) rc = det_tables_write_coco(&t, &ds, f->json);
     if (!rc)
         printf("\n%d images (%s split of %s) at %dx%d, %d methods: %.1f s wall. Files in %s/\n", t.nimages, f->split,
                f->data, t.size, t.size, t.nmethods, t.seconds, f->out);
@@ -61,6 +62,7 @@ int cmd_eval_det_asr(int argc, char **argv) {
         {"nms", ARG_FLOAT, &f.nms, "T", "per-class NMS threshold"},
         {"iou", ARG_FLOAT, &f.iou, "T", "IoU of a true positive"},
         {"diffs", ARG_STR, &f.diffs, "A-B,...", "method pairs for diffs.{md,csv} (default: asr minus every other method)"},
+        {"json", ARG_STR, &f.json, "DIR", "also write each method's detections as a COCO results file, DIR/NAME_xS.json, and the image ids, DIR/images.json (scripts/coco_check.py table6)"},
         {"quiet", ARG_BOOL, &f.quiet, NULL, "no progress lines"},
         {0},
     };

@@ -9,6 +9,7 @@
 
 #include "data/degrade.h"
 #include "data/resize.h"
+#include "profile/det_coco_results.h"
 #include "profile/det_score.h"
 #include "profile/pairs.h"
 #include "profile/sr_metrics.h"
@@ -307,4 +308,28 @@ int det_tables_write(const DetTables *t, const char *outdir, const char *diffs, 
     if (dcsv && fclose(dcsv) != 0 && !rc) rc = rn_fail("%s: write error", p5);
     free(tail), free(is_tail);
     return rc;
+}
+
+int det_tables_write_coco(const DetTables *t, const Dataset *ds, const char *dir) {
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) return rn_fail("%s: cannot create: %s", dir, strerror(errno));
+    char path[4096];
+    for (int m = 0; m < t->nmethods; m++) {
+        DetCocoOut o;
+        snprintf(path, sizeof path, "%s/%s_x%d.json", dir, t->methods[m].name, t->methods[m].scale);
+        TRY(det_coco_open(&o, path));
+        for (int i = 0; i < t->nimages; i++) {
+            size_t at = (size_t)m * t->nimages + i;
+            det_coco_add(&o, ds, i, t->dets[at], t->ndets[at]);
+        }
+        TRY(det_coco_close(&o));
+    }
+    snprintf(path, sizeof path, "%s/images.json", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) return rn_fail("%s: cannot write", path);
+    fputc('[', f);
+    for (int i = 0; i < t->nimages; i++) fprintf(f, "%s%ld", i ? ", " : "", det_coco_image_id(ds, i));
+    fputs("]\n", f);
+    bool bad = ferror(f) != 0;
+    if ((fclose(f) != 0) | bad) return rn_fail("%s: write error", path);
+    return 0;
 }

@@ -59,3 +59,8 @@ double det_tables_bootstrap(const DetTables *t, int a, int b, int reps, uint64_t
  * matches any scale), or, diffs NULL, of every "asr" method minus each other method at its scale
  * and hr. Needs an "hr" method. */
 int det_tables_write(const DetTables *t, const char *outdir, const char *diffs, FILE *echo);
+
+/* For an outside check (scripts/coco_check.py table6): dir/NAME_xS.json per method (hr: hr_x1.json),
+ * its detections as a COCO results file, and dir/images.json, the COCO image ids evaluated (an
+ * image with no detection still counts its ground truth). ds must be the dataset t was run on. */
+int det_tables_write_coco(const DetTables *t, const Dataset *ds, const char *dir);

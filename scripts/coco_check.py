@@ -26,6 +26,13 @@ Checked with pycocotools 2.0.11, numpy 2.4, Pillow 13 (Python 3.11). Subcommands
       on the same detections; prints both beside rune's numbers parsed from its stdout (LOG) and the
       differences. --csv appends one row per measure.
 
+  table6 --data DIR --json DIR --table CSV --classes CSV [--csv FILE]
+      Table 6 (`rune eval-det-asr ... --json DIR`) through pycocotools: for every method's results file
+      DIR/NAME_xS.json, COCOeval (bbox) on the images of DIR/images.json with no per-image cap (as
+      eval-det-asr keeps every detection), AP50 per class, mAP50 over classes with ground truth and the
+      tail mAP50 over rune's tail classes (classes.csv); beside rune's table6.csv. Exit 1 when any
+      differs by more than 0.1 points.
+
   fixture -o DIR
       A small synthetic GT + detections (crowd boxes, a class past the 100-per-image cap, non-contiguous
       category ids) with pycocotools' and the darknet formula's numbers: tests/fixtures/det_coco/, read
@@ -238,6 +245,71 @@ def cmd_eval(a):
     return 1 if bad else 0
 
 
+# ---- Table 6 (eval-det-asr --json) ----
+
+def per_class_ap50(gt, dets_path, image_ids):
+    """{category id: AP50} from COCOeval over image_ids, every detection kept, classes with ground truth."""
+    import contextlib
+    import io
+
+    import numpy as np
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        g = COCO()
+        g.dataset = gt
+        g.createIndex()
+        dets = json.load(open(dets_path))
+        d = g.loadRes(dets) if dets else COCO()
+        e = COCOeval(g, d, "bbox")
+        e.params.imgIds = image_ids
+        e.params.maxDets = [1, 10, 10 ** 9]  # no 100-per-image cap
+        e.evaluate()
+        e.accumulate()
+    prec = e.eval["precision"][0, :, :, 0, -1]  # [R, K] at IoU .5, area "all", the uncapped maxDets
+    out = {}
+    for k, cat in enumerate(e.params.catIds):
+        p = prec[:, k]
+        if (p > -1).any():
+            out[cat] = float(np.mean(p[p > -1]))
+    return out
+
+
+def cmd_table6(a):
+    import csv
+
+    gt = yolo_to_coco(a.data)
+    ids = json.load(open(os.path.join(a.json, "images.json")))
+    keep = set(ids)
+    gt["images"] = [im for im in gt["images"] if im["id"] in keep]
+    gt["annotations"] = [an for an in gt["annotations"] if an["image_id"] in keep]
+    tail = [int(r["class_id"]) for r in csv.DictReader(open(a.classes)) if r["tail"] == "1"]
+    rows, bad = [], []
+    for r in csv.DictReader(open(a.table)):
+        name, scale = r["method"], int(r["scale"]) if r["scale"] not in ("", "1") else 1
+        path = os.path.join(a.json, f"{name}_x{scale}.json")
+        ap = per_class_ap50(gt, path, ids)
+        m = 100 * sum(ap.values()) / len(ap)
+        t = 100 * sum(ap.get(c, 0.0) for c in tail) / len(tail) if tail else float("nan")
+        rm, rt = 100 * float(r["map50"]), 100 * float(r["tail_map50"])
+        rows.append((f"x{scale} {name}", rm, m, rt, t))
+        if abs(rm - m) > 0.1 or abs(rt - t) > 0.1:
+            bad.append(f"x{scale} {name}")
+    print(f"Table 6 through pycocotools: {len(ids)} images, {len(gt['annotations'])} boxes, tail = {len(tail)} classes")
+    print(f"  {'method':<14} {'rune mAP50':>10} {'pycocotools':>11} {'diff':>6}   {'rune tail':>9} {'pycocotools':>11} {'diff':>6}")
+    for lab, rm, m, rt, t in rows:
+        print(f"  {lab:<14} {rm:10.2f} {m:11.2f} {rm - m:+6.2f}   {rt:9.2f} {t:11.2f} {rt - t:+6.2f}")
+    if a.csv:
+        with open(a.csv, "w") as f:
+            f.write("method,rune_map50,pycocotools_map50,diff,rune_tail_map50,pycocotools_tail_map50,tail_diff\n")
+            for lab, rm, m, rt, t in rows:
+                f.write(f"{lab},{rm:.4f},{m:.4f},{rm - m:+.4f},{rt:.4f},{t:.4f},{rt - t:+.4f}\n")
+    if bad:
+        print(f"  DISAGREE by more than 0.1 points: {', '.join(bad)}")
+    return 1 if bad else 0
+
+
 # ---- the synthetic fixture ----
 
 def q(x):
@@ -309,6 +381,12 @@ def main():
     e.add_argument("--rune-darknet")
     e.add_argument("--label", default="run")
     e.add_argument("--csv")
+    t = sub.add_parser("table6")
+    t.add_argument("--data", required=True)
+    t.add_argument("--json", required=True)
+    t.add_argument("--table", required=True)
+    t.add_argument("--classes", required=True)
+    t.add_argument("--csv")
     f = sub.add_parser("fixture")
     f.add_argument("-o", "--out", required=True)
     a = p.parse_args()
@@ -317,6 +395,8 @@ def main():
         return 0
     if a.cmd == "eval":
         return cmd_eval(a)
+    if a.cmd == "table6":
+        return cmd_table6(a)
     return cmd_fixture(a)
 
 
