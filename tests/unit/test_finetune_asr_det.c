@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "profile/det_coco_results.h"
 #include "profile/eval_det_tables.h"
 #include "train/finetune_asr_det.h"
 #include "tests/test.h"
@@ -88,7 +89,7 @@ TEST(eval_det_tables_smoke) {
     EXPECT(isnan(t.psnr[2]) && isnan(t.ssim[2]), "hr has no PSNR");
     const char *dir = test_temp_dir("dettab");
     EXPECT(det_tables_write(&t, dir, NULL, NULL) == 0, "%s", rn_errmsg());
-    char p[300];
+    char p[1024];
     snprintf(p, sizeof p, "%s/table6.csv", dir);
     char *csv = test_read_text(p);
     EXPECT(csv && strstr(csv, "scale,method,map50") && strstr(csv, "\n4,asr,") && strstr(csv, "\n1,hr,"), "%s", csv ? csv : "");
@@ -103,6 +104,22 @@ TEST(eval_det_tables_smoke) {
     EXPECT(det_tables_write(&t, dir, "bilinear-hr,asr-nosuch", NULL) == 0, "%s", rn_errmsg());
     csv = test_read_text(p);
     EXPECT(csv && !strcmp(strchr(csv, '\n') + 1, strstr(csv, "4,bilinear,hr,")) && !strstr(csv, "asr"), "%s", csv ? csv : "");
+    free(csv);
+    /* --json: one COCO results file per method holding exactly its detections, and the image ids */
+    EXPECT(det_tables_write_coco(&t, &ds, dir) == 0, "%s", rn_errmsg());
+    for (int k = 0; k < 3; k++) {
+        snprintf(p, sizeof p, "%s/%s_x%d.json", dir, m[k].name, m[k].scale);
+        csv = test_read_text(p);
+        int n = 0, want = t.ndets[k * t.nimages] + t.ndets[k * t.nimages + 1];
+        for (const char *q = csv; q && (q = strstr(q, "\"image_id\"")); q++) n++;
+        EXPECT(csv && csv[0] == '[' && n == want, "%s: %d detections, %d expected", p, n, want);
+        free(csv);
+    }
+    snprintf(p, sizeof p, "%s/images.json", dir);
+    csv = test_read_text(p);
+    char ids[64];
+    snprintf(ids, sizeof ids, "[%ld, %ld]\n", det_coco_image_id(&ds, 0), det_coco_image_id(&ds, 1));
+    EXPECT(csv && !strcmp(csv, ids), "images.json %s, expected %s", csv ? csv : "", ids);
     free(csv);
     double lo, hi, d = det_tables_bootstrap(&t, 1, 1, 50, 3, &lo, &hi);
     EXPECT(d == 0 && lo == 0 && hi == 0, "a method against itself: %g [%g, %g]", d, lo, hi);
