@@ -9,24 +9,58 @@
 #include "nn/ops/pool_backward.h"
 #include "util/err.h"
 
+/* Outputs [ox0, ox1) of one output row whose windows lie inside the row (no clipping): the same
+ * scan as pool_window, turned inside out so that each window element is one pass over the row's
+ * outputs, a loop the compiler vectorises (the scalar scan was 1/16 of SwiftNet's forward with a
+ * tape). The (y, x) order of the passes is the window's row-major order, so ties and NaNs resolve
+ * exactly as there. */
+static void pool_row_inner(const real_t *in, int W, int y0, int y1, int k, int s, int p, int ox0, int ox1,
+                           real_t *out, int *arg) {
+    for (int ox = ox0; ox < ox1; ox++) out[ox] = -INFINITY, arg[ox] = y0 * W + ox * s - p;
+    for (int y = y0; y < y1; y++)
+        for (int j = 0; j < k; j++) {
+            const real_t *r = in + (size_t)y * W - p + j;
+            int base = y * W - p + j;
+#pragma omp simd
+            for (int ox = ox0; ox < ox1; ox++) {
+                real_t v = r[ox * s];
+                bool t = v > out[ox] || v != v;
+                out[ox] = t ? v : out[ox];
+                arg[ox] = t ? base + ox * s : arg[ox];
+            }
+        }
+}
+
+/* One output of one row: the window scanned in row-major order. Like PyTorch, the first maximum
+ * wins a tie; a NaN wins over any number (the last NaN seen). */
+static void pool_window(const real_t *in, int W, int y0, int y1, int ox, int k, int s, int p, real_t *out,
+                        int *arg) {
+    int x0 = ox * s - p, x1 = x0 + k < W ? x0 + k : W;
+    if (x0 < 0) x0 = 0;
+    int best = y0 * W + x0;
+    real_t m = -INFINITY;
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++) {
+            real_t v = in[y * W + x];
+            if (v > m || isnan(v)) m = v, best = y * W + x;
+        }
+    out[ox] = m, arg[ox] = best;
+}
+
 /* One plane: out [OH,OW] = window maxima of in [H,W]; arg [OH,OW] = index in the plane of the
- * maximum. Like PyTorch, the first maximum wins a tie and a NaN wins over any number. */
+ * maximum. Columns whose windows are clipped by the padding go one by one, the rest a row at a time. */
 static void pool_plane(const real_t *in, int H, int W, real_t *out, int *arg, int OH, int OW, int k, int s, int p) {
+    int oxa = (p + s - 1) / s, oxb = W + p < k ? 0 : (W + p - k) / s + 1; /* x0 >= 0, x0 + k <= W in [oxa, oxb) */
+    if (oxb > OW) oxb = OW;
+    if (oxa > oxb) oxa = oxb = OW;
     for (int oy = 0; oy < OH; oy++) {
         int y0 = oy * s - p, y1 = y0 + k < H ? y0 + k : H;
         if (y0 < 0) y0 = 0;
-        for (int ox = 0; ox < OW; ox++) {
-            int x0 = ox * s - p, x1 = x0 + k < W ? x0 + k : W;
-            if (x0 < 0) x0 = 0;
-            int best = y0 * W + x0;
-            real_t m = -INFINITY;
-            for (int y = y0; y < y1; y++)
-                for (int x = x0; x < x1; x++) {
-                    real_t v = in[y * W + x];
-                    if (v > m || isnan(v)) m = v, best = y * W + x;
-                }
-            out[oy * OW + ox] = m, arg[oy * OW + ox] = best;
-        }
+        real_t *orow = out + (size_t)oy * OW;
+        int *arow = arg + (size_t)oy * OW;
+        for (int ox = 0; ox < oxa; ox++) pool_window(in, W, y0, y1, ox, k, s, p, orow, arow);
+        pool_row_inner(in, W, y0, y1, k, s, p, oxa, oxb, orow, arow);
+        for (int ox = oxb; ox < OW; ox++) pool_window(in, W, y0, y1, ox, k, s, p, orow, arow);
     }
 }
 

@@ -2,11 +2,13 @@
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "nn/ops/ops.h"
 #include "tests/fixture.h"
 #include "tests/gradcheck.h"
 #include "tests/test.h"
+#include "util/err.h"
 
 typedef Tensor *(*Unary)(Tensor *x, const int *arg);
 
@@ -117,4 +119,48 @@ TEST(max_pool2d_values_path_matches_argmax_path) {
         tape_clear();
         engine_step_reset();
     }
+}
+
+/* The argmax the backward routes to, against a plain row-major scan of every window (first
+ * maximum wins a tie, the last NaN wins its window): on quantised values (many ties), NaNs, and
+ * planes where windows are clipped by padding on both sides, rows and columns. Each output's
+ * gradient is its own integer, so a gradient routed to a wrong element shows in the sums. */
+TEST(max_pool2d_argmax_ties_and_nans) {
+    static const int ks[][3] = {{3, 2, 1}, {2, 2, 0}, {3, 1, 1}, {5, 3, 2}, {2, 1, 1}, {4, 2, 2}};
+    static const int hw[][2] = {{13, 37}, {7, 5}, {2, 70}, {40, 3}};
+    for (size_t c = 0; c < sizeof ks / sizeof *ks; c++)
+        for (size_t d = 0; d < sizeof hw / sizeof *hw; d++) {
+            int k = ks[c][0], s = ks[c][1], p = ks[c][2], H = hw[d][0], W = hw[d][1];
+            if (H + 2 * p < k || W + 2 * p < k) continue;
+            Tensor *x = grad_input(1, 2, H, W, 300 + (unsigned)(c * 7 + d));
+            for (size_t i = 0; i < tensor_numel(x); i++) x->data[i] = (real_t)floor(x->data[i] * 3); /* ties */
+            x->data[(H / 2) * W + W / 3] = NAN, x->data[(H / 2) * W + W / 3 + 1] = NAN;
+            Tensor *y = op_max_pool2d(x, k, s, p);
+            int OH = TH(y), OW = TW(y);
+            size_t no = tensor_numel(y);
+            real_t *seed = xmalloc(no * sizeof *seed);
+            double *want = xcalloc(tensor_numel(x), sizeof *want);
+            for (size_t o = 0; o < no; o++) seed[o] = (real_t)(o + 1);
+            for (int q = 0; q < 2; q++)
+                for (int oy = 0; oy < OH; oy++)
+                    for (int ox = 0; ox < OW; ox++) {
+                        int best = -1;
+                        real_t m = -INFINITY;
+                        for (int yy = oy * s - p; yy < oy * s - p + k; yy++)
+                            for (int xx = ox * s - p; xx < ox * s - p + k; xx++) {
+                                if (yy < 0 || yy >= H || xx < 0 || xx >= W) continue;
+                                real_t v = x->data[(size_t)q * H * W + yy * W + xx];
+                                if (best < 0 || v > m || isnan(v)) m = v, best = yy * W + xx;
+                            }
+                        want[(size_t)q * H * W + best] += seed[((size_t)q * OH + oy) * OW + ox];
+                    }
+            tape_backward_seed(y, seed);
+            size_t bad = 0;
+            for (size_t i = 0; i < tensor_numel(x); i++) bad += x->grad[i] != want[i];
+            EXPECT(bad == 0, "k %d s %d p %d on %dx%d: %zu input gradients differ from the scan's argmax", k, s, p, H,
+                   W, bad);
+            free(seed), free(want);
+            tape_clear();
+            engine_step_reset();
+        }
 }
