@@ -47,7 +47,7 @@ static Tensor *block_fwd(const SwBlock *b, Tensor *x, bool training) {
     Tensor *r = b->has_down ? conv_bn_fwd(&b->down, &b->down_bn, x, training, false) : x;
     Tensor *o = conv_bn_fwd(&b->conv1, &b->bn1, x, training, true);
     o = conv_bn_fwd(&b->conv2, &b->bn2, o, training, false);
-    return op_relu(op_add(o, r));
+    return op_add_relu(o, r);
 }
 
 static void declare_backbone(SwiftNet *m) {

@@ -3,7 +3,7 @@
 
 /* In ops.h order. A tape node records its OpId; op_names[id] is the function's name without the
  * op_ prefix, except OP_DARKNET_MAXPOOL: op_max_pool2d_at called by darknet's [maxpool] layer. The
- * fused ops (conv2d_relu, conv2d_bn) record nodes of their own on the host only. */
+ * fused ops (conv2d_relu, conv2d_bn, add_relu) record nodes of their own on the host only. */
 typedef enum OpId {
     OP_ADD,
     OP_MUL,
@@ -34,6 +34,7 @@ typedef enum OpId {
     OP_FOCAL_LOSS,
     OP_CONV2D_RELU,
     OP_CONV2D_BN,
+    OP_ADD_RELU,
     OP_COUNT
 } OpId;
 

@@ -32,6 +32,7 @@ const char *const op_names[OP_COUNT] = {
     [OP_FOCAL_LOSS] = "focal_loss",
     [OP_CONV2D_RELU] = "conv2d_relu",
     [OP_CONV2D_BN] = "conv2d_bn",
+    [OP_ADD_RELU] = "add_relu",
 };
 
 const char *op_name(OpId id) { return (unsigned)id < OP_COUNT && op_names[id] ? op_names[id] : "?"; }

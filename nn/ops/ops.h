@@ -19,6 +19,8 @@ Tensor *op_mul(Tensor *a, Tensor *b);
 /* alpha * x (constant scale). */
 Tensor *op_scale(Tensor *x, real_t alpha);
 Tensor *op_relu(Tensor *x);
+/* relu(a + b), a and b of one shape, in one pass (host; elsewhere the two ops). */
+Tensor *op_add_relu(Tensor *a, Tensor *b);
 Tensor *op_leaky_relu(Tensor *x, real_t slope);
 /* PReLU with one slope per channel: w is [1,C,1,1] (or [1,1,1,1] for a shared slope). */
 Tensor *op_prelu(Tensor *x, Tensor *w);

@@ -44,3 +44,14 @@ TEST(grad_clamp) {
         if (fabs(x->data[i] + 0.5) < 0.01 || fabs(x->data[i] - 0.25) < 0.01) x->data[i] = 0;
     gradcheck("clamp", f_clamp, &x, 1, NULL, 1e-6, 1e-7);
 }
+
+static Tensor *f_add_relu(Tensor **in, void *ctx) {
+    (void)ctx;
+    return op_add_relu(in[0], in[1]);
+}
+
+/* The residual join relu(a + b) as one op: both inputs' gradients through the shared mask. */
+TEST(grad_add_relu_fused) {
+    Tensor *in[2] = {grad_input(2, 3, 4, 5, 41), grad_input(2, 3, 4, 5, 42)};
+    gradcheck("add_relu", f_add_relu, in, 2, NULL, 1e-6, 1e-7);
+}
