@@ -171,7 +171,7 @@ static Tensor *residual(const Carn *m, const Conv *r, Tensor *x) {
     Tensor *y = conv_relu_fwd(&r[0], x);
     if (m->kind == CARN_M) y = conv_fwd(&r[2], conv_relu_fwd(&r[1], y));
     else y = conv_fwd(&r[1], y);
-    return op_relu(op_add(y, x));
+    return op_add_relu(y, x);
 }
 
 /* The cascading pattern shared by blocks and the global level: unit(i, x) is the i-th residual
