@@ -12,16 +12,19 @@ typedef struct {
 } ResizeSaved;
 
 /* Scatters one plane's output gradient into acc [H,W] (double, so that the up to (2*in/out)^2
- * contributions per input add up without float rounding). */
-static void resize_plane_backward(const ResizeSaved *s, const real_t *go, int OH, int OW, double *acc, int W) {
+ * contributions per input add up without float rounding). Separably: each output row is first
+ * scattered along x into row [W], then added into its two input rows with the y weights, a vector
+ * loop; half the scalar scatters of doing all four taps per output. */
+static void resize_plane_backward(const ResizeSaved *s, const real_t *go, int OH, int OW, double *acc, int W,
+                                  double *row) {
     for (int oy = 0; oy < OH; oy++) {
+        memset(row, 0, (size_t)W * sizeof *row);
+        const real_t *g = go + (size_t)oy * OW;
+        for (int ox = 0; ox < OW; ox++) row[s->x.i0[ox]] += g[ox] * s->x.w0[ox], row[s->x.i1[ox]] += g[ox] * s->x.w1[ox];
         double *r0 = acc + (size_t)s->y.i0[oy] * W, *r1 = acc + (size_t)s->y.i1[oy] * W;
         double wy0 = s->y.w0[oy], wy1 = s->y.w1[oy];
-        for (int ox = 0; ox < OW; ox++) {
-            double g = go[(size_t)oy * OW + ox], gx0 = g * s->x.w0[ox], gx1 = g * s->x.w1[ox];
-            r0[s->x.i0[ox]] += wy0 * gx0, r0[s->x.i1[ox]] += wy0 * gx1;
-            r1[s->x.i0[ox]] += wy1 * gx0, r1[s->x.i1[ox]] += wy1 * gx1;
-        }
+        for (int x = 0; x < W; x++) r0[x] += wy0 * row[x];
+        for (int x = 0; x < W; x++) r1[x] += wy1 * row[x];
     }
 }
 
@@ -31,17 +34,21 @@ static void resize_backward(Node *n) {
     const ResizeSaved *s = n->saved;
     int H = TH(x), W = TW(x), OH = TH(out), OW = TW(out), planes = TN(x) * TC(x);
     size_t hw = (size_t)H * W;
-    real_t *dx = tensor_grad(x); /* [N,C,H,W] */
+    bool acc_dx;
+    real_t *dx = tensor_grad_write(x, &acc_dx); /* [N,C,H,W] */
     /* one plane per iteration: a plane's scatter stays inside its own input plane */
 #pragma omp parallel if (planes > 1 && (size_t)planes * OH * OW > 16384)
     {
-        double *acc = xmalloc(hw * sizeof *acc); /* [H,W] per thread */
+        double *acc = xmalloc((hw + (size_t)W) * sizeof *acc); /* [H,W] + a row [W] per thread */
 #pragma omp for schedule(static)
         for (int p = 0; p < planes; p++) {
             memset(acc, 0, hw * sizeof *acc);
-            resize_plane_backward(s, out->grad + (size_t)p * OH * OW, OH, OW, acc, W);
+            resize_plane_backward(s, out->grad + (size_t)p * OH * OW, OH, OW, acc, W, acc + hw);
             real_t *gi = dx + (size_t)p * hw; /* [H,W] */
-            for (size_t i = 0; i < hw; i++) gi[i] += (real_t)acc[i];
+            if (acc_dx)
+                for (size_t i = 0; i < hw; i++) gi[i] += (real_t)acc[i];
+            else
+                for (size_t i = 0; i < hw; i++) gi[i] = (real_t)acc[i];
         }
         free(acc);
     }
