@@ -268,9 +268,24 @@ void conv_direct_plane_masks(const ConvGeom *g, int nvec, uint16_t *masks) {
             }
 }
 
+/* A pointwise conv has no neighbourhood: its [C, H, W] planes are [C, 1, H*W], one long row whose
+ * tiles hold up to 4 vectors (a 16x16 plane's row held one). Taken when the batch alone keeps the
+ * threads busy, since a plane is then a single task. RUNE_PW_FLAT=0 turns it off (for A/B timing). */
+static bool flatten_pointwise(const ConvGeom *g, int N, int G) {
+    static int on = -1;
+    if (on < 0) on = !getenv("RUNE_PW_FLAT") || strcmp(getenv("RUNE_PW_FLAT"), "0") != 0;
+    return on && conv_geom_is_pointwise(g) && g->OH > 1 && N * G >= 2 * omp_get_max_threads();
+}
+
 static bool direct_forward(const real_t *x, const real_t *w, const real_t *wscale, const real_t *bias, real_t *y,
                            const ConvGeom *g, int N, int G, int M, bool accumulate, bool relu) {
     if (!conv_direct_enabled() || g->sw > 2 || g->kw > KW_MAX) return false;
+    ConvGeom flat;
+    if (flatten_pointwise(g, N, G)) {
+        flat = *g;
+        flat.H = flat.OH = 1, flat.W = flat.OW = g->H * g->W;
+        g = &flat;
+    }
     Plan p = make_plan(g, M, g->OW);
     p.relu = relu;
     int K = g->C * g->kh * g->kw;
@@ -304,7 +319,7 @@ bool conv_direct_backward_data(const real_t *dy, const real_t *w, real_t *dx, co
                                int M, bool accumulate) {
     int qh = (g->kh - 1) * g->dh - g->ph, qw = (g->kw - 1) * g->dw - g->pw; /* the adjoint's padding */
     if (!conv_direct_enabled() || g->sh != 1 || g->sw != 1 || g->kw > KW_MAX || qh < 0 || qw < 0 ||
-        skip_pointwise(g))
+        (skip_pointwise(g) && !flatten_pointwise(g, N, G)))
         return false;
     /* dx[c, ih, iw] = sum over m, i, j of dy[m, ih + ph - i*dh, iw + pw - j*dw] * w[m, c, i, j]: a conv
      * of dy with padding q and the kernel w'[c, m, i', j'] = w[m, c, kh-1-i', kw-1-j'] */

@@ -158,6 +158,8 @@ TEST(conv2d_direct_geometries_match_direct_loop) {
         {1, 4, 7, 35, 6, 3, 3, 2, 2, 2, 1, 1, 2},   /* column stride 2 only, dilated */
         {2, 6, 9, 14, 20, 3, 3, 2, 2, 2, 1, 1, 1},  /* short rows, dilated, 126 pixels */
         {1, 5, 12, 15, 30, 3, 5, 1, 2, 1, 1, 1, 1}, /* ResNet layer4's 12x15 plane, a 3x5 kernel */
+        {8, 24, 9, 13, 20, 1, 1, 0, 0, 1, 1, 1, 1}, /* pointwise over a batch: planes as one row */
+        {3, 16, 16, 16, 64, 1, 1, 0, 0, 1, 2, 1, 1}, /* grouped pointwise, CARN's 16x16 */
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         const __typeof__(cases[0]) *c = &cases[k];
