@@ -207,7 +207,13 @@ static Tensor *keep_only(Tensor *t, ArenaMark mark) {
      * later in the arena than t did and its header never lands on t's data: one move, in place
      * where they overlap (the output of the last head stage is 44 MB at 480x360; a copy out and
      * back through fresh malloc'd pages cost more than the pixel shuffle itself) */
-    memmove(k->data, src, tensor_numel(k) * sizeof(real_t));
+    size_t n = tensor_numel(k);
+    if ((size_t)(src - k->data) >= n) { /* apart (as every move here measured so far): both threads copy */
+#pragma omp parallel for schedule(static) if (n > 262144)
+        for (size_t b = 0; b < n; b += 65536) memcpy(k->data + b, src + b, (n - b < 65536 ? n - b : 65536) * sizeof(real_t));
+    } else {
+        memmove(k->data, src, n * sizeof(real_t));
+    }
     profile_end(PROF_FWD, "carn keep_only (move down, rewind)", pt);
     return k;
 }
