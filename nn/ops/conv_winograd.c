@@ -1,0 +1,507 @@
+/* conv_winograd.c: stride-1 3x3 convolutions by Winograd F(4x4, 3x3) (Lavin & Gray 2016) with AVX-512 transforms and GEMM kernel. */
+#include "nn/ops/conv_winograd.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+
+static int enabled = -1; /* -1: not yet read from RUNE_WINOGRAD */
+
+bool conv_winograd_enabled(void) {
+    if (enabled < 0) {
+        const char *e = getenv("RUNE_WINOGRAD");
+        enabled = !(e && strcmp(e, "0") == 0);
+    }
+    return enabled;
+}
+
+bool conv_winograd_set_enabled(bool on) {
+    bool old = conv_winograd_enabled();
+    enabled = on;
+    return old;
+}
+
+#if defined(__AVX512F__) && !defined(RUNE_DOUBLE)
+#include <immintrin.h>
+#include <omp.h>
+
+#include "nn/tensor.h"
+
+/* The algorithm, per image and channel pair: each 4x4 block of outputs (a tile) comes from the 6x6
+ * input window under it as Y = A^T [(G g G^T) . (B^T d B)] A, with Lavin's matrices for the points
+ * 0, +-1, +-2, oo:
+ *   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+ *   G   = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
+ *   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+ * Summed over input channels, the elementwise product becomes 36 independent GEMMs (one per
+ * transform point p): Mt[p] (M x tiles) = U[p] (M x C) * V[p] (C x tiles). The multiplies per
+ * output and input channel drop from 9 to 36/16; the transforms are additions and cost O(C + M),
+ * not O(C * M), per tile, so the saving is largest for many channels.
+ *
+ * Layout: a vector holds 16 tiles (the SIMD lanes), a block NV vectors. For each block the input
+ * transform writes V [36][C][16*NV] (sized to stay in L2), then for each block of MR output
+ * channels the kernel multiplies the 36 points into Mt [36][MR][16*NV] and the output transform
+ * turns those into 4x4 outputs straight into y (with bias and ReLU). The weights are transformed
+ * once per call into U [M/MR][36][C][MR], in the order the kernel broadcasts them. */
+
+enum { NPT = 36 }; /* transform points: 6x6 */
+
+/* Up to 16 tiles in the lanes of one vector: tile row th0 (+ l / width for rows > 1), tile column
+ * tw0 + l % width, for l < rows * width. A tile row of 16 tiles or more is cut into vectors of one
+ * row (its input is then one stretch of each input row, read with plain loads); shorter tile rows
+ * (small planes) are packed several to a vector and read with gathers. */
+typedef struct Vec {
+    int n, th0, tw0, rows, width;
+} Vec;
+
+typedef struct Plan {
+    const ConvGeom *g;
+    int M, TH, TW, nvec, NV, T, MR, nmb, nblk; /* T = 16*NV tiles per block; nmb blocks of MR channels */
+    Vec *vecs;
+    const float *bias;
+    bool relu, accumulate;
+} Plan;
+
+static int imin(int a, int b) { return a < b ? a : b; }
+static int imax(int a, int b) { return a > b ? a : b; }
+static int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+/* Lanes [lo, hi) clipped to a vector's 16. */
+static __mmask16 range_mask(int lo, int hi) {
+    lo = imax(lo, 0), hi = imin(hi, 16);
+    return hi > lo ? (__mmask16)(((1u << (hi - lo)) - 1) << lo) : 0;
+}
+
+/* ---- the 1-D transforms, on 16 tiles at a time -------------------------------------------- */
+
+/* o = B^T d (6 -> 6), shared differences first: 12 adds and FMAs instead of 36 multiply-adds. */
+static inline __attribute__((always_inline)) void bt6(const __m512 d[6], __m512 o[6]) {
+    const __m512 two = _mm512_set1_ps(2), four = _mm512_set1_ps(4), five = _mm512_set1_ps(5);
+    __m512 s34 = _mm512_add_ps(d[3], d[4]), s12 = _mm512_add_ps(d[1], d[2]);
+    __m512 d43 = _mm512_sub_ps(d[4], d[3]), d12 = _mm512_sub_ps(d[1], d[2]);
+    __m512 d42 = _mm512_sub_ps(d[4], d[2]), d31 = _mm512_sub_ps(d[3], d[1]);
+    o[0] = _mm512_fmadd_ps(four, d[0], _mm512_fnmadd_ps(five, d[2], d[4])); /* 4d0 - 5d2 + d4 */
+    o[1] = _mm512_fnmadd_ps(four, s12, s34);                                /* -4d1 - 4d2 + d3 + d4 */
+    o[2] = _mm512_fmadd_ps(four, d12, d43);                                 /* 4d1 - 4d2 - d3 + d4 */
+    o[3] = _mm512_fmadd_ps(two, d31, d42);                                  /* -2d1 - d2 + 2d3 + d4 */
+    o[4] = _mm512_fnmadd_ps(two, d31, d42);                                 /* 2d1 - d2 - 2d3 + d4 */
+    o[5] = _mm512_fmadd_ps(four, d[1], _mm512_fnmadd_ps(five, d[3], d[5])); /* 4d1 - 5d3 + d5 */
+}
+
+/* o = A^T m (6 -> 4). */
+static inline __attribute__((always_inline)) void at6(const __m512 m[6], __m512 o[4]) {
+    __m512 s12 = _mm512_add_ps(m[1], m[2]), d12 = _mm512_sub_ps(m[1], m[2]);
+    __m512 s34 = _mm512_add_ps(m[3], m[4]), d34 = _mm512_sub_ps(m[3], m[4]);
+    o[0] = _mm512_add_ps(_mm512_add_ps(m[0], s12), s34);
+    o[1] = _mm512_fmadd_ps(_mm512_set1_ps(2), d34, d12);
+    o[2] = _mm512_fmadd_ps(_mm512_set1_ps(4), s34, s12);
+    o[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8), d34, d12), m[5]);
+}
+
+/* o = G g (3 -> 6). */
+static inline __attribute__((always_inline)) void g3(__m512 a, __m512 b, __m512 c, __m512 o[6]) {
+    __m512 ac = _mm512_add_ps(a, c), q = _mm512_fmadd_ps(a, _mm512_set1_ps(1.0f / 24), _mm512_mul_ps(c, _mm512_set1_ps(1.0f / 6)));
+    __m512 b12 = _mm512_mul_ps(b, _mm512_set1_ps(1.0f / 12));
+    o[0] = _mm512_mul_ps(a, _mm512_set1_ps(0.25f));
+    o[1] = _mm512_mul_ps(_mm512_add_ps(ac, b), _mm512_set1_ps(-1.0f / 6));
+    o[2] = _mm512_mul_ps(_mm512_sub_ps(ac, b), _mm512_set1_ps(-1.0f / 6));
+    o[3] = _mm512_add_ps(q, b12);
+    o[4] = _mm512_sub_ps(q, b12);
+    o[5] = c;
+}
+
+/* ---- weight transform ------------------------------------------------------------------- */
+
+/* U[mb][p][c][r] = (G g G^T)[p] for output channel m = mb*MR + r and input channel c, with the
+ * kernel read as g[k] = w[m*so + c*si + (flip ? 8 - k : k)] (flip and swapped strides give the
+ * backward-data kernel without a copy) and scaled by wscale[m]; rows past M are zero. Lanes are
+ * the MR output channels, so each point's MR values are one contiguous store. */
+static void transform_weights(const float *w, size_t so, size_t si, bool flip, const float *wscale, int M, int C,
+                              int MR, int nmb, float *U) {
+#pragma omp parallel for schedule(static) if ((size_t)M * C > 4096)
+    for (int mb = 0; mb < nmb; mb++) {
+        int m0 = mb * MR;
+        __mmask16 live = range_mask(0, imin(MR, M - m0)), all = range_mask(0, MR);
+        __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                         _mm512_set1_epi32((int)so));
+        __m512 scale = wscale ? _mm512_maskz_loadu_ps(live, wscale + m0) : _mm512_set1_ps(1);
+        for (int c = 0; c < C; c++) {
+            const float *base = w + (size_t)m0 * so + (size_t)c * si;
+            __m512 g[9], t[6][3], u[6];
+            for (int k = 0; k < 9; k++)
+                g[k] = _mm512_mul_ps(scale, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live,
+                                                                     _mm512_add_epi32(idx, _mm512_set1_epi32(flip ? 8 - k : k)),
+                                                                     base, 4));
+            for (int j = 0; j < 3; j++) { /* columns: t = G g */
+                __m512 o[6];
+                g3(g[j], g[3 + j], g[6 + j], o);
+                for (int a = 0; a < 6; a++) t[a][j] = o[a];
+            }
+            for (int a = 0; a < 6; a++) { /* rows: U = t G^T */
+                g3(t[a][0], t[a][1], t[a][2], u);
+                for (int b = 0; b < 6; b++)
+                    _mm512_mask_storeu_ps(U + (((size_t)mb * NPT + a * 6 + b) * C + c) * MR, all, u[b]);
+            }
+        }
+    }
+}
+
+/* ---- input transform -------------------------------------------------------------------- */
+
+/* The last two stages of V = B^T d B for one vector of tiles: h[r] = the 6 rows already transformed
+ * along their columns (d B); the columns of h transformed (B^T h) and stored as the 36 points, each
+ * 16 floats at dst + p*pstride. */
+static inline __attribute__((always_inline)) void finish_input(__m512 h[6][6], float *dst, size_t pstride) {
+    for (int s = 0; s < 6; s++) {
+        __m512 col[6], o[6];
+        for (int r = 0; r < 6; r++) col[r] = h[r][s];
+        bt6(col, o);
+        for (int r = 0; r < 6; r++) _mm512_store_ps(dst + (size_t)(r * 6 + s) * pstride, o[r]);
+    }
+}
+
+/* Element k, k+4, k+8, ... of the 64 floats a0|a1|a2|a3: the windows of 16 consecutive tiles start
+ * every 4 columns, so column k of every window is one phase of the row (two permutes and a blend). */
+static inline __attribute__((always_inline)) __m512 phase(__m512 a0, __m512 a1, __m512 a2, __m512 a3, int k) {
+    const __m512i lo = _mm512_set_epi32(28, 24, 20, 16, 12, 8, 4, 0, 28, 24, 20, 16, 12, 8, 4, 0);
+    __m512i ix = _mm512_add_epi32(lo, _mm512_set1_epi32(k));
+    __m512 first = _mm512_permutex2var_ps(a0, ix, a1), second = _mm512_permutex2var_ps(a2, ix, a3);
+    return _mm512_mask_blend_ps(0xff00, first, second);
+}
+
+/* One row of 16 consecutive tiles of one tile row: the windows' 6 columns from 66 consecutive floats
+ * of the input row starting at column iw0 (lanes outside the row masked to zero: the padding). */
+static inline __attribute__((always_inline)) void row_contig(const float *row, const __mmask16 m[6], __m512 d[6]) {
+    __m512 a0 = _mm512_maskz_loadu_ps(m[0], row), a1 = _mm512_maskz_loadu_ps(m[1], row + 16);
+    __m512 a2 = _mm512_maskz_loadu_ps(m[2], row + 32), a3 = _mm512_maskz_loadu_ps(m[3], row + 48);
+    __m512i e64 = _mm512_castps_si512(_mm512_maskz_loadu_ps(m[4], row + 64)); /* columns 64, 65 in lanes 0, 1 */
+    for (int k = 0; k < 4; k++) d[k] = phase(a0, a1, a2, a3, k);
+    /* columns 4 and 5 of window l are columns 0 and 1 of window l + 1: shift down one lane */
+    d[4] = _mm512_castsi512_ps(_mm512_alignr_epi32(e64, _mm512_castps_si512(d[0]), 1));
+    d[5] = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_alignr_epi32(e64, e64, 1), _mm512_castps_si512(d[1]), 1));
+}
+
+/* Where a vector's lanes read: input offset of each window's top-left (row * W + column, may be
+ * negative in the padding) and the lanes whose window row r / column s lies inside the plane. */
+typedef struct Lanes {
+    int base[16];
+    __mmask16 rowok[6], colok[6], contig[6]; /* contig: row_contig's load masks */
+    int iw0;                                 /* contiguous vectors: first window's column */
+} Lanes;
+
+static void lane_info(const ConvGeom *g, const Vec *v, Lanes *L) {
+    unsigned rok[6] = {0}, cok[6] = {0};
+    for (int l = 0; l < 16; l++) {
+        L->base[l] = 0;
+        if (l >= v->rows * v->width) continue;
+        int ih0 = 4 * (v->th0 + l / v->width) - g->ph, iw0 = 4 * (v->tw0 + l % v->width) - g->pw;
+        L->base[l] = ih0 * g->W + iw0;
+        for (int r = 0; r < 6; r++) rok[r] |= (unsigned)(ih0 + r >= 0 && ih0 + r < g->H) << l;
+        for (int s = 0; s < 6; s++) cok[s] |= (unsigned)(iw0 + s >= 0 && iw0 + s < g->W) << l;
+    }
+    for (int k = 0; k < 6; k++) L->rowok[k] = (__mmask16)rok[k], L->colok[k] = (__mmask16)cok[k];
+    L->iw0 = 4 * v->tw0 - g->pw;
+    for (int q = 0; q < 4; q++) L->contig[q] = range_mask(-L->iw0 - 16 * q, g->W - L->iw0 - 16 * q);
+    L->contig[4] = range_mask(-L->iw0 - 64, g->W - L->iw0 - 64) & 3;
+    L->contig[5] = 0;
+}
+
+/* V's 36 points of one vector and channel from the input plane (dst: this vector's lanes of point 0). */
+static void input_vector(const float *plane, const ConvGeom *g, const Vec *v, const Lanes *L, float *dst,
+                         size_t pstride) {
+    __m512 h[6][6];
+    for (int r = 0; r < 6; r++) {
+        __m512 d[6];
+        if (v->rows == 1) {
+            int ih = 4 * v->th0 - g->ph + r;
+            if (ih < 0 || ih >= g->H) {
+                for (int s = 0; s < 6; s++) h[r][s] = _mm512_setzero_ps();
+                continue;
+            }
+            row_contig(plane + (ptrdiff_t)ih * g->W + L->iw0, L->contig, d);
+        } else {
+            __m512i at = _mm512_add_epi32(_mm512_loadu_si512(L->base), _mm512_set1_epi32(r * g->W));
+            for (int s = 0; s < 6; s++)
+                d[s] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), L->rowok[r] & L->colok[s],
+                                                _mm512_add_epi32(at, _mm512_set1_epi32(s)), plane, 4);
+        }
+        bt6(d, h[r]);
+    }
+    finish_input(h, dst, pstride);
+}
+
+/* V [36][C][T] of block b for channels [c0, c1); vectors past the last are zero. */
+static void transform_block(const Plan *p, int b, const float *x, float *V, int c0, int c1) {
+    const ConvGeom *g = p->g;
+    size_t plane = (size_t)g->H * g->W, pstride = (size_t)g->C * p->T;
+    for (int vi = 0; vi < p->NV; vi++) {
+        int k = b * p->NV + vi;
+        if (k >= p->nvec) {
+            for (int c = c0; c < c1; c++)
+                for (int q = 0; q < NPT; q++) _mm512_store_ps(V + q * pstride + (size_t)c * p->T + 16 * vi, _mm512_setzero_ps());
+            continue;
+        }
+        const Vec *v = &p->vecs[k];
+        Lanes L;
+        lane_info(g, v, &L);
+        for (int c = c0; c < c1; c++)
+            input_vector(x + ((size_t)v->n * g->C + c) * plane, g, v, &L, V + (size_t)c * p->T + 16 * vi, pstride);
+    }
+}
+
+/* ---- the 36 GEMMs ----------------------------------------------------------------------- */
+
+/* Mt [MR][T] = U_p [C][MR]^T V_p [C][T] for one point: MR x NV accumulators (<= 24 zmm), one weight
+ * broadcast feeding NV FMAs and one vector of V feeding MR. */
+static inline __attribute__((always_inline)) void gemm_point(const float *u, const float *v, float *mt, int C,
+                                                             const int MR, const int NV) {
+    __m512 acc[16][4];
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; j++) acc[r][j] = _mm512_setzero_ps();
+    for (int c = 0; c < C; c++, u += MR, v += 16 * NV) {
+        __m512 b[4];
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; j++) b[j] = _mm512_load_ps(v + 16 * j);
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; r++) {
+            __m512 a = _mm512_set1_ps(u[r]);
+#pragma GCC unroll 4
+            for (int j = 0; j < NV; j++) acc[r][j] = _mm512_fmadd_ps(a, b[j], acc[r][j]);
+        }
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; j++) _mm512_store_ps(mt + (size_t)r * 16 * NV + 16 * j, acc[r][j]);
+}
+
+typedef void (*GemmFn)(const float *, const float *, float *, int);
+#define GEMM_FN(MR, NV) \
+    static void gemm_##MR##_##NV(const float *u, const float *v, float *mt, int C) { gemm_point(u, v, mt, C, MR, NV); }
+GEMM_FN(16, 1)
+GEMM_FN(12, 2)
+GEMM_FN(8, 3)
+GEMM_FN(6, 4)
+static const int MR_OF_NV[5] = {0, 16, 12, 8, 6};
+static GemmFn gemm_fn(int NV) { return NV == 1 ? gemm_16_1 : NV == 2 ? gemm_12_2 : NV == 3 ? gemm_8_3 : gemm_6_4; }
+
+/* ---- output transform ------------------------------------------------------------------- */
+
+/* The 64 floats 4l + j <- o[j] lane l (the inverse of phase()): the 4x4 tiles' rows side by side. */
+static inline __attribute__((always_inline)) void interleave(const __m512 o[4], __m512 z[4]) {
+    const __m512i pair_lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const __m512i pair_hi = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
+    const __m512i quad_lo = _mm512_set_epi64(11, 3, 10, 2, 9, 1, 8, 0);
+    const __m512i quad_hi = _mm512_set_epi64(15, 7, 14, 6, 13, 5, 12, 4);
+    __m512d a = _mm512_castps_pd(_mm512_permutex2var_ps(o[0], pair_lo, o[1])); /* lanes 0-7 of o0, o1 */
+    __m512d b = _mm512_castps_pd(_mm512_permutex2var_ps(o[2], pair_lo, o[3]));
+    __m512d c = _mm512_castps_pd(_mm512_permutex2var_ps(o[0], pair_hi, o[1])); /* lanes 8-15 */
+    __m512d d = _mm512_castps_pd(_mm512_permutex2var_ps(o[2], pair_hi, o[3]));
+    z[0] = _mm512_castpd_ps(_mm512_permutex2var_pd(a, quad_lo, b));
+    z[1] = _mm512_castpd_ps(_mm512_permutex2var_pd(a, quad_hi, b));
+    z[2] = _mm512_castpd_ps(_mm512_permutex2var_pd(c, quad_lo, d));
+    z[3] = _mm512_castpd_ps(_mm512_permutex2var_pd(c, quad_hi, d));
+}
+
+/* Bias or accumulation, then ReLU, then the masked store of 16 floats. */
+static inline __attribute__((always_inline)) void put16(float *at, __mmask16 m, __m512 z, const Plan *p, __m512 bias) {
+    z = p->accumulate ? _mm512_add_ps(z, _mm512_maskz_loadu_ps(m, at)) : _mm512_add_ps(z, bias);
+    if (p->relu) z = _mm512_max_ps(z, _mm512_setzero_ps());
+    _mm512_mask_storeu_ps(at, m, z);
+}
+
+static inline __attribute__((always_inline)) void put4(float *at, __mmask8 m, __m128 z, const Plan *p, __m128 bias) {
+    z = p->accumulate ? _mm_add_ps(z, _mm_maskz_loadu_ps(m, at)) : _mm_add_ps(z, bias);
+    if (p->relu) z = _mm_max_ps(z, _mm_setzero_ps());
+    _mm_mask_storeu_ps(at, m, z);
+}
+
+/* One output channel of one vector: Y = A^T m A from the 36 points at mt + p*pstride, into the plane. */
+static void output_vector(const float *mt, size_t pstride, const Plan *p, const Vec *v, float *yplane, float bias) {
+    const ConvGeom *g = p->g;
+    __m512 h[6][4];
+    for (int a = 0; a < 6; a++) { /* rows of m along their columns: m A */
+        __m512 m[6];
+        for (int s = 0; s < 6; s++) m[s] = _mm512_load_ps(mt + (size_t)(a * 6 + s) * pstride);
+        at6(m, h[a]);
+    }
+    __m512 out[4][4]; /* [output row i][output column j] */
+    for (int j = 0; j < 4; j++) {
+        __m512 col[6], o[4];
+        for (int a = 0; a < 6; a++) col[a] = h[a][j];
+        at6(col, o);
+        for (int i = 0; i < 4; i++) out[i][j] = o[i];
+    }
+    __m512 b16 = _mm512_set1_ps(bias);
+    __m128 b4 = _mm_set1_ps(bias);
+    for (int i = 0; i < 4; i++) {
+        __m512 z[4];
+        interleave(out[i], z);
+        if (v->rows == 1) { /* 16 tiles side by side: 64 consecutive outputs of row oh */
+            int oh = 4 * v->th0 + i, ow0 = 4 * v->tw0;
+            if (oh >= g->OH) break;
+            float *row = yplane + (size_t)oh * g->OW + ow0;
+            for (int q = 0; q < 4; q++) {
+                __mmask16 m = range_mask(0, imin(g->OW - ow0 - 16 * q, 4 * v->width - 16 * q));
+                if (m) put16(row + 16 * q, m, z[q], p, b16);
+            }
+            continue;
+        }
+        for (int l = 0; l < v->rows * v->width; l++) { /* packed tile rows: 4 outputs per lane */
+            int oh = 4 * (v->th0 + l / v->width) + i, ow = 4 * (v->tw0 + l % v->width);
+            if (v->th0 + l / v->width >= p->TH || oh >= g->OH) continue;
+            __m128 q4;
+            switch (l % 4) { /* the extract's lane index must be a constant */
+            case 0: q4 = _mm512_extractf32x4_ps(z[l / 4], 0); break;
+            case 1: q4 = _mm512_extractf32x4_ps(z[l / 4], 1); break;
+            case 2: q4 = _mm512_extractf32x4_ps(z[l / 4], 2); break;
+            default: q4 = _mm512_extractf32x4_ps(z[l / 4], 3); break;
+            }
+            put4(yplane + (size_t)oh * g->OW + ow, (__mmask8)range_mask(0, imin(4, g->OW - ow)), q4, p, b4);
+        }
+    }
+}
+
+/* Output channel blocks [mb0, mb1) of block b: the 36 GEMMs into Mt, then the output transform. */
+static void multiply_block(const Plan *p, int b, const float *U, const float *V, float *Mt, int mb0, int mb1,
+                           float *y) {
+    const ConvGeom *g = p->g;
+    int C = g->C;
+    GemmFn fn = gemm_fn(p->NV);
+    size_t yplane = (size_t)g->OH * g->OW;
+    for (int mb = mb0; mb < mb1; mb++) {
+        const float *u = U + (size_t)mb * NPT * C * p->MR;
+        for (int q = 0; q < NPT; q++) fn(u + (size_t)q * C * p->MR, V + (size_t)q * C * p->T, Mt + (size_t)q * p->MR * p->T, C);
+        for (int r = 0; r < p->MR && mb * p->MR + r < p->M; r++) {
+            int m = mb * p->MR + r;
+            for (int vi = 0; vi < p->NV && b * p->NV + vi < p->nvec; vi++) {
+                const Vec *v = &p->vecs[b * p->NV + vi];
+                output_vector(Mt + (size_t)r * p->T + 16 * vi, (size_t)p->MR * p->T, p, v,
+                              y + ((size_t)v->n * p->M + m) * yplane, p->bias && !p->accumulate ? p->bias[m] : 0);
+            }
+        }
+    }
+}
+
+/* ---- planning and the two parallel schemes ----------------------------------------------- */
+
+/* The vectors of all images in order: tile rows of 16+ tiles cut into vectors, shorter ones packed. */
+static int make_vecs(int N, int TH, int TW, Vec *out) {
+    int k = 0;
+    for (int n = 0; n < N; n++) {
+        if (TW >= 16) {
+            for (int th = 0; th < TH; th++)
+                for (int tw0 = 0; tw0 < TW; tw0 += 16) out[k++] = (Vec){n, th, tw0, 1, imin(16, TW - tw0)};
+        } else {
+            int rows = 16 / TW;
+            for (int th0 = 0; th0 < TH; th0 += rows) out[k++] = (Vec){n, th0, 0, imin(rows, TH - th0), TW};
+        }
+    }
+    return k;
+}
+
+/* Vectors per block: as many as keep V [36][C][16*NV] within ~600 KiB (half this machine's L2, the
+ * rest for U's block and Mt), at least 1, at most 4, and no more than there are. */
+static int pick_nv(int C, int nvec) {
+    int nv = (int)((600u << 10) / ((size_t)NPT * C * 16 * sizeof(float)));
+    const char *e = getenv("RUNE_WINOGRAD_NV"); /* tuning only */
+    if (e && atoi(e) > 0) nv = atoi(e);
+    return imax(1, imin(imin(nv, 4), nvec));
+}
+
+static void run(const Plan *p, const float *x, const float *U, float *y) {
+    int nt = omp_get_max_threads(), C = p->g->C;
+    size_t vsz = (size_t)NPT * C * p->T, msz = (size_t)NPT * p->MR * p->T;
+    ArenaMark mark = arena_mark(engine_arena());
+    if (p->nblk >= 2 * nt || nt == 1) {
+        /* enough blocks: each thread transforms and multiplies whole blocks in its own buffers */
+        float *V = arena_alloc(engine_arena(), (size_t)nt * (vsz + msz) * sizeof *V);
+#pragma omp parallel for schedule(dynamic)
+        for (int b = 0; b < p->nblk; b++) {
+            float *v = V + (size_t)omp_get_thread_num() * (vsz + msz);
+            transform_block(p, b, x, v, 0, C);
+            multiply_block(p, b, U, v, v + vsz, 0, p->nmb, y);
+        }
+    } else {
+        /* few blocks (small planes): the threads share each block, split by channels, then by
+         * output channel blocks; the same arithmetic per output as above */
+        float *V = arena_alloc(engine_arena(), (vsz + (size_t)nt * msz) * sizeof *V);
+        int cchunk = imax(1, ceil_div(C, 4 * nt)), ncc = ceil_div(C, cchunk);
+#pragma omp parallel
+        {
+            float *mt = V + vsz + (size_t)omp_get_thread_num() * msz;
+            for (int b = 0; b < p->nblk; b++) {
+#pragma omp for schedule(static)
+                for (int cc = 0; cc < ncc; cc++) transform_block(p, b, x, V, cc * cchunk, imin(C, (cc + 1) * cchunk));
+#pragma omp for schedule(dynamic)
+                for (int mb = 0; mb < p->nmb; mb++) multiply_block(p, b, U, V, mt, mb, mb + 1, y);
+            }
+        }
+    }
+    arena_rewind(engine_arena(), mark);
+}
+
+/* Where it pays: measured on one thread against the direct kernel (bench/RESULTS.md). */
+static bool conv_winograd_pays(const ConvGeom *g, int M) { return g->C >= 16 && M >= 16; }
+
+static bool applies(const ConvGeom *g, int G, int M) {
+    return conv_winograd_enabled() && G == 1 && g->kh == 3 && g->kw == 3 && g->sh == 1 && g->sw == 1 &&
+           g->dh == 1 && g->dw == 1 && conv_winograd_pays(g, M);
+}
+
+/* The forward conv on geometry g (C in, M out) with the kernel read through (so, si, flip). */
+static void winograd(const float *x, const float *w, size_t so, size_t si, bool flip, const float *wscale,
+                     const float *bias, bool relu, bool accumulate, float *y, const ConvGeom *g, int N, int M) {
+    Plan p = {.g = g, .M = M, .TH = ceil_div(g->OH, 4), .TW = ceil_div(g->OW, 4), .bias = bias, .relu = relu,
+              .accumulate = accumulate};
+    ArenaMark mark = arena_mark(engine_arena());
+    p.vecs = arena_alloc(engine_arena(), (size_t)N * p.TH * ceil_div(p.TW, 16) * sizeof *p.vecs);
+    p.nvec = make_vecs(N, p.TH, p.TW, p.vecs);
+    p.NV = pick_nv(g->C, p.nvec), p.T = 16 * p.NV, p.MR = MR_OF_NV[p.NV];
+    p.nmb = ceil_div(M, p.MR), p.nblk = ceil_div(p.nvec, p.NV);
+    float *U = arena_alloc(engine_arena(), (size_t)p.nmb * NPT * g->C * p.MR * sizeof *U);
+    transform_weights(w, so, si, flip, wscale, M, g->C, p.MR, p.nmb, U);
+    run(&p, x, U, y);
+    arena_rewind(engine_arena(), mark);
+}
+
+bool conv_winograd_forward(const real_t *x, const real_t *w, const real_t *wscale, const real_t *bias, bool relu,
+                           bool accumulate, real_t *y, const ConvGeom *g, int N, int G, int M) {
+    if (!applies(g, G, M)) return false;
+    if (getenv("WGDBG") && atoi(getenv("WGDBG")) == 2) return false;
+    winograd(x, w, (size_t)g->C * 9, 9, false, wscale, bias, relu, accumulate, y, g, N, M);
+    return true;
+}
+
+bool conv_winograd_backward_data(const real_t *dy, const real_t *w, real_t *dx, const ConvGeom *g, int N, int G,
+                                 int M, bool accumulate) {
+    int qh = 2 - g->ph, qw = 2 - g->pw; /* the adjoint's padding */
+    if (!applies(g, G, M) || qh < 0 || qw < 0) return false;
+    if (getenv("WGDBG") && atoi(getenv("WGDBG")) == 1) return false;
+    if (getenv("WGDBG")) fprintf(stderr, "bwd C %d M %d %dx%d pad %d N %d\n", g->C, M, g->H, g->W, g->ph, N);
+    /* dx[c, ih, iw] = sum over m, i, j of dy[m, ih + ph - i, iw + pw - j] * w[m, c, i, j]: a conv of
+     * dy (M channels) with padding 2 - p and the kernel w'[c, m, k] = w[m, c, 8 - k], read in place */
+    ConvGeom t = {.C = M, .H = g->OH, .W = g->OW, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = qh, .pw = qw,
+                  .dh = 1, .dw = 1, .OH = g->H, .OW = g->W};
+    winograd(dy, w, 9, (size_t)g->C * 9, true, NULL, NULL, false, accumulate, dx, &t, N, g->C);
+    return true;
+}
+
+#else /* a float64 or non-AVX-512 build: the direct or im2col path */
+
+bool conv_winograd_forward(const real_t *x, const real_t *w, const real_t *wscale, const real_t *bias, bool relu,
+                           bool accumulate, real_t *y, const ConvGeom *g, int N, int G, int M) {
+    (void)x, (void)w, (void)wscale, (void)bias, (void)relu, (void)accumulate, (void)y, (void)g, (void)N, (void)G,
+        (void)M;
+    return false;
+}
+
+bool conv_winograd_backward_data(const real_t *dy, const real_t *w, real_t *dx, const ConvGeom *g, int N, int G,
+                                 int M, bool accumulate) {
+    (void)dy, (void)w, (void)dx, (void)g, (void)N, (void)G, (void)M, (void)accumulate;
+    return false;
+}
+
+#endif
