@@ -112,38 +112,46 @@ static inline __attribute__((always_inline)) void g3(__m512 a, __m512 b, __m512 
 
 /* ---- weight transform ------------------------------------------------------------------- */
 
-/* U[mb][p][c][r] = (G g G^T)[p] for output channel m = mb*MR + r and input channel c, with the
- * kernel read as g[k] = w[m*so + c*si + (flip ? 8 - k : k)] (flip and swapped strides give the
- * backward-data kernel without a copy) and scaled by wscale[m]; rows past M are zero. Lanes are
- * the MR output channels, so each point's MR values are one contiguous store. */
-static void transform_weights(const float *w, size_t so, size_t si, bool flip, const float *wscale, int M, int C,
-                              int MR, int nmb, float *U) {
-#pragma omp parallel for schedule(static) if ((size_t)M * C > 4096)
-    for (int mb = 0; mb < nmb; mb++) {
-        int m0 = mb * MR;
-        __mmask16 live = range_mask(0, imin(MR, M - m0)), all = range_mask(0, MR);
-        __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                         _mm512_set1_epi32((int)so));
-        __m512 scale = wscale ? _mm512_maskz_loadu_ps(live, wscale + m0) : _mm512_set1_ps(1);
-        for (int c = 0; c < C; c++) {
-            const float *base = w + (size_t)m0 * so + (size_t)c * si;
-            __m512 g[9], t[6][3], u[6];
-            for (int k = 0; k < 9; k++)
-                g[k] = _mm512_mul_ps(scale, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live,
-                                                                     _mm512_add_epi32(idx, _mm512_set1_epi32(flip ? 8 - k : k)),
-                                                                     base, 4));
-            for (int j = 0; j < 3; j++) { /* columns: t = G g */
-                __m512 o[6];
-                g3(g[j], g[3 + j], g[6 + j], o);
-                for (int a = 0; a < 6; a++) t[a][j] = o[a];
-            }
-            for (int a = 0; a < 6; a++) { /* rows: U = t G^T */
-                g3(t[a][0], t[a][1], t[a][2], u);
-                for (int b = 0; b < 6; b++)
-                    _mm512_mask_storeu_ps(U + (((size_t)mb * NPT + a * 6 + b) * C + c) * MR, all, u[b]);
-            }
+/* Where the kernel g[k] of output channel m, input channel c is read: w[m*so + c*si + (flip ? 8 - k
+ * : k)] (flip and swapped strides give the backward-data kernel without a copy), times wscale[m]. */
+typedef struct Kernel {
+    const float *w, *wscale;
+    size_t so, si;
+    bool flip;
+} Kernel;
+
+/* U [36][c1-c0][MR] = (G g G^T) for output channels mb*MR + r (rows past M zero) and input channels
+ * [c0, c1). Lanes are the MR output channels, so each point's MR values are one contiguous store. */
+static void weights_block(const Kernel *k, int M, int MR, int mb, int c0, int c1, float *U) {
+    int m0 = mb * MR;
+    size_t cs = (size_t)(c1 - c0) * MR; /* floats per point */
+    __mmask16 live = range_mask(0, imin(MR, M - m0)), all = range_mask(0, MR);
+    __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                     _mm512_set1_epi32((int)k->so));
+    __m512 scale = k->wscale ? _mm512_maskz_loadu_ps(live, k->wscale + m0) : _mm512_set1_ps(1);
+    for (int c = c0; c < c1; c++) {
+        const float *base = k->w + (size_t)m0 * k->so + (size_t)c * k->si;
+        __m512 g[9], t[6][3], u[6];
+        for (int j = 0; j < 9; j++)
+            g[j] = _mm512_mul_ps(scale, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live,
+                                                                 _mm512_add_epi32(idx, _mm512_set1_epi32(k->flip ? 8 - j : j)),
+                                                                 base, 4));
+        for (int j = 0; j < 3; j++) { /* columns: t = G g */
+            __m512 o[6];
+            g3(g[j], g[3 + j], g[6 + j], o);
+            for (int a = 0; a < 6; a++) t[a][j] = o[a];
+        }
+        for (int a = 0; a < 6; a++) { /* rows: U = t G^T */
+            g3(t[a][0], t[a][1], t[a][2], u);
+            for (int b = 0; b < 6; b++) _mm512_mask_storeu_ps(U + (a * 6 + b) * cs + (size_t)(c - c0) * MR, all, u[b]);
         }
     }
+}
+
+/* All of U: [M/MR][36][C][MR]. */
+static void transform_weights(const Kernel *k, int M, int C, int MR, int nmb, float *U) {
+#pragma omp parallel for schedule(static) if ((size_t)M * C > 4096)
+    for (int mb = 0; mb < nmb; mb++) weights_block(k, M, MR, mb, 0, C, U + (size_t)mb * NPT * C * MR);
 }
 
 /* ---- input transform -------------------------------------------------------------------- */
@@ -254,12 +262,12 @@ static void transform_block(const Plan *p, int b, const float *x, float *V, int 
 /* Mt [MR][T] = U_p [C][MR]^T V_p [C][T] for one point: MR x NV accumulators (<= 24 zmm), one weight
  * broadcast feeding NV FMAs and one vector of V feeding MR. */
 static inline __attribute__((always_inline)) void gemm_point(const float *u, const float *v, float *mt, int C,
-                                                             const int MR, const int NV) {
+                                                             bool acc_in, const int MR, const int NV) {
     __m512 acc[16][4];
 #pragma GCC unroll 16
     for (int r = 0; r < MR; r++)
 #pragma GCC unroll 4
-        for (int j = 0; j < NV; j++) acc[r][j] = _mm512_setzero_ps();
+        for (int j = 0; j < NV; j++) acc[r][j] = acc_in ? _mm512_load_ps(mt + (size_t)r * 16 * NV + 16 * j) : _mm512_setzero_ps();
     for (int c = 0; c < C; c++, u += MR, v += 16 * NV) {
         __m512 b[4];
 #pragma GCC unroll 4
@@ -277,9 +285,11 @@ static inline __attribute__((always_inline)) void gemm_point(const float *u, con
         for (int j = 0; j < NV; j++) _mm512_store_ps(mt + (size_t)r * 16 * NV + 16 * j, acc[r][j]);
 }
 
-typedef void (*GemmFn)(const float *, const float *, float *, int);
-#define GEMM_FN(MR, NV) \
-    static void gemm_##MR##_##NV(const float *u, const float *v, float *mt, int C) { gemm_point(u, v, mt, C, MR, NV); }
+typedef void (*GemmFn)(const float *, const float *, float *, int, bool);
+#define GEMM_FN(MR, NV)                                                                   \
+    static void gemm_##MR##_##NV(const float *u, const float *v, float *mt, int C, bool acc_in) { \
+        gemm_point(u, v, mt, C, acc_in, MR, NV);                                          \
+    }
 GEMM_FN(16, 1)
 GEMM_FN(12, 2)
 GEMM_FN(8, 3)
@@ -364,24 +374,29 @@ static void output_vector(const float *mt, size_t pstride, const Plan *p, const 
     }
 }
 
+/* The output transform of channel block mb of block b from its Mt [36][MR][T]. */
+static void output_block(const Plan *p, int b, const float *Mt, int mb, float *y) {
+    size_t yplane = (size_t)p->g->OH * p->g->OW;
+    for (int r = 0; r < p->MR && mb * p->MR + r < p->M; r++) {
+        int m = mb * p->MR + r;
+        for (int vi = 0; vi < p->NV && b * p->NV + vi < p->nvec; vi++) {
+            const Vec *v = &p->vecs[b * p->NV + vi];
+            output_vector(Mt + (size_t)r * p->T + 16 * vi, (size_t)p->MR * p->T, p, v,
+                          y + ((size_t)v->n * p->M + m) * yplane, p->bias && !p->accumulate ? p->bias[m] : 0);
+        }
+    }
+}
+
 /* Output channel blocks [mb0, mb1) of block b: the 36 GEMMs into Mt, then the output transform. */
 static void multiply_block(const Plan *p, int b, const float *U, const float *V, float *Mt, int mb0, int mb1,
                            float *y) {
-    const ConvGeom *g = p->g;
-    int C = g->C;
+    int C = p->g->C;
     GemmFn fn = gemm_fn(p->NV);
-    size_t yplane = (size_t)g->OH * g->OW;
     for (int mb = mb0; mb < mb1; mb++) {
         const float *u = U + (size_t)mb * NPT * C * p->MR;
-        for (int q = 0; q < NPT; q++) fn(u + (size_t)q * C * p->MR, V + (size_t)q * C * p->T, Mt + (size_t)q * p->MR * p->T, C);
-        for (int r = 0; r < p->MR && mb * p->MR + r < p->M; r++) {
-            int m = mb * p->MR + r;
-            for (int vi = 0; vi < p->NV && b * p->NV + vi < p->nvec; vi++) {
-                const Vec *v = &p->vecs[b * p->NV + vi];
-                output_vector(Mt + (size_t)r * p->T + 16 * vi, (size_t)p->MR * p->T, p, v,
-                              y + ((size_t)v->n * p->M + m) * yplane, p->bias && !p->accumulate ? p->bias[m] : 0);
-            }
-        }
+        for (int q = 0; q < NPT; q++)
+            fn(u + (size_t)q * C * p->MR, V + (size_t)q * C * p->T, Mt + (size_t)q * p->MR * p->T, C, false);
+        output_block(p, b, Mt, mb, y);
     }
 }
 
@@ -411,49 +426,84 @@ static int pick_nv(int C, int nvec) {
     return imax(1, imin(imin(nv, 4), nvec));
 }
 
-static void run(const Plan *p, const float *x, const float *U, float *y) {
+/* Many tiles: U is transformed once, then each thread transforms and multiplies whole blocks in its
+ * own buffers (V and Mt stay in L2; U is read once per block). */
+static void run_blocks(const Plan *p, const Kernel *k, const float *x, float *y) {
     int nt = omp_get_max_threads(), C = p->g->C;
     size_t vsz = (size_t)NPT * C * p->T, msz = (size_t)NPT * p->MR * p->T;
-    ArenaMark mark = arena_mark(engine_arena());
-    if (p->nblk >= 2 * nt || nt == 1) {
-        /* enough blocks: each thread transforms and multiplies whole blocks in its own buffers */
-        float *V = arena_alloc(engine_arena(), (size_t)nt * (vsz + msz) * sizeof *V);
+    float *U = arena_alloc(engine_arena(), (size_t)p->nmb * NPT * C * p->MR * sizeof *U);
+    transform_weights(k, p->M, C, p->MR, p->nmb, U);
+    float *V = arena_alloc(engine_arena(), (size_t)nt * (vsz + msz) * sizeof *V);
 #pragma omp parallel for schedule(dynamic)
-        for (int b = 0; b < p->nblk; b++) {
-            float *v = V + (size_t)omp_get_thread_num() * (vsz + msz);
-            transform_block(p, b, x, v, 0, C);
-            multiply_block(p, b, U, v, v + vsz, 0, p->nmb, y);
-        }
-    } else {
-        /* few blocks (small planes): the threads share each block, split by channels, then by
-         * output channel blocks; the same arithmetic per output as above */
-        float *V = arena_alloc(engine_arena(), (vsz + (size_t)nt * msz) * sizeof *V);
-        int cchunk = imax(1, ceil_div(C, 4 * nt)), ncc = ceil_div(C, cchunk);
+    for (int b = 0; b < p->nblk; b++) {
+        float *v = V + (size_t)omp_get_thread_num() * (vsz + msz);
+        transform_block(p, b, x, v, 0, C);
+        multiply_block(p, b, U, v, v + vsz, 0, p->nmb, y);
+    }
+}
+
+/* Few tiles for many weights (small planes, many channels): there writing all of U (37 MB for
+ * 512 -> 512) and reading it back cost more than the GEMMs. So V of every block is transformed
+ * first, then each task takes one block of MR output channels, transforms its weights a chunk of
+ * input channels at a time into an L2-sized buffer, and runs every block's GEMMs on that chunk,
+ * summing over the chunks in order (the same arithmetic as run_blocks, to the bit). */
+static double g_wt_time;
+static void run_fused(const Plan *p, const Kernel *k, const float *x, float *y) {
+    int nt = omp_get_max_threads(), C = p->g->C;
+    int cc = imin(C, imax(16, (int)((512u << 10) / ((size_t)NPT * p->MR * sizeof(float)))));
+    size_t vsz = (size_t)NPT * C * p->T, msz = (size_t)NPT * p->MR * p->T, usz = ((size_t)NPT * cc * p->MR + 15) / 16 * 16; /* Mt after it 64-byte aligned */
+    float *V = arena_alloc(engine_arena(), (size_t)p->nblk * vsz * sizeof *V);
+    float *scratch = arena_alloc(engine_arena(), (size_t)nt * (usz + p->nblk * msz) * sizeof *V);
+    int tchunk = imax(1, ceil_div(C, 4 * nt)), ntc = ceil_div(C, tchunk);
+    GemmFn fn = gemm_fn(p->NV);
 #pragma omp parallel
-        {
-            float *mt = V + vsz + (size_t)omp_get_thread_num() * msz;
-            for (int b = 0; b < p->nblk; b++) {
+    {
+        float *U = scratch + (size_t)omp_get_thread_num() * (usz + p->nblk * msz), *Mt = U + usz;
 #pragma omp for schedule(static)
-                for (int cc = 0; cc < ncc; cc++) transform_block(p, b, x, V, cc * cchunk, imin(C, (cc + 1) * cchunk));
+        for (int t = 0; t < p->nblk * ntc; t++) {
+            int b = t / ntc, c0 = t % ntc * tchunk;
+            transform_block(p, b, x, V + (size_t)b * vsz, c0, imin(C, c0 + tchunk));
+        }
 #pragma omp for schedule(dynamic)
-                for (int mb = 0; mb < p->nmb; mb++) multiply_block(p, b, U, V, mt, mb, mb + 1, y);
+        for (int mb = 0; mb < p->nmb; mb++) {
+            for (int c0 = 0; c0 < C; c0 += cc) {
+                int c1 = imin(C, c0 + cc);
+                double tw0 = omp_get_wtime();
+                weights_block(k, p->M, p->MR, mb, c0, c1, U);
+                g_wt_time += omp_get_wtime() - tw0;
+                for (int b = 0; b < p->nblk; b++)
+                    for (int q = 0; q < NPT; q++)
+                        fn(U + (size_t)q * (c1 - c0) * p->MR, V + b * vsz + ((size_t)q * C + c0) * p->T,
+                           Mt + b * msz + (size_t)q * p->MR * p->T, c1 - c0, c0 > 0);
             }
+            for (int b = 0; b < p->nblk; b++) output_block(p, b, Mt + b * msz, mb, y);
         }
     }
-    arena_rewind(engine_arena(), mark);
 }
 
-/* Where it pays: measured on one thread against the direct kernel (bench/RESULTS.md). */
-static bool conv_winograd_pays(const ConvGeom *g, int M) { return g->C >= 16 && M >= 16; }
+/* Where it pays, measured on one thread against the direct kernel (bench/RESULTS.md): the weight
+ * transform costs about as much as 4-8 tiles' GEMMs, so planes of under 12 tiles in all (8x8: 0.7x
+ * the direct kernel's speed at 128 channels, 12x15: 1.0-1.5x, 16x12: 1.2x at 64) and channel
+ * counts under 16 stay with the direct kernel. */
+static bool conv_winograd_pays(const ConvGeom *g, int N, int M) {
+    return g->C >= 16 && M >= 16 && (long)N * ceil_div(g->OH, 4) * ceil_div(g->OW, 4) >= 12;
+}
 
-static bool applies(const ConvGeom *g, int G, int M) {
+static bool applies(const ConvGeom *g, int N, int G, int M) {
     return conv_winograd_enabled() && G == 1 && g->kh == 3 && g->kw == 3 && g->sh == 1 && g->sw == 1 &&
-           g->dh == 1 && g->dw == 1 && conv_winograd_pays(g, M);
+           g->dh == 1 && g->dw == 1 && conv_winograd_pays(g, N, M);
 }
 
-/* The forward conv on geometry g (C in, M out) with the kernel read through (so, si, flip). */
-static void winograd(const float *x, const float *w, size_t so, size_t si, bool flip, const float *wscale,
-                     const float *bias, bool relu, bool accumulate, float *y, const ConvGeom *g, int N, int M) {
+/* Blocks up to which run_fused beats run_blocks: measured (bench/RESULTS.md). */
+static bool use_fused(const Plan *p) {
+    const char *e = getenv("RUNE_WINOGRAD_FUSED"); /* tuning only */
+    if (e) return atoi(e) != 0;
+    return p->nblk <= 4;
+}
+
+/* The forward conv on geometry g (C in, M out) with the kernel read through k. */
+static void winograd(const float *x, const Kernel *k, const float *bias, bool relu, bool accumulate, float *y,
+                     const ConvGeom *g, int N, int M) {
     Plan p = {.g = g, .M = M, .TH = ceil_div(g->OH, 4), .TW = ceil_div(g->OW, 4), .bias = bias, .relu = relu,
               .accumulate = accumulate};
     ArenaMark mark = arena_mark(engine_arena());
@@ -461,31 +511,35 @@ static void winograd(const float *x, const float *w, size_t so, size_t si, bool 
     p.nvec = make_vecs(N, p.TH, p.TW, p.vecs);
     p.NV = pick_nv(g->C, p.nvec), p.T = 16 * p.NV, p.MR = MR_OF_NV[p.NV];
     p.nmb = ceil_div(M, p.MR), p.nblk = ceil_div(p.nvec, p.NV);
-    float *U = arena_alloc(engine_arena(), (size_t)p.nmb * NPT * g->C * p.MR * sizeof *U);
-    transform_weights(w, so, si, flip, wscale, M, g->C, p.MR, p.nmb, U);
-    run(&p, x, U, y);
+    double t0 = omp_get_wtime();
+    if (use_fused(&p)) run_fused(&p, k, x, y);
+    else run_blocks(&p, k, x, y);
+    if (getenv("WGTIME")) fprintf(stderr, "wt %.3f ", g_wt_time*1e3), g_wt_time = 0;
+    if (getenv("WGTIME")) fprintf(stderr, "fused %d run %.3f ms NV %d nblk %d nvec %d\n", use_fused(&p), (omp_get_wtime()-t0)*1e3, p.NV, p.nblk, p.nvec);
     arena_rewind(engine_arena(), mark);
 }
 
 bool conv_winograd_forward(const real_t *x, const real_t *w, const real_t *wscale, const real_t *bias, bool relu,
                            bool accumulate, real_t *y, const ConvGeom *g, int N, int G, int M) {
-    if (!applies(g, G, M)) return false;
+    if (!applies(g, N, G, M)) return false;
     if (getenv("WGDBG") && atoi(getenv("WGDBG")) == 2) return false;
-    winograd(x, w, (size_t)g->C * 9, 9, false, wscale, bias, relu, accumulate, y, g, N, M);
+    Kernel k = {.w = w, .wscale = wscale, .so = (size_t)g->C * 9, .si = 9, .flip = false};
+    winograd(x, &k, bias, relu, accumulate, y, g, N, M);
     return true;
 }
 
 bool conv_winograd_backward_data(const real_t *dy, const real_t *w, real_t *dx, const ConvGeom *g, int N, int G,
                                  int M, bool accumulate) {
     int qh = 2 - g->ph, qw = 2 - g->pw; /* the adjoint's padding */
-    if (!applies(g, G, M) || qh < 0 || qw < 0) return false;
+    if (!applies(g, N, G, M) || qh < 0 || qw < 0) return false;
     if (getenv("WGDBG") && atoi(getenv("WGDBG")) == 1) return false;
     if (getenv("WGDBG")) fprintf(stderr, "bwd C %d M %d %dx%d pad %d N %d\n", g->C, M, g->H, g->W, g->ph, N);
     /* dx[c, ih, iw] = sum over m, i, j of dy[m, ih + ph - i, iw + pw - j] * w[m, c, i, j]: a conv of
      * dy (M channels) with padding 2 - p and the kernel w'[c, m, k] = w[m, c, 8 - k], read in place */
     ConvGeom t = {.C = M, .H = g->OH, .W = g->OW, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = qh, .pw = qw,
                   .dh = 1, .dw = 1, .OH = g->H, .OW = g->W};
-    winograd(dy, w, 9, (size_t)g->C * 9, true, NULL, NULL, false, accumulate, dx, &t, N, g->C);
+    Kernel k = {.w = w, .wscale = NULL, .so = 9, .si = (size_t)g->C * 9, .flip = true};
+    winograd(dy, &k, NULL, false, accumulate, dx, &t, N, g->C);
     return true;
 }
 

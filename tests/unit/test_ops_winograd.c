@@ -19,6 +19,7 @@ typedef struct {
 static const Shape SHAPES[] = {
     {2, 16, 16, 12, 15, 1}, {2, 64, 67, 13, 17, 1}, {2, 67, 64, 30, 23, 0}, {2, 16, 64, 30, 23, 1},
     {1, 64, 16, 90, 120, 1}, {2, 67, 67, 12, 15, 1}, {2, 64, 64, 13, 17, 0}, {1, 16, 67, 45, 60, 1},
+    {1, 25, 28, 30, 40, 1}, /* ESPNet-like odd channel counts: buffers that are not whole 64-byte lines */
 };
 
 static ConvGeom geom(const Shape *s) {
@@ -198,6 +199,11 @@ TEST(winograd_refuses_what_it_does_not_compute) {
         for (int i = 0; i < 2 * 32 * 20 * 20; i++) same &= y[i] == 7;
         EXPECT(same, "case %zu: output touched", k);
     }
+    /* too few tiles to pay for the weight transform: 8x8 outputs of one image are 4 tiles */
+    ConvGeom small = {.C = 32, .H = 8, .W = 8, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1, .dh = 1, .dw = 1,
+                      .OH = 8, .OW = 8};
+    EXPECT(!conv_winograd_forward(x, w, NULL, NULL, false, false, y, &small, 1, 1, 32), "8x8 plane");
+    EXPECT(conv_winograd_forward(x, w, NULL, NULL, false, false, y, &small, 3, 1, 32), "three 8x8 planes");
     ConvGeom g = {.C = 32, .H = 20, .W = 20, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1, .dh = 1, .dw = 1,
                   .OH = 20, .OW = 20};
     bool old = conv_winograd_set_enabled(false);
