@@ -3,7 +3,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
 
 static int enabled = -1; /* -1: not yet read from RUNE_WINOGRAD */
 
@@ -59,7 +58,7 @@ typedef struct Plan {
     int M, TH, TW, nvec, NV, T, MR, nmb, nblk; /* T = 16*NV tiles per block; nmb blocks of MR channels */
     Vec *vecs;
     const float *bias;
-    bool relu, accumulate;
+    bool relu, accumulate, flip; /* flip: backward-data's kernel (U's layout follows) */
 } Plan;
 
 static int imin(int a, int b) { return a < b ? a : b; }
@@ -112,46 +111,104 @@ static inline __attribute__((always_inline)) void g3(__m512 a, __m512 b, __m512 
 
 /* ---- weight transform ------------------------------------------------------------------- */
 
-/* Where the kernel g[k] of output channel m, input channel c is read: w[m*so + c*si + (flip ? 8 - k
- * : k)] (flip and swapped strides give the backward-data kernel without a copy), times wscale[m]. */
+/* Where the kernels are: forward, g[k] of output channel m and input channel c at w[m*C*9 + c*9 + k];
+ * backward-data (flip), the conv's output channel o = the layer's input channel and its input
+ * channel i = the layer's output channel, g[k] at w[i*O*9 + o*9 + 8 - k] (O output channels here):
+ * the flipped, transposed kernel read in place. Either way 16 kernels side by side along the
+ * contiguous index are 144 consecutive floats, the weight transform's unit. */
 typedef struct Kernel {
-    const float *w, *wscale;
-    size_t so, si;
+    const float *w, *wscale; /* wscale [M] or NULL: each output channel's kernel times it */
+    int C, M;
     bool flip;
 } Kernel;
 
-/* U [36][c1-c0][MR] = (G g G^T) for output channels mb*MR + r (rows past M zero) and input channels
- * [c0, c1). Lanes are the MR output channels, so each point's MR values are one contiguous store. */
-static void weights_block(const Kernel *k, int M, int MR, int mb, int c0, int c1, float *U) {
-    int m0 = mb * MR;
-    size_t cs = (size_t)(c1 - c0) * MR; /* floats per point */
-    __mmask16 live = range_mask(0, imin(MR, M - m0)), all = range_mask(0, MR);
-    __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                     _mm512_set1_epi32((int)k->so));
-    __m512 scale = k->wscale ? _mm512_maskz_loadu_ps(live, k->wscale + m0) : _mm512_set1_ps(1);
-    for (int c = c0; c < c1; c++) {
-        const float *base = k->w + (size_t)m0 * k->so + (size_t)c * k->si;
-        __m512 g[9], t[6][3], u[6];
-        for (int j = 0; j < 9; j++)
-            g[j] = _mm512_mul_ps(scale, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live,
-                                                                 _mm512_add_epi32(idx, _mm512_set1_epi32(k->flip ? 8 - j : j)),
-                                                                 base, 4));
-        for (int j = 0; j < 3; j++) { /* columns: t = G g */
-            __m512 o[6];
-            g3(g[j], g[3 + j], g[6 + j], o);
-            for (int a = 0; a < 6; a++) t[a][j] = o[a];
-        }
-        for (int a = 0; a < 6; a++) { /* rows: U = t G^T */
-            g3(t[a][0], t[a][1], t[a][2], u);
-            for (int b = 0; b < 6; b++) _mm512_mask_storeu_ps(U + (a * 6 + b) * cs + (size_t)(c - c0) * MR, all, u[b]);
-        }
+/* U's layout per transform point for a chunk of cc input channels: forward, [cc/16][MR][16] (lanes
+ * = 16 input channels of one output channel, as transformed); backward, [cc][MR] (lanes = output
+ * channels). Floats per point, a whole number of 64-byte lines. */
+static size_t u_point(bool flip, int MR, int cc) {
+    return flip ? ((size_t)cc * MR + 15) / 16 * 16 : (size_t)ceil_div(cc, 16) * 16 * MR;
+}
+
+/* The 9 taps of 16 consecutive 3x3 kernels (144 floats at src, the first n of them read, the rest
+ * zero): tap j of kernel l into lane l of g[j]. A gather would do it in 9 instructions but cost
+ * 3x more here (26 cycles each on this machine); 5 permutes and 4 blends per tap instead. */
+static inline __attribute__((always_inline)) void taps16(const float *src, int n, const float *next,
+                                                         const __mmask16 sel[9][5], __m512 g[9]) {
+    __m512 z[10];
+    for (int q = 0; q < 9; q++) z[q] = _mm512_maskz_loadu_ps(range_mask(0, 9 * n - 16 * q), src + 16 * q);
+    /* the group after next: the weights come from memory (9.4 MB for 512 -> 512), and without this
+     * the loads' latency made the transform 2x slower (1 thread, 12x15 plane) */
+    for (int q = 0; q < 9; q++) _mm_prefetch((const char *)(next + 16 * q), _MM_HINT_T0);
+    z[9] = _mm512_setzero_ps();
+    const __m512i nine = _mm512_set_epi32(135, 126, 117, 108, 99, 90, 81, 72, 63, 54, 45, 36, 27, 18, 9, 0);
+    for (int j = 0; j < 9; j++) {
+        __m512i idx = _mm512_add_epi32(nine, _mm512_set1_epi32(j)); /* element 9l + j; the permutes use its low 5 bits */
+        __m512 r = _mm512_permutex2var_ps(z[0], idx, z[1]);
+        for (int a = 1; a < 5; a++) r = _mm512_mask_mov_ps(r, sel[j][a], _mm512_permutex2var_ps(z[2 * a], idx, z[2 * a + 1]));
+        g[j] = r;
     }
 }
 
-/* All of U: [M/MR][36][C][MR]. */
-static void transform_weights(const Kernel *k, int M, int C, int MR, int nmb, float *U) {
-#pragma omp parallel for schedule(static) if ((size_t)M * C > 4096)
-    for (int mb = 0; mb < nmb; mb++) weights_block(k, M, MR, mb, 0, C, U + (size_t)mb * NPT * C * MR);
+/* sel[j][a]: the lanes l whose element 9l + j lies in registers 2a, 2a+1 of taps16. */
+static void taps_select(__mmask16 sel[9][5]) {
+    for (int j = 0; j < 9; j++)
+        for (int a = 0; a < 5; a++) {
+            unsigned bits = 0;
+            for (int l = 0; l < 16; l++) bits |= (unsigned)((9 * l + j) / 32 == a) << l;
+            sel[j][a] = (__mmask16)bits;
+        }
+}
+
+/* u[36] = G g G^T for the 16 kernels in the lanes of g[9] (taps in row-major order). */
+static inline __attribute__((always_inline)) void kernel_transform(const __m512 g[9], __m512 u[36]) {
+    __m512 t[6][3];
+    for (int j = 0; j < 3; j++) { /* columns: t = G g */
+        __m512 o[6];
+        g3(g[j], g[3 + j], g[6 + j], o);
+        for (int a = 0; a < 6; a++) t[a][j] = o[a];
+    }
+    for (int a = 0; a < 6; a++) g3(t[a][0], t[a][1], t[a][2], u + 6 * a); /* rows: U = t G^T */
+}
+
+/* U [36][u_point] for output channels mb*MR + r (rows past M zero) and input channels [c0, c1). */
+static void weights_block(const Kernel *k, int MR, int mb, int c0, int c1, float *U) {
+    __mmask16 sel[9][5];
+    taps_select(sel);
+    int m0 = mb * MR, mr = imin(MR, k->M - m0);
+    size_t ps = u_point(k->flip, MR, c1 - c0);
+    __m512 g[9], f[9], u[36];
+    if (k->flip) { /* lanes: the MR output channels, contiguous for a fixed input channel */
+        __m512 scale = k->wscale ? _mm512_maskz_loadu_ps(range_mask(0, mr), k->wscale + m0) : _mm512_set1_ps(1);
+        for (int c = c0; c < c1; c++) {
+            const float *src = k->w + ((size_t)c * k->M + m0) * 9;
+            taps16(src, mr, src + (size_t)2 * k->M * 9, sel, f);
+            for (int j = 0; j < 9; j++) g[j] = _mm512_mul_ps(scale, f[8 - j]);
+            kernel_transform(g, u);
+            for (int q = 0; q < NPT; q++) _mm512_mask_storeu_ps(U + q * ps + (size_t)(c - c0) * MR, range_mask(0, MR), u[q]);
+        }
+        return;
+    }
+    for (int r = 0; r < MR; r++) /* lanes: 16 input channels, contiguous for a fixed output channel */
+        for (int cg = c0; cg < c1; cg += 16) {
+            float *dst = U + (size_t)(cg - c0) * MR + (size_t)r * 16;
+            if (r >= mr) {
+                for (int q = 0; q < NPT; q++) _mm512_store_ps(dst + q * ps, _mm512_setzero_ps());
+                continue;
+            }
+            const float *src = k->w + ((size_t)(m0 + r) * k->C + cg) * 9;
+            taps16(src, imin(16, c1 - cg), src + 2 * 144, sel, g);
+            if (k->wscale)
+                for (int j = 0; j < 9; j++) g[j] = _mm512_mul_ps(_mm512_set1_ps(k->wscale[m0 + r]), g[j]);
+            kernel_transform(g, u);
+            for (int q = 0; q < NPT; q++) _mm512_store_ps(dst + q * ps, u[q]);
+        }
+}
+
+/* All of U: [M/MR][36][u_point(C)]. */
+static void transform_weights(const Kernel *k, int MR, int nmb, float *U) {
+    size_t per = NPT * u_point(k->flip, MR, k->C);
+#pragma omp parallel for schedule(static) if ((size_t)k->M * k->C > 4096)
+    for (int mb = 0; mb < nmb; mb++) weights_block(k, MR, mb, 0, k->C, U + (size_t)mb * per);
 }
 
 /* ---- input transform -------------------------------------------------------------------- */
@@ -259,25 +316,33 @@ static void transform_block(const Plan *p, int b, const float *x, float *V, int 
 
 /* ---- the 36 GEMMs ----------------------------------------------------------------------- */
 
-/* Mt [MR][T] = U_p [C][MR]^T V_p [C][T] for one point: MR x NV accumulators (<= 24 zmm), one weight
- * broadcast feeding NV FMAs and one vector of V feeding MR. */
+/* Mt [MR][T] (+)= U_p^T V_p [C][T] for one point: MR x NV accumulators (<= 24 zmm), one weight
+ * broadcast feeding NV FMAs and one vector of V feeding MR. U_p is [C][MR] (backward-data's layout)
+ * or, RC, [C/16][MR][16] (the forward's); in both each broadcast's offset is a constant. */
 static inline __attribute__((always_inline)) void gemm_point(const float *u, const float *v, float *mt, int C,
-                                                             bool acc_in, const int MR, const int NV) {
+                                                             bool acc_in, const int MR, const int NV,
+                                                             const bool RC) {
     __m512 acc[16][4];
 #pragma GCC unroll 16
     for (int r = 0; r < MR; r++)
 #pragma GCC unroll 4
-        for (int j = 0; j < NV; j++) acc[r][j] = acc_in ? _mm512_load_ps(mt + (size_t)r * 16 * NV + 16 * j) : _mm512_setzero_ps();
-    for (int c = 0; c < C; c++, u += MR, v += 16 * NV) {
-        __m512 b[4];
+        for (int j = 0; j < NV; j++)
+            acc[r][j] = acc_in ? _mm512_load_ps(mt + (size_t)r * 16 * NV + 16 * j) : _mm512_setzero_ps();
+    for (int c0 = 0; c0 < C; c0 += 16) {
+        int n = imin(16, C - c0);
+        for (int c = 0; c < n; c++, v += 16 * NV) {
+            const float *uc = RC ? u + c : u + c * MR;
+            __m512 b[4];
 #pragma GCC unroll 4
-        for (int j = 0; j < NV; j++) b[j] = _mm512_load_ps(v + 16 * j);
+            for (int j = 0; j < NV; j++) b[j] = _mm512_load_ps(v + 16 * j);
 #pragma GCC unroll 16
-        for (int r = 0; r < MR; r++) {
-            __m512 a = _mm512_set1_ps(u[r]);
+            for (int r = 0; r < MR; r++) {
+                __m512 a = _mm512_set1_ps(uc[RC ? 16 * r : r]);
 #pragma GCC unroll 4
-            for (int j = 0; j < NV; j++) acc[r][j] = _mm512_fmadd_ps(a, b[j], acc[r][j]);
+                for (int j = 0; j < NV; j++) acc[r][j] = _mm512_fmadd_ps(a, b[j], acc[r][j]);
+            }
         }
+        u += 16 * MR;
     }
 #pragma GCC unroll 16
     for (int r = 0; r < MR; r++)
@@ -286,16 +351,18 @@ static inline __attribute__((always_inline)) void gemm_point(const float *u, con
 }
 
 typedef void (*GemmFn)(const float *, const float *, float *, int, bool);
-#define GEMM_FN(MR, NV)                                                                   \
-    static void gemm_##MR##_##NV(const float *u, const float *v, float *mt, int C, bool acc_in) { \
-        gemm_point(u, v, mt, C, acc_in, MR, NV);                                          \
+#define GEMM_FN(MR, NV, RC, tag)                                                                        \
+    static void gemm_##MR##_##NV##_##tag(const float *u, const float *v, float *mt, int C, bool acc_in) { \
+        gemm_point(u, v, mt, C, acc_in, MR, NV, RC);                                                   \
     }
-GEMM_FN(16, 1)
-GEMM_FN(12, 2)
-GEMM_FN(8, 3)
-GEMM_FN(6, 4)
+#define GEMM_FNS(RC, tag) GEMM_FN(16, 1, RC, tag) GEMM_FN(12, 2, RC, tag) GEMM_FN(8, 3, RC, tag) GEMM_FN(6, 4, RC, tag)
+GEMM_FNS(true, rc)
+GEMM_FNS(false, cr)
 static const int MR_OF_NV[5] = {0, 16, 12, 8, 6};
-static GemmFn gemm_fn(int NV) { return NV == 1 ? gemm_16_1 : NV == 2 ? gemm_12_2 : NV == 3 ? gemm_8_3 : gemm_6_4; }
+static GemmFn gemm_fn(int NV, bool flip) {
+    if (flip) return NV == 1 ? gemm_16_1_cr : NV == 2 ? gemm_12_2_cr : NV == 3 ? gemm_8_3_cr : gemm_6_4_cr;
+    return NV == 1 ? gemm_16_1_rc : NV == 2 ? gemm_12_2_rc : NV == 3 ? gemm_8_3_rc : gemm_6_4_rc;
+}
 
 /* ---- output transform ------------------------------------------------------------------- */
 
@@ -391,11 +458,12 @@ static void output_block(const Plan *p, int b, const float *Mt, int mb, float *y
 static void multiply_block(const Plan *p, int b, const float *U, const float *V, float *Mt, int mb0, int mb1,
                            float *y) {
     int C = p->g->C;
-    GemmFn fn = gemm_fn(p->NV);
+    GemmFn fn = gemm_fn(p->NV, p->flip);
+    size_t ps = u_point(p->flip, p->MR, C);
     for (int mb = mb0; mb < mb1; mb++) {
-        const float *u = U + (size_t)mb * NPT * C * p->MR;
+        const float *u = U + (size_t)mb * NPT * ps;
         for (int q = 0; q < NPT; q++)
-            fn(u + (size_t)q * C * p->MR, V + (size_t)q * C * p->T, Mt + (size_t)q * p->MR * p->T, C, false);
+            fn(u + q * ps, V + (size_t)q * C * p->T, Mt + (size_t)q * p->MR * p->T, C, false);
         output_block(p, b, Mt, mb, y);
     }
 }
@@ -421,8 +489,6 @@ static int make_vecs(int N, int TH, int TW, Vec *out) {
  * rest for U's block and Mt), at least 1, at most 4, and no more than there are. */
 static int pick_nv(int C, int nvec) {
     int nv = (int)((600u << 10) / ((size_t)NPT * C * 16 * sizeof(float)));
-    const char *e = getenv("RUNE_WINOGRAD_NV"); /* tuning only */
-    if (e && atoi(e) > 0) nv = atoi(e);
     return imax(1, imin(imin(nv, 4), nvec));
 }
 
@@ -431,8 +497,8 @@ static int pick_nv(int C, int nvec) {
 static void run_blocks(const Plan *p, const Kernel *k, const float *x, float *y) {
     int nt = omp_get_max_threads(), C = p->g->C;
     size_t vsz = (size_t)NPT * C * p->T, msz = (size_t)NPT * p->MR * p->T;
-    float *U = arena_alloc(engine_arena(), (size_t)p->nmb * NPT * C * p->MR * sizeof *U);
-    transform_weights(k, p->M, C, p->MR, p->nmb, U);
+    float *U = arena_alloc(engine_arena(), (size_t)p->nmb * NPT * u_point(p->flip, p->MR, C) * sizeof *U);
+    transform_weights(k, p->MR, p->nmb, U);
     float *V = arena_alloc(engine_arena(), (size_t)nt * (vsz + msz) * sizeof *V);
 #pragma omp parallel for schedule(dynamic)
     for (int b = 0; b < p->nblk; b++) {
@@ -447,15 +513,16 @@ static void run_blocks(const Plan *p, const Kernel *k, const float *x, float *y)
  * first, then each task takes one block of MR output channels, transforms its weights a chunk of
  * input channels at a time into an L2-sized buffer, and runs every block's GEMMs on that chunk,
  * summing over the chunks in order (the same arithmetic as run_blocks, to the bit). */
-static double g_wt_time;
 static void run_fused(const Plan *p, const Kernel *k, const float *x, float *y) {
     int nt = omp_get_max_threads(), C = p->g->C;
-    int cc = imin(C, imax(16, (int)((512u << 10) / ((size_t)NPT * p->MR * sizeof(float)))));
-    size_t vsz = (size_t)NPT * C * p->T, msz = (size_t)NPT * p->MR * p->T, usz = ((size_t)NPT * cc * p->MR + 15) / 16 * 16; /* Mt after it 64-byte aligned */
+    /* chunks of a multiple of 16 input channels whose U (36 x cc x MR) fills half of L2 */
+    int cc = imin(C, imax(16, (int)((512u << 10) / ((size_t)NPT * p->MR * sizeof(float))) / 16 * 16));
+    size_t vsz = (size_t)NPT * C * p->T, msz = (size_t)NPT * p->MR * p->T, ps = u_point(p->flip, p->MR, cc);
+    size_t usz = NPT * ps;
     float *V = arena_alloc(engine_arena(), (size_t)p->nblk * vsz * sizeof *V);
     float *scratch = arena_alloc(engine_arena(), (size_t)nt * (usz + p->nblk * msz) * sizeof *V);
     int tchunk = imax(1, ceil_div(C, 4 * nt)), ntc = ceil_div(C, tchunk);
-    GemmFn fn = gemm_fn(p->NV);
+    GemmFn fn = gemm_fn(p->NV, p->flip);
 #pragma omp parallel
     {
         float *U = scratch + (size_t)omp_get_thread_num() * (usz + p->nblk * msz), *Mt = U + usz;
@@ -468,12 +535,10 @@ static void run_fused(const Plan *p, const Kernel *k, const float *x, float *y) 
         for (int mb = 0; mb < p->nmb; mb++) {
             for (int c0 = 0; c0 < C; c0 += cc) {
                 int c1 = imin(C, c0 + cc);
-                double tw0 = omp_get_wtime();
-                weights_block(k, p->M, p->MR, mb, c0, c1, U);
-                g_wt_time += omp_get_wtime() - tw0;
+                weights_block(k, p->MR, mb, c0, c1, U);
                 for (int b = 0; b < p->nblk; b++)
                     for (int q = 0; q < NPT; q++)
-                        fn(U + (size_t)q * (c1 - c0) * p->MR, V + b * vsz + ((size_t)q * C + c0) * p->T,
+                        fn(U + q * u_point(p->flip, p->MR, c1 - c0), V + b * vsz + ((size_t)q * C + c0) * p->T,
                            Mt + b * msz + (size_t)q * p->MR * p->T, c1 - c0, c0 > 0);
             }
             for (int b = 0; b < p->nblk; b++) output_block(p, b, Mt + b * msz, mb, y);
@@ -494,9 +559,11 @@ static bool applies(const ConvGeom *g, int N, int G, int M) {
            g->dh == 1 && g->dw == 1 && conv_winograd_pays(g, N, M);
 }
 
-/* Blocks up to which run_fused beats run_blocks: measured (bench/RESULTS.md). */
+/* run_fused up to 4 blocks (measured, 1 thread: 256 -> 256 at 23x30, 3 blocks, 1.9 ms fused vs 2.5
+ * blocked; 512 -> 512 at 12x15, 1 block, 2.9 vs 6.1), run_blocks above. RUNE_WINOGRAD_FUSED=0|1
+ * forces one (the tests cover both). */
 static bool use_fused(const Plan *p) {
-    const char *e = getenv("RUNE_WINOGRAD_FUSED"); /* tuning only */
+    const char *e = getenv("RUNE_WINOGRAD_FUSED");
     if (e) return atoi(e) != 0;
     return p->nblk <= 4;
 }
@@ -505,25 +572,21 @@ static bool use_fused(const Plan *p) {
 static void winograd(const float *x, const Kernel *k, const float *bias, bool relu, bool accumulate, float *y,
                      const ConvGeom *g, int N, int M) {
     Plan p = {.g = g, .M = M, .TH = ceil_div(g->OH, 4), .TW = ceil_div(g->OW, 4), .bias = bias, .relu = relu,
-              .accumulate = accumulate};
+              .accumulate = accumulate, .flip = k->flip};
     ArenaMark mark = arena_mark(engine_arena());
     p.vecs = arena_alloc(engine_arena(), (size_t)N * p.TH * ceil_div(p.TW, 16) * sizeof *p.vecs);
     p.nvec = make_vecs(N, p.TH, p.TW, p.vecs);
     p.NV = pick_nv(g->C, p.nvec), p.T = 16 * p.NV, p.MR = MR_OF_NV[p.NV];
     p.nmb = ceil_div(M, p.MR), p.nblk = ceil_div(p.nvec, p.NV);
-    double t0 = omp_get_wtime();
     if (use_fused(&p)) run_fused(&p, k, x, y);
     else run_blocks(&p, k, x, y);
-    if (getenv("WGTIME")) fprintf(stderr, "wt %.3f ", g_wt_time*1e3), g_wt_time = 0;
-    if (getenv("WGTIME")) fprintf(stderr, "fused %d run %.3f ms NV %d nblk %d nvec %d\n", use_fused(&p), (omp_get_wtime()-t0)*1e3, p.NV, p.nblk, p.nvec);
     arena_rewind(engine_arena(), mark);
 }
 
 bool conv_winograd_forward(const real_t *x, const real_t *w, const real_t *wscale, const real_t *bias, bool relu,
                            bool accumulate, real_t *y, const ConvGeom *g, int N, int G, int M) {
     if (!applies(g, N, G, M)) return false;
-    if (getenv("WGDBG") && atoi(getenv("WGDBG")) == 2) return false;
-    Kernel k = {.w = w, .wscale = wscale, .so = (size_t)g->C * 9, .si = 9, .flip = false};
+    Kernel k = {.w = w, .wscale = wscale, .C = g->C, .M = M, .flip = false};
     winograd(x, &k, bias, relu, accumulate, y, g, N, M);
     return true;
 }
@@ -532,13 +595,11 @@ bool conv_winograd_backward_data(const real_t *dy, const real_t *w, real_t *dx, 
                                  int M, bool accumulate) {
     int qh = 2 - g->ph, qw = 2 - g->pw; /* the adjoint's padding */
     if (!applies(g, N, G, M) || qh < 0 || qw < 0) return false;
-    if (getenv("WGDBG") && atoi(getenv("WGDBG")) == 1) return false;
-    if (getenv("WGDBG")) fprintf(stderr, "bwd C %d M %d %dx%d pad %d N %d\n", g->C, M, g->H, g->W, g->ph, N);
     /* dx[c, ih, iw] = sum over m, i, j of dy[m, ih + ph - i, iw + pw - j] * w[m, c, i, j]: a conv of
      * dy (M channels) with padding 2 - p and the kernel w'[c, m, k] = w[m, c, 8 - k], read in place */
     ConvGeom t = {.C = M, .H = g->OH, .W = g->OW, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = qh, .pw = qw,
                   .dh = 1, .dw = 1, .OH = g->H, .OW = g->W};
-    Kernel k = {.w = w, .wscale = NULL, .so = 9, .si = (size_t)g->C * 9, .flip = true};
+    Kernel k = {.w = w, .wscale = NULL, .C = M, .M = g->C, .flip = true};
     winograd(dy, &k, NULL, false, accumulate, dx, &t, N, g->C);
     return true;
 }
