@@ -236,7 +236,7 @@ static inline __attribute__((always_inline)) __m512 phase(__m512 a0, __m512 a1, 
 
 /* One row of 16 consecutive tiles of one tile row: the windows' 6 columns from 66 consecutive floats
  * of the input row starting at column iw0 (lanes outside the row masked to zero: the padding). */
-static inline __attribute__((always_inline)) void row_contig(const float *row, const __mmask16 m[6], __m512 d[6]) {
+static inline __attribute__((always_inline)) void row_contig(const float *row, const __mmask16 m[5], __m512 d[6]) {
     __m512 a0 = _mm512_maskz_loadu_ps(m[0], row), a1 = _mm512_maskz_loadu_ps(m[1], row + 16);
     __m512 a2 = _mm512_maskz_loadu_ps(m[2], row + 32), a3 = _mm512_maskz_loadu_ps(m[3], row + 48);
     __m512i e64 = _mm512_castps_si512(_mm512_maskz_loadu_ps(m[4], row + 64)); /* columns 64, 65 in lanes 0, 1 */
@@ -250,7 +250,7 @@ static inline __attribute__((always_inline)) void row_contig(const float *row, c
  * negative in the padding) and the lanes whose window row r / column s lies inside the plane. */
 typedef struct Lanes {
     int base[16];
-    __mmask16 rowok[6], colok[6], contig[6]; /* contig: row_contig's load masks */
+    __mmask16 rowok[6], colok[6], contig[5]; /* contig: row_contig's load masks */
     int iw0;                                 /* contiguous vectors: first window's column */
 } Lanes;
 
@@ -268,7 +268,6 @@ static void lane_info(const ConvGeom *g, const Vec *v, Lanes *L) {
     L->iw0 = 4 * v->tw0 - g->pw;
     for (int q = 0; q < 4; q++) L->contig[q] = range_mask(-L->iw0 - 16 * q, g->W - L->iw0 - 16 * q);
     L->contig[4] = range_mask(-L->iw0 - 64, g->W - L->iw0 - 64) & 3;
-    L->contig[5] = 0;
 }
 
 /* V's 36 points of one vector and channel from the input plane (dst: this vector's lanes of point 0). */
