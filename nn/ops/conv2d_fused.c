@@ -3,7 +3,9 @@
 
 #include "nn/ops/conv_direct.h"
 #include "nn/ops/conv_gemm.h"
+#include "nn/ops/conv_winograd.h"
 #include "nn/ops/op_checks.h"
+#include "nn/profile.h"
 
 /* w [Cout, K] with each row times wscale[row], in the arena (the GEMM path's copy). */
 static const real_t *scaled_weights(const Tensor *w, const real_t *wscale) {
@@ -18,6 +20,11 @@ Tensor *conv2d_fused_forward(Tensor *x, Tensor *w, const real_t *wscale, const r
     ConvGeom g = conv2d_checked_geom(x, w, NULL, a);
     int N = TN(x), G = a.groups, M = TN(w) / G;
     Tensor *y = tensor_new(N, TN(w), g.OH, g.OW); /* [N,Cout,OH,OW] */
+    double td = profile_clock();
+    if (conv_winograd_forward(x->data, w->data, wscale, bias, relu, false, y->data, &g, N, G, M)) {
+        profile_add_since("winograd [conv y=Wx]", td);
+        return y;
+    }
     if (conv_direct_forward_fused(x->data, w->data, wscale, bias, relu, y->data, &g, N, G, M)) return y;
     conv_gemm_forward(x->data, scaled_weights(w, wscale), bias, y->data, &g, N, G, M, false);
     if (relu) {

@@ -6,6 +6,7 @@
 
 #include "nn/gemm.h"
 #include "nn/ops/conv_direct.h"
+#include "nn/ops/conv_winograd.h"
 #include "nn/profile.h"
 #include "nn/tensor.h"
 
@@ -50,6 +51,10 @@ static real_t *scratch(int nt, size_t per) {
 void conv_gemm_forward(const real_t *x, const real_t *w, const real_t *bias, real_t *y, const ConvGeom *g, int N,
                        int G, int M, bool accumulate) {
     double td = profile_clock();
+    if (conv_winograd_forward(x, w, NULL, bias, false, accumulate, y, g, N, G, M)) {
+        profile_add_since("winograd [conv y=Wx]", td);
+        return;
+    }
     if (conv_direct_forward(x, w, bias, y, g, N, G, M, accumulate)) {
         profile_add_since("direct [conv y=Wx]", td);
         return;
@@ -114,6 +119,10 @@ static void backward_data_block(const real_t *dyg, const real_t *wg, real_t *dxg
 void conv_gemm_backward_data(const real_t *dy, const real_t *w, real_t *dx, const ConvGeom *g, int N, int G,
                              int M, bool accumulate) {
     double td = profile_clock();
+    if (conv_winograd_backward_data(dy, w, dx, g, N, G, M, accumulate)) {
+        profile_add_since("winograd [conv dx=W'dy]", td);
+        return;
+    }
     if (conv_direct_backward_data(dy, w, dx, g, N, G, M, accumulate)) {
         profile_add_since("direct [conv dx=W'dy]", td);
         return;

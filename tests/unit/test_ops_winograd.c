@@ -1,0 +1,226 @@
+/* test_ops_winograd.c: the Winograd F(4x4, 3x3) conv (nn/ops/conv_winograd.c) against a float64 loop, beside the direct kernel's error. */
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/ops/conv_direct.h"
+#include "nn/ops/conv_winograd.h"
+#include "nn/tensor.h"
+#include "tests/test.h"
+#include "util/err.h"
+#include "util/rng.h"
+
+typedef struct {
+    int n, c, m, h, w, pad;
+} Shape;
+
+/* Small batches over the planes ResNet-18 meets at 480x360 (12x15 .. 90x120) and odd ones (13x17,
+ * 30x23: ragged tile edges), channel counts that fill MR blocks and 16-lane vectors or leave remainders. */
+static const Shape SHAPES[] = {
+    {2, 16, 16, 12, 15, 1}, {2, 64, 67, 13, 17, 1}, {2, 67, 64, 30, 23, 0}, {2, 16, 64, 30, 23, 1},
+    {1, 64, 16, 90, 120, 1}, {2, 67, 67, 12, 15, 1}, {2, 64, 64, 13, 17, 0}, {1, 16, 67, 45, 60, 1},
+    {1, 25, 28, 30, 40, 1}, /* ESPNet-like odd channel counts: buffers that are not whole 64-byte lines */
+    {1, 300, 20, 12, 15, 1}, {1, 20, 300, 12, 15, 1}, /* input channels in several chunks (sums carried over) */
+};
+
+static ConvGeom geom(const Shape *s) {
+    ConvGeom g = {.C = s->c, .H = s->h, .W = s->w, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = s->pad, .pw = s->pad,
+                  .dh = 1, .dw = 1};
+    g.OH = s->h + 2 * s->pad - 2, g.OW = s->w + 2 * s->pad - 2;
+    return g;
+}
+
+static float *rand_buf(size_t n, uint64_t seed, float lo, float hi) {
+    float *p = xmalloc(n * sizeof *p);
+    for (size_t i = 0; i < n; i++) p[i] = lo + (hi - lo) * (float)((splitmix64_next(&seed) >> 40) * 0x1p-24);
+    return p;
+}
+
+/* y = (y0 if given) + conv(x, w * wscale) + bias, then max(., 0) when relu, in double. */
+static void ref_forward(const float *x, const float *w, const float *wscale, const float *bias, bool relu,
+                        const float *y0, double *y, const ConvGeom *g, int N, int M) {
+    for (int n = 0; n < N; n++)
+        for (int m = 0; m < M; m++)
+            for (int oh = 0; oh < g->OH; oh++)
+                for (int ow = 0; ow < g->OW; ow++) {
+                    double s = 0;
+                    for (int c = 0; c < g->C; c++)
+                        for (int i = 0; i < 3; i++)
+                            for (int j = 0; j < 3; j++) {
+                                int ih = oh - g->ph + i, iw = ow - g->pw + j;
+                                if (ih < 0 || ih >= g->H || iw < 0 || iw >= g->W) continue;
+                                s += (double)x[(((size_t)n * g->C + c) * g->H + ih) * g->W + iw] *
+                                     w[(((size_t)m * g->C + c) * 3 + i) * 3 + j];
+                            }
+                    size_t k = (((size_t)n * M + m) * g->OH + oh) * g->OW + ow;
+                    if (wscale) s *= wscale[m];
+                    if (bias) s += bias[m];
+                    if (y0) s += y0[k];
+                    y[k] = relu && s < 0 ? 0 : s;
+                }
+}
+
+/* dx = (dx0 if given) + the conv's adjoint of dy, in double. */
+static void ref_backward_data(const float *dy, const float *w, const float *dx0, double *dx, const ConvGeom *g,
+                              int N, int M) {
+    size_t nx = (size_t)N * g->C * g->H * g->W;
+    for (size_t i = 0; i < nx; i++) dx[i] = dx0 ? dx0[i] : 0;
+    for (int n = 0; n < N; n++)
+        for (int m = 0; m < M; m++)
+            for (int oh = 0; oh < g->OH; oh++)
+                for (int ow = 0; ow < g->OW; ow++) {
+                    double d = dy[(((size_t)n * M + m) * g->OH + oh) * g->OW + ow];
+                    for (int c = 0; c < g->C; c++)
+                        for (int i = 0; i < 3; i++)
+                            for (int j = 0; j < 3; j++) {
+                                int ih = oh - g->ph + i, iw = ow - g->pw + j;
+                                if (ih < 0 || ih >= g->H || iw < 0 || iw >= g->W) continue;
+                                dx[(((size_t)n * g->C + c) * g->H + ih) * g->W + iw] +=
+                                    d * w[(((size_t)m * g->C + c) * 3 + i) * 3 + j];
+                            }
+                }
+}
+
+/* max |got - ref| / max |ref|: the error relative to the output's scale. */
+static double rel_err(const float *got, const double *ref, size_t n) {
+    double worst = 0, scale = 0;
+    for (size_t i = 0; i < n; i++) scale = fmax(scale, fabs(ref[i])), worst = fmax(worst, fabs(got[i] - ref[i]));
+    return worst / (scale > 0 ? scale : 1);
+}
+
+/* The bound: a multiple of the direct kernel's error (float32, one FMA chain per output) on the same
+ * data, both relative to the output's largest magnitude. Measured on these shapes (x, w uniform in
+ * [-1, 1], 2026-11-30): direct 3.5e-7 (16 channels) .. 1.7e-6 (300), Winograd F(4x4, 3x3) 3.2e-6 ..
+ * 9.7e-6, 4.6 to 11.2 times the direct kernel's, as expected from the transforms' constants (up to 8
+ * in A, 5 in B, 1/6 and 1/24 in G). The factor 16 is that 11.2 rounded up; a wrong transform
+ * coefficient gives errors of 1e-3 and more. */
+#define WINOGRAD_FACTOR 16
+
+/* Every shape through both schemes of conv_winograd.c (blocks of tiles with U transformed up front,
+ * and U transformed per output channel block inside the loop) and through the default choice. */
+static const char *SCHEMES[3] = {"0", "1", NULL};
+
+TEST(winograd_forward_matches_float64) {
+    double worst_w = 0, worst_d = 0;
+    for (size_t kk = 0; kk < 3 * sizeof SHAPES / sizeof *SHAPES; kk++) {
+        size_t k = kk / 3;
+        const Shape *s = &SHAPES[k];
+        if (SCHEMES[kk % 3]) setenv("RUNE_WINOGRAD_FUSED", SCHEMES[kk % 3], 1);
+        else unsetenv("RUNE_WINOGRAD_FUSED");
+        ConvGeom g = geom(s);
+        size_t nx = (size_t)s->n * s->c * s->h * s->w, ny = (size_t)s->n * s->m * g.OH * g.OW;
+        float *x = rand_buf(nx, 1 + k, -1, 1), *w = rand_buf((size_t)s->m * s->c * 9, 100 + k, -1, 1);
+        float *wscale = rand_buf((size_t)s->m, 200 + k, 0.5f, 1.5f), *bias = rand_buf((size_t)s->m, 300 + k, -2, 2);
+        float *y = xmalloc(ny * sizeof *y), *y0 = rand_buf(ny, 400 + k, -1, 1);
+        double *ref = xmalloc(ny * sizeof *ref);
+        /* 0: plain, 1: bias, 2: wscale + bias + relu, 3: accumulate */
+        for (int v = 0; v < 4; v++) {
+            const float *ws = v == 2 ? wscale : NULL, *b = v == 1 || v == 2 ? bias : NULL;
+            bool relu = v == 2, acc = v == 3;
+            ref_forward(x, w, ws, b, relu, acc ? y0 : NULL, ref, &g, s->n, s->m);
+            memcpy(y, y0, ny * sizeof *y);
+            bool took = conv_winograd_forward(x, w, ws, b, relu, acc, y, &g, s->n, 1, s->m);
+            EXPECT(took, "shape %zu: winograd refused", k);
+            double ew = rel_err(y, ref, ny);
+            memcpy(y, y0, ny * sizeof *y);
+            double ed = -1;
+            if (acc ? conv_direct_forward(x, w, NULL, y, &g, s->n, 1, s->m, true)
+                    : conv_direct_forward_fused(x, w, ws, b, relu, y, &g, s->n, 1, s->m))
+                ed = rel_err(y, ref, ny);
+            printf("    %dx%d->%d %dx%d pad %d scheme %s case %d: relative max error winograd %.2e direct %.2e\n", s->n,
+                   s->c, s->m, s->h, s->w, s->pad, SCHEMES[kk % 3] ? SCHEMES[kk % 3] : "default", v, ew, ed);
+            EXPECT(ed > 0 && ew < WINOGRAD_FACTOR * ed, "shape %zu case %d: error %.2e, direct %.2e", k, v, ew, ed);
+            worst_w = fmax(worst_w, ew), worst_d = fmax(worst_d, ed);
+        }
+        free(x), free(w), free(wscale), free(bias), free(y), free(y0), free(ref);
+    }
+    printf("    worst: winograd %.2e direct %.2e\n", worst_w, worst_d);
+}
+
+TEST(winograd_backward_data_matches_float64) {
+    double worst_w = 0, worst_d = 0;
+    for (size_t kk = 0; kk < 3 * sizeof SHAPES / sizeof *SHAPES; kk++) {
+        size_t k = kk / 3;
+        const Shape *s = &SHAPES[k];
+        if (SCHEMES[kk % 3]) setenv("RUNE_WINOGRAD_FUSED", SCHEMES[kk % 3], 1);
+        else unsetenv("RUNE_WINOGRAD_FUSED");
+        ConvGeom g = geom(s);
+        size_t nx = (size_t)s->n * s->c * s->h * s->w, ny = (size_t)s->n * s->m * g.OH * g.OW;
+        float *dy = rand_buf(ny, 500 + k, -1, 1), *w = rand_buf((size_t)s->m * s->c * 9, 600 + k, -1, 1);
+        float *dx = xmalloc(nx * sizeof *dx), *dx0 = rand_buf(nx, 700 + k, -1, 1);
+        double *ref = xmalloc(nx * sizeof *ref);
+        for (int acc = 0; acc < 2; acc++) {
+            ref_backward_data(dy, w, acc ? dx0 : NULL, ref, &g, s->n, s->m);
+            memcpy(dx, dx0, nx * sizeof *dx);
+            bool took = conv_winograd_backward_data(dy, w, dx, &g, s->n, 1, s->m, acc);
+            EXPECT(took, "shape %zu: winograd refused", k);
+            double ew = rel_err(dx, ref, nx), ed = -1;
+            memcpy(dx, dx0, nx * sizeof *dx);
+            if (conv_direct_backward_data(dy, w, dx, &g, s->n, 1, s->m, acc)) ed = rel_err(dx, ref, nx);
+            printf("    %dx%d->%d %dx%d pad %d scheme %s accumulate %d: dx relative max error winograd %.2e direct %.2e\n",
+                   s->n, s->c, s->m, s->h, s->w, s->pad, SCHEMES[kk % 3] ? SCHEMES[kk % 3] : "default", acc, ew, ed);
+            EXPECT(ed > 0 && ew < WINOGRAD_FACTOR * ed, "shape %zu accumulate %d: error %.2e, direct %.2e", k, acc, ew, ed);
+            worst_w = fmax(worst_w, ew), worst_d = fmax(worst_d, ed);
+        }
+        free(dy), free(w), free(dx), free(dx0), free(ref);
+    }
+    printf("    worst: winograd %.2e direct %.2e\n", worst_w, worst_d);
+}
+
+/* One thread or two, one block per thread or threads sharing a block: the same bits. */
+TEST(winograd_same_bits_on_any_thread_count) {
+    static const Shape cases[] = {{1, 64, 64, 90, 120, 1}, {1, 128, 64, 12, 15, 1}};
+    for (size_t k = 0; k < 2; k++) {
+        const Shape *s = &cases[k];
+        ConvGeom g = geom(s);
+        size_t nx = (size_t)s->n * s->c * s->h * s->w, ny = (size_t)s->n * s->m * g.OH * g.OW;
+        float *x = rand_buf(nx, 800 + k, -1, 1), *w = rand_buf((size_t)s->m * s->c * 9, 900 + k, -1, 1);
+        float *y1 = xmalloc(ny * sizeof *y1), *y2 = xmalloc(ny * sizeof *y2);
+        int old = omp_get_max_threads();
+        omp_set_num_threads(1);
+        EXPECT(conv_winograd_forward(x, w, NULL, NULL, false, false, y1, &g, s->n, 1, s->m), "case %zu", k);
+        omp_set_num_threads(2);
+        EXPECT(conv_winograd_forward(x, w, NULL, NULL, false, false, y2, &g, s->n, 1, s->m), "case %zu", k);
+        omp_set_num_threads(old);
+        EXPECT(memcmp(y1, y2, ny * sizeof *y1) == 0, "case %zu: 1 and 2 threads differ", k);
+        free(x), free(w), free(y1), free(y2);
+    }
+}
+
+/* The shapes it must leave to the other paths: false, and the output untouched. */
+TEST(winograd_refuses_what_it_does_not_compute) {
+    static const struct { int c, m, k, stride, dil, groups; } cases[] = {
+        {32, 32, 3, 2, 1, 1}, /* stride 2 */
+        {32, 32, 3, 1, 1, 2}, /* groups 2 */
+        {32, 32, 1, 1, 1, 1}, /* 1x1 */
+        {32, 32, 3, 1, 2, 1}, /* dilation 2 */
+        {32, 32, 5, 1, 1, 1}, /* 5x5 */
+    };
+    float *x = rand_buf(2 * 32 * 20 * 20, 1000, -1, 1), *w = rand_buf(32 * 32 * 25, 1001, -1, 1);
+    float *y = xmalloc(2 * 32 * 20 * 20 * sizeof *y);
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        int G = cases[k].groups, kk = cases[k].k, d = cases[k].dil, st = cases[k].stride;
+        ConvGeom g = {.C = cases[k].c / G, .H = 20, .W = 20, .kh = kk, .kw = kk, .sh = st, .sw = st, .ph = 1, .pw = 1,
+                      .dh = d, .dw = d};
+        g.OH = conv_out_size(20, kk, st, 1, d), g.OW = g.OH;
+        for (int i = 0; i < 2 * 32 * 20 * 20; i++) y[i] = 7;
+        EXPECT(!conv_winograd_forward(x, w, NULL, NULL, false, false, y, &g, 2, G, cases[k].m / G), "case %zu", k);
+        EXPECT(!conv_winograd_backward_data(x, w, y, &g, 2, G, cases[k].m / G, true), "case %zu", k);
+        bool same = true;
+        for (int i = 0; i < 2 * 32 * 20 * 20; i++) same &= y[i] == 7;
+        EXPECT(same, "case %zu: output touched", k);
+    }
+    /* too few tiles to pay for the weight transform: 8x8 outputs of one image are 4 tiles */
+    ConvGeom small = {.C = 32, .H = 8, .W = 8, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1, .dh = 1, .dw = 1,
+                      .OH = 8, .OW = 8};
+    EXPECT(!conv_winograd_forward(x, w, NULL, NULL, false, false, y, &small, 1, 1, 32), "8x8 plane");
+    EXPECT(conv_winograd_forward(x, w, NULL, NULL, false, false, y, &small, 3, 1, 32), "three 8x8 planes");
+    ConvGeom g = {.C = 32, .H = 20, .W = 20, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = 1, .pw = 1, .dh = 1, .dw = 1,
+                  .OH = 20, .OW = 20};
+    bool old = conv_winograd_set_enabled(false);
+    EXPECT(!conv_winograd_forward(x, w, NULL, NULL, false, false, y, &g, 2, 1, 32), "switched off");
+    conv_winograd_set_enabled(true);
+    EXPECT(conv_winograd_forward(x, w, NULL, NULL, false, false, y, &g, 2, 1, 32), "switched on");
+    conv_winograd_set_enabled(old);
+    free(x), free(w), free(y);
+}
