@@ -274,7 +274,10 @@ void conv_direct_plane_masks(const ConvGeom *g, int nvec, uint16_t *masks) {
 static bool flatten_pointwise(const ConvGeom *g, int N, int G) {
     static int on = -1;
     if (on < 0) on = !getenv("RUNE_PW_FLAT") || strcmp(getenv("RUNE_PW_FLAT"), "0") != 0;
-    return on && conv_geom_is_pointwise(g) && g->OH > 1 && N * G >= 2 * omp_get_max_threads();
+    /* planes of equal size only: a stride-2 backward-data class (conv_direct_s2dx.c) can be a 1x1
+     * unpadded conv whose output has a row more than its input */
+    return on && conv_geom_is_pointwise(g) && g->OH == g->H && g->OW == g->W && g->OH > 1 &&
+           N * G >= 2 * omp_get_max_threads();
 }
 
 static bool direct_forward(const real_t *x, const real_t *w, const real_t *wscale, const real_t *bias, real_t *y,

@@ -25,6 +25,12 @@ bool conv_direct_forward_fused(const real_t *x, const real_t *w, const real_t *w
 bool conv_direct_backward_data(const real_t *dy, const real_t *w, real_t *dx, const ConvGeom *g, int N, int G,
                                int M, bool accumulate);
 
+/* The same for stride-2 convs (dilation 1, padding 0..k-1, kernels up to 16 wide), as one stride-1
+ * direct conv per parity class of dx's pixels, interleaved into dx (nn/ops/conv_direct_s2dx.c).
+ * RUNE_S2DX=0 turns it off. False, touching nothing, when it does not apply or does not pay. */
+bool conv_direct_backward_data_strided(const real_t *dy, const real_t *w, real_t *dx, const ConvGeom *g, int N,
+                                       int G, int M, bool accumulate);
+
 /* The direct path is on by default where it applies; RUNE_CONV=gemm in the environment, or this
  * call, turns it off (benchmarks time both paths in one process). Returns the previous setting.
  * A pointwise (1x1, stride 1, unpadded) conv's backward-data stays on GEMM, which is faster for it,

@@ -127,6 +127,10 @@ void conv_gemm_backward_data(const real_t *dy, const real_t *w, real_t *dx, cons
         profile_add_since("direct [conv dx=W'dy]", td);
         return;
     }
+    if (conv_direct_backward_data_strided(dy, w, dx, g, N, G, M, accumulate)) {
+        profile_add_since("direct s2 [conv dx=W'dy]", td);
+        return;
+    }
     int khw = g->kh * g->kw, K = g->C * khw, P = g->OH * g->OW, nt = omp_get_max_threads();
     int ncb = channel_blocks(N * G, g->C, nt), cb = ceil_div(g->C, ncb);
     ncb = ceil_div(g->C, cb);
