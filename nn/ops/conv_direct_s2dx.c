@@ -89,11 +89,11 @@ static void interleave(float *dx, float *const cls[2][2], const Phase fy[2], con
     }
 }
 
-/* Where the classes beat im2col + GEMM + col2im (measured one thread, bench/RESULTS.md 2026-11-30). */
-static bool worth_it(const ConvGeom *g) {
-    (void)g;
-    return true;
-}
+/* Where the classes beat im2col + GEMM + col2im (one thread, bench/RESULTS.md 2026-11-30): dx
+ * rows of 32+ columns (ResNet-18 at 480x360: the stem 1.2x, 3x3 1.4x, 1x1 1.1x faster). At 23x30
+ * (class rows of 15, one vector) both 3x3 and 1x1 ran 1.3x slower: every output row re-reads the
+ * class's whole packed weight (2 MB for 256->512) for only 15 pixels, where the GEMM packs it once. */
+static bool worth_it(const ConvGeom *g) { return (g->W + 1) / 2 >= 16; }
 
 bool conv_direct_backward_data_strided(const real_t *dy, const real_t *w, real_t *dx, const ConvGeom *g, int N,
                                        int G, int M, bool accumulate) {

@@ -162,16 +162,17 @@ TEST(conv2d_direct_geometries_match_direct_loop) {
         {3, 16, 16, 16, 64, 1, 1, 0, 0, 1, 2, 1, 1}, /* grouped pointwise, CARN's 16x16 */
         /* stride 2's backward-data by parity classes (nn/ops/conv_direct_s2dx.c): classes of
          * different sizes, a class with no taps (1x1), sub-paddings that differ per class and axis
-         * and go negative (pad k-1), a 16-wide kernel, a plane one column wide */
+         * and go negative (pad k-1), a 16-wide kernel, a plane one row high; rows of 31+ columns, the
+         * narrowest the path takes */
         {1, 8, 13, 37, 16, 3, 3, 1, 1, 1, 1, 2, 2},  /* 3x3 s2, odd plane */
         {2, 8, 10, 34, 12, 3, 3, 1, 1, 1, 1, 2, 2},  /* 3x3 s2, even plane, batch 2 */
         {2, 8, 9, 33, 16, 1, 1, 0, 0, 1, 1, 2, 2},   /* 1x1 s2, odd plane */
         {2, 3, 19, 41, 8, 7, 7, 3, 3, 1, 1, 2, 2},   /* the stem's 7x7 s2, 3 channels, batch 2 */
-        {2, 8, 11, 26, 12, 3, 3, 1, 1, 1, 2, 2, 2},  /* groups 2 */
+        {2, 8, 11, 36, 12, 3, 3, 1, 1, 1, 2, 2, 2},  /* groups 2 */
         {1, 6, 12, 31, 10, 3, 5, 2, 0, 1, 1, 2, 2},  /* asymmetric kernel and pads */
-        {1, 4, 9, 20, 6, 3, 3, 0, 2, 1, 1, 2, 2},    /* unpadded rows, columns padded k-1 */
+        {1, 4, 9, 35, 6, 3, 3, 0, 2, 1, 1, 2, 2},    /* unpadded rows, columns padded k-1 */
         {1, 4, 9, 40, 6, 2, 16, 1, 15, 1, 2, 2, 2},  /* 16 wide, groups 2 */
-        {1, 4, 2, 1, 4, 3, 3, 1, 1, 1, 1, 2, 2},     /* one column: an empty class */
+        {1, 4, 1, 33, 4, 3, 3, 1, 1, 1, 1, 2, 2},    /* one row: an empty class */
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         const __typeof__(cases[0]) *c = &cases[k];
@@ -252,7 +253,7 @@ TEST(conv2d_bn_fused_matches_the_ops) {
  * (the parity classes' += interleave), including a 1x1's class with no taps, which must keep
  * what the other conv wrote there. Against the double loop's sum of both. */
 TEST(conv2d_stride2_dx_accumulates) {
-    Tensor *x = grad_input(2, 6, 11, 29, 120), *w1 = grad_input(10, 6, 3, 3, 121), *w2 = grad_input(10, 6, 1, 1, 122);
+    Tensor *x = grad_input(2, 6, 11, 33, 120), *w1 = grad_input(10, 6, 3, 3, 121), *w2 = grad_input(10, 6, 1, 1, 122);
     ConvArgs a1 = conv_args(2, 1, 1, 1), a2 = conv_args(2, 0, 1, 1);
     Tensor *y1 = op_conv2d(x, w1, NULL, a1), *y2 = op_conv2d(x, w2, NULL, a2), *y = op_add(y1, y2);
     Tensor *dy = tensor_like(y);
