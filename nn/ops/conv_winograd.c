@@ -56,6 +56,7 @@ typedef struct Vec {
 typedef struct Plan {
     const ConvGeom *g;
     int M, TH, TW, nvec, NV, T, MR, nmb, nblk; /* T = 16*NV tiles per block; nmb blocks of MR channels */
+    int xc, yc; /* channels per image of x and y: G*C and G*M (a group's C and M are a slice of them) */
     Vec *vecs;
     const float *bias;
     bool relu, accumulate, flip; /* flip: backward-data's kernel (U's layout follows) */
@@ -309,7 +310,7 @@ static void transform_block(const Plan *p, int b, const float *x, float *V, int 
         Lanes L;
         lane_info(g, v, &L);
         for (int c = c0; c < c1; c++)
-            input_vector(x + ((size_t)v->n * g->C + c) * plane, g, v, &L, V + (size_t)c * p->T + 16 * vi, pstride);
+            input_vector(x + ((size_t)v->n * p->xc + c) * plane, g, v, &L, V + (size_t)c * p->T + 16 * vi, pstride);
     }
 }
 
@@ -448,7 +449,7 @@ static void output_block(const Plan *p, int b, const float *Mt, int mb, float *y
         for (int vi = 0; vi < p->NV && b * p->NV + vi < p->nvec; vi++) {
             const Vec *v = &p->vecs[b * p->NV + vi];
             output_vector(Mt + (size_t)r * p->T + 16 * vi, (size_t)p->MR * p->T, p, v,
-                          y + ((size_t)v->n * p->M + m) * yplane, p->bias && !p->accumulate ? p->bias[m] : 0);
+                          y + ((size_t)v->n * p->yc + m) * yplane, p->bias && !p->accumulate ? p->bias[m] : 0);
         }
     }
 }
@@ -553,9 +554,31 @@ static bool conv_winograd_pays(const ConvGeom *g, int N, int M) {
     return g->C >= 16 && M >= 16 && (long)N * ceil_div(g->OH, 4) * ceil_div(g->OW, 4) >= 12;
 }
 
-static bool applies(const ConvGeom *g, int N, int G, int M) {
-    return conv_winograd_enabled() && G == 1 && g->kh == 3 && g->kw == 3 && g->sh == 1 && g->sw == 1 &&
-           g->dh == 1 && g->dw == 1 && conv_winograd_pays(g, N, M);
+/* RUNE_WINOGRAD_GROUPS=0 keeps grouped convs on the other paths (for A/B timing); on by default. */
+static int max_groups(void) {
+    static int on = -1;
+    if (on < 0) {
+        const char *e = getenv("RUNE_WINOGRAD_GROUPS");
+        on = !(e && strcmp(e, "0") == 0);
+    }
+    return on ? 1 << 20 : 1;
+}
+
+/* Grouped convs (C and M per group, measured on one thread against the direct kernel, CARN-M's
+ * 64 -> 64 and 64 -> 256 in 4 groups, 2026-11-30): with tile rows of 16 tiles or more (outputs 61+
+ * wide, read with plain loads) forward and backward-data 1.35-1.5x at 120x90 and 64x64 (one image),
+ * the head's forward 1.4-1.5x at 120x90 and 240x180. Narrower planes, whose tiles are gathered, lose:
+ * 16x16 0.85-0.91x at batch 1, 4 and 16 (16 channels a group: the gathers cost more than the GEMMs
+ * save). Backward-data with more outputs than inputs per group (the head's, 16 <- 64 a group) loses
+ * as well: 0.65x at 240x180, 0.82x at 16x16 (its input transform runs over 4x the channels). */
+static bool group_pays(int G, int tile_width, int C, int M, bool backward) {
+    return G == 1 || (G <= max_groups() && tile_width >= 16 && !(backward && M > C));
+}
+
+static bool applies(const ConvGeom *g, int N, int G, int M, bool backward) {
+    int tile_width = ceil_div(backward ? g->W : g->OW, 4);
+    return conv_winograd_enabled() && G >= 1 && group_pays(G, tile_width, g->C, M, backward) && g->kh == 3 &&
+           g->kw == 3 && g->sh == 1 && g->sw == 1 && g->dh == 1 && g->dw == 1 && conv_winograd_pays(g, N, M);
 }
 
 /* run_fused up to 4 blocks (measured, 1 thread: 256 -> 256 at 23x30, 3 blocks, 1.9 ms fused vs 2.5
@@ -567,39 +590,54 @@ static bool use_fused(const Plan *p) {
     return p->nblk <= 4;
 }
 
-/* The forward conv on geometry g (C in, M out) with the kernel read through k. */
+/* The forward conv on geometry g (C in, M out per group, G groups) with group 0's kernel read through
+ * k: x [N, G*C, H, W], y [N, G*M, OH, OW], group gi's kernels (and wscale, bias) M further on per
+ * group. One group after the other, each with the whole thread team: a group is an independent conv
+ * on a slice of the channels, and the vectors of tiles are the same for all. */
 static void winograd(const float *x, const Kernel *k, const float *bias, bool relu, bool accumulate, float *y,
-                     const ConvGeom *g, int N, int M) {
-    Plan p = {.g = g, .M = M, .TH = ceil_div(g->OH, 4), .TW = ceil_div(g->OW, 4), .bias = bias, .relu = relu,
-              .accumulate = accumulate, .flip = k->flip};
+                     const ConvGeom *g, int N, int G, int M) {
+    Plan p = {.g = g, .M = M, .TH = ceil_div(g->OH, 4), .TW = ceil_div(g->OW, 4), .relu = relu,
+              .accumulate = accumulate, .flip = k->flip, .xc = G * g->C, .yc = G * M};
     ArenaMark mark = arena_mark(engine_arena());
     p.vecs = arena_alloc(engine_arena(), (size_t)N * p.TH * ceil_div(p.TW, 16) * sizeof *p.vecs);
     p.nvec = make_vecs(N, p.TH, p.TW, p.vecs);
     p.NV = pick_nv(g->C, p.nvec), p.T = 16 * p.NV, p.MR = MR_OF_NV[p.NV];
     p.nmb = ceil_div(M, p.MR), p.nblk = ceil_div(p.nvec, p.NV);
-    if (use_fused(&p)) run_fused(&p, k, x, y);
-    else run_blocks(&p, k, x, y);
+    bool fused = use_fused(&p);
+    size_t xplane = (size_t)g->H * g->W, yplane = (size_t)g->OH * g->OW;
+    for (int gi = 0; gi < G; gi++) {
+        ArenaMark gm = arena_mark(engine_arena());
+        Kernel kg = *k;
+        kg.w = k->w + (size_t)gi * M * g->C * 9; /* group gi's [M, C, 3, 3] (backward: [C_layer, M_layer]) */
+        if (k->wscale) kg.wscale = k->wscale + (size_t)gi * M;
+        p.bias = bias ? bias + (size_t)gi * M : NULL;
+        const float *xg = x + (size_t)gi * g->C * xplane;
+        float *yg = y + (size_t)gi * M * yplane;
+        if (fused) run_fused(&p, &kg, xg, yg);
+        else run_blocks(&p, &kg, xg, yg);
+        arena_rewind(engine_arena(), gm);
+    }
     arena_rewind(engine_arena(), mark);
 }
 
 bool conv_winograd_forward(const real_t *x, const real_t *w, const real_t *wscale, const real_t *bias, bool relu,
                            bool accumulate, real_t *y, const ConvGeom *g, int N, int G, int M) {
-    if (!applies(g, N, G, M)) return false;
+    if (!applies(g, N, G, M, false)) return false;
     Kernel k = {.w = w, .wscale = wscale, .C = g->C, .M = M, .flip = false};
-    winograd(x, &k, bias, relu, accumulate, y, g, N, M);
+    winograd(x, &k, bias, relu, accumulate, y, g, N, G, M);
     return true;
 }
 
 bool conv_winograd_backward_data(const real_t *dy, const real_t *w, real_t *dx, const ConvGeom *g, int N, int G,
                                  int M, bool accumulate) {
     int qh = 2 - g->ph, qw = 2 - g->pw; /* the adjoint's padding */
-    if (!applies(g, N, G, M) || qh < 0 || qw < 0) return false;
+    if (!applies(g, N, G, M, true) || qh < 0 || qw < 0) return false;
     /* dx[c, ih, iw] = sum over m, i, j of dy[m, ih + ph - i, iw + pw - j] * w[m, c, i, j]: a conv of
      * dy (M channels) with padding 2 - p and the kernel w'[c, m, k] = w[m, c, 8 - k], read in place */
     ConvGeom t = {.C = M, .H = g->OH, .W = g->OW, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .ph = qh, .pw = qw,
                   .dh = 1, .dw = 1, .OH = g->H, .OW = g->W};
     Kernel k = {.w = w, .wscale = NULL, .C = M, .M = g->C, .flip = true};
-    winograd(dy, &k, NULL, false, accumulate, dx, &t, N, g->C);
+    winograd(dy, &k, NULL, false, accumulate, dx, &t, N, G, g->C);
     return true;
 }
 

@@ -36,11 +36,12 @@ static float *rand_buf(size_t n, uint64_t seed, float lo, float hi) {
     return p;
 }
 
-/* y = (y0 if given) + conv(x, w * wscale) + bias, then max(., 0) when relu, in double. */
-static void ref_forward(const float *x, const float *w, const float *wscale, const float *bias, bool relu,
-                        const float *y0, double *y, const ConvGeom *g, int N, int M) {
+/* y = (y0 if given) + conv(x, w * wscale) + bias, then max(., 0) when relu, in double; G groups of
+ * C -> M channels: x [N, G*C, H, W], w [G*M, C, 3, 3], y [N, G*M, OH, OW]. */
+static void ref_forward_g(const float *x, const float *w, const float *wscale, const float *bias, bool relu,
+                          const float *y0, double *y, const ConvGeom *g, int N, int G, int M) {
     for (int n = 0; n < N; n++)
-        for (int m = 0; m < M; m++)
+        for (int m = 0; m < G * M; m++)
             for (int oh = 0; oh < g->OH; oh++)
                 for (int ow = 0; ow < g->OW; ow++) {
                     double s = 0;
@@ -49,10 +50,10 @@ static void ref_forward(const float *x, const float *w, const float *wscale, con
                             for (int j = 0; j < 3; j++) {
                                 int ih = oh - g->ph + i, iw = ow - g->pw + j;
                                 if (ih < 0 || ih >= g->H || iw < 0 || iw >= g->W) continue;
-                                s += (double)x[(((size_t)n * g->C + c) * g->H + ih) * g->W + iw] *
+                                s += (double)x[(((size_t)n * G * g->C + m / M * g->C + c) * g->H + ih) * g->W + iw] *
                                      w[(((size_t)m * g->C + c) * 3 + i) * 3 + j];
                             }
-                    size_t k = (((size_t)n * M + m) * g->OH + oh) * g->OW + ow;
+                    size_t k = (((size_t)n * G * M + m) * g->OH + oh) * g->OW + ow;
                     if (wscale) s *= wscale[m];
                     if (bias) s += bias[m];
                     if (y0) s += y0[k];
@@ -60,25 +61,35 @@ static void ref_forward(const float *x, const float *w, const float *wscale, con
                 }
 }
 
-/* dx = (dx0 if given) + the conv's adjoint of dy, in double. */
-static void ref_backward_data(const float *dy, const float *w, const float *dx0, double *dx, const ConvGeom *g,
-                              int N, int M) {
-    size_t nx = (size_t)N * g->C * g->H * g->W;
+static void ref_forward(const float *x, const float *w, const float *wscale, const float *bias, bool relu,
+                        const float *y0, double *y, const ConvGeom *g, int N, int M) {
+    ref_forward_g(x, w, wscale, bias, relu, y0, y, g, N, 1, M);
+}
+
+/* dx = (dx0 if given) + the conv's adjoint of dy, in double (G groups, layouts as ref_forward_g). */
+static void ref_backward_data_g(const float *dy, const float *w, const float *dx0, double *dx, const ConvGeom *g,
+                                int N, int G, int M) {
+    size_t nx = (size_t)N * G * g->C * g->H * g->W;
     for (size_t i = 0; i < nx; i++) dx[i] = dx0 ? dx0[i] : 0;
     for (int n = 0; n < N; n++)
-        for (int m = 0; m < M; m++)
+        for (int m = 0; m < G * M; m++)
             for (int oh = 0; oh < g->OH; oh++)
                 for (int ow = 0; ow < g->OW; ow++) {
-                    double d = dy[(((size_t)n * M + m) * g->OH + oh) * g->OW + ow];
+                    double d = dy[(((size_t)n * G * M + m) * g->OH + oh) * g->OW + ow];
                     for (int c = 0; c < g->C; c++)
                         for (int i = 0; i < 3; i++)
                             for (int j = 0; j < 3; j++) {
                                 int ih = oh - g->ph + i, iw = ow - g->pw + j;
                                 if (ih < 0 || ih >= g->H || iw < 0 || iw >= g->W) continue;
-                                dx[(((size_t)n * g->C + c) * g->H + ih) * g->W + iw] +=
+                                dx[(((size_t)n * G * g->C + m / M * g->C + c) * g->H + ih) * g->W + iw] +=
                                     d * w[(((size_t)m * g->C + c) * 3 + i) * 3 + j];
                             }
                 }
+}
+
+static void ref_backward_data(const float *dy, const float *w, const float *dx0, double *dx, const ConvGeom *g,
+                              int N, int M) {
+    ref_backward_data_g(dy, w, dx0, dx, g, N, 1, M);
 }
 
 /* max |got - ref| / max |ref|: the error relative to the output's scale. */
@@ -223,4 +234,117 @@ TEST(winograd_refuses_what_it_does_not_compute) {
     EXPECT(conv_winograd_forward(x, w, NULL, NULL, false, false, y, &g, 2, 1, 32), "switched on");
     conv_winograd_set_enabled(old);
     free(x), free(w), free(y);
+}
+
+/* Grouped convs (G groups of c -> m channels; the CARN-M shapes are 4 groups of 16): planes with tile
+ * rows of 16+ tiles (what conv_winograd.c takes for groups > 1), odd sizes, ragged tile edges, batch
+ * 1 and 3, 16 and 20 channels a group, m > c (forward only: backward-data is refused there). */
+typedef struct {
+    int n, G, c, m, h, w, pad;
+} GShape;
+static const GShape GSHAPES[] = {
+    {3, 2, 16, 16, 9, 67, 1}, {1, 4, 16, 16, 13, 70, 0}, {1, 4, 20, 20, 11, 65, 1},
+    {3, 2, 20, 16, 7, 66, 1}, {1, 4, 16, 20, 10, 64, 1}, {1, 4, 16, 64, 6, 90, 1},
+};
+
+static ConvGeom ggeom(const GShape *s) {
+    Shape t = {s->n, s->c, s->m, s->h, s->w, s->pad};
+    return geom(&t);
+}
+
+TEST(winograd_grouped_forward_matches_float64) {
+    double worst_w = 0, worst_d = 0;
+    for (size_t kk = 0; kk < 3 * sizeof GSHAPES / sizeof *GSHAPES; kk++) {
+        size_t k = kk / 3;
+        const GShape *s = &GSHAPES[k];
+        if (SCHEMES[kk % 3]) setenv("RUNE_WINOGRAD_FUSED", SCHEMES[kk % 3], 1);
+        else unsetenv("RUNE_WINOGRAD_FUSED");
+        ConvGeom g = ggeom(s);
+        int GM = s->G * s->m;
+        size_t nx = (size_t)s->n * s->G * s->c * s->h * s->w, ny = (size_t)s->n * GM * g.OH * g.OW;
+        float *x = rand_buf(nx, 1100 + k, -1, 1), *w = rand_buf((size_t)GM * s->c * 9, 1200 + k, -1, 1);
+        float *wscale = rand_buf((size_t)GM, 1300 + k, 0.5f, 1.5f), *bias = rand_buf((size_t)GM, 1400 + k, -2, 2);
+        float *y = xmalloc(ny * sizeof *y), *y0 = rand_buf(ny, 1500 + k, -1, 1);
+        double *ref = xmalloc(ny * sizeof *ref);
+        for (int v = 0; v < 4; v++) { /* 0: plain, 1: bias, 2: wscale + bias + relu, 3: accumulate */
+            const float *ws = v == 2 ? wscale : NULL, *b = v == 1 || v == 2 ? bias : NULL;
+            bool relu = v == 2, acc = v == 3;
+            ref_forward_g(x, w, ws, b, relu, acc ? y0 : NULL, ref, &g, s->n, s->G, s->m);
+            memcpy(y, y0, ny * sizeof *y);
+            bool took = conv_winograd_forward(x, w, ws, b, relu, acc, y, &g, s->n, s->G, s->m);
+            EXPECT(took, "grouped shape %zu: winograd refused", k);
+            double ew = rel_err(y, ref, ny);
+            memcpy(y, y0, ny * sizeof *y);
+            double ed = -1;
+            if (acc ? conv_direct_forward(x, w, NULL, y, &g, s->n, s->G, s->m, true)
+                    : conv_direct_forward_fused(x, w, ws, b, relu, y, &g, s->n, s->G, s->m))
+                ed = rel_err(y, ref, ny);
+            printf("    %dx(%d groups %d->%d) %dx%d pad %d scheme %s case %d: relative max error winograd %.2e direct %.2e\n",
+                   s->n, s->G, s->c, s->m, s->h, s->w, s->pad, SCHEMES[kk % 3] ? SCHEMES[kk % 3] : "default", v, ew, ed);
+            EXPECT(ed > 0 && ew < WINOGRAD_FACTOR * ed, "grouped shape %zu case %d: error %.2e, direct %.2e", k, v, ew, ed);
+            worst_w = fmax(worst_w, ew), worst_d = fmax(worst_d, ed);
+        }
+        free(x), free(w), free(wscale), free(bias), free(y), free(y0), free(ref);
+    }
+    unsetenv("RUNE_WINOGRAD_FUSED");
+    printf("    worst: winograd %.2e direct %.2e\n", worst_w, worst_d);
+}
+
+TEST(winograd_grouped_backward_data_matches_float64) {
+    double worst_w = 0, worst_d = 0;
+    for (size_t kk = 0; kk < 3 * sizeof GSHAPES / sizeof *GSHAPES; kk++) {
+        size_t k = kk / 3;
+        const GShape *s = &GSHAPES[k];
+        if (SCHEMES[kk % 3]) setenv("RUNE_WINOGRAD_FUSED", SCHEMES[kk % 3], 1);
+        else unsetenv("RUNE_WINOGRAD_FUSED");
+        ConvGeom g = ggeom(s);
+        int GM = s->G * s->m;
+        size_t nx = (size_t)s->n * s->G * s->c * s->h * s->w, ny = (size_t)s->n * GM * g.OH * g.OW;
+        float *dy = rand_buf(ny, 1600 + k, -1, 1), *w = rand_buf((size_t)GM * s->c * 9, 1700 + k, -1, 1);
+        float *dx = xmalloc(nx * sizeof *dx), *dx0 = rand_buf(nx, 1800 + k, -1, 1);
+        double *ref = xmalloc(nx * sizeof *ref);
+        for (int acc = 0; acc < 2; acc++) {
+            memcpy(dx, dx0, nx * sizeof *dx);
+            bool took = conv_winograd_backward_data(dy, w, dx, &g, s->n, s->G, s->m, acc);
+            if (s->m > s->c) { /* measured slower there: left to the direct kernel, dx untouched */
+                EXPECT(!took && memcmp(dx, dx0, nx * sizeof *dx) == 0, "grouped shape %zu: m > c taken", k);
+                continue;
+            }
+            EXPECT(took, "grouped shape %zu: winograd refused", k);
+            ref_backward_data_g(dy, w, acc ? dx0 : NULL, ref, &g, s->n, s->G, s->m);
+            double ew = rel_err(dx, ref, nx), ed = -1;
+            memcpy(dx, dx0, nx * sizeof *dx);
+            if (conv_direct_backward_data(dy, w, dx, &g, s->n, s->G, s->m, acc)) ed = rel_err(dx, ref, nx);
+            printf("    %dx(%d groups %d->%d) %dx%d pad %d scheme %s accumulate %d: dx relative max error winograd %.2e direct %.2e\n",
+                   s->n, s->G, s->c, s->m, s->h, s->w, s->pad, SCHEMES[kk % 3] ? SCHEMES[kk % 3] : "default", acc, ew, ed);
+            EXPECT(ed > 0 && ew < WINOGRAD_FACTOR * ed, "grouped shape %zu accumulate %d: error %.2e, direct %.2e", k, acc,
+                   ew, ed);
+            worst_w = fmax(worst_w, ew), worst_d = fmax(worst_d, ed);
+        }
+        free(dy), free(w), free(dx), free(dx0), free(ref);
+    }
+    unsetenv("RUNE_WINOGRAD_FUSED");
+    printf("    worst: winograd %.2e direct %.2e\n", worst_w, worst_d);
+}
+
+/* Grouped shapes it leaves to the direct kernel (measured slower, conv_winograd.c's group_pays):
+ * CARN-M's training planes (16x16, batch 16 and 1), 8 channels a group. False, output untouched. */
+TEST(winograd_grouped_refuses_below_threshold) {
+    static const GShape cases[] = {{16, 4, 16, 16, 16, 16, 1}, {1, 4, 16, 16, 16, 16, 1}, {1, 4, 8, 8, 20, 80, 1}};
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        const GShape *s = &cases[k];
+        ConvGeom g = ggeom(s);
+        size_t nx = (size_t)s->n * s->G * s->c * s->h * s->w, ny = (size_t)s->n * s->G * s->m * g.OH * g.OW;
+        float *x = rand_buf(nx, 1900 + k, -1, 1), *w = rand_buf((size_t)s->G * s->m * s->c * 9, 2000 + k, -1, 1);
+        float *y = xmalloc(ny * sizeof *y), *dx = xmalloc(nx * sizeof *dx);
+        for (size_t i = 0; i < ny; i++) y[i] = 7;
+        for (size_t i = 0; i < nx; i++) dx[i] = 7;
+        EXPECT(!conv_winograd_forward(x, w, NULL, NULL, false, false, y, &g, s->n, s->G, s->m), "case %zu", k);
+        EXPECT(!conv_winograd_backward_data(y, w, dx, &g, s->n, s->G, s->m, true), "case %zu", k);
+        bool same = true;
+        for (size_t i = 0; i < ny; i++) same &= y[i] == 7;
+        for (size_t i = 0; i < nx; i++) same &= dx[i] == 7;
+        EXPECT(same, "case %zu: output touched", k);
+        free(x), free(w), free(y), free(dx);
+    }
 }
