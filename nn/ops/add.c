@@ -3,22 +3,28 @@
 #include "nn/backend.h"
 #include "nn/ops/ops.h"
 
+/* d (=|+=) dout over n elements: the gradient of a same-shape input (its first use stores). */
+static void pass_through(Tensor *t, const real_t *dout, size_t n) {
+    bool acc;
+    real_t *d = tensor_grad_write(t, &acc); /* [n] */
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (size_t i = 0; i < n; i++) d[i] = (acc ? d[i] : 0) + dout[i];
+}
+
 static void add_backward(Node *n) {
     Tensor *a = n->in[0], *b = n->in[1], *out = n->out;
     const real_t *dout = out->grad; /* [numel(out)] */
     size_t total = tensor_numel(out), plane = (size_t)TH(out) * TW(out);
-    if (node_wants(n, 0)) {
-        bool acc;
-        real_t *da = tensor_grad_write(a, &acc); /* [numel(a)] */
-#pragma omp parallel for schedule(static) if (total > 65536)
-        for (size_t i = 0; i < total; i++) da[i] = (acc ? da[i] : 0) + dout[i];
+    BroadcastKind k = (BroadcastKind)n->iarg[0];
+    if (node_wants(n, 0)) pass_through(a, dout, total);
+    if (!node_wants(n, 1)) return;
+    if (k == BC_SAME) { /* a and b the same tensor: a's pass stored, this one adds */
+        pass_through(b, dout, total);
+        return;
     }
-    if (node_wants(n, 1)) {
-        real_t *db = tensor_grad(b); /* [numel(b)] */
-        BroadcastKind k = (BroadcastKind)n->iarg[0];
-        /* serial on purpose: broadcast targets are shared, and a fixed order keeps sums deterministic */
-        for (size_t i = 0; i < total; i++) db[broadcast_index(k, i, plane, TC(out))] += dout[i];
-    }
+    real_t *db = tensor_grad(b); /* [numel(b)] */
+    /* serial on purpose: broadcast targets are shared, and a fixed order keeps sums deterministic */
+    for (size_t i = 0; i < total; i++) db[broadcast_index(k, i, plane, TC(out))] += dout[i];
 }
 
 Tensor *op_add(Tensor *a, Tensor *b) {

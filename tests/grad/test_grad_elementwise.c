@@ -55,3 +55,14 @@ TEST(grad_add_relu_fused) {
     Tensor *in[2] = {grad_input(2, 3, 4, 5, 41), grad_input(2, 3, 4, 5, 42)};
     gradcheck("add_relu", f_add_relu, in, 2, NULL, 1e-6, 1e-7);
 }
+
+static Tensor *f_add_self(Tensor **in, void *ctx) {
+    (void)ctx;
+    return op_add(in[0], in[0]);
+}
+
+/* x + x: both slots are the same tensor, so the second gradient must add to the first one's store. */
+TEST(grad_add_same_tensor_twice) {
+    Tensor *x = grad_input(2, 3, 4, 5, 43);
+    gradcheck("add(x, x)", f_add_self, &x, 1, NULL, 1e-6, 1e-7);
+}
