@@ -99,7 +99,7 @@ TEST(resample_deterministic_large) {
  * the argmax path with a tape, bit for bit, over padding, strides 1-3, an odd plane and a NaN
  * (which must win its windows). */
 TEST(max_pool2d_values_path_matches_argmax_path) {
-    static const int ks[][3] = {{3, 2, 1}, {2, 2, 0}, {3, 1, 1}, {5, 3, 2}};
+    static const int ks[][3] = {{3, 2, 1}, {2, 2, 0}, {3, 1, 1}, {5, 3, 2}, {5, 2, 2}, {4, 2, 2}};
     for (size_t c = 0; c < sizeof ks / sizeof *ks; c++) {
         Tensor *x = grad_input(2, 3, 13, 37, 120 + (unsigned)c);
         x->data[5 * 37 + 11] = NAN;
