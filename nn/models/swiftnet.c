@@ -21,7 +21,9 @@ static SwBRC brc_decl(ParamSet *ps, const char *prefix, int cin, int cout, int k
 }
 
 static Tensor *brc_fwd(const SwBRC *b, Tensor *x, bool training) {
-    return conv_fwd(&b->conv, op_relu(bn_fwd(&b->bn, x, training)));
+    if (training) return conv_fwd(&b->conv, op_relu(bn_fwd(&b->bn, x, true)));
+    const BatchNorm *n = &b->bn;
+    return conv_fwd(&b->conv, op_batch_norm_relu(x, n->gamma, n->beta, n->rmean, n->rvar, (real_t)n->eps));
 }
 
 /* Declared in BasicBlock's registration order: conv1, bn1, conv2, bn2, downsample.{0,1}. */

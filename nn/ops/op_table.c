@@ -33,6 +33,7 @@ const char *const op_names[OP_COUNT] = {
     [OP_CONV2D_RELU] = "conv2d_relu",
     [OP_CONV2D_BN] = "conv2d_bn",
     [OP_ADD_RELU] = "add_relu",
+    [OP_BATCH_NORM_RELU] = "batch_norm_relu",
 };
 
 const char *op_name(OpId id) { return (unsigned)id < OP_COUNT && op_names[id] ? op_names[id] : "?"; }

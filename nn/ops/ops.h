@@ -51,6 +51,9 @@ Tensor *op_conv_transpose2d(Tensor *x, Tensor *w, Tensor *b, ConvArgs a, int out
  * running stats. gamma/beta/rmean/rvar are [1,C,1,1] (or [C,1,1,1]); gamma/beta may be NULL. */
 Tensor *op_batch_norm(Tensor *x, Tensor *gamma, Tensor *beta, Tensor *rmean, Tensor *rvar,
                       bool training, real_t momentum, real_t eps);
+/* relu(op_batch_norm(x, ..., training false, ...)) in one pass (inference statistics); under autograd
+ * only x may want a gradient for the fused path, else the two ops. */
+Tensor *op_batch_norm_relu(Tensor *x, Tensor *gamma, Tensor *beta, Tensor *rmean, Tensor *rvar, real_t eps);
 
 /* ---- shape ------------------------------------------------------------------------------- */
 /* Concatenate along channels. */

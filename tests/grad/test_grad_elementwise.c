@@ -66,3 +66,22 @@ TEST(grad_add_same_tensor_twice) {
     Tensor *x = grad_input(2, 3, 4, 5, 43);
     gradcheck("add(x, x)", f_add_self, &x, 1, NULL, 1e-6, 1e-7);
 }
+
+typedef struct {
+    Tensor *gamma, *beta, *mean, *var; /* frozen */
+} BnReluCtx;
+
+static Tensor *f_bn_relu(Tensor **in, void *ctx) {
+    BnReluCtx *c = ctx;
+    return op_batch_norm_relu(in[0], c->gamma, c->beta, c->mean, c->var, (real_t)1e-5);
+}
+
+/* Inference BatchNorm + ReLU fused, frozen statistics and affine: the input's gradient. */
+TEST(grad_batch_norm_relu_fused) {
+    BnReluCtx c;
+    Tensor **p[4] = {&c.gamma, &c.beta, &c.mean, &c.var};
+    for (int i = 0; i < 4; i++) *p[i] = grad_input(3, 1, 1, 1, 50 + (unsigned)i), (*p[i])->requires_grad = false;
+    for (int i = 0; i < 3; i++) c.var->data[i] = (real_t)(0.5 + c.var->data[i] * c.var->data[i]);
+    Tensor *x = grad_input(2, 3, 4, 5, 55);
+    gradcheck("batch_norm_relu", f_bn_relu, &x, 1, &c, 1e-6, 1e-7);
+}

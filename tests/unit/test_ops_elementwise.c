@@ -1,6 +1,9 @@
-/* test_ops_elementwise.c: add and relu against PyTorch fixtures (scripts/fixtures/gen_elementwise.py). */
+/* test_ops_elementwise.c: add and relu against PyTorch fixtures (scripts/fixtures/gen_elementwise.py), and the fused batch_norm_relu against the ops. */
+#include <math.h>
+
 #include "nn/ops/ops.h"
 #include "tests/fixture.h"
+#include "tests/gradcheck.h"
 #include "tests/test.h"
 
 TEST(torch_add_relu) {
@@ -27,4 +30,26 @@ TEST(torch_clamp) {
     tape_backward_seed(z, fx_tensor(f, "seed")->data);
     fx_expect(f, "dc", c->grad, tensor_numel(c), 1e-7, 1e-6);
     fx_close(f);
+}
+
+/* op_batch_norm_relu (the norm as s*x + t in float, then the max) against op_relu(op_batch_norm(...))
+ * in inference mode: the same values to float rounding, zeros in the same places but at the rounding edge. */
+TEST(batch_norm_relu_fused_matches_the_ops) {
+    Tensor *x = grad_input(2, 5, 7, 9, 60), *g = grad_input(5, 1, 1, 1, 61), *b = grad_input(5, 1, 1, 1, 62);
+    Tensor *m = grad_input(5, 1, 1, 1, 63), *v = grad_input(5, 1, 1, 1, 64);
+    for (int c = 0; c < 5; c++) v->data[c] = (real_t)(0.5 + v->data[c] * v->data[c]);
+    bool old = engine_set_grad(false);
+    Tensor *ref = op_relu(op_batch_norm(x, g, b, m, v, false, 0, (real_t)1e-5));
+    Tensor *got = op_batch_norm_relu(x, g, b, m, v, (real_t)1e-5);
+    engine_set_grad(old);
+    size_t n = tensor_numel(ref), zeros = 0;
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)got->data[i] - ref->data[i]) / (1 + fabs((double)ref->data[i]));
+        worst = d > worst ? d : worst;
+        zeros += ref->data[i] == 0;
+    }
+    EXPECT(worst < 1e-6, "fused differs from the ops by %.2e", worst);
+    EXPECT(zeros > 0 && zeros < n, "the case should clip some values and keep others");
+    engine_step_reset();
 }
