@@ -100,7 +100,7 @@ static void bias_sums(const Wg *w, const float *dy, double *bs, int gi, int m0, 
 
 bool conv_direct_backward_weight(const real_t *x, const real_t *dy, real_t *dw, real_t *db, const ConvGeom *g, int N,
                                  int G, int M) {
-    if (!conv_direct_enabled() || g->sh != 1 || g->sw != 1 || g->OW != g->W || conv_geom_is_pointwise(g))
+    if (!conv_direct_enabled() || g->sh != 1 || g->sw != 1 || g->OW != g->W)
         return false;
     Wg w = {.g = g, .G = G, .M = M, .K = g->C * g->kh * g->kw, .khw = g->kh * g->kw,
             .nvec = ceil_div(g->OH * g->OW, 16)};
