@@ -85,3 +85,14 @@ TEST(grad_batch_norm_relu_fused) {
     Tensor *x = grad_input(2, 3, 4, 5, 55);
     gradcheck("batch_norm_relu", f_bn_relu, &x, 1, &c, 1e-6, 1e-7);
 }
+
+static Tensor *f_add_relu_self(Tensor **in, void *ctx) {
+    (void)ctx;
+    return op_add_relu(in[0], in[0]);
+}
+
+/* relu(x + x): one tensor in both slots of the fused join. */
+TEST(grad_add_relu_same_tensor_twice) {
+    Tensor *x = grad_input(2, 3, 4, 5, 44);
+    gradcheck("add_relu(x, x)", f_add_relu_self, &x, 1, NULL, 1e-6, 1e-7);
+}
