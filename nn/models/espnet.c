@@ -15,8 +15,14 @@ static EspBR br_decl(ParamSet *ps, const char *prefix_bn, const char *prefix_act
     return b;
 }
 
+/* BatchNorm then PReLU; one fused pass at inference (op_batch_norm_prelu). */
+static Tensor *bn_prelu(const BatchNorm *bn, Tensor *act, Tensor *x, bool training) {
+    if (training) return op_prelu(bn_fwd(bn, x, true), act);
+    return op_batch_norm_prelu(x, bn->gamma, bn->beta, bn->rmean, bn->rvar, (real_t)bn->eps, act);
+}
+
 static Tensor *br_fwd(const EspBR *b, Tensor *x, bool training) {
-    return op_prelu(bn_fwd(&b->bn, x, training), b->act);
+    return bn_prelu(&b->bn, b->act, x, training);
 }
 
 /* DownSamplerB (down=true: c1 is a strided 3x3, BN/PReLU named "<p>.bn"/"<p>.act") or the ESP
@@ -51,7 +57,7 @@ static Tensor *esp_fwd(const EspBlock *b, Tensor *x, bool training) {
     for (int i = 2; i < 5; i++) parts[i] = op_add(parts[i - 1], d[i]);
     Tensor *comb = op_concat(parts, 5);
     if (b->residual) comb = op_add(x, comb);
-    return op_prelu(bn_fwd(&b->bn, comb, training), b->act);
+    return bn_prelu(&b->bn, b->act, comb, training);
 }
 
 void espnet_init(ESPNet *m, int classes, int p, int q) {

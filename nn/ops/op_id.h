@@ -3,7 +3,8 @@
 
 /* In ops.h order. A tape node records its OpId; op_names[id] is the function's name without the
  * op_ prefix, except OP_DARKNET_MAXPOOL: op_max_pool2d_at called by darknet's [maxpool] layer. The
- * fused ops (conv2d_relu, conv2d_bn, add_relu, batch_norm_relu) record nodes of their own on the host only. */
+ * fused ops (conv2d_relu, conv2d_bn, add_relu, batch_norm_relu,
+ * batch_norm_prelu) record nodes of their own on the host only. */
 typedef enum OpId {
     OP_ADD,
     OP_MUL,
@@ -36,6 +37,7 @@ typedef enum OpId {
     OP_CONV2D_BN,
     OP_ADD_RELU,
     OP_BATCH_NORM_RELU,
+    OP_BATCH_NORM_PRELU,
     OP_COUNT
 } OpId;
 

@@ -34,6 +34,7 @@ const char *const op_names[OP_COUNT] = {
     [OP_CONV2D_BN] = "conv2d_bn",
     [OP_ADD_RELU] = "add_relu",
     [OP_BATCH_NORM_RELU] = "batch_norm_relu",
+    [OP_BATCH_NORM_PRELU] = "batch_norm_prelu",
 };
 
 const char *op_name(OpId id) { return (unsigned)id < OP_COUNT && op_names[id] ? op_names[id] : "?"; }

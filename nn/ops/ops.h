@@ -54,6 +54,9 @@ Tensor *op_batch_norm(Tensor *x, Tensor *gamma, Tensor *beta, Tensor *rmean, Ten
 /* relu(op_batch_norm(x, ..., training false, ...)) in one pass (inference statistics); under autograd
  * only x may want a gradient for the fused path, else the two ops. */
 Tensor *op_batch_norm_relu(Tensor *x, Tensor *gamma, Tensor *beta, Tensor *rmean, Tensor *rvar, real_t eps);
+/* op_prelu(op_batch_norm(x, ..., training false, ...), slope) in one pass, as op_batch_norm_relu. */
+Tensor *op_batch_norm_prelu(Tensor *x, Tensor *gamma, Tensor *beta, Tensor *rmean, Tensor *rvar, real_t eps,
+                            Tensor *slope);
 
 /* ---- shape ------------------------------------------------------------------------------- */
 /* Concatenate along channels. */

@@ -96,3 +96,24 @@ TEST(grad_add_relu_same_tensor_twice) {
     Tensor *x = grad_input(2, 3, 4, 5, 44);
     gradcheck("add_relu(x, x)", f_add_relu_self, &x, 1, NULL, 1e-6, 1e-7);
 }
+
+typedef struct {
+    Tensor *gamma, *beta, *mean, *var, *slope; /* frozen */
+} BnPreluCtx;
+
+static Tensor *f_bn_prelu(Tensor **in, void *ctx) {
+    BnPreluCtx *c = ctx;
+    return op_batch_norm_prelu(in[0], c->gamma, c->beta, c->mean, c->var, (real_t)1e-5, c->slope);
+}
+
+/* Inference BatchNorm + PReLU fused, frozen: the input's gradient, slopes of both signs (a negative
+ * slope makes the output's sign differ from the norm's). */
+TEST(grad_batch_norm_prelu_fused) {
+    BnPreluCtx c;
+    Tensor **p[5] = {&c.gamma, &c.beta, &c.mean, &c.var, &c.slope};
+    for (int i = 0; i < 5; i++) *p[i] = grad_input(1, 3, 1, 1, 70 + (unsigned)i), (*p[i])->requires_grad = false;
+    for (int i = 0; i < 3; i++) c.var->data[i] = (real_t)(0.5 + c.var->data[i] * c.var->data[i]);
+    c.slope->data[0] = (real_t)-0.4, c.slope->data[1] = (real_t)0.25;
+    Tensor *x = grad_input(2, 3, 4, 5, 75);
+    gradcheck("batch_norm_prelu", f_bn_prelu, &x, 1, &c, 1e-6, 1e-7);
+}

@@ -53,3 +53,25 @@ TEST(batch_norm_relu_fused_matches_the_ops) {
     EXPECT(zeros > 0 && zeros < n, "the case should clip some values and keep others");
     engine_step_reset();
 }
+
+/* op_batch_norm_prelu against op_prelu(op_batch_norm(...)) in inference mode, per-channel and shared
+ * slopes: the same values to float rounding. */
+TEST(batch_norm_prelu_fused_matches_the_ops) {
+    Tensor *x = grad_input(2, 5, 7, 9, 80), *g = grad_input(5, 1, 1, 1, 81), *b = grad_input(5, 1, 1, 1, 82);
+    Tensor *m = grad_input(5, 1, 1, 1, 83), *v = grad_input(5, 1, 1, 1, 84);
+    Tensor *slopes[2] = {grad_input(1, 5, 1, 1, 85), grad_input(1, 1, 1, 1, 86)};
+    for (int c = 0; c < 5; c++) v->data[c] = (real_t)(0.5 + v->data[c] * v->data[c]);
+    for (int k = 0; k < 2; k++) {
+        bool old = engine_set_grad(false);
+        Tensor *ref = op_prelu(op_batch_norm(x, g, b, m, v, false, 0, (real_t)1e-5), slopes[k]);
+        Tensor *got = op_batch_norm_prelu(x, g, b, m, v, (real_t)1e-5, slopes[k]);
+        engine_set_grad(old);
+        double worst = 0;
+        for (size_t i = 0; i < tensor_numel(ref); i++) {
+            double d = fabs((double)got->data[i] - ref->data[i]) / (1 + fabs((double)ref->data[i]));
+            worst = d > worst ? d : worst;
+        }
+        EXPECT(worst < 1e-6, "slope %s: fused differs from the ops by %.2e", k ? "shared" : "per channel", worst);
+    }
+    engine_step_reset();
+}
