@@ -1,7 +1,7 @@
-# fig9.gp: class-wise IoU normalised to HR at x6 (the paper's Fig. 9); classes worst HR IoU first, * = tail
+# fig9.gp: class-wise IoU normalised to HR at x2 (the paper's Fig. 9); classes worst HR IoU first, * = tail
 if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) { set terminal pngcairo size 1000,560 font ',10' } else { set terminal png size 1000,560 }
 set output 'fig9.png'
-set title 'Class-wise IoU / HR IoU at x6'
+set title 'Class-wise IoU / HR IoU at x2'
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
