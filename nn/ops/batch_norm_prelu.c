@@ -1,7 +1,6 @@
 /* batch_norm_prelu.c: prelu(batch_norm(x), a) with running statistics (inference) in one pass, with its own backward to x. */
-#include <math.h>
-
 #include "nn/backend.h"
+#include "nn/ops/bn_fold.h"
 #include "nn/ops/op_checks.h"
 #include "nn/ops/ops.h"
 #include "util/err.h"
@@ -53,11 +52,8 @@ Tensor *op_batch_norm_prelu(Tensor *x, Tensor *gamma, Tensor *beta, Tensor *rmea
     size_t plane = (size_t)TH(x) * TW(x);
     BnPreluSaved *sv = arena_alloc(engine_arena(), sizeof *sv);
     sv->s = arena_alloc(engine_arena(), 3 * (size_t)C * sizeof(real_t)), sv->t = sv->s + C, sv->a = sv->t + C;
-    for (int c = 0; c < C; c++) {
-        double sc = (gamma ? gamma->data[c] : 1.0) / sqrt((double)rvar->data[c] + eps);
-        sv->s[c] = (real_t)sc, sv->t[c] = (real_t)((beta ? beta->data[c] : 0.0) - sc * rmean->data[c]);
-        sv->a[c] = slope->data[na == 1 ? 0 : c];
-    }
+    bn_fold(gamma, beta, rmean, rvar, eps, C, sv->s, sv->t);
+    for (int c = 0; c < C; c++) sv->a[c] = slope->data[na == 1 ? 0 : c];
     Tensor *y = tensor_like(x); /* [N,C,H,W] */
 #pragma omp parallel for schedule(static) if ((size_t)NC * plane > 65536)
     for (int nc = 0; nc < NC; nc++) {

@@ -1,7 +1,6 @@
 /* batch_norm_relu.c: relu(batch_norm(x)) with running statistics (inference) in one pass, with its own backward to x. */
-#include <math.h>
-
 #include "nn/backend.h"
+#include "nn/ops/bn_fold.h"
 #include "nn/ops/conv_fused.h"
 #include "nn/ops/op_checks.h"
 #include "nn/ops/ops.h"
@@ -36,10 +35,7 @@ Tensor *op_batch_norm_relu(Tensor *x, Tensor *gamma, Tensor *beta, Tensor *rmean
     int C = TC(x), NC = TN(x) * C;
     size_t plane = (size_t)TH(x) * TW(x);
     real_t *s = arena_alloc(engine_arena(), 2 * (size_t)C * sizeof *s), *t = s + C;
-    for (int c = 0; c < C; c++) {
-        double sc = (gamma ? gamma->data[c] : 1.0) / sqrt((double)rvar->data[c] + eps);
-        s[c] = (real_t)sc, t[c] = (real_t)((beta ? beta->data[c] : 0.0) - sc * rmean->data[c]);
-    }
+    bn_fold(gamma, beta, rmean, rvar, eps, C, s, t);
     Tensor *y = tensor_like(x); /* [N,C,H,W] */
 #pragma omp parallel for schedule(static) if ((size_t)NC * plane > 65536)
     for (int nc = 0; nc < NC; nc++) {
