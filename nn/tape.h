@@ -4,7 +4,8 @@
  *  - Every op runs its forward at once and, when any input requires a gradient and grad mode is
  *    on, appends a Node with its inputs, output, saved state and backward function.
  *  - Gradients mean dL/dx. Backward functions ACCUMULATE (+=) into tensor_grad(input), because an
- *    input may feed several ops. Parameter grads therefore accumulate across backward calls until
+ *    input may feed several ops; one that writes every element may instead ask tensor_grad_write,
+ *    which says whether this is the buffer's first use (store) or not (add). Parameter grads therefore accumulate across backward calls until
  *    params_zero_grad(); the optimizer then does p -= lr * update.
  *  - A frozen parameter has requires_grad = false: it gets no gradient, but gradients still flow
  *    through the op to any other input that requires one (ASR trains through a frozen model).
