@@ -103,6 +103,8 @@ if [ -d ../shared/data/coco-mini ] && [ -f $yf.weights ]; then
     sanitized eval_det_empty fail eval-det --model $yf.cfg --weights $yf.weights --data "$out/empty" --format yolo
     sanitized eval_det_no_labels fail eval-det --model $yf.cfg --weights $yf.weights --data "$out" --format yolo
     sanitized eval_det_bad_ap usage eval-det --model $yf.cfg --weights $yf.weights --data ../shared/data/coco-mini --ap voc
+    sanitized eval_det_asr_json ok eval-det-asr --model $yf.cfg --weights $yf.weights --data ../shared/data/coco128 \
+        --scales 4 --method carn:4:weights/carn_m.h5 --limit 2 --out "$out/t6" --json "$out/t6/json" --quiet
 else
     echo "asan-commands: ../shared (coco-mini, Yolo-Fastest) absent, eval-det runs skipped"
 fi

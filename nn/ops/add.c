@@ -18,7 +18,7 @@ static void add_backward(Node *n) {
     BroadcastKind k = (BroadcastKind)n->iarg[0];
     if (node_wants(n, 0)) pass_through(a, dout, total);
     if (!node_wants(n, 1)) return;
-    if (k == BC_SAME) { /* a and b the same tensor: a's pass stored, this one adds */
+    if (k == BC_SAME) { /* same shape: stores or adds like a (b may be a itself: then it adds) */
         pass_through(b, dout, total);
         return;
     }

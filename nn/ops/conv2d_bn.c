@@ -22,13 +22,7 @@ static void conv2d_bn_backward(Node *n) {
     Tensor *w = n->in[1], *y = n->out;
     const real_t *s = n->saved, *dz = y->grad;
     if (n->iarg[7]) dz = relu_mask_grad(dz, y->data, tensor_numel(y));
-    size_t K = tensor_numel(w) / (size_t)TN(w);
-    real_t *ws = arena_alloc(engine_arena(), tensor_numel(w) * sizeof *ws);
-    /* a row per output channel, on every thread: ResNet-18 folds 11 M weights per backward */
-#pragma omp parallel for schedule(static) if (tensor_numel(w) > 65536)
-    for (int m = 0; m < TN(w); m++)
-        for (size_t k = 0; k < K; k++) ws[(size_t)m * K + k] = s[m] * w->data[(size_t)m * K + k];
-    conv2d_backward_from(n, dz, ws);
+    conv2d_backward_from(n, dz, conv_scaled_weights(w, s));
 }
 
 /* Inference BatchNorm is y = s*z + (beta - s*mean), s = gamma / sqrt(var + eps), per channel, and

@@ -7,12 +7,14 @@
 #include "nn/ops/op_checks.h"
 #include "nn/profile.h"
 
-/* w [Cout, K] with each row times wscale[row], in the arena (the GEMM path's copy). */
-static const real_t *scaled_weights(const Tensor *w, const real_t *wscale) {
+const real_t *conv_scaled_weights(const Tensor *w, const real_t *wscale) {
     if (!wscale) return w->data;
     size_t K = tensor_numel(w) / (size_t)TN(w);
     real_t *ws = arena_alloc(engine_arena(), tensor_numel(w) * sizeof *ws);
-    for (size_t i = 0; i < tensor_numel(w); i++) ws[i] = wscale[i / K] * w->data[i];
+    /* a row per output channel, on every thread: ResNet-18 folds 11 M weights per backward */
+#pragma omp parallel for schedule(static) if (tensor_numel(w) > 65536)
+    for (int m = 0; m < TN(w); m++)
+        for (size_t k = 0; k < K; k++) ws[(size_t)m * K + k] = wscale[m] * w->data[(size_t)m * K + k];
     return ws;
 }
 
@@ -26,7 +28,7 @@ Tensor *conv2d_fused_forward(Tensor *x, Tensor *w, const real_t *wscale, const r
         return y;
     }
     if (conv_direct_forward_fused(x->data, w->data, wscale, bias, relu, y->data, &g, N, G, M)) return y;
-    conv_gemm_forward(x->data, scaled_weights(w, wscale), bias, y->data, &g, N, G, M, false);
+    conv_gemm_forward(x->data, conv_scaled_weights(w, wscale), bias, y->data, &g, N, G, M, false);
     if (relu) {
         size_t total = tensor_numel(y);
 #pragma omp parallel for schedule(static) if (total > 65536)

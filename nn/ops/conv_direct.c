@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/env.h"
+
 static int enabled = -1;   /* -1: not yet read from RUNE_CONV */
 static bool pointwise_too; /* RUNE_CONV=direct: 1x1 convs' backward-data as well (a benchmark's choice) */
 
@@ -273,10 +275,9 @@ void conv_direct_plane_masks(const ConvGeom *g, int nvec, uint16_t *masks) {
  * threads busy, since a plane is then a single task. RUNE_PW_FLAT=0 turns it off (for A/B timing). */
 static bool flatten_pointwise(const ConvGeom *g, int N, int G) {
     static int on = -1;
-    if (on < 0) on = !getenv("RUNE_PW_FLAT") || strcmp(getenv("RUNE_PW_FLAT"), "0") != 0;
     /* planes of equal size only: a stride-2 backward-data class (conv_direct_s2dx.c) can be a 1x1
      * unpadded conv whose output has a row more than its input */
-    return on && conv_geom_is_pointwise(g) && g->OH == g->H && g->OW == g->W && g->OH > 1 &&
+    return env_switch("RUNE_PW_FLAT", &on) && conv_geom_is_pointwise(g) && g->OH == g->H && g->OW == g->W && g->OH > 1 &&
            N * G >= 2 * omp_get_max_threads();
 }
 

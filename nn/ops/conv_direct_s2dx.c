@@ -1,14 +1,12 @@
 /* conv_direct_s2dx.c: stride-2 convs' backward-data as one stride-1 direct conv per output parity class (sub-pixel decomposition), interleaved into dx. */
 #include "nn/ops/conv_direct.h"
 
-#include <stdlib.h>
-#include <string.h>
+#include "util/env.h"
 
 /* RUNE_S2DX=0 sends stride-2 backward-data back to im2col + GEMM (for A/B timing). */
 static bool s2dx_enabled(void) {
     static int on = -1;
-    if (on < 0) on = !getenv("RUNE_S2DX") || strcmp(getenv("RUNE_S2DX"), "0") != 0;
-    return on && conv_direct_enabled();
+    return env_switch("RUNE_S2DX", &on) && conv_direct_enabled();
 }
 
 #if defined(__AVX512F__) && !defined(RUNE_DOUBLE)

@@ -9,6 +9,9 @@
  * as it stores; elsewhere im2col + GEMM on the scaled weights, then one in-place ReLU pass. */
 Tensor *conv2d_fused_forward(Tensor *x, Tensor *w, const real_t *wscale, const real_t *bias, ConvArgs a, bool relu);
 
+/* w [Cout, K] with each row times wscale[row], in the arena (w->data itself when wscale is NULL). */
+const real_t *conv_scaled_weights(const Tensor *w, const real_t *wscale);
+
 /* The conv's node arguments (stride, pad, dilation, groups in iarg[0..6]), shared by conv2d's node
  * and the fused ops' nodes, whose inputs are (x, w, b) like conv2d's. */
 void conv2d_node_set_args(Node *n, ConvArgs a);

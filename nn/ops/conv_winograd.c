@@ -4,15 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/env.h"
+
 static int enabled = -1; /* -1: not yet read from RUNE_WINOGRAD */
 
-bool conv_winograd_enabled(void) {
-    if (enabled < 0) {
-        const char *e = getenv("RUNE_WINOGRAD");
-        enabled = !(e && strcmp(e, "0") == 0);
-    }
-    return enabled;
-}
+bool conv_winograd_enabled(void) { return env_switch("RUNE_WINOGRAD", &enabled); }
 
 bool conv_winograd_set_enabled(bool on) {
     bool old = conv_winograd_enabled();
@@ -555,13 +551,9 @@ static bool conv_winograd_pays(const ConvGeom *g, int N, int M) {
 }
 
 /* RUNE_WINOGRAD_GROUPS=0 keeps grouped convs on the other paths (for A/B timing); on by default. */
-static int max_groups(void) {
+static bool groups_on(void) {
     static int on = -1;
-    if (on < 0) {
-        const char *e = getenv("RUNE_WINOGRAD_GROUPS");
-        on = !(e && strcmp(e, "0") == 0);
-    }
-    return on ? 1 << 20 : 1;
+    return env_switch("RUNE_WINOGRAD_GROUPS", &on);
 }
 
 /* Grouped convs (C and M per group, measured on one thread against the direct kernel, CARN-M's
@@ -572,7 +564,7 @@ static int max_groups(void) {
  * save). Backward-data with more outputs than inputs per group (the head's, 16 <- 64 a group) loses
  * as well: 0.65x at 240x180, 0.82x at 16x16 (its input transform runs over 4x the channels). */
 static bool group_pays(int G, int tile_width, int C, int M, bool backward) {
-    return G == 1 || (G <= max_groups() && tile_width >= 16 && !(backward && M > C));
+    return G == 1 || (groups_on() && tile_width >= 16 && !(backward && M > C));
 }
 
 static bool applies(const ConvGeom *g, int N, int G, int M, bool backward) {
@@ -585,7 +577,7 @@ static bool applies(const ConvGeom *g, int N, int G, int M, bool backward) {
  * blocked; 512 -> 512 at 12x15, 1 block, 2.9 vs 6.1), run_blocks above. RUNE_WINOGRAD_FUSED=0|1
  * forces one (the tests cover both). */
 static bool use_fused(const Plan *p) {
-    const char *e = getenv("RUNE_WINOGRAD_FUSED");
+    const char *e = getenv("RUNE_WINOGRAD_FUSED"); /* read per call: the tests switch it between cases */
     if (e) return atoi(e) != 0;
     return p->nblk <= 4;
 }

@@ -21,7 +21,8 @@ static void resize_plane_backward(const ResizeSaved *s, const real_t *go, int OH
     for (int oy = 0; oy < OH; oy++) {
         memset(row, 0, (size_t)W * sizeof *row);
         const real_t *g = go + (size_t)oy * OW;
-        for (int ox = 0; ox < OW; ox++) row[s->x.i0[ox]] += g[ox] * s->x.w0[ox], row[s->x.i1[ox]] += g[ox] * s->x.w1[ox];
+        for (int ox = 0; ox < OW; ox++)
+            row[s->x.i0[ox]] += (double)g[ox] * s->x.w0[ox], row[s->x.i1[ox]] += (double)g[ox] * s->x.w1[ox];
         double *r0 = acc + (size_t)s->y.i0[oy] * W, *r1 = acc + (size_t)s->y.i1[oy] * W;
         double wy0 = s->y.w0[oy], wy1 = s->y.w1[oy];
         for (int x = 0; x < W; x++) r0[x] += wy0 * row[x];
@@ -61,7 +62,7 @@ static void resize_row_x(const ResizeSaved *s, const real_t *r, int ow, real_t *
 }
 
 /* One plane, separably: each input row is resized along x once, when an output row first needs it
- * (rows[2] keep the last two; the taps move down monotonically), then output rows are two-row
+ * (h[0], h[1] keep the last two; the taps move down monotonically), then output rows are two-row
  * blends, a vector loop. The gathers per output fall from four to about one when upsampling. The
  * sums are those of the direct formula regrouped: wy0*(x-resized row i0) + wy1*(x-resized row i1). */
 static void resize_plane(const ResizeSaved *s, const real_t *in, int W, real_t *o, int oh, int ow, real_t *buf) {
