@@ -42,6 +42,7 @@ if [ -f .gpu/rune ]; then
     mkdir -p /tmp/rune-lib && tar xJf .gpu/lib.tar.xz -C /tmp/rune-lib
     export LD_LIBRARY_PATH="${cudalibs}/tmp/rune-lib/lib:${LD_LIBRARY_PATH:-}"
     bin=.gpu
+    [ -d .gpu/shared ] && export RUNE_SHARED=$PWD/.gpu/shared # the shared files gpu-pack.sh carried
 else
     export LD_LIBRARY_PATH="${cudalibs}${LD_LIBRARY_PATH:-}"
     make -j"$(nproc)" BUILD=build/gpu CUDA=1 build/gpu/rune build/gpu/test_unit > "$out/build.txt" 2>&1 ||

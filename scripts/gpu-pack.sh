@@ -15,4 +15,11 @@ ldd $build/test_unit $build/rune | awk '/=>/ {print $3}' | sort -u |
     while read -r lib; do cp -L "$lib" .gpu/lib/; done
 cp $build/rune $build/test_unit .gpu/
 (cd .gpu && tar cJf lib.tar.xz lib && rm -rf lib)
+# The shared files the CUDA tests read (the GPU machine gets the repo, not ../shared): Yolo-Fastest
+# and one COCO image for the detect parity test. gpu-check.sh points RUNE_SHARED here.
+shared=${RUNE_SHARED:-../shared}
+for f in weights/darknet/yolo-fastest-1.1.cfg weights/darknet/yolo-fastest-1.1.weights weights/darknet/coco.names \
+    data/coco-mini/000000037777.jpg; do
+    if [ -f "$shared/$f" ]; then mkdir -p ".gpu/shared/$(dirname "$f")" && cp "$shared/$f" ".gpu/shared/$f"; fi
+done
 du -sh .gpu

@@ -1,5 +1,6 @@
 /* test_cuda_commands.c: the subcommands with --device cuda against --device cpu, run as the CUDA rune binary (skipped without a GPU). */
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,16 +35,32 @@ static void need_gpu_rune(void) {
     setenv("RUNE_BIN", bin, 1);
 }
 
-/* Runs rune with args (printf-style); fails the test, printing the output, unless it exits 0. */
-static int run_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run_ok(const char *fmt, ...) {
-    static char args[2048], out[16384];
+/* Runs rune with args (printf-style), its output into out[n]; fails the test, printing the
+ * output, unless it exits 0. */
+static int vrun(char *out, size_t n, const char *fmt, va_list ap) {
+    static char args[2048];
+    vsnprintf(args, sizeof args, fmt, ap);
+    int rc = rune_exec(args, out, n);
+    EXPECT(rc == 0, "rune %s: exit %d:\n%s", args, rc, out);
+    return rc;
+}
+
+static int run_capture(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int run_capture(char *out, size_t n, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
+    int rc = vrun(out, n, fmt, ap);
     va_end(ap);
-    int rc = rune_exec(args, out, sizeof out);
-    EXPECT(rc == 0, "rune %s: exit %d:\n%s", args, rc, out);
+    return rc;
+}
+
+static int run_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int run_ok(const char *fmt, ...) {
+    static char out[16384];
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vrun(out, sizeof out, fmt, ap);
+    va_end(ap);
     return rc;
 }
 
@@ -149,5 +166,94 @@ TEST(cuda_commands_finetune_asr_two_steps) {
     Carn *m = NULL;
     EXPECT(carn_load(p, &m, NULL) == 0, "%s", rn_errmsg());
     if (m) carn_free(m);
+}
+
+/* train-task: SwiftNet (width 0.25) from the same seeded weights on the same crops, BN in training
+ * mode (cuDNN's batch statistics against the CPU's): step 1's cross-entropy is a float32 mean over
+ * 2x64x64 pixels either way, so 1e-4 relative is summation order, as for train-sr. */
+TEST(cuda_commands_train_task_one_step) {
+    need_gpu_rune();
+    const char *dir = test_temp_dir("ttask");
+    const char *base = "train-task --model swiftnet --data data/samples/camvid --split test --steps 1 --batch 2 --crop 64 --quiet";
+    if (run_ok("%s --out %s/cpu.h5 --device cpu", base, dir)) return;
+    if (run_ok("%s --out %s/cuda.h5 --device cuda", base, dir)) return;
+    char la[600], lb[600];
+    snprintf(la, sizeof la, "%s/cpu_loss.csv", dir), snprintf(lb, sizeof lb, "%s/cuda_loss.csv", dir);
+    double x = first_loss(la), y = first_loss(lb);
+    EXPECT(x > 0 && fabs(x - y) <= 1e-4 * x, "first loss cpu %.9g, cuda %.9g", x, y);
+}
+
+/* Field `col` (0-based) of the row of a CSV that starts with `key`, or NAN. */
+static double csv_field(const char *path, const char *key, int col) {
+    char *t = test_read_text(path), *row = NULL;
+    for (char *p = t; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (!strncmp(p, key, strlen(key))) { row = p; break; }
+    double v = NAN;
+    for (int c = 0; row && c <= col; c++, row = strpbrk(row, ",\n") ? strpbrk(row, ",\n") + 1 : NULL)
+        if (c == col) v = atof(row);
+    free(t);
+    return v;
+}
+
+/* eval: the whole pipeline (bicubic downscale, CARN-M x4, ESPNet, scoring) on one sample frame on
+ * each device. PSNR is computed from the reconstruction, whose device difference is float32
+ * summation order (~1e-6 of a pixel): the CSV's 4 decimals must agree to 2e-3 dB. The label maps
+ * may differ in a handful of boundary pixels (see the segment test), and one frame's small
+ * classes make mIoU sensitive to those, so 0.5 points; a wrong kernel moves either by far more. */
+TEST(cuda_commands_eval_matches_cpu) {
+    need_gpu_rune();
+    const char *dir = test_temp_dir("eval");
+    const char *base = "eval --task weights/espnet_camvid.h5 --data data/samples/camvid --scales 4 "
+                       "--method sr:4:weights/carn_m.h5 --frames 1 --episode 1 --bootstrap 0 --no-figures --quiet";
+    if (run_ok("%s --out %s/cpu --device cpu", base, dir)) return;
+    if (run_ok("%s --out %s/cuda --device cuda", base, dir)) return;
+    char a[600], b[600];
+    snprintf(a, sizeof a, "%s/cpu/table5.csv", dir), snprintf(b, sizeof b, "%s/cuda/table5.csv", dir);
+    const char *rows[] = {"4,bilinear,", "4,sr,", "1,hr,"};
+    for (int i = 0; i < 3; i++) {
+        double ma = csv_field(a, rows[i], 2), mb = csv_field(b, rows[i], 2);
+        EXPECT(ma > 0 && fabs(ma - mb) <= 0.5, "%s mIoU cpu %.4f, cuda %.4f", rows[i], ma, mb);
+        if (i == 2) break; /* hr has no PSNR */
+        double pa = csv_field(a, rows[i], 3), pb = csv_field(b, rows[i], 3);
+        EXPECT(pa > 15 && fabs(pa - pb) <= 2e-3, "%s PSNR cpu %.4f, cuda %.4f", rows[i], pa, pb);
+    }
+}
+
+/* The box lines of detect's output ("name class score x0 y0 x1 y1"; the header line does not parse). */
+typedef struct { int cls; double score, box[4]; } Box;
+static int parse_boxes(char *out, Box *b, int max) {
+    int n = 0;
+    for (char *line = strtok(out, "\n"); line && n < max; line = strtok(NULL, "\n")) {
+        char name[64];
+        Box x;
+        if (sscanf(line, "%63s %d %lf %lf %lf %lf %lf", name, &x.cls, &x.score, &x.box[0], &x.box[1], &x.box[2],
+                   &x.box[3]) == 7)
+            b[n++] = x;
+    }
+    return n;
+}
+
+/* detect: Yolo-Fastest 1.1 on a COCO image (shared data; scripts/gpu-pack.sh carries it): the
+ * same boxes in the same order, scores equal to the 3 printed decimals (+1 for rounding), corners
+ * to 0.2 px (one printed decimal). No score lies within 1e-3 of the 0.25 threshold here, so
+ * summation-order noise (~1e-6) cannot add or drop a box. */
+TEST(cuda_commands_detect_matches_cpu) {
+    need_gpu_rune();
+    char cfg[600], w[600], img[600];
+    snprintf(cfg, sizeof cfg, "%s", test_shared_path("weights/darknet/yolo-fastest-1.1.cfg"));
+    snprintf(w, sizeof w, "%s", test_shared_path("weights/darknet/yolo-fastest-1.1.weights"));
+    snprintf(img, sizeof img, "%s", test_shared_path("data/coco-mini/000000037777.jpg"));
+    static char oa[8192], ob[8192];
+    if (run_capture(oa, sizeof oa, "detect --model %s --weights %s --device cpu %s", cfg, w, img)) return;
+    if (run_capture(ob, sizeof ob, "detect --model %s --weights %s --device cuda %s", cfg, w, img)) return;
+    Box a[64], b[64];
+    int na = parse_boxes(oa, a, 64), nb = parse_boxes(ob, b, 64);
+    EXPECT(na >= 3 && na == nb, "%d boxes on the cpu, %d on cuda", na, nb);
+    for (int i = 0; i < na && i < nb; i++) {
+        EXPECT(a[i].cls == b[i].cls && fabs(a[i].score - b[i].score) <= 1.5e-3, "box %d: class %d %.3f vs %d %.3f", i,
+               a[i].cls, a[i].score, b[i].cls, b[i].score);
+        for (int k = 0; k < 4; k++)
+            EXPECT(fabs(a[i].box[k] - b[i].box[k]) <= 0.2, "box %d corner %d: %.1f vs %.1f", i, k, a[i].box[k], b[i].box[k]);
+    }
 }
 #endif
