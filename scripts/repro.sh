@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
-# repro.sh: the CamVid reproduction — base SR per scale, ASR and its controls per seed, the paper's
-# tables. Every stage resumes where it stopped (checkpoints are the run's state), so the script can
-# be rerun after an interruption. Budgets are environment variables; the defaults are what
-# results/camvid/ was made with on a 2-core machine (see results/camvid/README.md), except the
-# detail mask: finetune-asr now measures regions on the whole frame (SMALL below), and a
-# detail-mask checkpoint made before (regions measured on the crop) is refused on --resume:
-# remove the runs/asr_x*, runs/asr09_x* and runs/asr800_x* made before to remake them.
+# repro.sh: the CamVid reproduction — base SR per scale, ASR and its controls per seed at fixed,
+# untuned settings, the paper's tables; then the val study (scripts/asr_val_study.sh: Eq. 3's
+# threshold, beta and length chosen on CamVid val, then five seeds at x4 and three at x2/x6/x8 on
+# test). Every stage resumes where it stopped (checkpoints are the run's state; the val study skips
+# evals already made), so the script can be rerun after an interruption. Budgets are environment
+# variables; the defaults are what results/camvid/ was made with on a 2-core machine (see
+# results/camvid/README.md). The detail mask is measured on the whole frame (--small SMALL of the
+# 480x360 frame); a detail-mask checkpoint made before commit 67469e4 (regions measured on the
+# training crop) is refused on --resume.
 #
-#   scripts/repro.sh                       # everything (x2, x4, x6, x8; two seeds)
-#   SCALES="4" SEEDS="1" scripts/repro.sh  # one scale, one seed
+#   scripts/repro.sh                                   # everything (x2, x4, x6, x8; two seeds; val study)
+#   SCALES="4" SEEDS="1" VAL_STUDY=0 scripts/repro.sh  # one scale, one seed, no val study
+#   SR_DIR=results/camvid/checkpoints scripts/repro.sh # the committed SR models instead of training them
+#
+# Knobs: SCALES SEEDS SR_STEPS ASR_STEPS ASR_LR ASR_BATCH ASR_CROP SMALL RUNS OUT RUNE (below);
+# SR_DIR (a folder with sr_x{S}.h5: no SR training); VAL_STUDY=0 skips the val study.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${RUNE_SHARED:-../shared}
 CAMVID=$SHARED/data/camvid
 SCALES=${SCALES:-"2 4 6 8"}
-STUDY_SCALE=${STUDY_SCALE:-4} # the threshold and 800-step studies (seed 1)
 SEEDS=${SEEDS:-"1 2"}
 SR_STEPS=${SR_STEPS:-}   # empty: per scale, as the committed models (x2 500, x4 750, x6 1000, x8 1500)
 ASR_STEPS=${ASR_STEPS:-200}
@@ -27,6 +32,9 @@ ASR_CROP=${ASR_CROP:-240}  # 240x240 of 480x360: the paper's 720x720-of-2048x102
 # regions were measured on the crop (the same 1,728 px, but regions cut by the crop's edge counted).
 SMALL=${SMALL:-0.01}
 RUNS=${RUNS:-runs}
+SR_DIR=${SR_DIR:-} # empty: train the SR models into RUNS
+SRD=${SR_DIR:-$RUNS}
+VAL_STUDY=${VAL_STUDY:-1}
 OUT=${OUT:-results/camvid}
 RUNE=${RUNE:-./rune}
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
@@ -50,6 +58,7 @@ sr_steps() { [ -n "$SR_STEPS" ] && { echo "$SR_STEPS"; return; }; case $1 in 2) 
 sr_halve() { [ "$1" -le 4 ] && echo 0 || echo $(( $(sr_steps "$1") / 2 )); }
 
 for s in $SCALES; do
+  [ -n "$SR_DIR" ] && { [ -f "$SR_DIR/sr_x$s.h5" ] || { echo "repro: $SR_DIR/sr_x$s.h5 not found"; exit 1; }; continue; }
   stage "sr_x$s" "$RUNE" train-sr --data "$CAMVID" --val "$CAMVID" --val-frames 8 --init weights/carn_m.h5 \
     --scale "$s" --steps "$(sr_steps "$s")" --ckpt-every 250 --lr "$(sr_lr "$s")" --lr-halve-every "$(sr_halve "$s")" \
     --seed 1 --out "$RUNS/sr_x$s.h5" --resume --quiet
@@ -57,7 +66,7 @@ done
 
 asr() { # asr NAME SCALE SEED extra-flags...
   local name=$1 s=$2 seed=$3; shift 3
-  stage "${name}_x${s}_s$seed" "$RUNE" finetune-asr --sr "$RUNS/sr_x$s.h5" --task weights/espnet_camvid.h5 \
+  stage "${name}_x${s}_s$seed" "$RUNE" finetune-asr --sr "$SRD/sr_x$s.h5" --task weights/espnet_camvid.h5 \
     --data "$CAMVID" --scale "$s" --steps "$ASR_STEPS" --ckpt-every 50 --batch "$ASR_BATCH" --crop "$ASR_CROP" \
     --small "$SMALL" --lr "$ASR_LR" --seed "$seed" --out "$RUNS/${name}_x${s}_s$seed.h5" --resume --quiet "$@"
 }
@@ -74,7 +83,7 @@ done
 for seed in $SEEDS; do
   methods=()
   for s in $SCALES; do
-    methods+=(--method "sr:$s:$RUNS/sr_x$s.h5" --method "asr:$s:$RUNS/asr_x${s}_s$seed.h5"
+    methods+=(--method "sr:$s:$SRD/sr_x$s.h5" --method "asr:$s:$RUNS/asr_x${s}_s$seed.h5"
               --method "cloudseg:$s:$RUNS/cloudseg_x${s}_s$seed.h5" --method "asrall:$s:$RUNS/asrall_x${s}_s$seed.h5"
               --method "l1only:$s:$RUNS/l1only_x${s}_s$seed.h5")
   done
@@ -82,31 +91,9 @@ for seed in $SEEDS; do
     --scales "$(echo $SCALES | tr ' ' ,)" "${methods[@]}" --bootstrap 1000 --out "$OUT/seed$seed" --quiet \
     --diffs asr-sr,asr-l1only,asr-bilinear,asr-cloudseg,asrall-sr,asrall-l1only,asr-asrall,cloudseg-sr,l1only-sr,sr-bilinear,asrall-bilinear,cloudseg-bilinear
 done
-if [[ " $SCALES " == *" $STUDY_SCALE "* ]]; then
-  # the small-region threshold study: 3 % instead of 1 % of the frame (per seed; results/camvid's
-  # threshold*/ tables call it asr09: --small 0.09 of the crop when regions were measured on it)
-  s=$STUDY_SCALE
-  for seed in $SEEDS; do
-    asr asr03 "$s" "$seed" --small 0.03
-    dir=$OUT/threshold; [ "$seed" = 1 ] || dir=$OUT/threshold_s$seed
-    stage "eval_threshold_s$seed" "$RUNE" eval --task weights/espnet_camvid.h5 --data "$CAMVID" --split test --scales "$s" \
-      --method "sr:$s:$RUNS/sr_x$s.h5" --method "asr:$s:$RUNS/asr_x${s}_s$seed.h5" --method "asr03:$s:$RUNS/asr03_x${s}_s$seed.h5" \
-      --bootstrap 1000 --diffs asr03-asr,asr03-sr,asr-sr --no-figures --out "$dir" --quiet
-  done
-  # longer training: the same runs continued to 800 steps (resume is exact), per seed
-  for seed in $SEEDS; do
-    for v in asr asrall; do
-      [ -f "$RUNS/${v}800_x${s}_s$seed.h5" ] && continue # continue from the 200-step run, once
-      cp "$RUNS/${v}_x${s}_s$seed.h5" "$RUNS/${v}800_x${s}_s$seed.h5"
-      cp "$RUNS/${v}_x${s}_s${seed}_loss.csv" "$RUNS/${v}800_x${s}_s${seed}_loss.csv"
-    done
-    ASR_STEPS=800 asr asr800 "$s" "$seed"
-    ASR_STEPS=800 asr asrall800 "$s" "$seed" --mask all
-    dir=$OUT/steps800; [ "$seed" = 1 ] || dir=$OUT/steps800_s$seed
-    stage "eval_steps800_s$seed" "$RUNE" eval --task weights/espnet_camvid.h5 --data "$CAMVID" --split test --scales "$s" \
-      --method "sr:$s:$RUNS/sr_x$s.h5" --method "asr:$s:$RUNS/asr800_x${s}_s$seed.h5" \
-      --method "asrall:$s:$RUNS/asrall800_x${s}_s$seed.h5" \
-      --bootstrap 1000 --diffs asr-sr,asrall-sr,asr-asrall --no-figures --out "$dir" --quiet
-  done
+# The threshold and length questions are answered on val, not on test: the val study sweeps the
+# threshold (0.25-4 % of the frame), beta and the length, then runs the seeds at its choices.
+if [ "$VAL_STUDY" = 1 ]; then
+  stage val_study env SR_DIR="$SRD" RUNE="$RUNE" OUT="$OUT/val_study" RUNS="$RUNS/val_study" scripts/asr_val_study.sh
 fi
-echo "repro: tables in $OUT/seed*/, $OUT/threshold*/ and $OUT/steps800*/, wall times in $timings"
+echo "repro: tables in $OUT/seed*/ and $OUT/val_study/, wall times in $timings"
