@@ -41,7 +41,7 @@
 #   STAGES="1 2 3 4 5" (a later stage reads the earlier stages' choices from their CSVs)
 #   OUT=results/camvid/val_study  RUNS=runs/val_study  SR_DIR=results/camvid/checkpoints
 #
-# Expected cost on the 2-core development machine, PARALLEL=2 (results/camvid/logs/asr_wall_seconds.csv:
+# Expected cost on the 2-core development machine, PARALLEL=2 (the im2col engine of 2026-11-27, bench/RESULTS.md:
 # a 200-step x4 run takes 190-290 s on one thread, x2 ~350 s, x6/x8 65-115 s; eval ~0.25 s per frame per
 # SR model on one thread when the machine is quiet, up to ~0.7 s when it is shared as in results/camvid/):
 #   1. 5 runs in 3 waves ~12 min + a val eval of 6 models ~3-7 min

@@ -64,11 +64,20 @@ for s in $SCALES; do
     --seed 1 --out "$RUNS/sr_x$s.h5" --resume --quiet
 done
 
-asr() { # asr NAME SCALE SEED extra-flags...
+asr() { # asr NAME SCALE SEED extra-flags...: skipped when RUNS/RUN.done says it reached ASR_STEPS
   local name=$1 s=$2 seed=$3; shift 3
+  local run=$RUNS/${name}_x${s}_s$seed
+  [ "$(cat "$run.done" 2>/dev/null)" = "$ASR_STEPS" ] && return
   stage "${name}_x${s}_s$seed" "$RUNE" finetune-asr --sr "$SRD/sr_x$s.h5" --task weights/espnet_camvid.h5 \
     --data "$CAMVID" --scale "$s" --steps "$ASR_STEPS" --ckpt-every 50 --batch "$ASR_BATCH" --crop "$ASR_CROP" \
-    --small "$SMALL" --lr "$ASR_LR" --seed "$seed" --out "$RUNS/${name}_x${s}_s$seed.h5" --resume --quiet "$@"
+    --small "$SMALL" --lr "$ASR_LR" --seed "$seed" --out "$run.h5" --resume --quiet "$@"
+  echo "$ASR_STEPS" > "$run.done"
+}
+
+fresh() { # fresh DIR FILE...: DIR/table3.csv exists and is newer than every FILE (its eval need not rerun)
+  local dir=$1; shift
+  [ -f "$dir/table3.csv" ] || return 1
+  local f; for f in "$@"; do [ "$dir/table3.csv" -nt "$f" ] || return 1; done
 }
 
 for s in $SCALES; do
@@ -81,19 +90,47 @@ for s in $SCALES; do
 done
 
 for seed in $SEEDS; do
-  methods=()
+  methods=() ckpts=()
   for s in $SCALES; do
+    ckpts+=("$SRD/sr_x$s.h5" "$RUNS"/{asr,cloudseg,asrall,l1only}_x${s}_s$seed.h5)
     methods+=(--method "sr:$s:$SRD/sr_x$s.h5" --method "asr:$s:$RUNS/asr_x${s}_s$seed.h5"
               --method "cloudseg:$s:$RUNS/cloudseg_x${s}_s$seed.h5" --method "asrall:$s:$RUNS/asrall_x${s}_s$seed.h5"
               --method "l1only:$s:$RUNS/l1only_x${s}_s$seed.h5")
   done
+  fresh "$OUT/seed$seed" "${ckpts[@]}" && continue # remove the folder to remake it
   stage "eval_s$seed" "$RUNE" eval --task weights/espnet_camvid.h5 --data "$CAMVID" --split test \
     --scales "$(echo $SCALES | tr ' ' ,)" "${methods[@]}" --bootstrap 1000 --out "$OUT/seed$seed" --quiet \
     --diffs asr-sr,asr-l1only,asr-bilinear,asr-cloudseg,asrall-sr,asrall-l1only,asr-asrall,cloudseg-sr,l1only-sr,sr-bilinear,asrall-bilinear,cloudseg-bilinear
 done
+# Per method and difference: mean, sd and t-interval over the seeds, and each seed's bootstrap verdict
+python3 scripts/seeds_table.py $(for seed in $SEEDS; do echo "$OUT/seed$seed"; done) > "$OUT/seeds.md"
+
+# Every run's loss log beside the tables, and the curves (running mean over 20 steps; x4 in
+# loss_{la,l1,cloudseg}.png, the other scales' Eq. 3 runs in loss_{la,l1}_scales.png).
+mkdir -p "$OUT/logs"
+logs() { # logs VARIANT SCALES...: the loss logs of VARIANT at those scales, every seed
+  local v=$1 s seed; shift
+  for s in "$@"; do for seed in $SEEDS; do echo "$RUNS/${v}_x${s}_s${seed}_loss.csv"; done; done
+}
+for seed in $SEEDS; do for s in $SCALES; do
+  for v in asr asrall cloudseg l1only; do cp "$RUNS/${v}_x${s}_s${seed}_loss.csv" "$OUT/logs/"; done
+done; done
+others=$(for s in $SCALES; do [ "$s" = 4 ] || echo "$s"; done)
+if command -v gnuplot > /dev/null; then
+  if [[ " $SCALES " == *" 4 "* ]]; then
+    scripts/plot_loss.sh "$OUT/loss_la.png" la 20 $(logs asr 4) $(logs asrall 4)
+    scripts/plot_loss.sh "$OUT/loss_cloudseg.png" la 20 $(logs cloudseg 4)
+    scripts/plot_loss.sh "$OUT/loss_l1.png" l1 20 $(logs asr 4) $(logs asrall 4) $(logs cloudseg 4) $(logs l1only 4)
+  fi
+  if [ -n "$others" ]; then
+    scripts/plot_loss.sh "$OUT/loss_la_scales.png" la 20 $(logs asr $others)
+    scripts/plot_loss.sh "$OUT/loss_l1_scales.png" l1 20 $(logs asr $others)
+  fi
+fi
+
 # The threshold and length questions are answered on val, not on test: the val study sweeps the
 # threshold (0.25-4 % of the frame), beta and the length, then runs the seeds at its choices.
 if [ "$VAL_STUDY" = 1 ]; then
   stage val_study env SR_DIR="$SRD" RUNE="$RUNE" OUT="$OUT/val_study" RUNS="$RUNS/val_study" scripts/asr_val_study.sh
 fi
-echo "repro: tables in $OUT/seed*/ and $OUT/val_study/, wall times in $timings"
+echo "repro: tables in $OUT/seed*/ (summary $OUT/seeds.md) and $OUT/val_study/, wall times in $timings"
