@@ -14,7 +14,12 @@
 #   SR_DIR=results/camvid/checkpoints scripts/repro.sh # the committed SR models instead of training them
 #
 # Knobs: SCALES SEEDS SR_STEPS ASR_STEPS ASR_LR ASR_BATCH ASR_CROP SMALL RUNS OUT RUNE (below);
-# SR_DIR (a folder with sr_x{S}.h5: no SR training); VAL_STUDY=0 skips the val study.
+# SR_DIR (a folder with sr_x{S}.h5: no SR training); EVAL_FRAMES (0 = every test frame);
+# VAL_STUDY=0 skips the val study, which takes its own knobs from the environment (its header)
+# except SEEDS and ASR_STEPS, which are this script's: give the val study's as VS_SEEDS, VS_ASR_STEPS.
+#   SCALES=4 SEEDS=1 SR_STEPS=2 ASR_STEPS=2 EVAL_FRAMES=2 VS_SEEDS="1 2" VS_ASR_STEPS=2 LENGTHS="1 2" \
+#     OTHER_SCALES=2 OTHER_SEEDS=1 VAL_FRAMES=3 TEST_FRAMES=3 SMALLS="0.01 0.02" BETAS=0.05 \
+#     OUT=/tmp/rp RUNS=/tmp/rpr scripts/repro.sh       # a smoke run of everything (minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${RUNE_SHARED:-../shared}
@@ -35,6 +40,7 @@ RUNS=${RUNS:-runs}
 SR_DIR=${SR_DIR:-} # empty: train the SR models into RUNS
 SRD=${SR_DIR:-$RUNS}
 VAL_STUDY=${VAL_STUDY:-1}
+EVAL_FRAMES=${EVAL_FRAMES:-0}
 OUT=${OUT:-results/camvid}
 RUNE=${RUNE:-./rune}
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
@@ -99,7 +105,7 @@ for seed in $SEEDS; do
   done
   fresh "$OUT/seed$seed" "${ckpts[@]}" && continue # remove the folder to remake it
   stage "eval_s$seed" "$RUNE" eval --task weights/espnet_camvid.h5 --data "$CAMVID" --split test \
-    --scales "$(echo $SCALES | tr ' ' ,)" "${methods[@]}" --bootstrap 1000 --out "$OUT/seed$seed" --quiet \
+    --scales "$(echo $SCALES | tr ' ' ,)" "${methods[@]}" --bootstrap 1000 --frames "$EVAL_FRAMES" --out "$OUT/seed$seed" --quiet \
     --diffs asr-sr,asr-l1only,asr-bilinear,asr-cloudseg,asrall-sr,asrall-l1only,asr-asrall,cloudseg-sr,l1only-sr,sr-bilinear,asrall-bilinear,cloudseg-bilinear
 done
 # Per method and difference: mean, sd and t-interval over the seeds, and each seed's bootstrap verdict
@@ -115,6 +121,7 @@ logs() { # logs VARIANT SCALES...: the loss logs of VARIANT at those scales, eve
 for seed in $SEEDS; do for s in $SCALES; do
   for v in asr asrall cloudseg l1only; do cp "$RUNS/${v}_x${s}_s${seed}_loss.csv" "$OUT/logs/"; done
 done; done
+[ -n "$SR_DIR" ] || for s in $SCALES; do cp "$RUNS/sr_x${s}_loss.csv" "$RUNS/sr_x${s}_val.csv" "$OUT/logs/"; done
 others=$(for s in $SCALES; do [ "$s" = 4 ] || echo "$s"; done)
 if command -v gnuplot > /dev/null; then
   if [[ " $SCALES " == *" 4 "* ]]; then
@@ -131,6 +138,6 @@ fi
 # The threshold and length questions are answered on val, not on test: the val study sweeps the
 # threshold (0.25-4 % of the frame), beta and the length, then runs the seeds at its choices.
 if [ "$VAL_STUDY" = 1 ]; then
-  stage val_study env SR_DIR="$SRD" RUNE="$RUNE" OUT="$OUT/val_study" RUNS="$RUNS/val_study" scripts/asr_val_study.sh
+  stage val_study env SEEDS="${VS_SEEDS:-1 2 3 4 5}" ASR_STEPS="${VS_ASR_STEPS:-200}" SR_DIR="$SRD" RUNE="$RUNE" OUT="$OUT/val_study" RUNS="$RUNS/val_study" scripts/asr_val_study.sh
 fi
 echo "repro: tables in $OUT/seed*/ (summary $OUT/seeds.md) and $OUT/val_study/, wall times in $timings"
