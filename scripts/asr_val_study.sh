@@ -376,4 +376,7 @@ if [ ${#x4dirs[@]} -gt 0 ] || [ ${#otherdirs[@]} -gt 0 ]; then
   echo "asr_val_study: wrote $OUT/seeds.md"
   cat "$OUT/seeds.md"
 fi
-echo "asr_val_study: val choices in $OUT/{threshold,beta,steps}_val.csv and choice.env; test per seed in $OUT/seed*/; wall times in $timings"
+# every run's loss log beside the results (the checkpoints stay in RUNS)
+mkdir -p "$OUT/logs"
+for f in "$RUNS"/*_loss.csv; do [ -f "$f" ] && cp "$f" "$OUT/logs/"; done
+echo "asr_val_study: val choices in $OUT/{threshold,beta,steps}_val.csv and choice.env; test per seed in $OUT/seed*/; loss logs in $OUT/logs/, wall times in $timings"
