@@ -10,6 +10,7 @@
 #include "profile/eval_seg.h"
 #include "profile/tail.h"
 #include "serve/transport.h"
+#include "util/checksum.h"
 #include "util/err.h"
 #include "util/progress.h"
 
@@ -101,6 +102,18 @@ static void cloud_free(Cloud *c) {
     profile_doc_free(&c->doc);
 }
 
+/* A model named by the profile must be the file the profile measured: its accuracies (and so the
+ * configurations CAC picks) describe that file, not whatever now lies at the path. */
+static int check_profiled(const ProfileModel *p) {
+    char have[17];
+    if (!p->checksum[0]) return 0; /* an older profile without checksums */
+    TRY(file_checksum(p->file, have));
+    if (strcmp(have, p->checksum))
+        return rn_fail("SR model %s (x%d) is not the file the profile measured (checksum %s, the profile says %s); "
+                       "re-profile, or pass --sr to serve other models", p->file, p->scale, have, p->checksum);
+    return 0;
+}
+
 /* --sr spec (or the profile's sr[]) -> one model per scale; a scale without one is bilinear. */
 static int load_models(Cloud *c) {
     const CloudOpts *o = c->o;
@@ -119,7 +132,10 @@ static int load_models(Cloud *c) {
         }
     } else
         for (int i = 0; i < c->doc.nsr; i++)
-            if (c->doc.sr[i].scale >= 2 && c->doc.sr[i].scale <= SWEEP_MAX_SCALE) files[c->doc.sr[i].scale] = c->doc.sr[i].file;
+            if (c->doc.sr[i].scale >= 2 && c->doc.sr[i].scale <= SWEEP_MAX_SCALE) {
+                if (strcmp(c->doc.sr[i].file, "bilinear")) TRY(check_profiled(&c->doc.sr[i]));
+                files[c->doc.sr[i].scale] = c->doc.sr[i].file;
+            }
     int rc = 0;
     for (int s = 2; s <= SWEEP_MAX_SCALE && rc == 0; s++) {
         snprintf(c->sr_file[s], sizeof c->sr_file[s], "bilinear");

@@ -14,6 +14,7 @@
 #include "data/degrade.h"
 #include "serve/cloud.h"
 #include "serve/transport.h"
+#include "tests/rune_exec.h"
 #include "tests/test.h"
 #include "util/progress.h"
 
@@ -294,4 +295,28 @@ TEST(serve_cloud_killed_and_restarted) {
            dropped);
     int p2 = csv_count(c2, 34, "processed");
     EXPECT(p2 >= 1, "the restarted cloud processed the edge's frames (%d)", p2);
+}
+
+/* A profile names the SR files it measured, with their checksums: a file changed since (re-trained,
+ * replaced) must stop serve-cloud before it listens, naming the file; --sr still overrides. */
+TEST(serve_cloud_refuses_a_model_the_profile_did_not_measure) {
+    const char *dir = test_temp_dir("cloudck");
+    char model[600], prof[600], args[1600], out[4096];
+    snprintf(model, sizeof model, "%s/carn_m_changed.h5", dir);
+    snprintf(prof, sizeof prof, "%s/profile.json", dir);
+    FILE *f = fopen(model, "w"); /* not the bytes the profile's checksum was taken of */
+    if (f) fputs("another model\n", f), fclose(f);
+    char *p = test_read_text("data/samples/serve_profile.json");
+    const char *name = "\"weights/carn_m.h5\"";
+    char *at = p ? strstr(p, name) : NULL; /* x2's entry comes first */
+    EXPECT(at != NULL, "the sample profile names weights/carn_m.h5");
+    if (!at) return free(p);
+    f = fopen(prof, "w");
+    if (f) fprintf(f, "%.*s\"%s\"%s", (int)(at - p), p, model, at + strlen(name)), fclose(f);
+    free(p);
+    snprintf(args, sizeof args, "serve-cloud --listen tcp://127.0.0.1:%d --profile %s --threshold 0.085", test_port(), prof);
+    int rc = rune_exec(args, out, sizeof out);
+    EXPECT(rc != 0 && strstr(out, "is not the file the profile measured") && strstr(out, "carn_m_changed.h5"),
+           "rc %d: %s", rc, out);
+    test_remove_tree(dir);
 }
