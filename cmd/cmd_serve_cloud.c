@@ -20,8 +20,9 @@ int cmd_serve_cloud(int argc, char **argv) {
                                                      "an edge without an authorized key is refused and logged"},
         {"profile", ARG_STR, &o.profile, "FILE", "profile.json from `rune profile` (targets, threshold, models; required)"},
         {"task", ARG_STR, &o.task, "FILE", "frozen segmenter (default: the profile's)"},
-        {"sr", ARG_STR, &o.sr, "LIST", "x2=A.h5,x4=B.h5,... SR/ASR model per received scale (default: the profile's; a "
-                                       "scale without one is rebuilt bilinearly)"},
+        {"sr", ARG_STR, &o.sr, "LIST", "x2=A.h5,x4=B.h5,... SR/ASR model per received scale (default: the profile's, "
+                                       "which must still be the files it measured (checksums); a scale without one is "
+                                       "rebuilt bilinearly)"},
         {"controller", ARG_STR, &ctl, "C", "cac (standard + tail configurations), standard (ASR without CAC), awstream "
                                            "(the baseline) or fixed"},
         {"fixed", ARG_STR, &fixed, "S:Q", "the fixed controller's configuration (default: the standard pick at the first "
