@@ -20,6 +20,7 @@
 #   SCALES=4 SEEDS=1 SR_STEPS=2 ASR_STEPS=2 EVAL_FRAMES=2 VS_SEEDS="1 2" VS_ASR_STEPS=2 LENGTHS="1 2" \
 #     OTHER_SCALES=2 OTHER_SEEDS=1 VAL_FRAMES=3 TEST_FRAMES=3 SMALLS="0.01 0.02" BETAS=0.05 \
 #     OUT=/tmp/rp RUNS=/tmp/rpr scripts/repro.sh       # a smoke run of everything (minutes)
+# shellcheck disable=SC2046,SC2086 # $(logs ...) and $others are lists, split into words on purpose
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${RUNE_SHARED:-../shared}
@@ -33,8 +34,9 @@ ASR_BATCH=${ASR_BATCH:-2}
 ASR_CROP=${ASR_CROP:-240}  # 240x240 of 480x360: the paper's 720x720-of-2048x1024 share of the frame
 # Eq. 3's size threshold, a fraction of the whole frame: 1 % is this project's choice (the paper
 # gives no number for Eq. 3, "different for each dataset"; its 1 % is CAC's tail-frame threshold on
-# the small-region ratio, 3.2). results/camvid/ was made with --small 0.03 of the 240x240 crop when
-# regions were measured on the crop (the same 1,728 px, but regions cut by the crop's edge counted).
+# the small-region ratio, 3.2). results/camvid/'s part A was remade with it on 2026-11-30; before,
+# regions were measured on the crop (--small 0.03 of the 240x240 crop: the same 1,728 px, but regions
+# cut by the crop's edge counted).
 SMALL=${SMALL:-0.01}
 RUNS=${RUNS:-runs}
 SR_DIR=${SR_DIR:-} # empty: train the SR models into RUNS
@@ -53,7 +55,7 @@ timings=$OUT/timings.csv
 
 stage() { # stage NAME CMD...: runs and records the wall time
   local name=$1; shift
-  local t0=$(date +%s)
+  local t0; t0=$(date +%s)
   echo "== $name: $*"
   "$@"
   echo "$name,$(( $(date +%s) - t0 ))" >> "$timings"
@@ -98,14 +100,14 @@ done
 for seed in $SEEDS; do
   methods=() ckpts=()
   for s in $SCALES; do
-    ckpts+=("$SRD/sr_x$s.h5" "$RUNS"/{asr,cloudseg,asrall,l1only}_x${s}_s$seed.h5)
+    ckpts+=("$SRD/sr_x$s.h5" "$RUNS"/{asr,cloudseg,asrall,l1only}_x"${s}_s$seed".h5)
     methods+=(--method "sr:$s:$SRD/sr_x$s.h5" --method "asr:$s:$RUNS/asr_x${s}_s$seed.h5"
               --method "cloudseg:$s:$RUNS/cloudseg_x${s}_s$seed.h5" --method "asrall:$s:$RUNS/asrall_x${s}_s$seed.h5"
               --method "l1only:$s:$RUNS/l1only_x${s}_s$seed.h5")
   done
   fresh "$OUT/seed$seed" "${ckpts[@]}" && continue # remove the folder to remake it
   stage "eval_s$seed" "$RUNE" eval --task weights/espnet_camvid.h5 --data "$CAMVID" --split test \
-    --scales "$(echo $SCALES | tr ' ' ,)" "${methods[@]}" --bootstrap 1000 --frames "$EVAL_FRAMES" --out "$OUT/seed$seed" --quiet \
+    --scales "$(echo "$SCALES" | tr ' ' ,)" "${methods[@]}" --bootstrap 1000 --frames "$EVAL_FRAMES" --out "$OUT/seed$seed" --quiet \
     --diffs asr-sr,asr-l1only,asr-bilinear,asr-cloudseg,asrall-sr,asrall-l1only,asr-asrall,cloudseg-sr,l1only-sr,sr-bilinear,asrall-bilinear,cloudseg-bilinear
 done
 # Per method and difference: mean, sd and t-interval over the seeds, and each seed's bootstrap verdict
