@@ -1,7 +1,6 @@
 /* batch_norm_relu.c: relu(batch_norm(x)) with running statistics (inference) in one pass, with its own backward to x. */
 #include "nn/backend.h"
 #include "nn/ops/bn_fold.h"
-#include "nn/ops/conv_fused.h"
 #include "nn/ops/op_checks.h"
 #include "nn/ops/ops.h"
 

@@ -183,16 +183,15 @@ TEST(cuda_commands_train_task_one_step) {
     EXPECT(x > 0 && fabs(x - y) <= 1e-4 * x, "first loss cpu %.9g, cuda %.9g", x, y);
 }
 
-/* Field `col` (0-based) of the row of a CSV that starts with `key`, or NAN. */
-static double csv_field(const char *path, const char *key, int col) {
-    char *t = test_read_text(path), *row = NULL;
-    for (char *p = t; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-        if (!strncmp(p, key, strlen(key))) { row = p; break; }
-    double v = NAN;
-    for (int c = 0; row && c <= col; c++, row = strpbrk(row, ",\n") ? strpbrk(row, ",\n") + 1 : NULL)
-        if (c == col) v = atof(row);
+/* mIoU and PSNR of table5.csv's row for `method` ("scale,method,miou,psnr,..."; hr's PSNR is nan).
+ * Rows follow the header, so "\n4,sr," finds exactly one. 0 when found, -1 when not. */
+static int table5_row(const char *path, const char *method, double *miou, double *psnr) {
+    char *t = test_read_text(path), key[64];
+    snprintf(key, sizeof key, "\n%s,", method);
+    const char *row = t ? strstr(t, key) : NULL;
+    int ok = row && sscanf(row + strlen(key), "%lf,%lf", miou, psnr) == 2;
     free(t);
-    return v;
+    return ok ? 0 : -1;
 }
 
 /* eval: the whole pipeline (bicubic downscale, CARN-M x4, ESPNet, scoring) on one sample frame on
@@ -209,13 +208,12 @@ TEST(cuda_commands_eval_matches_cpu) {
     if (run_ok("%s --out %s/cuda --device cuda", base, dir)) return;
     char a[600], b[600];
     snprintf(a, sizeof a, "%s/cpu/table5.csv", dir), snprintf(b, sizeof b, "%s/cuda/table5.csv", dir);
-    const char *rows[] = {"4,bilinear,", "4,sr,", "1,hr,"};
+    const char *rows[] = {"4,bilinear", "4,sr", "1,hr"};
     for (int i = 0; i < 3; i++) {
-        double ma = csv_field(a, rows[i], 2), mb = csv_field(b, rows[i], 2);
+        double ma, mb, pa, pb;
+        EXPECT(table5_row(a, rows[i], &ma, &pa) == 0 && table5_row(b, rows[i], &mb, &pb) == 0, "%s: no row", rows[i]);
         EXPECT(ma > 0 && fabs(ma - mb) <= 0.5, "%s mIoU cpu %.4f, cuda %.4f", rows[i], ma, mb);
-        if (i == 2) break; /* hr has no PSNR */
-        double pa = csv_field(a, rows[i], 3), pb = csv_field(b, rows[i], 3);
-        EXPECT(pa > 15 && fabs(pa - pb) <= 2e-3, "%s PSNR cpu %.4f, cuda %.4f", rows[i], pa, pb);
+        if (i < 2) EXPECT(pa > 15 && fabs(pa - pb) <= 2e-3, "%s PSNR cpu %.4f, cuda %.4f", rows[i], pa, pb);
     }
 }
 

@@ -310,7 +310,10 @@ TEST(serve_cloud_refuses_a_model_the_profile_did_not_measure) {
     const char *name = "\"weights/carn_m.h5\"";
     char *at = p ? strstr(p, name) : NULL; /* x2's entry comes first */
     EXPECT(at != NULL, "the sample profile names weights/carn_m.h5");
-    if (!at) return free(p);
+    if (!at) {
+        free(p);
+        return;
+    }
     f = fopen(prof, "w");
     if (f) fprintf(f, "%.*s\"%s\"%s", (int)(at - p), p, model, at + strlen(name)), fclose(f);
     free(p);
