@@ -27,7 +27,7 @@ LDLIBS  := $(PKG_LIBS) -fopenmp -lm -lpthread $(SAN)
 
 ENGINE_SRC := $(wildcard util/*.c nn/*.c nn/io/*.c nn/ops/*.c nn/models/*.c)
 APP_SRC    := $(wildcard data/*.c train/*.c profile/*.c serve/*.c bench/*.c cmd/*.c)
-UNIT_SRC   := tests/main.c tests/fixture.c tests/gradcheck.c tests/rune_exec.c tests/tmpdir.c $(wildcard tests/unit/*.c)
+UNIT_SRC   := tests/main.c tests/fixture.c tests/gradcheck.c tests/rune_exec.c tests/serve_harness.c tests/tmpdir.c $(wildcard tests/unit/*.c)
 MPI_TEST_SRC := tests/main.c tests/fixture.c tests/gradcheck.c tests/tmpdir.c $(wildcard tests/mpi/*.c)
 GRAD_SRC   := tests/main.c tests/fixture.c tests/gradcheck.c tests/tmpdir.c $(wildcard tests/grad/*.c)
 LIB_NOCMD  := $(filter-out cmd/% bench/%,$(APP_SRC))

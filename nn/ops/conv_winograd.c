@@ -633,7 +633,11 @@ bool conv_winograd_backward_data(const real_t *dy, const real_t *w, real_t *dx, 
     return true;
 }
 
+bool conv_winograd_built(void) { return true; }
+
 #else /* a float64 or non-AVX-512 build: the direct or im2col path */
+
+bool conv_winograd_built(void) { return false; }
 
 bool conv_winograd_forward(const real_t *x, const real_t *w, const real_t *wscale, const real_t *bias, bool relu,
                            bool accumulate, real_t *y, const ConvGeom *g, int N, int G, int M) {

@@ -25,3 +25,6 @@ bool conv_winograd_backward_data(const real_t *dy, const real_t *w, real_t *dx, 
  * (benchmarks time both paths in one process). Returns the previous setting. */
 bool conv_winograd_set_enabled(bool on);
 bool conv_winograd_enabled(void);
+/* True when this build has the Winograd kernels (float32, compiled for AVX-512); elsewhere both calls
+ * above return false and the direct or im2col path runs. */
+bool conv_winograd_built(void);
