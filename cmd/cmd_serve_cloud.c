@@ -6,8 +6,32 @@
 
 #include "cmd/commands.h"
 #include "serve/cloud.h"
+#include "serve/endpoint.h"
 #include "util/args.h"
 #include "util/err.h"
+
+/* Every numeric flag in its range (exit 2 with the flag named): a typo must not start a cloud that
+ * then misbehaves quietly (a negative hold, an endpoint libzmq would bind elsewhere). */
+static void check_ranges(const ArgCmd *cmd, const CloudOpts *o) {
+    if (endpoint_check(o->listen, 1) < 0) args_usage_error(cmd, "--listen %s", rn_errmsg());
+    if (!isnan(o->threshold) && !(o->threshold >= 0 && o->threshold <= 1))
+        args_usage_error(cmd, "--threshold %g: a share of the frame, 0..1", o->threshold);
+    if (!(o->fps > 0 && o->fps <= 1000)) args_usage_error(cmd, "--fps %g: must be in (0, 1000]", o->fps);
+    if (!(o->bw_window > 0 && o->bw_window <= 3600)) args_usage_error(cmd, "--bw-window %g: seconds in (0, 3600]", o->bw_window);
+    if (!(o->edge_timeout > 0 && o->edge_timeout <= 86400))
+        args_usage_error(cmd, "--edge-timeout %g: seconds in (0, 86400]", o->edge_timeout);
+    if (o->max_edges < 1 || o->max_edges > 4096) args_usage_error(cmd, "--max-edges %d: must be 1..4096", o->max_edges);
+    if (!(o->duration >= 0) || !(o->idle_exit >= 0))
+        args_usage_error(cmd, "--duration %g, --idle-exit %g: seconds >= 0 (0 = no limit)", o->duration, o->idle_exit);
+    if (o->edges < 0) args_usage_error(cmd, "--edges %d: must be >= 0 (0 = never stop on byes)", o->edges);
+    if (o->tile < 0) args_usage_error(cmd, "--tile %d: must be >= 0 (0 = whole frame)", o->tile);
+    const CtlParams *p = &o->par;
+    if (p->cac_hold < 0 || p->cac_hold > 100000) args_usage_error(cmd, "--cac-hold %d: frames, 0..100000", p->cac_hold);
+    if (!(p->cac_margin >= 0 && p->cac_margin <= 100)) args_usage_error(cmd, "--cac-margin %g: must be 0..100", p->cac_margin);
+    if (!(p->aw_period > 0) || !(p->aw_quiet > 0) || !(p->aw_queue_ms > 0))
+        args_usage_error(cmd, "--aw-period %g, --aw-quiet %g, --aw-queue-ms %g: must be > 0", p->aw_period, p->aw_quiet,
+                         p->aw_queue_ms);
+}
 
 int cmd_serve_cloud(int argc, char **argv) {
     CloudOpts o;
@@ -75,8 +99,7 @@ int cmd_serve_cloud(int argc, char **argv) {
     if (sscanf(probe, "%d:%d", &o.par.aw_probe.scale, &o.par.aw_probe.quality) != 2 || o.par.aw_probe.scale < 1 ||
         o.par.aw_probe.scale > 16 || o.par.aw_probe.quality < 1 || o.par.aw_probe.quality > 100)
         args_usage_error(&cmd, "--aw-probe %s: want SCALE:QUALITY (scale 1..16, quality 1..100)", probe);
-    if (!(o.fps > 0) || !(o.bw_window > 0) || !(o.edge_timeout > 0) || o.max_edges < 1 || o.max_edges > 4096)
-        args_usage_error(&cmd, "--fps, --bw-window, --edge-timeout must be > 0 and --max-edges 1..4096");
+    check_ranges(&cmd, &o);
     o.quiet = quiet;
     if (cloud_run(&o) < 0) {
         fprintf(stderr, "rune serve-cloud: %s\n", rn_errmsg());

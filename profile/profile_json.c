@@ -3,6 +3,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,6 +229,38 @@ static void rd_doc(Rd *r, json_t *j, ProfileDoc *d) {
     if (r->rc == 0) rd_timing(r, get(r, tm, "val", "timing"), &d->t_val);
 }
 
+/* A configuration read from the file: scale 1..SWEEP_MAX_SCALE, JPEG quality 0..100 (0 = PNG). */
+static bool knobs_ok(int scale, int quality) { return scale >= 1 && scale <= SWEEP_MAX_SCALE && quality >= 0 && quality <= 100; }
+
+/* The ranges the online loop relies on: a profile is input like any other (a hand-edited or damaged
+ * file must stop the run with the field named, not steer the edges to a scale of -4 or divide by fps 0). */
+static int rd_valid(const char *path, const ProfileDoc *d) {
+    if (!(d->fps > 0 && d->fps <= 1000)) return rn_fail("%s: settings.fps %g: must be in (0, 1000]", path, d->fps);
+    if (!(d->small > 0 && d->small < 1)) return rn_fail("%s: settings.small %g: must be in (0, 1)", path, d->small);
+    if (!knobs_ok(d->ref_scale, d->ref_quality))
+        return rn_fail("%s: settings.reference %d:%d: scale 1..%d, quality 0..100", path, d->ref_scale, d->ref_quality,
+                       SWEEP_MAX_SCALE);
+    if (!isnan(d->threshold) && !(d->threshold >= 0 && d->threshold <= 1))
+        return rn_fail("%s: threshold.value %g: must be a share of the frame in [0, 1] (or null)", path, d->threshold);
+    for (int i = 0; i < d->nsr; i++)
+        if (d->sr[i].scale < 2 || d->sr[i].scale > SWEEP_MAX_SCALE)
+            return rn_fail("%s: sr[%d].scale %d: must be 2..%d", path, i, d->sr[i].scale, SWEEP_MAX_SCALE);
+    for (int i = 0; i < d->ncfg; i++)
+        if (!knobs_ok(d->cfg[i].scale, d->cfg[i].quality))
+            return rn_fail("%s: configs[%d] %d:%d: scale 1..%d, quality 0..100", path, i, d->cfg[i].scale, d->cfg[i].quality,
+                           SWEEP_MAX_SCALE);
+    for (int i = 0; i < d->ntargets; i++) {
+        const ProfileTarget *t = &d->target[i];
+        if (!(t->mbps >= 0 && isfinite(t->mbps))) return rn_fail("%s: targets[%d].mbps %g: must be >= 0", path, i, t->mbps);
+        const ProfilePick *p[2] = {&t->standard, &t->tail};
+        for (int k = 0; k < 2; k++)
+            if (p[k]->scale != 0 && !knobs_ok(p[k]->scale, p[k]->quality)) /* scale 0: no pick (null) */
+                return rn_fail("%s: targets[%d].%s %d:%d: scale 1..%d, quality 0..100", path, i, k ? "tail" : "standard",
+                               p[k]->scale, p[k]->quality, SWEEP_MAX_SCALE);
+    }
+    return 0;
+}
+
 int profile_json_read(const char *path, ProfileDoc *d) {
     memset(d, 0, sizeof *d);
     json_error_t e;
@@ -236,6 +269,7 @@ int profile_json_read(const char *path, ProfileDoc *d) {
     Rd r = {path, 0};
     if (!json_is_object(j)) r.rc = rn_fail("%s: not a JSON object", path);
     else rd_doc(&r, j, d);
+    if (r.rc == 0) r.rc = rd_valid(path, d);
     json_decref(j);
     if (r.rc) profile_doc_free(d);
     return r.rc ? -1 : 0;

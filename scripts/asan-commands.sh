@@ -94,7 +94,7 @@ sanitized bad_mask_stats fail mask-stats --data "$out/noannot" --dataset camvid 
 # a profile whose model file changed since it was measured: refused before listening
 echo "another model" > "$out/changed.h5"
 sed "s#\"weights/carn_m.h5\"#\"$out/changed.h5\"#" data/samples/serve_profile.json > "$out/changed_profile.json"
-sanitized serve_cloud_changed_model fail serve-cloud --listen tcp://127.0.0.1:29871 --profile "$out/changed_profile.json"
+sanitized serve_cloud_changed_model fail serve-cloud --listen tcp://127.0.0.1:29871 --profile "$out/changed_profile.json" --threshold 0.085
 sanitized bad_flag usage eval-seg --model weights/espnet_camvid.h5 --no-such-flag
 # detection metrics on the shared COCO sample and Yolo-Fastest, where ../shared is there (a clone has none)
 yf=../shared/weights/darknet/yolo-fastest-1.1

@@ -480,10 +480,12 @@ static int cloud_setup(Cloud *c) {
     if (!o->profile) return rn_fail("serve-cloud needs --profile profile.json (rune profile writes it)");
     TRY(profile_json_read(o->profile, &c->doc));
     c->threshold = isfinite(o->threshold) ? o->threshold : c->doc.threshold;
-    if (!isfinite(c->threshold)) {
-        c->threshold = 0.01;
-        fprintf(stderr, "serve-cloud: %s has no fitted threshold; using the paper's 1%%\n", o->profile);
-    }
+    /* No silent fallback: with the paper's 1 % in place of a threshold the profile could not fit, CAC
+     * may never flag a frame (the committed profiles' ratios all lie above it) and look like it runs. */
+    if (!isfinite(c->threshold) && o->ctl == CTL_CAC)
+        return rn_fail("%s has no fitted tail threshold (its fit: r2 %.3f over %d points, no rising line); CAC needs "
+                       "one: give --threshold R (a share of the frame, e.g. the paper's 0.01), or another --controller",
+                       o->profile, c->doc.fit_r2, c->doc.fit_n);
     if (serve_target_for(&(ServePolicy){.doc = &c->doc, .edge_fps = 1}, NAN) < 0)
         return rn_fail("%s has no bandwidth target with a configuration", o->profile);
     const char *task = o->task && *o->task ? o->task : c->doc.task_file;

@@ -1,9 +1,12 @@
 /* main.c: runs every registered test in a forked child and ends with "N passed, N failed". */
+#include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nn/gemm.h"
@@ -86,19 +89,52 @@ char *test_read_text(const char *path) {
     return buf;
 }
 
+/* Seconds one test may run (RUNE_TEST_TIMEOUT, default 900: the slowest test takes about a minute
+ * under ASan on 2 cores): a test that hangs, e.g. on a server that never stops, fails instead of
+ * stalling the suite. */
+static int test_timeout_s(void) {
+    const char *v = getenv("RUNE_TEST_TIMEOUT");
+    int s = v ? atoi(v) : 0;
+    return s > 0 ? s : 900;
+}
+
+/* Waits for the test's child; past the timeout kills its process group. True when it timed out. */
+static bool wait_bounded_test(pid_t pid, int *st) {
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        if (waitpid(pid, st, WNOHANG) == pid) {
+            kill(-pid, SIGKILL); /* leftovers of a finished test (a server it forgot) */
+            return false;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - t0.tv_sec >= test_timeout_s()) break;
+        usleep(10000);
+    }
+    kill(-pid, SIGKILL);
+    waitpid(pid, st, 0);
+    return true;
+}
+
 static int run_one(const TestCase *t) {
     fflush(stdout);
     test_tmp_begin();
     pid_t pid = fork();
     if (pid == 0) {
+        setpgid(0, 0); /* its own process group: a timeout ends whatever it started too */
         t->fn();
         engine_step_reset();
         fflush(stdout);
         _exit(g_fail ? 1 : 0);
     }
+    setpgid(pid, pid);
     int st = 0;
-    waitpid(pid, &st, 0);
+    bool timed_out = wait_bounded_test(pid, &st);
     test_tmp_end();
+    if (timed_out) {
+        fprintf(stderr, "    timed out after %d s (RUNE_TEST_TIMEOUT); it and what it started were killed\n", test_timeout_s());
+        return 1;
+    }
     if (WIFEXITED(st)) return WEXITSTATUS(st);
     fprintf(stderr, "    crashed with signal %d\n", WTERMSIG(st));
     return 1;

@@ -163,9 +163,9 @@ TEST(serve_cloud_killed_and_restarted) {
     snprintf(ecsv, sizeof ecsv, "%s/edge.csv", dir), snprintf(elog, sizeof elog, "%s/edge.log", dir);
     snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", test_port() + 2);
     char *c1args[] = {"serve-cloud", "--listen", ep, "--profile", "data/samples/serve_profile.json", "--sr", "x2=bilinear,x4=bilinear",
-                      "--csv", c1, "--duration", "120", NULL};
+                      "--threshold", "0.085", "--csv", c1, "--duration", "120", NULL};
     char *c2args[] = {"serve-cloud", "--listen", ep, "--profile", "data/samples/serve_profile.json", "--sr", "x2=bilinear,x4=bilinear",
-                      "--csv", c2, "--edges", "1", "--duration", "120", NULL};
+                      "--threshold", "0.085", "--csv", c2, "--edges", "1", "--duration", "120", NULL};
     char *eargs[] = {"serve-edge", "--connect", ep, "--id", "robot", "--frames", "data/samples/camvid", "--dataset", "frames",
                      "--fps", "2", "--loop", "--max-frames", "16", "--bandwidth", "0:0.5", "--deadline-ms", "2000",
                      "--csv", ecsv, "--wait-cloud", "60", "--linger", "20", NULL};

@@ -1,0 +1,60 @@
+/* test_serve_cloud_cli.c: serve-cloud refuses bad flags, a damaged profile and a CAC without a threshold before it listens. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/rune_exec.h"
+#include "tests/test.h"
+
+#define PROFILE "data/samples/serve_profile.json"
+#define OUT_CAP 8192
+
+/* Every range a flag has: exit 2 and the flag named, nothing bound. */
+TEST(serve_cloud_flags_out_of_range_exit_2) {
+    static const char *const bad[][2] = {
+        {"--listen tcp://127.0.0.1:99999", "port \"99999\""}, {"--listen tcp://127.0.0.1:0", "port \"0\""},
+        {"--listen udp://127.0.0.1:5", "want tcp://"},       {"--threshold -0.5", "--threshold"},
+        {"--threshold 2", "--threshold"},                    {"--fps 0", "--fps"},
+        {"--bw-window -1", "--bw-window"},                   {"--edge-timeout 0", "--edge-timeout"},
+        {"--max-edges 0", "--max-edges"},                    {"--duration -1", "--duration"},
+        {"--idle-exit -2", "--idle-exit"},                   {"--edges -1", "--edges"},
+        {"--tile -8", "--tile"},                             {"--cac-hold -3", "--cac-hold"},
+        {"--cac-margin -0.1", "--cac-margin"},               {"--aw-period 0", "--aw-period"},
+    };
+    static char out[OUT_CAP], args[512];
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(args, sizeof args, "serve-cloud --profile " PROFILE " --threshold 0.05 --duration 0.1 %s", bad[i][0]);
+        int rc = rune_exec(args, out, sizeof out);
+        EXPECT(rc == 2 && strstr(out, bad[i][1]), "%s: exit %d, %s", bad[i][0], rc, out);
+    }
+}
+
+/* A profile is input: a negative scale or fps 0 stops the cloud naming the field. */
+TEST(serve_cloud_refuses_a_damaged_profile) {
+    static const char *const edits[][2] = {
+        {"s/\"fps\": 30.0/\"fps\": 0/", "settings.fps 0"},
+        {"0,/\"scale\": 4,/s//\"scale\": -4,/", "scale -4"},
+        {"0,/\"quality\": \\([0-9]*\\)/s//\"quality\": 400/", "quality 0..100"},
+    };
+    const char *dir = test_temp_dir("badprof");
+    static char out[OUT_CAP], cmd[1024], args[1024];
+    for (size_t i = 0; i < sizeof edits / sizeof *edits; i++) {
+        snprintf(cmd, sizeof cmd, "sed '%s' " PROFILE " > %s/p%zu.json", edits[i][0], dir, i);
+        EXPECT(system(cmd) == 0, "%s", cmd);
+        snprintf(args, sizeof args, "serve-cloud --listen tcp://127.0.0.1:* --profile %s/p%zu.json --threshold 0.05 --duration 0.1",
+                 dir, i);
+        int rc = rune_exec(args, out, sizeof out);
+        EXPECT(rc == 1 && strstr(out, edits[i][1]), "edit %s: exit %d, %s", edits[i][0], rc, out);
+    }
+}
+
+/* The committed sample profile has no fitted threshold: CAC must not fall back to a number that never
+ * flags a frame; the other controllers do not need one. */
+TEST(serve_cloud_cac_needs_a_threshold) {
+    static char out[OUT_CAP];
+    int rc = rune_exec("serve-cloud --listen tcp://127.0.0.1:* --profile " PROFILE " --duration 0.1", out, sizeof out);
+    EXPECT(rc == 1 && strstr(out, "no fitted tail threshold") && strstr(out, "--threshold"), "exit %d: %s", rc, out);
+    rc = rune_exec("serve-cloud --listen tcp://127.0.0.1:* --profile " PROFILE " --controller standard --duration 0.1 --quiet",
+                   out, sizeof out);
+    EXPECT(rc == 0 && strstr(out, "threshold"), "standard controller without a threshold: exit %d: %s", rc, out);
+}
