@@ -13,16 +13,7 @@
 #include "data/dataset.h"
 #include "util/err.h"
 #include "util/progress.h"
-
-static pid_t spawn_self(const char *log, char *const *args) {
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (!freopen(log, "w", stdout) || dup2(fileno(stdout), 2) < 0) _exit(127);
-        execv("/proc/self/exe", args);
-        _exit(127);
-    }
-    return pid;
-}
+#include "util/spawn.h"
 
 /* The exit status of pid within `seconds`, else it is killed and -1. */
 static int wait_for(pid_t pid, double seconds) {
@@ -65,6 +56,28 @@ static void print_timeline(const char *csv) {
     fclose(f);
 }
 
+/* One command line per process, shell-quoted, so the online run can be repeated by hand. */
+static void write_argv(FILE *f, char *const *args) {
+    fputs("./rune", f); /* args[0]: the binary, at the repository root as the README builds it */
+    for (int i = 1; args[i]; i++) {
+        fputs(" '", f);
+        for (const char *p = args[i]; *p; p++)
+            if (*p == '\'') fputs("'\\''", f);
+            else fputc(*p, f);
+        fputc('\'', f);
+    }
+    fputc('\n', f);
+}
+
+static int write_commands(const char *path, char *const *cloud, char *const *edge) {
+    FILE *f = fopen(path, "w");
+    if (!f) return rn_fail("cannot write %s", path);
+    fputs("# the demo's online run: start the first line, then the second (from the repository root)\n", f);
+    write_argv(f, cloud);
+    write_argv(f, edge);
+    return fclose(f) == 0 ? 0 : rn_fail("%s: write failed", path);
+}
+
 int online_demo_run(const OnlineDemo *o) {
     mkdir(o->dir, 0755);
     char ep[64], cl[4200], el[4200], ccsv[4200], ecsv[4200], sum[4200], sr[4200];
@@ -79,7 +92,11 @@ int online_demo_run(const OnlineDemo *o) {
     char *edge[] = {"rune", "serve-edge", "--connect", ep, "--id", "robot1", "--frames", (char *)o->data, "--dataset", "frames",
                     "--fps", "1", "--loop", "--max-frames", "8", "--bandwidth", "0:0.2,4:0.1", "--deadline-ms", "1500",
                     "--csv", ecsv, "--wait-cloud", "60", "--linger", "10", NULL};
+    char cmds[4200];
+    snprintf(cmds, sizeof cmds, "%s/commands.txt", o->dir);
+    TRY(write_commands(cmds, cloud, edge));
     pid_t pc = spawn_self(cl, cloud);
+    if (pc < 0) return -1;
     pid_t pe = spawn_self(el, edge);
     int re = wait_for(pe, 150), rc = wait_for(pc, 60);
     if (re != 0 || rc != 0)
@@ -88,7 +105,8 @@ int online_demo_run(const OnlineDemo *o) {
     char *text = NULL;
     size_t len = 0;
     if (read_text_file(sum, &text, &len) == 0) fputs(text, stdout), free(text);
-    printf("\nPer-frame CSVs: %s (cloud), %s (edge: every captured frame, sent or dropped with its reason)\n", ccsv, ecsv);
+    printf("\nPer-frame CSVs: %s (cloud), %s (edge: every captured frame, sent or dropped with its reason); the two "
+           "command lines: %s\n", ccsv, ecsv, cmds);
     return 0;
 }
 
