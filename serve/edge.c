@@ -78,7 +78,7 @@ typedef struct Edge {
     double sum_encode, sum_queue, sum_transmit;
     long long n_encoded;
     StepDown sd;
-    uint64_t step_fid;      /* the first frame captured after the last own step */
+    uint64_t step_fid;      /* the first frame captured after the first own step since the cloud last ruled */
     int row_steps;          /* csv_row's stepdown column when >= 0 (a queued frame's); -1: the current one */
 } Edge;
 
@@ -131,8 +131,9 @@ static void send_hello(Edge *e, int hr_w, int hr_h) {
 /* The reasons that carry a configuration; a reason added later (a notice) is not one. */
 static bool fb_is_config(const WireFeedback *fb) { return fb->reason >= WIRE_REASON_NONE && fb->reason <= WIRE_REASON_CONGESTION; }
 
-/* After an own step, feedback about frames sent before it is stale: the cloud has not yet seen the
- * step, and taking its configuration back would undo the step the link needed. */
+/* After an own step, feedback about frames sent before it is stale: the cloud has not yet seen a
+ * stepped-down frame, and taking its configuration back would undo the step the link needed. Feedback
+ * about any stepped-down frame rules (the cloud measured the link they crossed). */
 static bool fb_stale(const Edge *e, const WireFeedback *fb) {
     return e->sd.steps > 0 && fb->reason != WIRE_REASON_START && fb->last_frame_id < e->step_fid;
 }
@@ -203,7 +204,8 @@ static void missed_deadline(Edge *e, bool probe) {
     }
     if (next.skip < e->skip_left) e->skip_left = next.skip;
     e->cfg = next;
-    e->step_fid = (uint64_t)e->s.captured; /* frame ids count captures: the next one is the first stepped */
+    if (e->sd.steps == 1) /* frame ids count captures: the next one is the first below the cloud's configuration */
+        e->step_fid = (uint64_t)e->s.captured;
 }
 
 static void frame_through(Edge *e, bool probe) {

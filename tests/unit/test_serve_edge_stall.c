@@ -1,0 +1,190 @@
+/* test_serve_edge_stall.c: serve-edge never stalls — its own step-down after deadline drops, the --netns deadline
+ * at the socket, exit codes when nothing got through, range-checked flags and a key folder never overwritten silently. */
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "profile/profile_json.h"
+#include "serve/edge.h"
+#include "serve/stepdown.h"
+#include "serve/transport.h"
+#include "tests/rune_exec.h"
+#include "tests/serve_harness.h"
+#include "tests/test.h"
+#include "util/err.h"
+#include "util/progress.h"
+
+#define PORT_OFFSET 211
+#define ARGS_MAX 48
+#define PATH_SIZE 600
+#define ROWS_MAX 512
+
+/* ---- the ladder itself ---- */
+
+static bool cfg_is(const WireConfig *c, int scale, int quality) { return c->scale == scale && c->quality == quality; }
+
+TEST(edge_stall_stepdown_ladder) {
+    StepDown s;
+    stepdown_init(&s, NULL);
+    WireConfig next, cur = {2, 90, 1, WIRE_CFG_TAIL};
+    EXPECT(stepdown_next(&s, &cur, &next) && cfg_is(&next, 2, 70) && next.skip == 1 && next.flags == 0,
+           "fixed ladder below s2q90: s%dq%d k%d flags %u", next.scale, next.quality, next.skip, next.flags);
+    cur = (WireConfig){1, 0, 0, 0}; /* lossless PNG: every JPEG at scale 1 is coarser */
+    EXPECT(stepdown_next(&s, &cur, &next) && cfg_is(&next, 1, 70), "below s1 PNG: s%dq%d", next.scale, next.quality);
+    cur = (WireConfig){16, 10, 0, 0};
+    EXPECT(!stepdown_next(&s, &cur, &next) && cfg_is(&next, 16, 10), "nothing below the coarsest");
+    /* K - 1 misses do nothing, a frame through resets the count, the K-th in a row steps */
+    cur = (WireConfig){2, 90, 0, 0};
+    for (int i = 0; i < STEPDOWN_K - 1; i++) EXPECT(!stepdown_on_deadline(&s, &cur, &next), "miss %d", i + 1);
+    stepdown_on_through(&s);
+    for (int i = 0; i < STEPDOWN_K - 1; i++) EXPECT(!stepdown_on_deadline(&s, &cur, &next), "miss %d after a frame through", i + 1);
+    EXPECT(stepdown_on_deadline(&s, &cur, &next) && s.steps == 1 && s.total == 1, "the K-th miss steps");
+    stepdown_on_cloud(&s);
+    EXPECT(s.steps == 0 && s.total == 1 && s.misses == 0, "the cloud rules again");
+
+    /* the sample profile's targets: 4 Mbps x2q70, 2 x4q70 (tail x2q30), 1 x4q70, 0.5 x4q30 */
+    ProfileDoc *d = calloc(1, sizeof *d);
+    EXPECT(profile_json_read("data/samples/serve_profile.json", d) == 0, "%s", rn_errmsg());
+    stepdown_init(&s, d);
+    profile_doc_free(d);
+    free(d);
+    EXPECT(s.nprofile == 3, "3 distinct standard configurations, %d", s.nprofile);
+    cur = (WireConfig){1, 90, 0, 0}; /* not the profile's: the first profile entry coarser */
+    EXPECT(stepdown_next(&s, &cur, &next) && cfg_is(&next, 2, 70), "below s1q90: s%dq%d", next.scale, next.quality);
+    cur = (WireConfig){2, 70, 0, 0};
+    EXPECT(stepdown_next(&s, &cur, &next) && cfg_is(&next, 4, 70), "below the 4 Mbps target: s%dq%d", next.scale, next.quality);
+    cur = (WireConfig){2, 30, 0, WIRE_CFG_TAIL}; /* the 2 Mbps target's tail configuration: the 0.5 Mbps one is next */
+    EXPECT(stepdown_next(&s, &cur, &next) && cfg_is(&next, 4, 30), "below the 2 Mbps tail: s%dq%d", next.scale, next.quality);
+    cur = (WireConfig){4, 30, 0, 0}; /* the lowest target: the fixed ladder below it */
+    EXPECT(stepdown_next(&s, &cur, &next) && cfg_is(&next, 6, 50), "below the lowest target: s%dq%d", next.scale, next.quality);
+}
+
+/* ---- helpers for the process tests ---- */
+
+typedef struct Row {
+    long long fid;
+    char status[12], reason[16];
+    int scale, quality, stepdown; /* stepdown -1: the column is missing (an edge without it) */
+} Row;
+
+/* Reads the edge's CSV; returns the row count (-1 unreadable). */
+static int read_rows(const char *path, Row *rows, int cap) {
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    char line[1024];
+    int n = 0;
+    if (!fgets(line, sizeof line, f)) n = -1;
+    while (n >= 0 && n < cap && fgets(line, sizeof line, f)) {
+        char *fld[32];
+        int nf = 0;
+        for (char *p = line, *q; nf < 32; p = q + 1) {
+            fld[nf++] = p;
+            q = strpbrk(p, ",\n");
+            if (!q) break;
+            *q = 0;
+        }
+        if (nf < 24) continue;
+        Row *r = &rows[n++];
+        r->fid = atoll(fld[1]);
+        snprintf(r->status, sizeof r->status, "%s", fld[5]);
+        snprintf(r->reason, sizeof r->reason, "%s", fld[6]);
+        r->scale = atoi(fld[7]);
+        r->quality = atoi(fld[8]);
+        r->stepdown = nf > 24 && *fld[24] ? atoi(fld[24]) : -1;
+    }
+    fclose(f);
+    return n;
+}
+
+static void endpoint(char *buf, size_t n) { snprintf(buf, n, "tcp://127.0.0.1:%d", test_port() + PORT_OFFSET); }
+
+static Transport *scripted_cloud(const char *ep) {
+    TransportOpts co = {.endpoint = ep, .quiet = true};
+    Transport *c = transport_cloud_open(&co);
+    EXPECT(c, "scripted cloud at %s: %s", ep, rn_errmsg());
+    return c;
+}
+
+static void feedback(Transport *c, uint64_t last, WireConfig next, int reason) {
+    WireMsg m = {.type = WIRE_FEEDBACK, .edge_id = "robot1"};
+    m.u.feedback = (WireFeedback){.last_frame_id = last, .cloud_us = wire_now_us(), .next = next,
+                                  .probe = {1, 90, 0, WIRE_CFG_PROBE}, .bw_kbps = 1000, .reason = reason};
+    transport_send(c, "robot1", &m);
+}
+
+/* ---- 1. the stall: the link drops below what one frame of the cloud's configuration needs ---- */
+
+/* 10 fps of x2 q90 frames (~17.3 kB) over 2 Mbps, then 0.2 Mbps (25 kB/s) from 3 s: after the drop one
+ * frame alone takes ~0.69 s, over the 500 ms deadline, so every frame is dropped and the cloud (which
+ * answers with x2 q90 until the drop, then stays silent) can never send another configuration. The edge
+ * must step down on its own after STEPDOWN_K misses; the first stepped frame the cloud sees, it answers
+ * with x4 q30, which must rule from then on. */
+TEST(edge_stall_steps_down_after_bandwidth_drop) {
+    const char *dir = test_temp_dir("stall");
+    char ep[64], csv[PATH_SIZE], log[PATH_SIZE];
+    endpoint(ep, sizeof ep);
+    snprintf(csv, sizeof csv, "%s/edge.csv", dir);
+    snprintf(log, sizeof log, "%s/edge.log", dir);
+    Transport *c = scripted_cloud(ep);
+    if (!c) return;
+    const double fps = 10, drop_at = 3;
+    char *args[ARGS_MAX] = {"serve-edge", "--connect", ep, "--id", "robot1", "--frames", "data/samples/camvid", "--loop",
+                            "--fps", "10", "--max-frames", "60", "--scale", "2", "--quality", "90", "--bandwidth",
+                            "0:2,3:0.2", "--deadline-ms", "500", "--csv", csv, "--wait-cloud", "10", "--linger", "1", NULL};
+    pid_t pid = spawn_rune(log, args);
+    const WireConfig orig = {2, 90, 0, 0}, ruled = {4, 30, 0, 0};
+    long long after_drop = 0, ruled_at = -1, bad_after_rule = 0;
+    int64_t ruled_us = 0;
+    bool bye = false;
+    double end = now_seconds() + 25;
+    while (now_seconds() < end && !bye) {
+        TransportRecv r;
+        if (transport_recv(c, 50, &r) != 1) continue;
+        bye = r.msg.type == WIRE_BYE;
+        if (r.msg.type == WIRE_HELLO) feedback(c, 0, orig, WIRE_REASON_START);
+        if (r.msg.type != WIRE_FRAME) continue;
+        const WireFrame *f = &r.msg.u.frame;
+        bool before = (double)f->frame_id / fps < drop_at;
+        if (before) feedback(c, f->frame_id, orig, WIRE_REASON_NONE);
+        else after_drop++;
+        if (!before && ruled_at < 0 && stepdown_coarser(&f->cfg, &orig)) { /* a stepped-down frame got through */
+            ruled_at = (long long)f->frame_id;
+            feedback(c, f->frame_id, ruled, WIRE_REASON_BANDWIDTH);
+            ruled_us = wire_now_us();
+        }
+        /* captured a frame interval after the answer left: the feedback had arrived (loopback: ~1 ms) */
+        if (ruled_at >= 0 && f->capture_us > ruled_us + (int64_t)(1e6 / fps) && !cfg_is(&f->cfg, 4, 30)) bad_after_rule++;
+    }
+    int rc = wait_bounded(pid, 10);
+    transport_close(c);
+    EXPECT(rc == 0, "edge exit %d", rc);
+    /* 30 frames are captured after the drop; at most a few steps of K misses each come before the
+     * first stepped frame, and the cloud's x4 q30 (~2 kB a frame, 20 kB/s of 25) then carries all */
+    EXPECT(after_drop >= 10, "%lld frames captured after the drop reached the cloud", after_drop);
+    EXPECT(ruled_at >= 0 && bad_after_rule == 0, "after the cloud's answer to frame %lld, %lld frames captured not at its x4 q30", ruled_at,
+           bad_after_rule);
+    static Row rows[ROWS_MAX];
+    int n = read_rows(csv, rows, ROWS_MAX);
+    int orig_misses = 0, stepped = 0, cloud_after = 0;
+    for (int i = 0; i < n; i++) {
+        const Row *w = &rows[i];
+        if (!strcmp(w->reason, "deadline") && w->scale == 2 && w->quality == 90) orig_misses++;
+        if (w->stepdown > 0) stepped++;
+        if (ruled_at >= 0 && w->fid > ruled_at && !strcmp(w->status, "sent")) cloud_after += w->stepdown == 0;
+    }
+    EXPECT(n == 60, "%d rows for 60 frames", n);
+    EXPECT(orig_misses == STEPDOWN_K, "%d deadline drops at x2 q90 before the first own step (K = %d)", orig_misses, STEPDOWN_K);
+    EXPECT(stepped > 0 && cloud_after > 0, "rows: %d with stepdown > 0, %d sent at the cloud's configuration after it ruled again",
+           stepped, cloud_after);
+    char *text = test_read_text(log);
+    EXPECT(text && strstr(text, "stepping down to") && strstr(text, "self step-downs"), "log: %s", text ? text : "(none)");
+    free(text);
+    printf("    after the drop: %lld frames reached the cloud; the cloud ruled again from frame %lld\n", after_drop, ruled_at);
+}
