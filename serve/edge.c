@@ -191,9 +191,11 @@ static void pend_pop(Edge *e) {
     e->pcount--;
 }
 
-/* A regular frame missed its deadline: the K-th in a row steps the configuration down (stepdown.h). */
-static void missed_deadline(Edge *e, bool probe) {
-    if (probe) return;
+/* A regular frame made with c missed its deadline: the K-th in a row steps the configuration down
+ * (stepdown.h). Only misses at the configuration in use count: frames made before a step (still queued
+ * under --netns) say nothing about the step, and counting them would step again before it could help. */
+static void missed_deadline(Edge *e, bool probe, const WireConfig *c) {
+    if (probe || c->scale != e->cfg.scale || c->quality != e->cfg.quality) return;
     WireConfig next;
     if (!stepdown_on_deadline(&e->sd, &e->cfg, &next)) return;
     e->s.self_stepdowns++;
@@ -283,7 +285,7 @@ static void depart(Edge *e, bool all) {
             e->row_steps = -1;
         } else {
             drop_pending(e, p, count_unsent(e, rc, late));
-            if (late) missed_deadline(e, p->probe);
+            if (late) missed_deadline(e, p->probe, &f->cfg);
         }
         pend_pop(e);
     }
@@ -328,7 +330,7 @@ static void capture_one(Edge *e, uint64_t fid, int src, const Image *hr, const W
         e->s.dropped_deadline++;
         csv_row(e, fid, src, probe, "dropped", "deadline", c, bytes, capture, ready, -1, -1, encode_ms);
         degraded_free(&d);
-        missed_deadline(e, probe);
+        missed_deadline(e, probe, c);
         return;
     }
     if (!e->o->netns) frame_through(e, probe); /* the shaper guarantees it leaves before its deadline */

@@ -188,3 +188,105 @@ TEST(edge_stall_steps_down_after_bandwidth_drop) {
     free(text);
     printf("    after the drop: %lld frames reached the cloud; the cloud ruled again from frame %lld\n", after_drop, ruled_at);
 }
+
+/* ---- 2. --netns: the kernel shapes the link; the deadline is kept at the socket ---- */
+
+typedef struct NetnsResult {
+    int ok, received, sent_rows, deadline_rows;
+    double max_latency, p95_latency; /* seconds from capture to the cloud taking it off the socket */
+    long long max_bytes;
+    char err[160];
+} NetnsResult;
+
+static int sh(const char *cmd) {
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+#define NETNS_FRAMES 150
+#define NETNS_RATE_BPS 125000.0 /* tc tbf 1mbit */
+
+/* In the namespace: tc tbf 1 Mbit/s on lo, a scripted cloud, a real serve-edge --netns sending 30 fps of
+ * x2 q95 frames (~24 kB: ~5.8 Mbps offered) for 5 s. */
+static void netns_worker(NetnsResult *res, const char *dir) {
+    if (sh("tc qdisc replace dev lo root tbf burst 32kb latency 2s rate 1mbit") != 0) {
+        snprintf(res->err, sizeof res->err, "tc tbf on lo failed");
+        return;
+    }
+    char ep[64], csv[PATH_SIZE], log[PATH_SIZE];
+    endpoint(ep, sizeof ep);
+    snprintf(csv, sizeof csv, "%s/edge.csv", dir);
+    snprintf(log, sizeof log, "%s/edge.log", dir);
+    Transport *c = scripted_cloud(ep);
+    if (!c) return;
+    char *args[ARGS_MAX] = {"serve-edge", "--connect", ep, "--id", "robot1", "--frames", "data/samples/camvid", "--loop",
+                            "--fps", "30", "--max-frames", "150", "--scale", "2", "--quality", "95", "--bandwidth", "0:1",
+                            "--netns", "--deadline-ms", "500", "--csv", csv, "--wait-cloud", "10", "--linger", "1", NULL};
+    pid_t pid = spawn_rune(log, args);
+    static double lat[NETNS_FRAMES * 2];
+    bool bye = false;
+    double end = now_seconds() + 25;
+    while (now_seconds() < end && !bye) {
+        TransportRecv r;
+        if (transport_recv(c, 50, &r) != 1) continue;
+        bye = r.msg.type == WIRE_BYE;
+        if (r.msg.type != WIRE_FRAME || res->received >= NETNS_FRAMES * 2) continue;
+        feedback(c, r.msg.u.frame.frame_id, r.msg.u.frame.cfg, WIRE_REASON_NONE);
+        lat[res->received++] = (double)(r.recv_us - r.msg.u.frame.capture_us) / 1e6;
+        if ((long long)r.bytes > res->max_bytes) res->max_bytes = (long long)r.bytes;
+    }
+    wait_bounded(pid, 10);
+    transport_close(c);
+    qsort(lat, (size_t)res->received, sizeof *lat, cmp_double);
+    if (res->received) {
+        res->max_latency = lat[res->received - 1];
+        res->p95_latency = lat[(int)(0.95 * (res->received - 1))];
+    }
+    res->sent_rows = csv_count(csv, 5, "sent");
+    res->deadline_rows = csv_count(csv, 6, "deadline");
+    res->ok = 1;
+}
+
+TEST(edge_stall_netns_deadline_at_the_socket) {
+    if (geteuid() != 0) SKIP("needs root for ip netns / tc");
+    if (sh("command -v ip >/dev/null && command -v tc >/dev/null") != 0) SKIP("ip or tc not installed");
+    if (!getenv("RUNE_BIN")) SKIP("RUNE_BIN not set");
+    char ns[64], cmd[160];
+    snprintf(ns, sizeof ns, "rune_stall_test_%d", (int)getpid());
+    snprintf(cmd, sizeof cmd, "ip netns add %s 2>/dev/null", ns);
+    if (sh(cmd) != 0) SKIP("ip netns add is not permitted here");
+    const char *dir = test_temp_dir("netns");
+    NetnsResult *res = mmap(NULL, sizeof *res, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    pid_t w = res == MAP_FAILED ? -1 : fork();
+    if (w == 0) { /* the worker lives in the namespace; this process stays outside to remove it */
+        char path[PATH_SIZE];
+        snprintf(path, sizeof path, "/var/run/netns/%s", ns);
+        int fd = open(path, O_RDONLY);
+        if (fd < 0 || setns(fd, CLONE_NEWNET) != 0 || sh("ip link set lo up mtu 1500") != 0)
+            snprintf(res->err, sizeof res->err, "entering %s failed", ns);
+        else netns_worker(res, dir);
+        _exit(0);
+    }
+    int rc = w > 0 ? wait_bounded(w, 40) : -1;
+    snprintf(cmd, sizeof cmd, "ip netns del %s", ns);
+    EXPECT(sh(cmd) == 0, "namespace %s removed", ns);
+    EXPECT(rc == 0 && res->ok, "worker: %s", res == MAP_FAILED ? "mmap failed" : res->err);
+    if (rc != 0 || !res->ok) return;
+    /* A frame is handed to ZeroMQ by capture + 500 ms or dropped; after that it waits behind at most
+     * EDGE_NETNS_SNDHWM message in ZeroMQ and the TCP send buffer (the kernel doubles SO_SNDBUF), then
+     * crosses itself: (1 + SNDHWM) frames + 2 x SNDBUF at 1 Mbit/s, +5 % TCP/IP headers, +0.1 s for
+     * scheduling on a shared machine. */
+    double bound = 0.5 + 1.05 * ((1 + EDGE_NETNS_SNDHWM) * (double)res->max_bytes + 2.0 * EDGE_NETNS_SNDBUF) / NETNS_RATE_BPS + 0.1;
+    printf("    netns 1 Mbit/s, 5.8 offered: %d received of %d sent, %d dropped at the deadline; latency p95 %.2f s, max %.2f s "
+           "(bound %.2f s)\n",
+           res->received, res->sent_rows, res->deadline_rows, res->p95_latency, res->max_latency, bound);
+    EXPECT(res->max_latency <= bound, "max latency %.2f s > %.2f s", res->max_latency, bound);
+    EXPECT(res->received == res->sent_rows, "%d frames received, %d marked sent", res->received, res->sent_rows);
+    EXPECT(res->deadline_rows > 0 && res->sent_rows > 0, "%d sent, %d deadline drops", res->sent_rows, res->deadline_rows);
+    munmap(res, sizeof *res);
+}
