@@ -290,3 +290,87 @@ TEST(edge_stall_netns_deadline_at_the_socket) {
     EXPECT(res->deadline_rows > 0 && res->sent_rows > 0, "%d sent, %d deadline drops", res->sent_rows, res->deadline_rows);
     munmap(res, sizeof *res);
 }
+
+/* ---- 3. exit codes: nothing got through is not success ---- */
+
+/* Nothing listens: every frame is dropped as no_link (exit 3); a cloud that takes the frames and only
+ * ever says START to the HELLO answers none of them (exit 4); each says why on stderr. */
+TEST(edge_stall_exit_codes_when_nothing_got_through) {
+    const char *dir = test_temp_dir("exit");
+    char ep[64], log[PATH_SIZE];
+    endpoint(ep, sizeof ep);
+    snprintf(log, sizeof log, "%s/edge.log", dir);
+    char *args[ARGS_MAX] = {"serve-edge", "--connect", ep, "--id", "robot1", "--frames", "data/samples/camvid", "--loop",
+                            "--fps", "20", "--max-frames", "10", "--wait-cloud", "0", "--linger", "0.2", NULL};
+    int rc = wait_bounded(spawn_rune(log, args), 20);
+    char *text = test_read_text(log);
+    EXPECT(rc == EDGE_EXIT_NOTHING_SENT && text && strstr(text, "no frame was sent"), "no cloud: exit %d, log:\n%s", rc,
+           text ? text : "");
+    free(text);
+    Transport *c = scripted_cloud(ep);
+    if (!c) return;
+    args[13] = "5"; /* --wait-cloud 5: the scripted cloud is there now */
+    pid_t pid = spawn_rune(log, args);
+    int frames = 0;
+    bool bye = false;
+    double end = now_seconds() + 20;
+    while (now_seconds() < end && !bye) {
+        TransportRecv r;
+        if (transport_recv(c, 50, &r) != 1) continue;
+        if (r.msg.type == WIRE_HELLO) feedback(c, 0, (WireConfig){4, 70, 0, 0}, WIRE_REASON_START);
+        frames += r.msg.type == WIRE_FRAME;
+        bye = r.msg.type == WIRE_BYE;
+    }
+    rc = wait_bounded(pid, 10);
+    transport_close(c);
+    text = test_read_text(log);
+    EXPECT(frames > 0 && rc == EDGE_EXIT_NO_ANSWER && text && strstr(text, "answered none"),
+           "a silent cloud (%d frames taken): exit %d, log:\n%s", frames, rc, text ? text : "");
+    free(text);
+}
+
+/* ---- 4. flags: out of range is a usage error naming the flag; a key folder is not replaced silently ---- */
+
+TEST(edge_stall_cli_ranges_and_keygen_force) {
+    static char out[8192];
+    char cmd[1024];
+    const char *base = "serve-edge --connect tcp://127.0.0.1:9 --frames data/samples/camvid";
+    const char *bad[][2] = {
+        {"--bandwidth-scale 0", "--bandwidth-scale"}, {"--bandwidth-scale -2", "--bandwidth-scale"},
+        {"--max-frames -5", "--max-frames"},           {"--deadline-ms -1", "--deadline-ms"},
+        {"--fps 0", "--fps"},                          {"--fps 2000", "--fps"},
+        {"--linger -1", "--linger"},                   {"--wait-cloud -3", "--wait-cloud"},
+        {"--duration -1", "--duration"},               {"--bandwidth-start -1", "--bandwidth-start"},
+        {"--quality 101", "--quality"},                {"--skip 300", "--skip"},
+        {"--scale 17", "--scale"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(cmd, sizeof cmd, "%s %s", base, bad[i][0]);
+        int rc = rune_exec(cmd, out, sizeof out);
+        EXPECT(rc == 2 && strstr(out, bad[i][1]), "%s: exit %d: %s", bad[i][0], rc, out);
+    }
+    const char *ports[] = {"tcp://127.0.0.1:0", "tcp://127.0.0.1:65536", "tcp://127.0.0.1:x", "tcp://127.0.0.1"};
+    for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
+        snprintf(cmd, sizeof cmd, "serve-edge --connect %s --frames data/samples/camvid", ports[i]);
+        int rc = rune_exec(cmd, out, sizeof out);
+        EXPECT(rc == 2 && strstr(out, "--connect"), "%s: exit %d: %s", ports[i], rc, out);
+    }
+    /* a second --curve-keygen into the same folder keeps its keys unless --force */
+    const char *dir = test_temp_dir("keys");
+    char key[PATH_SIZE];
+    snprintf(key, sizeof key, "%s/k/server.key", dir);
+    snprintf(cmd, sizeof cmd, "serve-edge --curve-keygen %s/k --id cam1", dir);
+    EXPECT(rune_exec(cmd, out, sizeof out) == 0, "first keygen: %s", out);
+    char *before = test_read_text(key);
+    int rc = rune_exec(cmd, out, sizeof out);
+    char *after = test_read_text(key);
+    EXPECT(rc == 2 && strstr(out, "server.key") && strstr(out, "--force"), "second keygen: exit %d: %s", rc, out);
+    EXPECT(before && after && !strcmp(before, after), "server.key unchanged without --force");
+    free(after);
+    snprintf(cmd, sizeof cmd, "serve-edge --curve-keygen %s/k --id cam1 --force", dir);
+    EXPECT(rune_exec(cmd, out, sizeof out) == 0, "keygen --force: %s", out);
+    after = test_read_text(key);
+    EXPECT(before && after && strcmp(before, after) != 0, "server.key replaced with --force");
+    free(before);
+    free(after);
+}
