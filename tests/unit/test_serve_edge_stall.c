@@ -374,3 +374,43 @@ TEST(edge_stall_cli_ranges_and_keygen_force) {
     free(before);
     free(after);
 }
+
+/* ---- 5. a full ZeroMQ queue is not "no link" ---- */
+
+/* The number just before `label` in text (the summary line's "N zmq full"), -1 when absent. */
+static long long count_before(const char *text, const char *label) {
+    const char *p = text ? strstr(text, label) : NULL;
+    if (!p) return -1;
+    const char *q = p;
+    while (q > text && q[-1] >= '0' && q[-1] <= '9') q--;
+    return q < p ? atoll(q) : -1;
+}
+
+/* A cloud that connects and never reads: ZeroMQ's queue and the TCP buffers fill with HR frames (~70 kB,
+ * 50 fps, no shaping) and the edge's sends are refused while the link is up. Those drops are zmq_full in
+ * the CSV and in the summary; the summary's "no link" counts only the CSV's no_link rows (ZeroMQ's
+ * heartbeat may drop the stuck connection for a moment: those frames are no_link). */
+TEST(edge_stall_zmq_full_counted_apart) {
+    const char *dir = test_temp_dir("full");
+    char ep[64], csv[PATH_SIZE], log[PATH_SIZE];
+    endpoint(ep, sizeof ep);
+    snprintf(csv, sizeof csv, "%s/edge.csv", dir);
+    snprintf(log, sizeof log, "%s/edge.log", dir);
+    TransportOpts co = {.endpoint = ep, .rcvhwm = 1, .quiet = true};
+    Transport *c = transport_cloud_open(&co);
+    EXPECT(c, "%s", rn_errmsg());
+    if (!c) return;
+    char *args[ARGS_MAX] = {"serve-edge", "--connect", ep, "--id", "robot1", "--frames", "data/samples/camvid", "--loop",
+                            "--fps", "50", "--max-frames", "200", "--scale", "1", "--quality", "95", "--csv", csv,
+                            "--wait-cloud", "10", "--linger", "0.2", NULL};
+    int rc = wait_bounded(spawn_rune(log, args), 30);
+    transport_close(c);
+    char *text = test_read_text(log);
+    long long full = count_before(text, " zmq full"), nolink = count_before(text, " no link");
+    int rows = csv_count(csv, 6, "zmq_full"), nolink_rows = csv_count(csv, 6, "no_link");
+    EXPECT(rc == EDGE_EXIT_NO_ANSWER, "exit %d (frames sent, none answered)", rc);
+    EXPECT(full > 0 && full == rows && nolink == nolink_rows, "summary: %lld zmq full, %lld no link; CSV: %d zmq_full, %d no_link; log:\n%s",
+           full, nolink, rows, nolink_rows, text ? text : "");
+    free(text);
+    printf("    a cloud that never reads: %lld of 200 frames dropped as zmq_full\n", full);
+}
