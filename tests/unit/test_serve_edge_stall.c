@@ -414,3 +414,55 @@ TEST(edge_stall_zmq_full_counted_apart) {
     free(text);
     printf("    a cloud that never reads: %lld of 200 frames dropped as zmq_full\n", full);
 }
+
+/* ---- 6. with a profile, the steps follow its bandwidth targets ---- */
+
+/* data/samples/serve_profile.json: 4 Mbps x2 q70 (~9.8 kB), 2 and 1 Mbps x4 q70 (~3.1 kB), 0.5 Mbps
+ * x4 q30 (~1.9 kB). 4 Mbps, then 0.05 Mbps (6.25 kB/s: at most ~3.1 kB within 500 ms) from 2 s: the
+ * edge starts at x2 q70 (the 4 Mbps target) and its first own step is the next lower target's x4 q70,
+ * not the fixed ladder's x2 q50; then x4 q30 if needed. The cloud is silent after the drop. */
+TEST(edge_stall_steps_follow_the_profile_targets) {
+    const char *dir = test_temp_dir("stallp");
+    char ep[64], csv[PATH_SIZE], log[PATH_SIZE];
+    endpoint(ep, sizeof ep);
+    snprintf(csv, sizeof csv, "%s/edge.csv", dir);
+    snprintf(log, sizeof log, "%s/edge.log", dir);
+    Transport *c = scripted_cloud(ep);
+    if (!c) return;
+    char *args[ARGS_MAX] = {"serve-edge", "--connect", ep, "--id", "robot1", "--frames", "data/samples/camvid", "--loop",
+                            "--fps", "10", "--max-frames", "50", "--profile", "data/samples/serve_profile.json",
+                            "--bandwidth", "0:4,2:0.05", "--deadline-ms", "500", "--csv", csv, "--wait-cloud", "10",
+                            "--linger", "1", NULL};
+    pid_t pid = spawn_rune(log, args);
+    const WireConfig top = {2, 70, 0, 0};
+    long long after_drop = 0;
+    bool bye = false;
+    double end = now_seconds() + 25;
+    while (now_seconds() < end && !bye) {
+        TransportRecv r;
+        if (transport_recv(c, 50, &r) != 1) continue;
+        bye = r.msg.type == WIRE_BYE;
+        if (r.msg.type == WIRE_HELLO) feedback(c, 0, top, WIRE_REASON_START);
+        if (r.msg.type != WIRE_FRAME) continue;
+        if (r.msg.u.frame.frame_id < 20) feedback(c, r.msg.u.frame.frame_id, top, WIRE_REASON_NONE);
+        else after_drop++;
+    }
+    int rc = wait_bounded(pid, 10);
+    transport_close(c);
+    EXPECT(rc == 0, "edge exit %d", rc);
+    static Row rows[ROWS_MAX];
+    int n = read_rows(csv, rows, ROWS_MAX);
+    int first = -1, off_ladder = 0;
+    for (int i = 0; i < n; i++) {
+        if (rows[i].stepdown <= 0) continue;
+        if (first < 0) first = i;
+        bool on = (rows[i].scale == 4 && (rows[i].quality == 70 || rows[i].quality == 30)) || rows[i].scale > 4;
+        off_ladder += !on;
+    }
+    EXPECT(first >= 0 && rows[first].stepdown == 1 && rows[first].scale == 4 && rows[first].quality == 70,
+           "first own step: row %d s%dq%d (the 2 Mbps target's x4 q70 expected)", first, first >= 0 ? rows[first].scale : 0,
+           first >= 0 ? rows[first].quality : 0);
+    EXPECT(off_ladder == 0, "%d stepped rows off the profile's ladder", off_ladder);
+    /* 30 frames after the drop; x4 q30 leaves in ~0.31 s, so about every other frame gets through */
+    EXPECT(after_drop >= 8, "%lld frames captured after the drop reached the cloud", after_drop);
+}
