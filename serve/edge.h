@@ -64,7 +64,8 @@ typedef struct EdgeOpts {
     double wait_cloud;        /* wait up to this many seconds for the cloud before the clock starts (0 = not) */
     double linger;            /* after the last capture: seconds to let the queue drain and feedback come */
     bool netns;               /* the kernel shapes the uplink (tc in this network namespace, set up by the
-                                 caller): frames leave when encoded, the schedule is only recorded (link_mbps) */
+                                 caller): frames go to the socket when encoded and it takes them, within
+                                 deadline_ms (see --netns above); the schedule is only recorded (link_mbps) */
     bool quiet;
 } EdgeOpts;
 
