@@ -13,15 +13,17 @@
 #include "data/degrade.h"
 #include "profile/profile_json.h"
 #include "serve/shaper.h"
+#include "serve/stepdown.h"
 #include "serve/transport.h"
 #include "util/err.h"
 #include "util/progress.h"
 
 const char *const EDGE_CSV_HEADER =
     "edge,frame_id,src_index,frame,kind,status,reason,scale,quality,skip,tail,probe,bytes,capture_us,ready_us,"
-    "start_us,send_us,encode_ms,queue_ms,transmit_ms,link_mbps,fb_frame_id,fb_reason,fb_bw_kbps";
+    "start_us,send_us,encode_ms,queue_ms,transmit_ms,link_mbps,fb_frame_id,fb_reason,fb_bw_kbps,stepdown";
 
 #define PENDING_CAP 4096
+#define NETNS_RETRY_S 0.002 /* --netns: how soon a frame ZeroMQ did not take is offered again */
 
 void edge_opts_default(EdgeOpts *o) {
     memset(o, 0, sizeof *o);
@@ -49,6 +51,7 @@ typedef struct Pending {
     Degraded d;
     double capture, ready, start, finish; /* seconds since t0 */
     int src_index;
+    int steps;              /* own step-downs in effect when it was captured (CSV stepdown) */
     bool probe;
 } Pending;
 
@@ -74,6 +77,9 @@ typedef struct Edge {
     EdgeSummary s;
     double sum_encode, sum_queue, sum_transmit;
     long long n_encoded;
+    StepDown sd;
+    uint64_t step_fid;      /* the first frame captured after the first own step since the cloud last ruled */
+    int row_steps;          /* csv_row's stepdown column when >= 0 (a queued frame's); -1: the current one */
 } Edge;
 
 static double rel_now(const Edge *e) { return now_seconds() - e->t0_mono; }
@@ -107,9 +113,10 @@ static void csv_row(Edge *e, uint64_t fid, int src, bool probe, const char *stat
     else fputs(",,", e->csv);
     fprintf(e->csv, "%.4f,", shaper_mbps_at(&e->sh, capture + e->o->bw_start));
     if (e->have_fb)
-        fprintf(e->csv, "%llu,%s,%u\n", (unsigned long long)e->last_fb.last_frame_id, wire_reason_name(e->last_fb.reason),
+        fprintf(e->csv, "%llu,%s,%u,", (unsigned long long)e->last_fb.last_frame_id, wire_reason_name(e->last_fb.reason),
                 e->last_fb.bw_kbps);
-    else fputs(",,\n", e->csv);
+    else fputs(",,,", e->csv);
+    fprintf(e->csv, "%d\n", e->row_steps >= 0 ? e->row_steps : e->sd.steps);
 }
 
 static void send_hello(Edge *e, int hr_w, int hr_h) {
@@ -121,8 +128,30 @@ static void send_hello(Edge *e, int hr_w, int hr_h) {
     if (transport_send(e->tr, NULL, &m) < 0 && !e->o->quiet) fprintf(stderr, "edge: HELLO: %s\n", rn_errmsg());
 }
 
+/* The reasons that carry a configuration; a reason added later (a notice) is not one. */
+static bool fb_is_config(const WireFeedback *fb) { return fb->reason >= WIRE_REASON_NONE && fb->reason <= WIRE_REASON_CONGESTION; }
+
+/* After an own step, feedback about frames sent before it is stale: the cloud has not yet seen a
+ * stepped-down frame, and taking its configuration back would undo the step the link needed. Feedback
+ * about any stepped-down frame rules (the cloud measured the link they crossed). */
+static bool fb_stale(const Edge *e, const WireFeedback *fb) {
+    return e->sd.steps > 0 && fb->reason != WIRE_REASON_START && fb->last_frame_id < e->step_fid;
+}
+
 static void apply_feedback(Edge *e, const WireFeedback *fb) {
     e->s.feedback++;
+    if (!fb_is_config(fb)) {
+        if (e->s.notices++ == 0 && !e->o->quiet)
+            fprintf(stderr, "edge %s: feedback with reason %d (%s%s%s) is not a configuration: ignored\n", e->o->id, fb->reason,
+                    wire_reason_name(fb->reason), fb->note[0] ? ": " : "", fb->note);
+        return;
+    }
+    if (fb->reason != WIRE_REASON_START) e->s.acked++;
+    if (fb_stale(e, fb)) return;
+    if (e->sd.steps > 0) {
+        if (!e->o->quiet) fprintf(stderr, "edge %s: feedback again: the cloud's configuration rules again\n", e->o->id);
+        stepdown_on_cloud(&e->sd);
+    }
     if (wire_config_check(&fb->next) == WIRE_OK) {
         WireConfig n = fb->next;
         n.flags &= ~(unsigned)WIRE_CFG_PROBE;
@@ -162,6 +191,69 @@ static void pend_pop(Edge *e) {
     e->pcount--;
 }
 
+/* A regular frame made with c missed its deadline: the K-th in a row steps the configuration down
+ * (stepdown.h). Only misses at the configuration in use count: frames made before a step (still queued
+ * under --netns) say nothing about the step, and counting them would step again before it could help. */
+static void missed_deadline(Edge *e, bool probe, const WireConfig *c) {
+    if (probe || c->scale != e->cfg.scale || c->quality != e->cfg.quality) return;
+    WireConfig next;
+    if (!stepdown_on_deadline(&e->sd, &e->cfg, &next)) return;
+    e->s.self_stepdowns++;
+    if (!e->o->quiet) {
+        char a[32], b[32];
+        fprintf(stderr, "edge %s: %d frames in a row missed the deadline at %s: stepping down to %s on its own (step %d)\n",
+                e->o->id, STEPDOWN_K, wire_config_str(&e->cfg, a, sizeof a), wire_config_str(&next, b, sizeof b), e->sd.steps);
+    }
+    if (next.skip < e->skip_left) e->skip_left = next.skip;
+    e->cfg = next;
+    if (e->sd.steps == 1) /* frame ids count captures: the next one is the first below the cloud's configuration */
+        e->step_fid = (uint64_t)e->s.captured;
+}
+
+static void frame_through(Edge *e, bool probe) {
+    if (!probe) stepdown_on_through(&e->sd);
+}
+
+/* --netns: true when p, still unsent at time t, can no longer be handed over within its deadline. */
+static bool netns_late(const Edge *e, const Pending *p, double t) {
+    return e->o->netns && e->sh.deadline > 0 && t > p->capture + e->sh.deadline;
+}
+
+/* --netns: ZeroMQ did not take the head frame (its queue is full: the link is busy). true: keep it
+ * and offer it again shortly; false: its deadline comes first, or the link is down (dropped). */
+static bool netns_retry(Edge *e, Pending *p, int rc, double now) {
+    if (!e->o->netns || rc != 1 || !transport_connected(e->tr) || netns_late(e, p, now + NETNS_RETRY_S)) return false;
+    p->start = p->finish = now + NETNS_RETRY_S; /* waiting for the socket is its queueing */
+    return true;
+}
+
+static void drop_pending(Edge *e, Pending *p, const char *reason) {
+    WireFrame *f = &p->msg.u.frame;
+    e->row_steps = p->steps;
+    csv_row(e, f->frame_id, p->src_index, p->probe, "dropped", reason, &f->cfg, wire_size(&p->msg), p->capture, p->ready, -1, -1,
+            f->encode_us / 1e3);
+    e->row_steps = -1;
+}
+
+/* Why transport_send did not send: counted, and the CSV's reason. */
+static const char *count_unsent(Edge *e, int rc, bool late) {
+    if (late) {
+        e->s.dropped_deadline++;
+        return "deadline";
+    }
+    if (rc < 0) {
+        e->s.dropped_send_error++;
+        if (!e->o->quiet) fprintf(stderr, "edge %s: %s\n", e->o->id, rn_errmsg());
+        return "send_error";
+    }
+    if (transport_connected(e->tr)) {
+        e->s.dropped_zmq_full++;
+        return "zmq_full";
+    }
+    e->s.dropped_no_link++;
+    return "no_link";
+}
+
 /* Sends every pending message whose departure time has come. */
 static void depart(Edge *e, bool all) {
     while (e->pcount) {
@@ -169,23 +261,31 @@ static void depart(Edge *e, bool all) {
         double now = rel_now(e);
         if (!all && p->finish > now) return;
         WireFrame *f = &p->msg.u.frame;
-        f->send_us = wire_now_us();
-        f->queue_us = (uint32_t)llround(fmax(0, p->start - p->ready) * 1e6);
-        int rc = transport_send(e->tr, NULL, &p->msg);
+        /* --netns: a frame still unsent at its deadline is not handed over late */
+        bool late = netns_late(e, p, now);
+        int rc = 1;
+        if (!late) {
+            f->send_us = wire_now_us();
+            f->queue_us = (uint32_t)llround(fmax(0, fmax(p->start, now) - p->ready) * 1e6);
+            rc = transport_send(e->tr, NULL, &p->msg);
+            if (netns_retry(e, p, rc, now)) return;
+            late = rc == 1 && transport_connected(e->tr) && netns_late(e, p, now + NETNS_RETRY_S);
+        }
         double send = fmax(now, p->finish);
         if (rc == 0) {
+            if (e->o->netns) frame_through(e, p->probe);
             if (p->probe) e->s.probes_sent++;
             else e->s.sent++;
             e->s.bytes_sent += (double)wire_size(&p->msg);
             e->sum_queue += (p->start - p->ready) * 1e3;
             e->sum_transmit += (send - p->start) * 1e3;
+            e->row_steps = p->steps;
             csv_row(e, f->frame_id, p->src_index, p->probe, "sent", "", &f->cfg, wire_size(&p->msg), p->capture, p->ready,
                     p->start, send, f->encode_us / 1e3);
+            e->row_steps = -1;
         } else {
-            e->s.dropped_no_link++;
-            csv_row(e, f->frame_id, p->src_index, p->probe, "dropped",
-                    rc < 0 ? "send_error" : transport_connected(e->tr) ? "zmq_full" : "no_link", &f->cfg,
-                    wire_size(&p->msg), p->capture, p->ready, -1, -1, f->encode_us / 1e3);
+            drop_pending(e, p, count_unsent(e, rc, late));
+            if (late) missed_deadline(e, p->probe, &f->cfg);
         }
         pend_pop(e);
     }
@@ -230,8 +330,10 @@ static void capture_one(Edge *e, uint64_t fid, int src, const Image *hr, const W
         e->s.dropped_deadline++;
         csv_row(e, fid, src, probe, "dropped", "deadline", c, bytes, capture, ready, -1, -1, encode_ms);
         degraded_free(&d);
+        missed_deadline(e, probe, c);
         return;
     }
+    if (!e->o->netns) frame_through(e, probe); /* the shaper guarantees it leaves before its deadline */
     if (!e->o->netns) {
         slot.start -= off;
         slot.finish -= off;
@@ -246,6 +348,7 @@ static void capture_one(Edge *e, uint64_t fid, int src, const Image *hr, const W
     p->start = slot.start;
     p->finish = slot.finish;
     p->src_index = src;
+    p->steps = e->sd.steps;
     p->probe = probe;
 }
 
@@ -275,6 +378,7 @@ static int start_from_profile(Edge *e) {
         free(d);
         return -1;
     }
+    stepdown_init(&e->sd, d);
     double rate = shaper_mbps_at(&e->sh, e->o->bw_start);
     int best = -1;
     for (int i = 0; i < d->ntargets; i++) {
@@ -298,31 +402,76 @@ static void print_summary(const Edge *e) {
     const EdgeSummary *s = &e->s;
     fprintf(stderr,
             "edge %s: %lld captured, %lld sent (+%lld probes, %.2f MB), %lld skipped, dropped: %lld deadline, %lld no link, "
-            "%lld edge busy/queue full, %lld encode errors, %lld stopped; %lld feedback, %lld configuration changes, %lld reconnects; "
+            "%lld zmq full, %lld send errors, %lld edge busy/queue full, %lld encode errors, %lld stopped; %lld feedback "
+            "(%lld answering frames, %lld notices), %lld configuration changes, %lld self step-downs, %lld reconnects; "
             "mean encode %.1f ms, queue %.1f ms, transmit %.1f ms; %.1f s\n",
             e->o->id, s->captured, s->sent, s->probes_sent, s->bytes_sent / 1e6, s->skipped, s->dropped_deadline,
-            s->dropped_no_link, s->dropped_busy, s->dropped_error, s->dropped_stopped, s->feedback, s->config_changes, s->reconnects,
-            s->encode_ms, s->queue_ms, s->transmit_ms, s->wall_s);
+            s->dropped_no_link, s->dropped_zmq_full, s->dropped_send_error, s->dropped_busy, s->dropped_error, s->dropped_stopped,
+            s->feedback, s->acked, s->notices, s->config_changes, s->self_stepdowns, s->reconnects, s->encode_ms, s->queue_ms,
+            s->transmit_ms, s->wall_s);
+}
+
+int edge_outcome(const EdgeSummary *s, const char **why) {
+    if (s->sent + s->probes_sent == 0) {
+        *why = "no frame was sent (every one dropped or skipped: see the summary and the CSV's reasons)";
+        return EDGE_EXIT_NOTHING_SENT;
+    }
+    if (s->acked == 0) {
+        *why = "frames were sent but the cloud answered none of them (no FEEDBACK for a frame: refused, "
+               "overloaded or gone; a longer --linger waits longer for a slow cloud)";
+        return EDGE_EXIT_NO_ANSWER;
+    }
+    return 0;
+}
+
+/* true when v is a finite number >= 0 */
+static bool nonneg(double v) { return v >= 0 && v < 1e300; }
+
+/* A tcp:// endpoint's port: 1..65535 (the cloud's address; "*" or 0 cannot be connected to). */
+static int check_port(const char *ep) {
+    if (!ep || strncmp(ep, "tcp://", 6) != 0) return 0; /* ipc://, inproc://: no port */
+    const char *colon = strrchr(ep + 6, ':');
+    if (!colon) return rn_fail("--connect %s: no port (tcp://HOST:PORT)", ep);
+    char *end;
+    errno = 0;
+    long port = strtol(colon + 1, &end, 10);
+    if (end == colon + 1 || *end || errno || port < 1 || port > 65535)
+        return rn_fail("--connect %s: the port must be 1..65535", ep);
+    return 0;
+}
+
+int edge_opts_check(const EdgeOpts *o) {
+    if (!(o->fps > 0 && o->fps <= 1000)) return rn_fail("--fps %g: must be in (0, 1000]", o->fps);
+    if (o->max_frames < 0) return rn_fail("--max-frames %lld: must be >= 0 (0 = one pass)", o->max_frames);
+    if (!nonneg(o->duration)) return rn_fail("--duration %g: must be >= 0 seconds (0 = no limit)", o->duration);
+    if (!nonneg(o->deadline_ms)) return rn_fail("--deadline-ms %g: must be >= 0 (0 = no deadline)", o->deadline_ms);
+    if (!nonneg(o->linger)) return rn_fail("--linger %g: must be >= 0 seconds", o->linger);
+    if (!nonneg(o->wait_cloud)) return rn_fail("--wait-cloud %g: must be >= 0 seconds", o->wait_cloud);
+    if (!(o->bw_start >= 0 && o->bw_start < SHAPER_MAX_SECONDS))
+        return rn_fail("--bandwidth-start %g: must be in [0, %g) seconds", o->bw_start, SHAPER_MAX_SECONDS);
+    if (!(o->bw_scale > 0 && o->bw_scale < SHAPER_MAX_MBPS))
+        return rn_fail("--bandwidth-scale %g: must be > 0 (1 = as given)", o->bw_scale);
+    const WireConfig *c = &o->start;
+    if (c->scale < 1 || c->scale > WIRE_MAX_SCALE) return rn_fail("--scale %d: must be 1..%d", c->scale, WIRE_MAX_SCALE);
+    if (c->quality < 0 || c->quality > 100) return rn_fail("--quality %d: must be 0..100 (0 = lossless PNG)", c->quality);
+    if (c->skip < 0 || c->skip > 255) return rn_fail("--skip %d: must be 0..255", c->skip);
+    if (wire_config_check(c) != WIRE_OK) return rn_fail("start configuration: scale 1..16, quality 0..100, skip 0..255");
+    return check_port(o->connect);
 }
 
 int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
     Edge *e = xcalloc(1, sizeof *e);
     e->o = o;
     e->cfg = o->start;
+    e->row_steps = -1;
+    stepdown_init(&e->sd, NULL); /* the fixed ladder; a --profile replaces it below */
     int rc = -1;
-    if (!(o->fps > 0 && o->fps <= 1000)) {
-        rn_fail("--fps %g: must be in (0, 1000]", o->fps);
-        goto out;
-    }
-    if (wire_config_check(&o->start) != WIRE_OK) {
-        rn_fail("start configuration: scale 1..16, quality 0..100, skip 0..255");
-        goto out;
-    }
+    if (edge_opts_check(o) < 0) goto out;
     if (!wire_id_valid(o->id)) {
         rn_fail("--id \"%s\": 1..%d characters of [A-Za-z0-9_.-]", o->id ? o->id : "", WIRE_ID_MAX);
         goto out;
     }
-    double bws = o->bw_scale > 0 ? o->bw_scale : 1;
+    double bws = o->bw_scale;
     if (o->trace && *o->trace) {
         if (o->bandwidth && *o->bandwidth) {
             rn_fail("--bandwidth and --trace: give one");
@@ -333,10 +482,6 @@ int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
         if (shaper_init_schedule(&e->sh, o->bandwidth, bws) < 0) goto out;
     } else shaper_init_unlimited(&e->sh);
     e->sh.deadline = o->deadline_ms > 0 ? o->deadline_ms / 1e3 : 0;
-    if (!(o->bw_start >= 0 && o->bw_start < 1e7)) {
-        rn_fail("--bandwidth-start %g: must be >= 0 seconds", o->bw_start);
-        goto out;
-    }
     if (open_frames(e) < 0) goto out;
     if (o->profile && *o->profile && start_from_profile(e) < 0) goto out;
     if (o->csv && *o->csv) {
@@ -349,6 +494,11 @@ int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
         fprintf(e->csv, "%s\n", EDGE_CSV_HEADER);
     }
     TransportOpts to = {.endpoint = o->connect, .edge_id = o->id, .curve_dir = o->curve_dir, .linger_ms = 500, .quiet = o->quiet};
+    if (o->netns) { /* the kernel's queue is the link's: keep ZeroMQ's and TCP's short (edge.h) */
+        to.sndhwm = EDGE_NETNS_SNDHWM;
+        to.sndbuf = EDGE_NETNS_SNDBUF;
+        to.linger_ms = (int)fmax(500, fmin(o->deadline_ms, 60000)); /* what was handed over may still leave */
+    }
     e->tr = transport_edge_open(&to);
     if (!e->tr) goto out;
     e->pend = xcalloc(PENDING_CAP, sizeof *e->pend);
@@ -434,6 +584,8 @@ int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
     }
     /* let the queue drain (bounded by the deadline) and the last feedback arrive */
     double end = rel_now(e) + fmax(0, o->linger) + (e->pcount ? fmax(0, e->pend[(e->phead + e->pcount - 1) % PENDING_CAP].finish - rel_now(e)) : 0);
+    if (o->netns && e->pcount && e->sh.deadline > 0) /* the last frame may wait for the socket up to its deadline */
+        end = fmax(end, e->pend[(e->phead + e->pcount - 1) % PENDING_CAP].capture + e->sh.deadline);
     while (rel_now(e) < end && !g_stop) {
         depart(e, false);
         double next = e->pcount ? e->pend[e->phead].finish : end;
@@ -442,15 +594,15 @@ int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
     while (e->pcount) { /* stopped early: what is still queued is dropped, and said so */
         Pending *p = &e->pend[e->phead];
         e->s.dropped_stopped++;
-        csv_row(e, p->msg.u.frame.frame_id, p->src_index, p->probe, "dropped", "stopped", &p->msg.u.frame.cfg,
-                wire_size(&p->msg), p->capture, p->ready, -1, -1, p->msg.u.frame.encode_us / 1e3);
+        drop_pending(e, p, "stopped");
         pend_pop(e);
     }
     WireMsg bye = {.type = WIRE_BYE};
     snprintf(bye.edge_id, sizeof bye.edge_id, "%s", o->id);
     bye.u.bye = (WireBye){.captured = (uint64_t)e->s.captured, .sent = (uint64_t)e->s.sent,
-                          .dropped = (uint64_t)(e->s.dropped_deadline + e->s.dropped_no_link + e->s.dropped_busy +
-                                                      e->s.dropped_error + e->s.dropped_stopped)};
+                          .dropped = (uint64_t)(e->s.dropped_deadline + e->s.dropped_no_link + e->s.dropped_zmq_full +
+                                                      e->s.dropped_send_error + e->s.dropped_busy + e->s.dropped_error +
+                                                      e->s.dropped_stopped)};
     transport_send(e->tr, NULL, &bye);
     e->s.bad_messages = transport_stats(e->tr)->bad_total;
     e->s.wall_s = rel_now(e);

@@ -7,12 +7,39 @@
  * message is handed to ZeroMQ at that moment. Feedback from the cloud changes the configuration of
  * the next captured frame; a feedback with probe_count N also sends the next N captured frames a
  * second time at the probe configuration (AWStream's profiling frames; they use the uplink too).
- * Every captured frame (and every probe) is one CSV row: sent, dropped with a reason, or skipped. */
+ * Every captured frame (and every probe) is one CSV row: sent, dropped with a reason, or skipped.
+ *
+ * Drop reasons (CSV column reason; EdgeSummary counter):
+ *   deadline      the frame could not leave within deadline_ms of its capture (dropped_deadline): the
+ *                 shaper refused it, or under --netns the socket did not take it in time
+ *   no_link       no connection to the cloud when it was captured or due to leave (dropped_no_link)
+ *   zmq_full      connected, but ZeroMQ's send queue was full at its departure (dropped_zmq_full)
+ *   send_error    ZeroMQ failed to send it (dropped_send_error; the error is logged)
+ *   edge_busy     the edge itself fell behind its capture clock (CPU starved), queue_full: PENDING_CAP
+ *                 messages waiting (dropped_busy)
+ *   encode_error, load_error   the frame could not be read or encoded (dropped_error)
+ *   stopped       still queued when the stream ended or a signal stopped it (dropped_stopped)
+ *
+ * Self step-down (serve/stepdown.h): after STEPDOWN_K regular frames in a row dropped at the deadline
+ * the edge takes the next coarser configuration on its own (the profile's next lower target, else a
+ * fixed ladder) instead of waiting for feedback that cannot come; the CSV column stepdown says how many
+ * own steps the row's configuration is below the cloud's. Feedback for a frame sent after the step (or
+ * a new START) hands the configuration back to the cloud; older feedback does not undo the step.
+ * Feedback with a reason the edge does not know is counted and not taken as a configuration.
+ *
+ * --netns: the kernel shapes the link, so the edge cannot know when a frame leaves. It hands a frame to
+ * ZeroMQ as soon as it is encoded and ZeroMQ takes it; the DEALER then queues at most
+ * EDGE_NETNS_SNDHWM message and the TCP socket EDGE_NETNS_SNDBUF bytes, so a frame handed over waits
+ * behind little more than one frame. A frame ZeroMQ does not take by capture + deadline_ms is dropped
+ * as deadline; rows' send_us is the hand-over, not the last byte on the wire. */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "serve/wire.h"
+
+#define EDGE_NETNS_SNDHWM 1      /* --netns: messages ZeroMQ may hold towards the cloud */
+#define EDGE_NETNS_SNDBUF 16384  /* --netns: TCP send buffer asked for (the kernel doubles it): ~0.25 s at 1 Mbps */
 
 typedef struct EdgeOpts {
     const char *connect;      /* ZeroMQ endpoint of the cloud (required) */
@@ -29,15 +56,16 @@ typedef struct EdgeOpts {
     const char *profile;      /* profile.json: start with its standard configuration for the initial bandwidth */
     const char *bandwidth;    /* step schedule "0:10,5:5,..." (Mbps) */
     const char *trace;        /* Mahimahi uplink trace (instead of bandwidth) */
-    double bw_scale;          /* multiplies the schedule / the trace's packet size (0 = 1) */
+    double bw_scale;          /* multiplies the schedule / the trace's packet size (> 0) */
     double bw_start;          /* the stream starts this many seconds into the schedule / trace */
-    double deadline_ms;       /* a frame must have left within this of its capture (<= 0: no limit) */
+    double deadline_ms;       /* a frame must have left within this of its capture (0: no limit; < 0 refused) */
     const char *curve_dir;    /* CURVE key directory (transport.h) or NULL */
     const char *csv;          /* per-frame CSV path (NULL/"" = none) */
     double wait_cloud;        /* wait up to this many seconds for the cloud before the clock starts (0 = not) */
     double linger;            /* after the last capture: seconds to let the queue drain and feedback come */
     bool netns;               /* the kernel shapes the uplink (tc in this network namespace, set up by the
-                                 caller): frames leave when encoded, the schedule is only recorded (link_mbps) */
+                                 caller): frames go to the socket when encoded and it takes them, within
+                                 deadline_ms (see --netns above); the schedule is only recorded (link_mbps) */
     bool quiet;
 } EdgeOpts;
 
@@ -46,8 +74,12 @@ typedef struct EdgeSummary {
     long long sent, probes_sent;
     long long skipped;         /* by the configuration's skip */
     long long dropped_deadline, dropped_no_link, dropped_busy, dropped_error;
+    long long dropped_zmq_full, dropped_send_error;
     long long dropped_stopped;   /* still queued when a signal stopped the edge */
     long long feedback, config_changes, bad_messages, reconnects;
+    long long acked;             /* feedback answering a frame (not HELLO's START, not a notice): something got through */
+    long long notices;           /* feedback with a reason that is not a configuration (ignored) */
+    long long self_stepdowns;    /* own steps down after STEPDOWN_K deadline drops in a row */
     double bytes_sent;
     double encode_ms, queue_ms, transmit_ms; /* means over the sent frames */
     double wall_s;
@@ -55,10 +87,22 @@ typedef struct EdgeSummary {
 
 /* Defaults: id "edge0", kind "frames", fps 30, start s4 q70, deadline 500 ms, wait_cloud 10 s, linger 1 s. */
 void edge_opts_default(EdgeOpts *o);
+/* Every number in range (fps (0, 1000], max_frames >= 0, duration/linger/wait_cloud/bw_start/deadline_ms
+ * >= 0 and finite, bw_scale > 0, the start configuration, a tcp:// endpoint's port 1..65535); -1 with
+ * rn_errmsg() naming the flag. edge_run calls it too. */
+int edge_opts_check(const EdgeOpts *o);
 /* Runs the stream until the frames (or max_frames / duration) are used up or SIGINT/SIGTERM.
  * 0 (summary in *sum, also printed unless quiet), or -1 with rn_errmsg() (bad folder, schedule,
- * trace, keys, CSV path). */
+ * trace, keys, CSV path, an option out of range). 0 also when nothing got through: the caller reads
+ * sum (edge_outcome). */
 int edge_run(const EdgeOpts *o, EdgeSummary *sum);
+
+/* What a finished run means for the exit status: 0 = frames got through (the cloud answered at
+ * least one); EDGE_EXIT_NOTHING_SENT = no frame was sent at all; EDGE_EXIT_NO_ANSWER = frames were sent
+ * and no feedback ever answered one. *why gets a sentence for stderr (unchanged when 0). */
+#define EDGE_EXIT_NOTHING_SENT 3
+#define EDGE_EXIT_NO_ANSWER 4
+int edge_outcome(const EdgeSummary *s, const char **why);
 
 /* The CSV header line the edge writes (without newline). */
 extern const char *const EDGE_CSV_HEADER;

@@ -371,6 +371,7 @@ Transport *transport_edge_open(const TransportOpts *o) {
     }
     if (set_int(t->sock, ZMQ_IMMEDIATE, 1, "IMMEDIATE") < 0 ||
         set_int(t->sock, ZMQ_SNDHWM, o->sndhwm > 0 ? o->sndhwm : 16, "SNDHWM") < 0 ||
+        (o->sndbuf > 0 && set_int(t->sock, ZMQ_SNDBUF, o->sndbuf, "SNDBUF") < 0) ||
         set_int(t->sock, ZMQ_RCVHWM, o->rcvhwm > 0 ? o->rcvhwm : 1000, "RCVHWM") < 0 ||
         set_int(t->sock, ZMQ_LINGER, o->linger_ms, "LINGER") < 0 ||
         set_int(t->sock, ZMQ_RECONNECT_IVL, ivl, "RECONNECT_IVL") < 0 ||

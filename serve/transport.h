@@ -35,6 +35,7 @@ typedef struct TransportOpts {
     const char *edge_id;    /* edge: its id and routing identity (required for an edge; wire_id_valid) */
     const char *curve_dir;  /* NULL or "" = plain TCP; else the key directory above */
     int sndhwm, rcvhwm;     /* ZeroMQ high-water marks in messages (0 = 16 on an edge, 1000 on the cloud) */
+    int sndbuf;             /* edge: the TCP send buffer in bytes (ZMQ_SNDBUF; 0 = the kernel's autotuning) */
     int reconnect_ms;       /* edge: reconnect interval (0 = 100 ms; backoff capped at 1 s) */
     int linger_ms;          /* on close: how long unsent messages may still leave (0 = drop them) */
     bool quiet;             /* no log lines on stderr (refusals are still counted) */

@@ -496,7 +496,7 @@ TEST(edge_cli_keygen_and_bad_input) {
            "bad id: %s", out);
     EXPECT(rune_exec("serve-edge --connect tcp://127.0.0.1:1 --frames /nonexistent/frames", out, sizeof out) == 1,
            "missing folder: %s", out);
-    EXPECT(rune_exec("serve-edge --connect tcp://127.0.0.1:1 --frames data/samples/camvid --scale 0", out, sizeof out) == 1 &&
+    EXPECT(rune_exec("serve-edge --connect tcp://127.0.0.1:1 --frames data/samples/camvid --scale 0", out, sizeof out) == 2 &&
                strstr(out, "scale"),
            "scale 0: %s", out);
 }
