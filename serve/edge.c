@@ -12,6 +12,7 @@
 #include "data/dataset.h"
 #include "data/degrade.h"
 #include "profile/profile_json.h"
+#include "serve/endpoint.h"
 #include "serve/shaper.h"
 #include "serve/stepdown.h"
 #include "serve/transport.h"
@@ -427,19 +428,6 @@ int edge_outcome(const EdgeSummary *s, const char **why) {
 /* true when v is a finite number >= 0 */
 static bool nonneg(double v) { return v >= 0 && v < 1e300; }
 
-/* A tcp:// endpoint's port: 1..65535 (the cloud's address; "*" or 0 cannot be connected to). */
-static int check_port(const char *ep) {
-    if (!ep || strncmp(ep, "tcp://", 6) != 0) return 0; /* ipc://, inproc://: no port */
-    const char *colon = strrchr(ep + 6, ':');
-    if (!colon) return rn_fail("--connect %s: no port (tcp://HOST:PORT)", ep);
-    char *end;
-    errno = 0;
-    long port = strtol(colon + 1, &end, 10);
-    if (end == colon + 1 || *end || errno || port < 1 || port > 65535)
-        return rn_fail("--connect %s: the port must be 1..65535", ep);
-    return 0;
-}
-
 int edge_opts_check(const EdgeOpts *o) {
     if (!(o->fps > 0 && o->fps <= 1000)) return rn_fail("--fps %g: must be in (0, 1000]", o->fps);
     if (o->max_frames < 0) return rn_fail("--max-frames %lld: must be >= 0 (0 = one pass)", o->max_frames);
@@ -456,7 +444,8 @@ int edge_opts_check(const EdgeOpts *o) {
     if (c->quality < 0 || c->quality > 100) return rn_fail("--quality %d: must be 0..100 (0 = lossless PNG)", c->quality);
     if (c->skip < 0 || c->skip > 255) return rn_fail("--skip %d: must be 0..255", c->skip);
     if (wire_config_check(c) != WIRE_OK) return rn_fail("start configuration: scale 1..16, quality 0..100, skip 0..255");
-    return check_port(o->connect);
+    if (o->connect && endpoint_check(o->connect, 0) < 0) return rn_fail("--connect %s", rn_errmsg());
+    return 0;
 }
 
 int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
