@@ -48,6 +48,7 @@ typedef struct EdgeSummary {
     long long dropped_deadline, dropped_no_link, dropped_busy, dropped_error;
     long long dropped_stopped;   /* still queued when a signal stopped the edge */
     long long feedback, config_changes, bad_messages, reconnects;
+    long long refused;           /* FEEDBACKs saying the cloud does not serve this edge (it stops at the first) */
     double bytes_sent;
     double encode_ms, queue_ms, transmit_ms; /* means over the sent frames */
     double wall_s;
@@ -55,9 +56,9 @@ typedef struct EdgeSummary {
 
 /* Defaults: id "edge0", kind "frames", fps 30, start s4 q70, deadline 500 ms, wait_cloud 10 s, linger 1 s. */
 void edge_opts_default(EdgeOpts *o);
-/* Runs the stream until the frames (or max_frames / duration) are used up or SIGINT/SIGTERM.
- * 0 (summary in *sum, also printed unless quiet), or -1 with rn_errmsg() (bad folder, schedule,
- * trace, keys, CSV path). */
+/* Runs the stream until the frames (or max_frames / duration) are used up, SIGINT/SIGTERM, or the
+ * cloud refuses the edge. 0 (summary in *sum, also printed unless quiet), or -1 with rn_errmsg() (bad
+ * folder, schedule, trace, keys, CSV path; "refused by the cloud: WHY", *sum filled). */
 int edge_run(const EdgeOpts *o, EdgeSummary *sum);
 
 /* The CSV header line the edge writes (without newline). */
