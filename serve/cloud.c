@@ -514,9 +514,22 @@ static void on_hello(Cloud *c, const TransportRecv *r) {
     send_feedback(c, e, 0, WIRE_REASON_START, "hello");
 }
 
+/* An edge the cloud holds or held state for (one freed after a silence still says BYE at its end);
+ * past DONE_MAX freed edges the cloud cannot tell, and takes the edge's word. */
+static bool was_served(const Cloud *c, const char *id) {
+    if (c->ndone == DONE_MAX) return true;
+    for (int i = 0; i < c->ndone; i++)
+        if (!strcmp(c->done[i].id, id)) return true;
+    return false;
+}
+
 static void on_bye(Cloud *c, const TransportRecv *r) {
     EdgeState *e = edge_find(c, r->peer, false, 0);
     if (e && e->has_pend) process_frame(c, e);
+    if (!e && !was_served(c, r->peer)) { /* a refused edge's BYE must not end a --edges run */
+        if (!c->o->quiet) fprintf(stderr, "serve-cloud: BYE from %s, never served: not counted\n", r->peer);
+        return;
+    }
     c->byes++;
     const WireBye *b = &r->msg.u.bye;
     if (!c->o->quiet)

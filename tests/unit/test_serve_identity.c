@@ -118,8 +118,9 @@ TEST(identity_transport_key_binds_the_edge_id) {
         TransportRecv r;
         double t0 = now_seconds();
         bool this_one = false;
-        while (!this_one && now_seconds() - t0 < 5 && transport_recv(cloud, 100, &r) >= 0) {
-            if (r.msg.type != WIRE_FRAME) continue;
+        int got = 0;
+        while (!this_one && now_seconds() - t0 < 5 && (got = transport_recv(cloud, 100, &r)) >= 0) {
+            if (got != 1 || r.msg.type != WIRE_FRAME) continue;
             EXPECT(r.msg.u.frame.frame_id < 1000, "the impostor's frame %llu was taken as %s's",
                    (unsigned long long)r.msg.u.frame.frame_id, r.peer);
             this_one = r.msg.u.frame.frame_id == (uint64_t)i && !strcmp(r.peer, "robot1");
@@ -288,7 +289,7 @@ TEST(identity_hello_only_clients_hold_no_place) {
 
 /* --max-edges 1 and one edge streaming: a second serve-edge is told it is refused and exits non-zero
  * with the reason; a scripted client sending 30 frames as fast as it can is refused each time but
- * logged at most once a second, and told too. The first edge is still served. */
+ * logged at most once a second, and told too; its BYE does not count for --edges. The first edge is still served. */
 TEST(identity_edge_refused_by_max_edges_exits_nonzero) {
     if (!have_weights()) SKIP("weights/ not here");
     const char *dir = test_temp_dir("idfull");
@@ -324,6 +325,10 @@ TEST(identity_edge_refused_by_max_edges_exits_nonzero) {
         }
         EXPECT(wait_reason(flood, WIRE_REASON_REFUSED, 10, &why) == 1, "the flooding client is told");
         usleep(300000); /* the rest of the burst reaches the cloud */
+        /* its BYE is not an edge leaving: the cloud (--edges 1) waits for the holder's */
+        WireMsg bye = {.type = WIRE_BYE};
+        snprintf(bye.edge_id, sizeof bye.edge_id, "flood");
+        EXPECT(transport_send(flood, NULL, &bye) == 0, "flood's bye");
     }
     double window_s = now_seconds() - t_refusals;
     if (a) {
