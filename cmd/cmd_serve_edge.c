@@ -36,7 +36,8 @@ int cmd_serve_edge(int argc, char **argv) {
                                                             "interesting part)"},
         {"deadline-ms", ARG_FLOAT, &o.deadline_ms, "MS", "drop a frame that would leave later than MS after its capture "
                                                          "(0 = never)"},
-        {"curve-keys", ARG_STR, &o.curve_dir, "DIR", "CURVE: DIR/<id>.key or DIR/client.key and DIR/server.pub"},
+        {"curve-keys", ARG_STR, &o.curve_dir, "DIR", "CURVE: DIR/<id>.key or DIR/client.key and DIR/server.pub; the cloud "
+                                                     "accepts --id only from the key its authorized_keys names with that id"},
         {"curve-keygen", ARG_STR, &keygen, "DIR", "write a key directory (server.key, server.pub, one key per --id given "
                                                   "as ID,ID,..., authorized_keys) and exit"},
         {"csv", ARG_STR, &o.csv, "FILE", "per-frame CSV: every captured frame sent, dropped (with the reason) or skipped"},
@@ -55,7 +56,9 @@ int cmd_serve_edge(int argc, char **argv) {
                   "shaper that enforces the uplink (--bandwidth schedule or --trace); a frame that would\n"
                   "leave after --deadline-ms is dropped. The cloud's feedback sets the configuration of\n"
                   "the next frames (CAC's tail configuration, AWStream's probes). When the cloud goes away\n"
-                  "the edge keeps its clock, drops frames as no_link and reconnects by itself.\n"
+                  "the edge keeps its clock, drops frames as no_link and reconnects by itself. An edge the\n"
+                  "cloud refuses (--max-edges reached, or a key that is not this --id's) stops and exits 1\n"
+                  "with the cloud's reason (\"refused by the cloud: 16 edges already served\").\n"
                   "--csv FILE: one row per frame (and probe): edge, frame id, configuration, bytes, capture/\n"
                   "ready/start/send times (us), encode/queue/transmit ms, status and reason.",
                   specs, 0, 0};
