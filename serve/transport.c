@@ -332,7 +332,9 @@ Transport *transport_cloud_open(const TransportOpts *o) {
         goto fail;
     }
     int64_t maxmsg = WIRE_MAX_MSG;
-    if (set_int(t->sock, ZMQ_ROUTER_HANDOVER, 1, "ROUTER_HANDOVER") < 0 ||
+    /* with CURVE each connection has an id of the ROUTER's making (edges set none): taking an id over
+     * is never needed, and would let a peer that names itself after another's connection cut it */
+    if (set_int(t->sock, ZMQ_ROUTER_HANDOVER, !curve, "ROUTER_HANDOVER") < 0 ||
         set_int(t->sock, ZMQ_ROUTER_MANDATORY, 1, "ROUTER_MANDATORY") < 0 ||
         set_int(t->sock, ZMQ_SNDHWM, o->sndhwm > 0 ? o->sndhwm : 1000, "SNDHWM") < 0 ||
         set_int(t->sock, ZMQ_RCVHWM, o->rcvhwm > 0 ? o->rcvhwm : 1000, "RCVHWM") < 0 ||

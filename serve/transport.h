@@ -3,7 +3,7 @@
  * The cloud binds a ROUTER (any ZeroMQ endpoint, e.g. "tcp://0.0.0.0:5555"); each edge connects a
  * DEALER whose routing identity is its edge id, so the cloud addresses feedback to an edge by that id (ROUTER_HANDOVER: an edge that
  * reconnects, e.g. after a restart of either side, takes its id over; with CURVE the id is the key's,
- * below). Every message is one wire message (serve/wire.h); the cloud checks that the message's edge id
+ * below, and there is no handover). Every message is one wire message (serve/wire.h); the cloud checks that the message's edge id
  * equals the routing id (plain TCP) or its key's id (CURVE).
  * Malformed messages are counted per WireErr and skipped, never returned.
  *

@@ -18,6 +18,7 @@
 
 #define PORT_OFFSET 331 /* this file's ports: test_port() + 331 + k, clear of the other serve tests' */
 #define PATH_CAP 512
+#define ENDPOINT_CAP 64 /* "tcp://127.0.0.1:PORT" */
 #define NUM_HELLO_ONLY 20 /* more than --max-edges' default 16, so they could take every place */
 
 static int port(int k) { return test_port() + PORT_OFFSET + k; }
@@ -42,9 +43,11 @@ static int make_keys(const char *keys, const char *imp) {
     const char *ids[] = {"robot1", "robot2"};
     char a[PATH_CAP], b[PATH_CAP];
     if (transport_curve_keygen_dir(keys, ids, 2) < 0) return -1;
-    path_in(a, keys, "robot2.key"), path_in(b, imp, "robot1.key");
+    path_in(a, keys, "robot2.key");
+    path_in(b, imp, "robot1.key");
     if (copy_file(a, b) < 0) return -1;
-    path_in(a, keys, "server.pub"), path_in(b, imp, "server.pub");
+    path_in(a, keys, "server.pub");
+    path_in(b, imp, "server.pub");
     return copy_file(a, b);
 }
 
@@ -150,7 +153,8 @@ TEST(identity_transport_key_binds_the_edge_id) {
     transport_close(real);
     transport_close(evil);
     transport_close(cloud);
-    test_remove_tree(keys), test_remove_tree(imp);
+    test_remove_tree(keys);
+    test_remove_tree(imp);
 }
 
 /* A key listed without an edge id could speak for any edge: the cloud does not start, and says which line. */
@@ -163,7 +167,10 @@ TEST(identity_authorized_key_without_id_refused_at_open) {
     EXPECT(transport_curve_read(a, pub, sec) == 0, "%s", rn_errmsg());
     path_in(a, keys, "authorized_keys");
     FILE *f = fopen(a, "w");
-    if (f) fprintf(f, "# a key without its edge id\n%s\n", pub), fclose(f);
+    if (f) {
+        fprintf(f, "# a key without its edge id\n%s\n", pub);
+        fclose(f);
+    }
     TransportOpts co = {.endpoint = "tcp://127.0.0.1:*", .curve_dir = keys, .quiet = true};
     Transport *cloud = transport_cloud_open(&co);
     EXPECT(!cloud && strstr(rn_errmsg(), "authorized_keys line 2 has no edge id"), "open: %s", cloud ? "(opened)" : rn_errmsg());
@@ -180,9 +187,14 @@ TEST(identity_authorized_key_without_id_refused_at_open) {
 TEST(identity_curve_impostor_refused_in_the_loop) {
     if (!have_weights()) SKIP("weights/ not here");
     const char *dir = test_temp_dir("idloop");
-    char keys[PATH_CAP], imp[PATH_CAP], ccsv[PATH_CAP], ecsv[PATH_CAP], clog[PATH_CAP], elog[PATH_CAP], ilog[PATH_CAP], ep[64];
-    path_in(keys, dir, "keys"), path_in(imp, dir, "imp"), path_in(ccsv, dir, "cloud.csv"), path_in(ecsv, dir, "edge.csv");
-    path_in(clog, dir, "cloud.log"), path_in(elog, dir, "edge.log"), path_in(ilog, dir, "impostor.log");
+    char keys[PATH_CAP], imp[PATH_CAP], ccsv[PATH_CAP], ecsv[PATH_CAP], clog[PATH_CAP], elog[PATH_CAP], ilog[PATH_CAP], ep[ENDPOINT_CAP];
+    path_in(keys, dir, "keys");
+    path_in(imp, dir, "imp");
+    path_in(ccsv, dir, "cloud.csv");
+    path_in(ecsv, dir, "edge.csv");
+    path_in(clog, dir, "cloud.log");
+    path_in(elog, dir, "edge.log");
+    path_in(ilog, dir, "impostor.log");
     EXPECT(mkdir(imp, 0700) == 0, "mkdir %s", imp);
     EXPECT(make_keys(keys, imp) == 0, "keys: %s", rn_errmsg());
     snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", port(0));
@@ -226,7 +238,9 @@ TEST(identity_curve_impostor_refused_in_the_loop) {
     EXPECT(cl && strstr(cl, "the key of robot2 that says it is edge robot1"), "the cloud's log names both ids");
     printf("    robot1: %d sent, %d booked (%d processed, %d stale); impostors: %lld messages refused\n", sent, rows, proc,
            stale, mism);
-    free(il), free(cl), free(el);
+    free(il);
+    free(cl);
+    free(el);
 }
 
 /* NUM_HELLO_ONLY clients say HELLO (again and again) and never send a frame; with --max-edges 4 they
@@ -234,8 +248,11 @@ TEST(identity_curve_impostor_refused_in_the_loop) {
 TEST(identity_hello_only_clients_hold_no_place) {
     if (!have_weights()) SKIP("weights/ not here");
     const char *dir = test_temp_dir("idhello");
-    char ccsv[PATH_CAP], ecsv[PATH_CAP], clog[PATH_CAP], elog[PATH_CAP], ep[64];
-    path_in(ccsv, dir, "cloud.csv"), path_in(ecsv, dir, "edge.csv"), path_in(clog, dir, "cloud.log"), path_in(elog, dir, "edge.log");
+    char ccsv[PATH_CAP], ecsv[PATH_CAP], clog[PATH_CAP], elog[PATH_CAP], ep[ENDPOINT_CAP];
+    path_in(ccsv, dir, "cloud.csv");
+    path_in(ecsv, dir, "edge.csv");
+    path_in(clog, dir, "cloud.log");
+    path_in(elog, dir, "edge.log");
     snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", port(1));
     char *cargs[] = {"serve-cloud", "--listen", ep, "--profile", "data/samples/serve_profile.json", "--sr", "x2=bilinear,x4=bilinear",
                      "--csv", ccsv, "--edges", "1", "--duration", "90", "--max-edges", "4", NULL};
@@ -284,7 +301,8 @@ TEST(identity_hello_only_clients_hold_no_place) {
     EXPECT(cl && !strstr(cl, "edge real refused") && strstr(cl, "refused 0 (max edges)"), "nobody refused:\n%s", cl ? cl : "");
     printf("    %d HELLO-only clients, --max-edges 4: the real edge sent %d, booked %d, processed %d\n", NUM_HELLO_ONLY, sent,
            rows, proc);
-    free(cl), free(el);
+    free(cl);
+    free(el);
 }
 
 /* --max-edges 1 and one edge streaming: a second serve-edge is told it is refused and exits non-zero
@@ -293,8 +311,9 @@ TEST(identity_hello_only_clients_hold_no_place) {
 TEST(identity_edge_refused_by_max_edges_exits_nonzero) {
     if (!have_weights()) SKIP("weights/ not here");
     const char *dir = test_temp_dir("idfull");
-    char clog[PATH_CAP], elog[PATH_CAP], ep[64];
-    path_in(clog, dir, "cloud.log"), path_in(elog, dir, "edge.log");
+    char clog[PATH_CAP], elog[PATH_CAP], ep[ENDPOINT_CAP];
+    path_in(clog, dir, "cloud.log");
+    path_in(elog, dir, "edge.log");
     snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", port(2));
     char *cargs[] = {"serve-cloud", "--listen", ep, "--profile", "data/samples/serve_profile.json", "--sr", "x2=bilinear,x4=bilinear",
                      "--edges", "1", "--duration", "90", "--max-edges", "1", "--edge-timeout", "60", NULL};
@@ -339,7 +358,8 @@ TEST(identity_edge_refused_by_max_edges_exits_nonzero) {
         transport_send(a, NULL, &bye);
     }
     int rc = wait_bounded(pc, 30);
-    transport_close(a), transport_close(flood);
+    transport_close(a);
+    transport_close(flood);
     dataset_free(&ds);
     char *el = test_read_text(elog), *cl = test_read_text(clog);
     EXPECT(re == 1 && el && strstr(el, "refused by the cloud: 1 edge already served"), "refused serve-edge exit %d:\n%s", re,
@@ -356,5 +376,6 @@ TEST(identity_edge_refused_by_max_edges_exits_nonzero) {
            cl ? cl : "");
     printf("    serve-edge refused: exit %d; flood: %d frames, told \"%s\"; %lld refusals, %d log lines in %.1f s\n", re,
            flood_sent, why.note, refused, lines, window_s);
-    free(el), free(cl);
+    free(el);
+    free(cl);
 }
