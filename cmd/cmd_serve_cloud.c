@@ -40,8 +40,10 @@ int cmd_serve_cloud(int argc, char **argv) {
     bool quiet = false;
     ArgSpec specs[] = {
         {"listen", ARG_STR, &o.listen, "ENDPOINT", "ZeroMQ endpoint the ROUTER binds (tcp://127.0.0.1:PORT, tcp://*:PORT)"},
-        {"curve-keys", ARG_STR, &o.curve_dir, "DIR", "CURVE: DIR/server.key and DIR/authorized_keys (see serve-edge --help); "
-                                                     "an edge without an authorized key is refused and logged"},
+        {"curve-keys", ARG_STR, &o.curve_dir, "DIR", "CURVE: DIR/server.key and DIR/authorized_keys (lines \"KEY ID\"; see "
+                                                     "serve-edge --help); an edge without an authorized key is refused and "
+                                                     "logged, one whose messages say another ID than its key's is refused "
+                                                     "(id_mismatch) and told"},
         {"profile", ARG_STR, &o.profile, "FILE", "profile.json from `rune profile` (targets, threshold, models; required)"},
         {"task", ARG_STR, &o.task, "FILE", "frozen segmenter (default: the profile's)"},
         {"sr", ARG_STR, &o.sr, "LIST", "x2=A.h5,x4=B.h5,... SR/ASR model per received scale (default: the profile's, "
@@ -69,9 +71,10 @@ int cmd_serve_cloud(int argc, char **argv) {
         {"fps", ARG_FLOAT, &o.fps, "F", "an edge's frame rate until its HELLO says otherwise"},
         {"bw-window", ARG_FLOAT, &o.bw_window, "S", "seconds of arrivals behind the bandwidth estimate"},
         {"edge-timeout", ARG_FLOAT, &o.edge_timeout, "S", "an edge silent this long is forgotten (state freed)"},
-        {"max-edges", ARG_INT, &o.max_edges, "N", "edges served at once"},
+        {"max-edges", ARG_INT, &o.max_edges, "N", "edges streaming at once (an edge that only said HELLO holds no place); "
+                                               "a further edge's frames are refused and it is told (serve-edge exits 1)"},
         {"duration", ARG_FLOAT, &o.duration, "S", "stop after S seconds (0: on SIGINT/SIGTERM or --edges)"},
-        {"edges", ARG_INT, &o.edges, "N", "stop after N edges have said BYE"},
+        {"edges", ARG_INT, &o.edges, "N", "stop after N edges it served have said BYE"},
         {"idle-exit", ARG_FLOAT, &o.idle_exit, "S", "stop after S seconds without a message once frames came"},
         {"tile", ARG_INT, &o.tile, "N", "CARN LR tile side (0 = whole frame)"},
         {"quiet", ARG_BOOL, &quiet, NULL, "no log lines (the summary is still printed)"},

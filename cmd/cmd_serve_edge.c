@@ -75,7 +75,8 @@ int cmd_serve_edge(int argc, char **argv) {
                                                             "interesting part)"},
         {"deadline-ms", ARG_FLOAT, &o.deadline_ms, "MS", "drop a frame that would leave later than MS after its capture "
                                                          "(0 = never); with --netns: not handed to the socket by then"},
-        {"curve-keys", ARG_STR, &o.curve_dir, "DIR", "CURVE: DIR/<id>.key or DIR/client.key and DIR/server.pub"},
+        {"curve-keys", ARG_STR, &o.curve_dir, "DIR", "CURVE: DIR/<id>.key or DIR/client.key and DIR/server.pub; the cloud "
+                                                     "accepts --id only from the key its authorized_keys names with that id"},
         {"curve-keygen", ARG_STR, &keygen_dir, "DIR", "write a key directory (server.key, server.pub, one key per --id given "
                                                       "as ID,ID,..., authorized_keys) and exit; refuses to replace "
                                                       "existing files without --force"},
@@ -101,6 +102,8 @@ int cmd_serve_edge(int argc, char **argv) {
                   "frames in a row miss the deadline it steps down on its own (the --profile's next lower\n"
                   "target's standard configuration, else a coarser scale / lower quality) until frames get\n"
                   "through; feedback about a stepped-down frame hands the configuration back to the cloud.\n"
+                  "An edge the cloud refuses (--max-edges reached, or a key that is not this --id's) stops\n"
+                  "and exits 1 with the cloud's reason (\"refused by the cloud: 16 edges already served\").\n"
                   "--csv FILE: one row per frame (and probe): edge, frame id, configuration, bytes, capture/\n"
                   "ready/start/send times (us), encode/queue/transmit ms, status and reason, and stepdown (own\n"
                   "steps below the cloud's configuration). Drop reasons: deadline, no_link (no connection),\n"

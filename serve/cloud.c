@@ -9,6 +9,7 @@
 #include "data/degrade.h"
 #include "profile/eval_seg.h"
 #include "profile/tail.h"
+#include "serve/ident.h"
 #include "serve/transport.h"
 #include "util/checksum.h"
 #include "util/err.h"
@@ -28,6 +29,7 @@ void cloud_opts_default(CloudOpts *o) {
 
 typedef struct EdgeState {
     bool used;
+    bool framed;                     /* has sent a FRAME: holds one of the --max-edges places */
     char id[WIRE_ID_MAX + 1];
     ServePolicy pol;
     Ctl ctl;
@@ -72,6 +74,8 @@ typedef struct Cloud {
     int ndone;
     int rr;                          /* round-robin position over edges with a waiting frame */
     long long refused_edges, processed, stale, bad_payload, byes, edges_seen, edges_freed, timeouts;
+    long long hello_evicted;         /* HELLO-only states dropped to make room for a newer edge */
+    RateLog full_log;                /* --max-edges refusals: at most a line a second */
     double t0;
     double busy_s;                   /* seconds spent decoding/rebuilding/segmenting (the cloud's load) */
     double busy_total;               /* seconds spent handling messages (silence excludes them) */
@@ -213,6 +217,30 @@ static Frame rebuild(Cloud *c, const Image *lr, int scale) {
 
 /* ---------------- edges ---------------- */
 
+/* An edge that said HELLO but has sent no FRAME holds no --max-edges place (clients that only say
+ * HELLO must not lock real edges out); when every slot is taken, the oldest such state makes room. */
+static EdgeState *hello_only_oldest(Cloud *c) {
+    EdgeState *old = NULL;
+    for (int i = 0; i < c->nedges_cap; i++) {
+        EdgeState *e = &c->edges[i];
+        if (e->used && !e->framed && (!old || e->first_t < old->first_t)) old = e;
+    }
+    return old;
+}
+
+/* Drops a state that never streamed (no summary line: it has nothing to report). */
+static void edge_forget(EdgeState *e) {
+    free(e->pbuf);
+    memset(e, 0, sizeof *e);
+}
+
+/* The edges holding --max-edges places. */
+static int edges_streaming(const Cloud *c) {
+    int n = 0;
+    for (int i = 0; i < c->nedges_cap; i++) n += c->edges[i].used && c->edges[i].framed;
+    return n;
+}
+
 static EdgeState *edge_find(Cloud *c, const char *id, bool make, double now) {
     EdgeState *free_slot = NULL;
     for (int i = 0; i < c->nedges_cap; i++) {
@@ -220,10 +248,11 @@ static EdgeState *edge_find(Cloud *c, const char *id, bool make, double now) {
         if (!c->edges[i].used && !free_slot) free_slot = &c->edges[i];
     }
     if (!make) return NULL;
-    if (!free_slot) {
-        c->refused_edges++;
-        fprintf(stderr, "serve-cloud: edge %s refused: %d edges already served (--max-edges)\n", id, c->nedges_cap);
-        return NULL;
+    if (!free_slot) free_slot = hello_only_oldest(c);
+    if (!free_slot) return NULL; /* cannot happen: stash_frame lets at most half the slots stream */
+    if (free_slot->used) {
+        c->hello_evicted++;
+        edge_forget(free_slot);
     }
     EdgeState *e = free_slot;
     memset(e, 0, sizeof *e);
@@ -336,6 +365,23 @@ static void edge_stages(const TransportRecv *r, double *ms, int64_t start_us) {
     ms[4] = (start_us - r->recv_us) / 1000.0;
 }
 
+/* A frame from one edge more than --max-edges: it is told (a FEEDBACK with reason refused; serve-edge
+ * stops and exits non-zero), logged at most once a second, and its HELLO-only state goes. */
+static void refuse_edge(Cloud *c, const char *id, EdgeState *e) {
+    c->refused_edges++;
+    long long held = 0;
+    int max = c->nedges_cap / 2; /* --max-edges (cloud_setup) */
+    if (ratelog_due(&c->full_log, 1.0, &held))
+        fprintf(stderr, "serve-cloud: edge %s refused: %d edge%s already served (--max-edges)%s\n", id, max, max == 1 ? "" : "s",
+                held ? " (and earlier refusals not logged)" : "");
+    char note[WIRE_NOTE_MAX + 1];
+    snprintf(note, sizeof note, "%d edge%s already served", max, max == 1 ? "" : "s");
+    WireMsg m;
+    ident_refusal(&m, id, note);
+    transport_send(c->tr, id, &m); /* 1 (gone already) needs nothing more */
+    if (e) edge_forget(e);
+}
+
 /* A FRAME off the socket: arrival bookkeeping (counts, gaps, the bandwidth estimate) now; the frame
  * waits in its edge's slot until the cloud gets to it. A frame still waiting there is replaced
  * (recorded "stale"): the cloud analyses each edge's newest frame, so a slow cloud skips frames
@@ -343,8 +389,14 @@ static void edge_stages(const TransportRecv *r, double *ms, int64_t start_us) {
 static void stash_frame(Cloud *c, const TransportRecv *r) {
     const WireFrame *f = &r->msg.u.frame;
     double now = now_seconds();
-    EdgeState *e = edge_find(c, r->peer, true, now);
+    EdgeState *e = edge_find(c, r->peer, false, now);
+    if (!(e && e->framed) && edges_streaming(c) >= c->nedges_cap / 2) {
+        refuse_edge(c, r->peer, e);
+        return;
+    }
+    if (!e) e = edge_find(c, r->peer, true, now);
     if (!e) return;
+    e->framed = true;
     e->frames++, e->bytes += f->payload_len;
     bool probe = f->cfg.flags & WIRE_CFG_PROBE;
     if (probe) e->probes++, e->pending_probe = e->pending_probe > 0 ? e->pending_probe - 1 : 0;
@@ -462,9 +514,22 @@ static void on_hello(Cloud *c, const TransportRecv *r) {
     send_feedback(c, e, 0, WIRE_REASON_START, "hello");
 }
 
+/* An edge the cloud holds or held state for (one freed after a silence still says BYE at its end);
+ * past DONE_MAX freed edges the cloud cannot tell, and takes the edge's word. */
+static bool was_served(const Cloud *c, const char *id) {
+    if (c->ndone == DONE_MAX) return true;
+    for (int i = 0; i < c->ndone; i++)
+        if (!strcmp(c->done[i].id, id)) return true;
+    return false;
+}
+
 static void on_bye(Cloud *c, const TransportRecv *r) {
     EdgeState *e = edge_find(c, r->peer, false, 0);
     if (e && e->has_pend) process_frame(c, e);
+    if (!e && !was_served(c, r->peer)) { /* a refused edge's BYE must not end a --edges run */
+        if (!c->o->quiet) fprintf(stderr, "serve-cloud: BYE from %s, never served: not counted\n", r->peer);
+        return;
+    }
     c->byes++;
     const WireBye *b = &r->msg.u.bye;
     if (!c->o->quiet)
@@ -499,7 +564,8 @@ static int cloud_setup(Cloud *c) {
         fprintf(c->csv, "%s\n", CLOUD_CSV_HEADER);
         fflush(c->csv);
     }
-    c->nedges_cap = o->max_edges > 0 ? o->max_edges : 16;
+    /* half the slots at most stream (stash_frame); the rest hold edges that only said HELLO so far */
+    c->nedges_cap = 2 * (o->max_edges > 0 ? o->max_edges : 16);
     c->edges = xcalloc((size_t)c->nedges_cap, sizeof *c->edges);
     TransportOpts to = {.endpoint = o->listen, .curve_dir = o->curve_dir, .quiet = o->quiet};
     if (!(c->tr = transport_cloud_open(&to))) return -1;
@@ -521,6 +587,7 @@ static void cloud_summary(Cloud *c, FILE *f) {
             c->edges_seen, c->edges_freed, c->timeouts, c->refused_edges, s->refused, c->byes, s->recv, s->bad_total);
     for (int k = 1; k < WIRE_NERR; k++) fprintf(f, "%s%s %lld", k > 1 ? ", " : "", wire_err_name(-k), s->bad[k]);
     fprintf(f, "); bad payloads %lld\n", c->bad_payload);
+    if (c->hello_evicted) fprintf(f, "edges that only said HELLO, dropped for newer ones: %lld\n", c->hello_evicted);
 }
 
 int cloud_run(const CloudOpts *o) {

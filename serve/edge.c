@@ -72,6 +72,7 @@ typedef struct Edge {
     int skip_left;
     WireFeedback last_fb;   /* the feedback behind cfg */
     bool have_fb;
+    char refused_note[WIRE_NOTE_MAX + 1]; /* why the cloud refused this edge (s.refused > 0) */
     long long gen_seen;
     Pending *pend;          /* ring */
     int phead, pcount;
@@ -139,7 +140,19 @@ static bool fb_stale(const Edge *e, const WireFeedback *fb) {
     return e->sd.steps > 0 && fb->reason != WIRE_REASON_START && fb->last_frame_id < e->step_fid;
 }
 
+/* The cloud will not serve this edge (--max-edges reached, or its key is another edge's): it stops as
+ * if signalled (nothing more is captured, what is queued is dropped as stopped, no BYE) and fails. */
+static void refused(Edge *e, const WireFeedback *fb) {
+    e->s.refused++;
+    snprintf(e->refused_note, sizeof e->refused_note, "%s", fb->note[0] ? fb->note : "no reason given");
+    g_stop = 1;
+}
+
 static void apply_feedback(Edge *e, const WireFeedback *fb) {
+    if (fb->reason == WIRE_REASON_REFUSED) {
+        refused(e, fb);
+        return;
+    }
     e->s.feedback++;
     if (!fb_is_config(fb)) {
         if (e->s.notices++ == 0 && !e->o->quiet)
@@ -592,7 +605,7 @@ int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
                           .dropped = (uint64_t)(e->s.dropped_deadline + e->s.dropped_no_link + e->s.dropped_zmq_full +
                                                       e->s.dropped_send_error + e->s.dropped_busy + e->s.dropped_error +
                                                       e->s.dropped_stopped)};
-    transport_send(e->tr, NULL, &bye);
+    if (!e->s.refused) transport_send(e->tr, NULL, &bye); /* a refused edge has no state to free */
     e->s.bad_messages = transport_stats(e->tr)->bad_total;
     e->s.wall_s = rel_now(e);
     if (e->s.sent + e->s.probes_sent > 0) {
@@ -603,7 +616,7 @@ int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
     e->s.encode_ms = e->n_encoded > 0 ? e->sum_encode / (double)e->n_encoded : 0;
     if (!o->quiet) print_summary(e);
     if (sum) *sum = e->s;
-    rc = 0;
+    rc = e->s.refused ? rn_fail("refused by the cloud: %s", e->refused_note) : 0;
 sig_out:
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);

@@ -80,6 +80,7 @@ typedef struct EdgeSummary {
     long long acked;             /* feedback answering a frame (not HELLO's START, not a notice): something got through */
     long long notices;           /* feedback with a reason that is not a configuration (ignored) */
     long long self_stepdowns;    /* own steps down after STEPDOWN_K deadline drops in a row */
+    long long refused;           /* FEEDBACKs saying the cloud does not serve this edge (it stops at the first) */
     double bytes_sent;
     double encode_ms, queue_ms, transmit_ms; /* means over the sent frames */
     double wall_s;
@@ -91,10 +92,11 @@ void edge_opts_default(EdgeOpts *o);
  * >= 0 and finite, bw_scale > 0, the start configuration, a tcp:// endpoint's port 1..65535); -1 with
  * rn_errmsg() naming the flag. edge_run calls it too. */
 int edge_opts_check(const EdgeOpts *o);
-/* Runs the stream until the frames (or max_frames / duration) are used up or SIGINT/SIGTERM.
+/* Runs the stream until the frames (or max_frames / duration) are used up, SIGINT/SIGTERM, or the
+ * cloud refuses the edge.
  * 0 (summary in *sum, also printed unless quiet), or -1 with rn_errmsg() (bad folder, schedule,
- * trace, keys, CSV path, an option out of range). 0 also when nothing got through: the caller reads
- * sum (edge_outcome). */
+ * trace, keys, CSV path, an option out of range; "refused by the cloud: WHY", *sum filled). 0 also
+ * when nothing got through: the caller reads sum (edge_outcome). */
 int edge_run(const EdgeOpts *o, EdgeSummary *sum);
 
 /* What a finished run means for the exit status: 0 = frames got through (the cloud answered at

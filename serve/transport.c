@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "serve/ident.h"
 #include "util/err.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
@@ -38,6 +39,10 @@ struct Transport {
     atomic_llong zap_accepted, zap_refused;
     AllowedKey *allowed;
     int nallowed;
+    /* cloud with CURVE: a peer is the name its key has (ZAP's User-Id), routed to its newest connection */
+    bool curve;
+    IdentRoutes routes;
+    RateLog key_log;
 };
 
 /* ---- keys ---- */
@@ -130,15 +135,23 @@ static int read_allowed(Transport *t, const char *path) {
             fclose(f);
             return rn_fail("%s line %d: not a 40-character Z85 public key", path, lineno);
         }
+        /* the name is the only id the key may use: a key without one could speak for any edge */
+        if (!wire_id_valid(name)) {
+            fclose(f);
+            return rn_fail("%s line %d has no edge id: want \"KEY ID\" (ID = the edge's --id, 1..%d of [A-Za-z0-9_.-])",
+                           path, lineno, WIRE_ID_MAX);
+        }
         if (t->nallowed == MAX_ALLOWED) {
             fclose(f);
             return rn_fail("%s: more than %d keys", path, MAX_ALLOWED);
         }
         AllowedKey *a = &t->allowed[t->nallowed++];
         zmq_z85_decode(a->key, key);
-        snprintf(a->name, sizeof a->name, "%s", name[0] ? name : key);
+        snprintf(a->name, sizeof a->name, "%s", name);
     }
     fclose(f);
+    ident_routes_init(&t->routes, t->nallowed);
+    t->curve = true;
     return 0;
 }
 
@@ -319,7 +332,9 @@ Transport *transport_cloud_open(const TransportOpts *o) {
         goto fail;
     }
     int64_t maxmsg = WIRE_MAX_MSG;
-    if (set_int(t->sock, ZMQ_ROUTER_HANDOVER, 1, "ROUTER_HANDOVER") < 0 ||
+    /* with CURVE each connection has an id of the ROUTER's making (edges set none): taking an id over
+     * is never needed, and would let a peer that names itself after another's connection cut it */
+    if (set_int(t->sock, ZMQ_ROUTER_HANDOVER, !curve, "ROUTER_HANDOVER") < 0 ||
         set_int(t->sock, ZMQ_ROUTER_MANDATORY, 1, "ROUTER_MANDATORY") < 0 ||
         set_int(t->sock, ZMQ_SNDHWM, o->sndhwm > 0 ? o->sndhwm : 1000, "SNDHWM") < 0 ||
         set_int(t->sock, ZMQ_RCVHWM, o->rcvhwm > 0 ? o->rcvhwm : 1000, "RCVHWM") < 0 ||
@@ -365,7 +380,10 @@ Transport *transport_edge_open(const TransportOpts *o) {
     }
     int ivl = o->reconnect_ms > 0 ? o->reconnect_ms : 100;
     int64_t maxmsg = WIRE_MAX_MSG;
-    if (zmq_setsockopt(t->sock, ZMQ_ROUTING_ID, o->edge_id, strlen(o->edge_id)) != 0) {
+    /* with CURVE the cloud knows the edge by its key, not by a routing id the edge chooses (one it
+     * chose could take another edge's connection over: ROUTER_HANDOVER) */
+    bool curve = o->curve_dir && *o->curve_dir;
+    if (!curve && zmq_setsockopt(t->sock, ZMQ_ROUTING_ID, o->edge_id, strlen(o->edge_id)) != 0) {
         rn_fail("routing id: %s", zmq_strerror(errno));
         goto fail;
     }
@@ -383,7 +401,7 @@ Transport *transport_edge_open(const TransportOpts *o) {
         rn_fail("zmq_setsockopt(MAXMSGSIZE): %s", zmq_strerror(errno));
         goto fail;
     }
-    if (o->curve_dir && *o->curve_dir) {
+    if (curve) {
         char path[1024], pub[41], sec[41], spub[41];
         snprintf(path, sizeof path, "%s/%s.key", o->curve_dir, o->edge_id);
         if (access(path, R_OK) != 0) curve_path(path, sizeof path, o->curve_dir, "client.key");
@@ -432,6 +450,7 @@ void transport_close(Transport *t) {
     }
     if (t->ctx) zmq_ctx_term(t->ctx);
     free(t->allowed);
+    ident_routes_free(&t->routes);
     free(t);
 }
 
@@ -445,7 +464,18 @@ int transport_send_raw(Transport *t, const char *peer, const void *buf, size_t n
     }
     if (t->cloud) {
         if (!peer || !*peer) return rn_fail("transport_send: the cloud needs a peer id");
-        if (zmq_send(t->sock, peer, strlen(peer), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        const void *rid = peer;
+        size_t rid_n = strlen(peer);
+        if (t->curve) { /* the name's newest authenticated connection */
+            const IdentRoute *r = ident_routes_get(&t->routes, peer);
+            if (!r) {
+                t->st.not_connected++;
+                return 1;
+            }
+            rid = r->rid;
+            rid_n = r->n;
+        }
+        if (zmq_send(t->sock, rid, rid_n, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
             if (errno == EAGAIN || errno == EHOSTUNREACH) {
                 t->st.not_connected++;
                 return 1;
@@ -496,9 +526,40 @@ static double mono_ms(void) {
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* Tells the connection rid[n] why its message was refused (best effort: it may be gone already). */
+static void send_refusal(Transport *t, const uint8_t *rid, size_t n, const char *edge_id, const char *note) {
+    WireMsg m;
+    ident_refusal(&m, edge_id, note);
+    uint8_t buf[WIRE_HEADER_BYTES + WIRE_FEEDBACK_BODY];
+    long len = wire_encode(&m, buf, sizeof buf);
+    if (len <= 0 || n == 0 || zmq_send(t->sock, rid, n, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) return;
+    if (zmq_send(t->sock, buf, (size_t)len, ZMQ_DONTWAIT) == len) t->st.sent++;
+}
+
+/* CURVE: a message speaks for the edge its key is named after in authorized_keys (ZAP's User-Id), and
+ * for no other; an accepted one makes its connection that name's route. WIRE_OK (peer = the name) or
+ * WIRE_EKEY (logged at most once a second, and the sender is told). */
+static int check_key(Transport *t, const uint8_t *rid, size_t rid_n, const WireMsg *m, char peer[WIRE_ID_MAX + 1]) {
+    const char *uid = zmq_msg_gets(&t->cur, "User-Id");
+    if (uid && !strcmp(uid, m->edge_id) && ident_routes_set(&t->routes, uid, rid, rid_n) == 0) {
+        snprintf(peer, WIRE_ID_MAX + 1, "%s", uid);
+        return WIRE_OK;
+    }
+    long long held = 0;
+    if (ratelog_due(&t->key_log, 1.0, &held) && !t->quiet)
+        fprintf(stderr, "transport: refused a message from the key of %s that says it is edge %s (a key speaks only for "
+                        "its own id)%s\n", uid ? uid : "?", m->edge_id, held ? " (and earlier ones not logged)" : "");
+    char note[WIRE_NOTE_MAX + 1];
+    snprintf(note, sizeof note, "key belongs to %s", uid ? uid : "?");
+    send_refusal(t, rid, rid_n, m->edge_id, note);
+    return WIRE_EKEY;
+}
+
 /* One message off the socket without waiting: 1 good, 0 nothing, 2 malformed (counted), -1 error. */
 static int try_recv(Transport *t, TransportRecv *r) {
     char peer[WIRE_ID_MAX + 1] = "";
+    uint8_t rid[IDENT_RID_MAX];
+    size_t rid_n = 0;
     bool peer_ok = true;
     if (t->cloud) {
         zmq_msg_t id;
@@ -509,6 +570,10 @@ static int try_recv(Transport *t, TransportRecv *r) {
         }
         size_t n = zmq_msg_size(&id);
         if (n <= WIRE_ID_MAX) memcpy(peer, zmq_msg_data(&id), n), peer[n] = 0;
+        if (n <= IDENT_RID_MAX) {
+            rid_n = n;
+            memcpy(rid, zmq_msg_data(&id), n);
+        }
         peer_ok = n <= WIRE_ID_MAX && wire_id_valid(peer);
         int more = zmq_msg_more(&id);
         zmq_msg_close(&id);
@@ -533,7 +598,8 @@ static int try_recv(Transport *t, TransportRecv *r) {
     const uint8_t *buf = zmq_msg_data(&t->cur);
     size_t n = zmq_msg_size(&t->cur);
     int e = wire_decode(buf, n, &r->msg);
-    if (e == WIRE_OK && t->cloud && (!peer_ok || strcmp(peer, r->msg.edge_id))) e = WIRE_EPEER;
+    if (e == WIRE_OK && t->cloud && !t->curve && (!peer_ok || strcmp(peer, r->msg.edge_id))) e = WIRE_EPEER;
+    if (e == WIRE_OK && t->curve) e = check_key(t, rid, rid_n, &r->msg, peer);
     if (e != WIRE_OK) {
         memset(&r->msg, 0, sizeof r->msg);
         count_bad(t, e);

@@ -2,8 +2,9 @@
  *
  * The cloud binds a ROUTER (any ZeroMQ endpoint, e.g. "tcp://0.0.0.0:5555"); each edge connects a
  * DEALER whose routing identity is its edge id, so the cloud addresses feedback to an edge by that id (ROUTER_HANDOVER: an edge that
- * reconnects, e.g. after a restart of either side, takes its id over). Every message is one wire
- * message (serve/wire.h); the cloud checks that the message's edge id equals the routing id.
+ * reconnects, e.g. after a restart of either side, takes its id over; with CURVE the id is the key's,
+ * below, and there is no handover). Every message is one wire message (serve/wire.h); the cloud checks that the message's edge id
+ * equals the routing id (plain TCP) or its key's id (CURVE).
  * Malformed messages are counted per WireErr and skipped, never returned.
  *
  * Reconnect: the DEALER reconnects by itself every reconnect_ms after the cloud goes away; with
@@ -14,9 +15,15 @@
  *
  * CURVE (--curve-keys DIR): a key file is text with lines "public = <40 Z85 chars>" and (for a
  * keypair) "secret = <40 Z85 chars>"; '#' starts a comment.
- *   cloud: DIR/server.key (keypair), DIR/authorized_keys (one Z85 public key per line, optionally
- *          followed by a name; the only clients accepted). A ZAP handler thread checks each client's
- *          key, logs every refusal to stderr and counts it (TransportStats.refused).
+ *   cloud: DIR/server.key (keypair), DIR/authorized_keys (lines "KEY ID": a Z85 public key and the edge
+ *          id it belongs to; a line without an id is an error at open). A ZAP handler thread checks each
+ *          client's key, logs every refusal to stderr and counts it (TransportStats.refused), and hands
+ *          the key's id to ZeroMQ as the connection's User-Id. Identity is the key: an edge's DEALER sets
+ *          no routing id (each connection gets one from the ROUTER, so none can take another's over),
+ *          TransportRecv.peer is the key's id, and a message whose edge id is another one is refused
+ *          (WIRE_EKEY "id_mismatch", logged at most once a second naming both ids) and its sender gets a
+ *          FEEDBACK with reason WIRE_REASON_REFUSED and the note "key belongs to ID". transport_send to
+ *          an id goes to the connection that last sent an accepted message under it.
  *   edge:  DIR/<edge_id>.key if present, else DIR/client.key (keypair), and DIR/server.pub (the
  *          server's public key). An edge with a wrong key never completes the handshake: it sends
  *          nothing and gets nothing (TransportStats.auth_failed counts its failed handshakes).
@@ -49,7 +56,8 @@ typedef struct TransportStats {
     long long not_connected;             /* transport_send calls answered 1 (no link / queue full) */
     long long connects, disconnects;     /* monitor events (edge: to the cloud; cloud: any peer) */
     long long auth_failed;               /* edge: handshakes that failed (wrong key) */
-    long long refused;                   /* cloud: clients the ZAP handler refused */
+    long long refused;                   /* cloud: clients the ZAP handler refused (bad[-WIRE_EKEY]: messages
+                                          * of an accepted key that spoke for another edge id) */
     long long accepted;                  /* cloud: clients the ZAP handler accepted */
 } TransportStats;
 
@@ -94,7 +102,8 @@ const char *transport_endpoint(Transport *t);
  * `public_path` (may be NULL) gets "public = ...\n". 0 or -1 with rn_errmsg(). */
 int transport_curve_keygen(const char *secret_path, const char *public_path);
 /* A key directory for both sides: DIR/server.key + DIR/server.pub, one keypair per edge id
- * (DIR/<id>.key; DIR/client.key when n = 0) and DIR/authorized_keys listing those edges. DIR is
+ * (DIR/<id>.key; DIR/client.key for id "client" when n = 0) and DIR/authorized_keys listing each key
+ * with its id ("KEY ID": that key may speak only for that id). DIR is
  * made if missing; existing files are overwritten. 0 or -1 with rn_errmsg(). */
 int transport_curve_keygen_dir(const char *dir, const char *const *edge_ids, int n);
 /* Reads a key file: public (and secret, when secret != NULL) as 40-char Z85 + NUL. -1 with rn_errmsg()

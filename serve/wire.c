@@ -65,14 +65,15 @@ static uint64_t get_u64(Get *r) {
 
 const char *wire_err_name(int err) {
     static const char *names[WIRE_NERR] = {"ok",         "truncated", "bad_magic", "bad_version", "bad_type",
-                                           "bad_length", "oversized", "bad_id",    "bad_field",   "peer_mismatch"};
+                                           "bad_length", "oversized", "bad_id",    "bad_field",   "peer_mismatch",
+                                           "id_mismatch"};
     if (err > 0 || err <= -WIRE_NERR) return "unknown";
     return names[-err];
 }
 
 const char *wire_reason_name(int reason) {
     static const char *names[WIRE_REASON_COUNT] = {"none", "start",  "standard", "tail",      "bandwidth",
-                                                   "probe", "policy", "fixed",    "congestion"};
+                                                   "probe", "policy", "fixed",    "congestion", "refused"};
     if (reason < 0 || reason >= WIRE_REASON_COUNT) return "unknown";
     return names[reason];
 }

@@ -65,6 +65,9 @@ typedef enum {
     WIRE_REASON_POLICY = 6,    /* AWStream: policy update after profiling */
     WIRE_REASON_FIXED = 7,     /* fixed controller: no adaptation */
     WIRE_REASON_CONGESTION = 8,/* AWStream: queue growth -> degrade */
+    WIRE_REASON_REFUSED = 9,   /* the cloud does not serve this edge (note says why: max edges, id not its key's);
+                                * still version 1: a decoder from before it refuses the message (bad_field), which
+                                * leaves such an edge as uninformed as it was */
     WIRE_REASON_COUNT
 } WireReason;
 
@@ -127,11 +130,12 @@ typedef enum {
     WIRE_EID = -7,       /* empty edge id or a character outside [A-Za-z0-9_.-] */
     WIRE_EFIELD = -8,    /* a field out of range (scale, quality, flags, size, reserved bytes, note) */
     WIRE_EPEER = -9,     /* transport: the message's edge id is not the sender's routing id */
-    WIRE_NERR = 10       /* number of codes, for counter arrays indexed by -code */
+    WIRE_EKEY = -10,     /* transport (CURVE): the message's edge id is not the name its key has in authorized_keys */
+    WIRE_NERR = 11       /* number of codes, for counter arrays indexed by -code */
 } WireErr;
 
 /* "ok", "truncated", "bad_magic", "bad_version", "bad_type", "bad_length", "oversized", "bad_id",
- * "bad_field", "peer_mismatch"; "unknown" for anything else. */
+ * "bad_field", "peer_mismatch", "id_mismatch"; "unknown" for anything else. */
 const char *wire_err_name(int err);
 const char *wire_reason_name(int reason); /* "none", "start", "standard", "tail", ... */
 
