@@ -431,6 +431,7 @@ TEST(edge_starts_from_profile_target) {
     d->version = PROFILE_VERSION;
     snprintf(d->task_kind, sizeof d->task_kind, "segmentation");
     d->fps = 30;
+    d->small = 0.01, d->ref_scale = 1, d->ref_quality = 90; /* what profile_json_read checks */
     d->threshold = 0.01;
     const int sc[3] = {8, 4, 2}, q[3] = {50, 60, 70};
     for (int i = 0; i < 3; i++) {

@@ -198,7 +198,7 @@ TEST(identity_curve_impostor_refused_in_the_loop) {
     EXPECT(mkdir(imp, 0700) == 0, "mkdir %s", imp);
     EXPECT(make_keys(keys, imp) == 0, "keys: %s", rn_errmsg());
     snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", port(0));
-    char *cargs[] = {"serve-cloud", "--listen", ep, "--curve-keys", keys, "--profile", "data/samples/serve_profile.json",
+    char *cargs[] = {"serve-cloud", "--listen", ep, "--curve-keys", keys, "--profile", "data/samples/serve_profile.json", "--threshold", "0.085",
                      "--sr", "x2=bilinear,x4=bilinear", "--csv", ccsv, "--edges", "1", "--duration", "90", "--edge-timeout", "30", NULL};
     char *eargs[] = {"serve-edge", "--connect", ep, "--id", "robot1", "--curve-keys", keys, "--frames", "data/samples/camvid",
                      "--dataset", "frames", "--fps", "2", "--loop", "--max-frames", "12", "--bandwidth", "0:2",
@@ -254,7 +254,7 @@ TEST(identity_hello_only_clients_hold_no_place) {
     path_in(clog, dir, "cloud.log");
     path_in(elog, dir, "edge.log");
     snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", port(1));
-    char *cargs[] = {"serve-cloud", "--listen", ep, "--profile", "data/samples/serve_profile.json", "--sr", "x2=bilinear,x4=bilinear",
+    char *cargs[] = {"serve-cloud", "--listen", ep, "--profile", "data/samples/serve_profile.json", "--threshold", "0.085", "--sr", "x2=bilinear,x4=bilinear",
                      "--csv", ccsv, "--edges", "1", "--duration", "90", "--max-edges", "4", NULL};
     char *eargs[] = {"serve-edge", "--connect", ep, "--id", "real", "--frames", "data/samples/camvid", "--dataset", "frames",
                      "--fps", "2", "--max-frames", "4", "--bandwidth", "0:2", "--deadline-ms", "3000", "--csv", ecsv,
@@ -315,7 +315,7 @@ TEST(identity_edge_refused_by_max_edges_exits_nonzero) {
     path_in(clog, dir, "cloud.log");
     path_in(elog, dir, "edge.log");
     snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", port(2));
-    char *cargs[] = {"serve-cloud", "--listen", ep, "--profile", "data/samples/serve_profile.json", "--sr", "x2=bilinear,x4=bilinear",
+    char *cargs[] = {"serve-cloud", "--listen", ep, "--profile", "data/samples/serve_profile.json", "--threshold", "0.085", "--sr", "x2=bilinear,x4=bilinear",
                      "--edges", "1", "--duration", "90", "--max-edges", "1", "--edge-timeout", "60", NULL};
     char *eargs[] = {"serve-edge", "--connect", ep, "--id", "second", "--frames", "data/samples/camvid", "--dataset", "frames",
                      "--fps", "2", "--loop", "--max-frames", "30", "--bandwidth", "0:2", "--wait-cloud", "60", NULL};
