@@ -18,6 +18,7 @@
 #define PORT_OFFSET 101 /* this file's ports: test_port() + PORT_OFFSET + k, apart from the other serve tests */
 #define PATH_CAP 512
 #define PROFILE "data/samples/serve_profile.json"
+#define CSV_FIELDS 35 /* columns of CLOUD_CSV_HEADER */
 
 /* A field of /proc/PID/status in KiB ("VmRSS", "VmHWM"); -1 when unreadable. */
 static long proc_kb(pid_t pid, const char *field) {
@@ -199,4 +200,81 @@ TEST(serve_guard_memory_back_after_a_large_frame) {
     EXPECT(stop_cloud(cloud) == 0, "cloud exits 0 on SIGTERM");
     transport_close(a);
     EXPECT(csv_count(csv, 34, "processed") == 3, "3 frames processed");
+}
+
+/* Sum of column `col` (an integer) over the rows whose status (column 34) is `status`. */
+static long long csv_sum(const char *path, const char *status, int col) {
+    char *text = test_read_text(path);
+    if (!text) return -1;
+    long long sum = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        const char *f[CSV_FIELDS];
+        int nf = 0;
+        for (char *p = line; nf < CSV_FIELDS;) {
+            f[nf++] = p;
+            char *c = strchr(p, ',');
+            if (!c) break;
+            *c = 0;
+            p = c + 1;
+        }
+        if (nf == CSV_FIELDS && !strcmp(f[34], status)) sum += atoll(f[col]);
+    }
+    free(text);
+    return sum;
+}
+
+/* Issue 23 item 5: a flood of valid frames wrote 651,861 "stale" rows (138 MB in 20 s). Per edge at
+ * most --csv-rate (100) stale rows a second, the rest one summary row a second with their count;
+ * every frame is still accounted for, in the CSV and in the summary. */
+TEST(serve_guard_flood_csv_bounded) {
+    if (access("weights/espnet_camvid.h5", R_OK)) SKIP("weights/ not here");
+    const char *dir = test_temp_dir("guard_flood");
+    char csv[PATH_CAP], log[PATH_CAP], ep[64];
+    snprintf(csv, sizeof csv, "%s/cloud.csv", dir);
+    snprintf(log, sizeof log, "%s/cloud.log", dir);
+    char *extra[] = {"--edges", "1", NULL};
+    pid_t cloud = start_cloud(2, csv, log, ep, sizeof ep, extra);
+    Transport *a = edge_connect(ep, "flood");
+    EXPECT(a && transport_connected(a), "connected");
+    if (!a || !transport_connected(a)) {
+        wait_bounded(cloud, 0);
+        return;
+    }
+    /* 3 s of frames as fast as the link takes them (a 480x360 frame at x4 is a 120x90 JPEG) */
+    const double flood_s = 3;
+    double t0 = now_seconds();
+    long long sent = 0;
+    while (now_seconds() - t0 < flood_s) {
+        if (send_synth(a, "flood", (uint64_t)sent, 480, 360, 4, 120, 90) == 0) sent++;
+        else usleep(1000); /* the edge's queue is full (SNDHWM): the cloud is the bottleneck */
+    }
+    WireMsg bye = {.type = WIRE_BYE};
+    snprintf(bye.edge_id, sizeof bye.edge_id, "flood");
+    bye.u.bye = (WireBye){.captured = (uint64_t)sent, .sent = (uint64_t)sent};
+    EXPECT(transport_send(a, NULL, &bye) == 0, "bye");
+    int rc = wait_bounded(cloud, 60);
+    double elapsed = now_seconds() - t0;
+    transport_close(a);
+    EXPECT(rc == 0, "cloud exits 0 after the bye (%d)", rc);
+
+    long long proc = csv_count(csv, 34, "processed"), stale = csv_count(csv, 34, "stale");
+    long long sum_rows = csv_count(csv, 34, "stale_summary"), summarised = csv_sum(csv, "stale_summary", 33);
+    long long rows = csv_count(csv, 0, NULL);
+    printf("sent %lld frames in %.1f s: %lld rows (%lld processed, %lld stale, %lld summary rows for %lld frames)\n", sent,
+           elapsed, rows, proc, stale, sum_rows, summarised);
+    /* enough frames that an unbounded CSV would break the bound below */
+    EXPECT(sent > 2 * CLOUD_CSV_RATE * (elapsed + 1), "a flood: %lld frames in %.1f s", sent, elapsed);
+    /* Bound: the budget restarts once a second, so over `elapsed` s there are at most elapsed + 1
+     * intervals, each with CLOUD_CSV_RATE stale rows and one summary row; plus the processed ones */
+    double intervals = elapsed + 1;
+    EXPECT(stale <= CLOUD_CSV_RATE * intervals && sum_rows <= intervals, "%lld stale rows, %lld summary rows in %.1f s",
+           stale, sum_rows, elapsed);
+    EXPECT(rows == proc + stale + sum_rows, "only processed, stale and stale_summary rows (%lld)", rows);
+    EXPECT(proc + stale + summarised == sent, "every frame accounted for: %lld + %lld + %lld of %lld", proc, stale,
+           summarised, sent);
+    char *lg = test_read_text(log), want[128];
+    snprintf(want, sizeof want, "| flood | cac | %lld | %lld | %lld |", sent, proc, stale + summarised);
+    EXPECT(lg && strstr(lg, want), "summary line %s:\n%s", want, lg ? lg : "");
+    free(lg);
 }
