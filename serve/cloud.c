@@ -678,7 +678,9 @@ static void cloud_summary(Cloud *c, FILE *f) {
                "messages received %lld, refused %lld (",
             c->edges_seen, c->edges_freed, c->timeouts, c->refused_edges, s->refused, c->byes, s->recv, s->bad_total);
     for (int k = 1; k < WIRE_NERR; k++) fprintf(f, "%s%s %lld", k > 1 ? ", " : "", wire_err_name(-k), s->bad[k]);
-    fprintf(f, "); bad payloads %lld; frames refused unread %lld (", c->bad_payload, c->refused_frames);
+    fprintf(f, "); bad payloads %lld; failed handshakes %lld; connections dropped mid-message (over %u bytes) %lld; "
+               "frames refused unread %lld (",
+            c->bad_payload, s->auth_failed, (unsigned)WIRE_MAX_MSG, s->oversized, c->refused_frames);
     for (int k = 0; k < REFUSE_KINDS; k++) fprintf(f, "%s%s %lld", k ? ", " : "", REFUSE_NAME[k], c->refused_why[k]);
     fprintf(f, ")\n");
 }

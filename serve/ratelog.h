@@ -10,6 +10,7 @@
 typedef struct RateLog {
     double interval;      /* seconds between printed lines (0 = 1 s) */
     double last;          /* when the last line was printed (0 = never) */
+    double weak_since;    /* when the first weak line held back since then came (0 = none) */
     long long held;       /* lines held back since then */
     long long total;      /* every call, printed or not */
 } RateLog;
@@ -18,5 +19,9 @@ typedef struct RateLog {
  * less than interval seconds ago; then the line is only counted. quiet: count only. Returns true
  * when it printed. */
 bool ratelog(RateLog *r, FILE *f, bool quiet, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A line with less to say than its kind's usual one (a client whose address could not be read):
+ * held back, for the next full line's "(N more)", until `patience` seconds pass without a line
+ * printed; then printed as ratelog would, so a kind made only of weak lines still shows. */
+bool ratelog_weak(RateLog *r, FILE *f, bool quiet, double patience, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* At the end: a last line "what: N more like it" when lines were held back since the last printed. */
 void ratelog_flush(RateLog *r, FILE *f, bool quiet, const char *what);

@@ -16,7 +16,9 @@
  * keypair) "secret = <40 Z85 chars>"; '#' starts a comment.
  *   cloud: DIR/server.key (keypair), DIR/authorized_keys (one Z85 public key per line, optionally
  *          followed by a name; the only clients accepted). A ZAP handler thread checks each client's
- *          key, logs every refusal to stderr and counts it (TransportStats.refused).
+ *          key, logs refusals to stderr (one line a second, naming the client's address, with a count of
+ *          the lines held back) and counts each (TransportStats.refused); any failed handshake (no key,
+ *          not ZMTP) is counted in auth_failed and logged so, naming the client, not the cloud's address.
  *   edge:  DIR/<edge_id>.key if present, else DIR/client.key (keypair), and DIR/server.pub (the
  *          server's public key). An edge with a wrong key never completes the handshake: it sends
  *          nothing and gets nothing (TransportStats.auth_failed counts its failed handshakes).
@@ -47,9 +49,12 @@ typedef struct TransportStats {
     long long bad_total;
     long long not_connected;             /* transport_send calls answered 1 (no link / queue full) */
     long long connects, disconnects;     /* monitor events (edge: to the cloud; cloud: any peer) */
-    long long auth_failed;               /* edge: handshakes that failed (wrong key) */
+    long long auth_failed;               /* handshakes that failed (edge: with the cloud, wrong key; cloud: clients with
+                                          * no or a wrong key, or not speaking ZMTP), each logged (one line a second) */
     long long refused;                   /* cloud: clients the ZAP handler refused */
     long long accepted;                  /* cloud: clients the ZAP handler accepted */
+    long long oversized;                 /* cloud: connections libzmq dropped mid-message (a message over WIRE_MAX_MSG,
+                                          * its ZMQ_MAXMSGSIZE; the rest of such a message is never read) */
 } TransportStats;
 
 /* A received message. For FRAME the payload points into the Transport's receive buffer and stays

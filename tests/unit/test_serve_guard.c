@@ -283,3 +283,100 @@ TEST(serve_guard_flood_csv_bounded) {
     EXPECT(lg && strstr(lg, want), "summary line %s:\n%s", want, lg ? lg : "");
     free(lg);
 }
+
+/* Waits up to `seconds` until the log has `what`; 1 when it has. */
+static int wait_log(const char *log, const char *what, double seconds) {
+    for (double t0 = now_seconds(); now_seconds() - t0 < seconds; usleep(50000)) {
+        char *lg = test_read_text(log);
+        int has = lg && strstr(lg, what);
+        free(lg);
+        if (has) return 1;
+    }
+    return 0;
+}
+
+/* An edge transport that tries to connect for `ms` milliseconds, then goes; its failed handshakes. */
+static long long try_edge(const char *ep, const char *id, const char *curve_dir, int ms) {
+    TransportOpts to = {.endpoint = ep, .edge_id = id, .curve_dir = curve_dir, .quiet = true, .reconnect_ms = 20};
+    Transport *t = transport_edge_open(&to);
+    if (!t) return 0;
+    TransportRecv r;
+    for (double t0 = now_seconds(); (now_seconds() - t0) * 1000 < ms;) transport_recv(t, 10, &r);
+    long long failed = transport_stats(t)->auth_failed;
+    transport_close(t);
+    return failed;
+}
+
+/* Issue 23 item 5: a client without the key made 4-5 handshake-failure lines a second, not counted,
+ * naming the cloud's address. Now: counted (summary "failed handshakes"), one line a second per
+ * kind (ZAP refusal, failed handshake) whatever the rate of attempts, naming the client. */
+TEST(serve_guard_handshake_failures_counted_and_rate_limited) {
+    if (access("weights/espnet_camvid.h5", R_OK)) SKIP("weights/ not here");
+    const char *dir = test_temp_dir("guard_hs");
+    char csv[PATH_CAP], log[PATH_CAP], keys[PATH_CAP], bad[PATH_CAP], src[2 * PATH_CAP], dst[2 * PATH_CAP], ep[64];
+    snprintf(csv, sizeof csv, "%s/cloud.csv", dir);
+    snprintf(log, sizeof log, "%s/cloud.log", dir);
+    snprintf(keys, sizeof keys, "%s/keys", dir);
+    snprintf(bad, sizeof bad, "%s/bad", dir);
+    const char *good[] = {"good"}, *intruder[] = {"intruder"};
+    EXPECT(transport_curve_keygen_dir(keys, good, 1) == 0 && transport_curve_keygen_dir(bad, intruder, 1) == 0, "keys");
+    /* the intruder knows the server's public key; its own key is not in authorized_keys */
+    snprintf(src, sizeof src, "%s/server.pub", keys);
+    snprintf(dst, sizeof dst, "%s/server.pub", bad);
+    char *pub = test_read_text(src);
+    FILE *f = fopen(dst, "w");
+    EXPECT(pub && f && fputs(pub, f) >= 0, "server.pub copied");
+    if (f) fclose(f);
+    free(pub);
+    char *extra[] = {"--curve-keys", keys, NULL};
+    pid_t cloud = start_cloud(3, csv, log, ep, sizeof ep, extra);
+    EXPECT(wait_log(log, "listening on", 60), "cloud listening");
+    /* ~3 s of attempts, ~10 a second of each kind: a wrong key (ZAP refuses it) and no key at all */
+    double t0 = now_seconds();
+    int attempts = 0;
+    long long client_failed = 0;
+    while (now_seconds() - t0 < 3) {
+        client_failed += try_edge(ep, "intruder", bad, 50);
+        client_failed += try_edge(ep, "nokey", NULL, 50);
+        attempts++;
+    }
+    int rc = stop_cloud(cloud);
+    double elapsed = now_seconds() - t0;
+    EXPECT(rc == 0, "cloud exits 0 (%d)", rc);
+    char *lg = test_read_text(log);
+    if (!lg) return;
+    long long failed = -1, curve = -1;
+    const char *p = strstr(lg, "failed handshakes ");
+    if (p) failed = atoll(p + strlen("failed handshakes "));
+    p = strstr(lg, "(max edges) / ");
+    if (p) curve = atoll(p + strlen("(max edges) / "));
+    /* the cloud's own address is "127.0.0.1:PORT" (ep without "tcp://"): no line about a client names it */
+    const char *own = ep + strlen("tcp://");
+    int lines = 0, named = 0, own_named = 0, zap = 0, hs = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(lg, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (strncmp(line, "transport: ", 11)) continue; /* the summary's counts are not log lines */
+        bool is_zap = strstr(line, "refused a CURVE client") != NULL, is_more = strstr(line, "more like it") != NULL;
+        bool is_hs = !is_zap && !is_more && strstr(line, "handshake") != NULL;
+        if (!is_zap && !is_hs && !is_more) continue;
+        lines++;
+        zap += is_zap;
+        hs += is_hs;
+        named += (is_zap || is_hs) && strstr(line, "127.0.0.1") != NULL;
+        own_named += strstr(line, own) != NULL;
+    }
+    printf("%d x 2 attempts in %.1f s (clients saw %lld failures): %d lines (%d ZAP, %d handshake, %d name 127.0.0.1)\n",
+           attempts, elapsed, client_failed, lines, zap, hs, named);
+    EXPECT(attempts >= 10, "enough attempts (%d) that one line each would break the bound", attempts);
+    /* Bound: one line a second per kind (2 kinds) over `elapsed` s is at most elapsed + 1 each, and
+     * one "N more like it" line per kind at the end */
+    EXPECT(lines <= 2 * (elapsed + 1) + 2, "%d lines in %.1f s", lines, elapsed);
+    EXPECT(zap >= 1 && hs >= 1 && named == zap + hs, "every line names the client (127.0.0.1): %d of %d", named, zap + hs);
+    EXPECT(own_named == 0, "no line names the cloud's own address %s", own);
+    /* each attempt is a connection whose handshake fails: every one is counted (a client that gave up
+     * before its handshake finished may not be, hence the clients' own count as the floor) */
+    EXPECT(failed >= client_failed && failed >= attempts, "summary: %lld failed handshakes, %d x 2 attempts, clients saw %lld",
+           failed, attempts, client_failed);
+    EXPECT(curve >= 1, "ZAP refusals counted (%lld)", curve);
+    free(lg);
+}
