@@ -480,7 +480,6 @@ static void frame_memory_back(Cloud *c, EdgeState *e) {
         e->pcap = 0;
     }
     /* glibc keeps freed heap pages (the decoded image, the float frame, predictions) unless asked */
-    if (getenv("RUNE_DBG_ARENA")) fprintf(stderr, "DBG arena reserved %zu MiB peak %zu MiB\n", arena_reserved(engine_arena()) >> 20, engine_arena()->peak >> 20);
     if (arena_trim(engine_arena(), CLOUD_ARENA_KEEP) > 0) malloc_trim(0);
     c->last_frame_t = now_seconds();
     c->idle_trim = true;
