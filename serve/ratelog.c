@@ -8,7 +8,8 @@
 static void print_line(RateLog *r, FILE *f, double now, const char *fmt, va_list ap) {
     vfprintf(f, fmt, ap);
     /* the count tells a reader of the log how much the single line stands for */
-    if (r->held > 0) fprintf(f, " (%lld more in the last %.0f s)", r->held, r->last > 0 ? now - r->last : 0);
+    double from = r->last > 0 ? r->last : r->weak_since; /* weak lines can be held before any line was printed */
+    if (r->held > 0) fprintf(f, " (%lld more in the last %.0f s)", r->held, from > 0 ? now - from : 0);
     fputc('\n', f);
     fflush(f);
     r->last = now;

@@ -17,12 +17,14 @@
 
 #define PORT_OFFSET 101 /* this file's ports: test_port() + PORT_OFFSET + k, apart from the other serve tests */
 #define PATH_CAP 512
+#define EP_CAP 64      /* "tcp://127.0.0.1:PORT" */
+#define LINE_CAP 256   /* a line of /proc/PID/status */
 #define PROFILE "data/samples/serve_profile.json"
 #define CSV_FIELDS 35 /* columns of CLOUD_CSV_HEADER */
 
 /* A field of /proc/PID/status in KiB ("VmRSS", "VmHWM"); -1 when unreadable. */
 static long proc_kb(pid_t pid, const char *field) {
-    char path[64], line[256];
+    char path[PATH_CAP], line[LINE_CAP];
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
     FILE *f = fopen(path, "r");
     if (!f) return -1;
@@ -116,7 +118,7 @@ static int cloud_caught_up(Transport *t, const char *id) {
 TEST(serve_guard_large_frame_refused_unread) {
     if (access("weights/espnet_camvid.h5", R_OK)) SKIP("weights/ not here");
     const char *dir = test_temp_dir("guard_large");
-    char csv[PATH_CAP], log[PATH_CAP], ep[64];
+    char csv[PATH_CAP], log[PATH_CAP], ep[EP_CAP];
     snprintf(csv, sizeof csv, "%s/cloud.csv", dir);
     snprintf(log, sizeof log, "%s/cloud.log", dir);
     pid_t cloud = start_cloud(0, csv, log, ep, sizeof ep, NULL);
@@ -172,7 +174,7 @@ TEST(serve_guard_large_frame_refused_unread) {
 TEST(serve_guard_memory_back_after_a_large_frame) {
     if (access("weights/espnet_camvid.h5", R_OK)) SKIP("weights/ not here");
     const char *dir = test_temp_dir("guard_mem");
-    char csv[PATH_CAP], log[PATH_CAP], ep[64];
+    char csv[PATH_CAP], log[PATH_CAP], ep[EP_CAP];
     snprintf(csv, sizeof csv, "%s/cloud.csv", dir);
     snprintf(log, sizeof log, "%s/cloud.log", dir);
     char *extra[] = {"--max-pixels", "1024x1024", NULL};
@@ -230,7 +232,7 @@ static long long csv_sum(const char *path, const char *status, int col) {
 TEST(serve_guard_flood_csv_bounded) {
     if (access("weights/espnet_camvid.h5", R_OK)) SKIP("weights/ not here");
     const char *dir = test_temp_dir("guard_flood");
-    char csv[PATH_CAP], log[PATH_CAP], ep[64];
+    char csv[PATH_CAP], log[PATH_CAP], ep[EP_CAP];
     snprintf(csv, sizeof csv, "%s/cloud.csv", dir);
     snprintf(log, sizeof log, "%s/cloud.log", dir);
     char *extra[] = {"--edges", "1", NULL};
@@ -278,7 +280,7 @@ TEST(serve_guard_flood_csv_bounded) {
     EXPECT(rows == proc + stale + sum_rows, "only processed, stale and stale_summary rows (%lld)", rows);
     EXPECT(proc + stale + summarised == sent, "every frame accounted for: %lld + %lld + %lld of %lld", proc, stale,
            summarised, sent);
-    char *lg = test_read_text(log), want[128];
+    char *lg = test_read_text(log), want[LINE_CAP];
     snprintf(want, sizeof want, "| flood | cac | %lld | %lld | %lld |", sent, proc, stale + summarised);
     EXPECT(lg && strstr(lg, want), "summary line %s:\n%s", want, lg ? lg : "");
     free(lg);
@@ -313,7 +315,7 @@ static long long try_edge(const char *ep, const char *id, const char *curve_dir,
 TEST(serve_guard_handshake_failures_counted_and_rate_limited) {
     if (access("weights/espnet_camvid.h5", R_OK)) SKIP("weights/ not here");
     const char *dir = test_temp_dir("guard_hs");
-    char csv[PATH_CAP], log[PATH_CAP], keys[PATH_CAP], bad[PATH_CAP], src[2 * PATH_CAP], dst[2 * PATH_CAP], ep[64];
+    char csv[PATH_CAP], log[PATH_CAP], keys[PATH_CAP], bad[PATH_CAP], src[2 * PATH_CAP], dst[2 * PATH_CAP], ep[EP_CAP];
     snprintf(csv, sizeof csv, "%s/cloud.csv", dir);
     snprintf(log, sizeof log, "%s/cloud.log", dir);
     snprintf(keys, sizeof keys, "%s/keys", dir);
@@ -388,7 +390,7 @@ TEST(serve_guard_handshake_failures_counted_and_rate_limited) {
 TEST(serve_guard_oversized_message_counted) {
     if (access("weights/espnet_camvid.h5", R_OK)) SKIP("weights/ not here");
     const char *dir = test_temp_dir("guard_big");
-    char csv[PATH_CAP], log[PATH_CAP], ep[64];
+    char csv[PATH_CAP], log[PATH_CAP], ep[EP_CAP];
     snprintf(csv, sizeof csv, "%s/cloud.csv", dir);
     snprintf(log, sizeof log, "%s/cloud.log", dir);
     pid_t cloud = start_cloud(4, csv, log, ep, sizeof ep, NULL);
@@ -411,7 +413,7 @@ TEST(serve_guard_oversized_message_counted) {
     EXPECT(stop_cloud(cloud) == 0, "cloud exits 0 on SIGTERM");
     transport_close(a);
     transport_close(b);
-    char *lg = test_read_text(log), want[128];
+    char *lg = test_read_text(log), want[LINE_CAP];
     snprintf(want, sizeof want, "connections dropped mid-message (over %u bytes) 1;", (unsigned)WIRE_MAX_MSG);
     EXPECT(lg && strstr(lg, want), "summary counts it: %s\n%s", want, lg ? lg : "");
     free(lg);
