@@ -9,6 +9,8 @@
 #include "data/dataset.h"
 #include "data/degrade.h"
 #include "data/image.h"
+#include "nn/arena.h"
+#include "serve/ratelog.h"
 #include "serve/cloud.h"
 #include "serve/transport.h"
 #include "tests/serve_harness.h"
@@ -418,4 +420,70 @@ TEST(serve_guard_oversized_message_counted) {
     EXPECT(lg && strstr(lg, want), "summary counts it: %s\n%s", want, lg ? lg : "");
     free(lg);
     EXPECT(csv_count(csv, 34, "processed") == 2, "both edges' frames processed");
+}
+
+/* The header reads the cloud trusts before decoding: the size the file says, for JPEG and PNG, and
+ * a clear error (not a crash) for bytes that are neither or are cut short. */
+TEST(serve_guard_header_reads) {
+    Image im = synth_image(37, 21);
+    unsigned char *jpg = NULL, *png = NULL;
+    size_t nj = 0, np = 0;
+    EXPECT(jpeg_encode(&im, 50, 420, &jpg, &nj) == 0 && png_encode(&im, &png, &np) == 0, "encoded");
+    image_free(&im);
+    int w = 0, h = 0;
+    EXPECT(jpeg_header(jpg, nj, &w, &h) == 0 && w == 37 && h == 21, "JPEG header %dx%d", w, h);
+    w = h = 0;
+    EXPECT(png_header(png, np, &w, &h) == 0 && w == 37 && h == 21, "PNG header %dx%d", w, h);
+    EXPECT(png_header(png, 20, &w, &h) < 0, "a PNG cut before its IHDR size is refused");
+    EXPECT(png_header(jpg, nj, &w, &h) < 0 && jpeg_header(png, np, &w, &h) < 0, "each refuses the other's bytes");
+    EXPECT(jpeg_header(jpg, 2, &w, &h) < 0, "a JPEG cut after its SOI is refused");
+    free(jpg);
+    free(png);
+}
+
+/* arena_trim: steps of a steady size keep their chunks; after one step much larger than the next
+ * the chunks go; nothing is freed while something is live. */
+TEST(serve_guard_arena_trim) {
+    Arena a;
+    arena_init(&a, 1 << 16);
+    const size_t small = 1 << 16, big = 16 << 20, keep = 1 << 20;
+    arena_alloc(&a, small);
+    arena_reset(&a);
+    EXPECT(arena_trim(&a, keep) == 0, "a small arena is kept");
+    arena_alloc(&a, big);
+    EXPECT(arena_trim(&a, keep) == 0, "nothing is freed while the big step's memory is live");
+    arena_reset(&a);
+    EXPECT(arena_trim(&a, keep) == 0 && arena_reserved(&a) >= big, "the big step itself keeps its chunks (it is the current size)");
+    arena_alloc(&a, big);
+    arena_reset(&a);
+    EXPECT(arena_trim(&a, keep) == 0, "so does a second big step (steady size)");
+    arena_alloc(&a, small);
+    arena_reset(&a);
+    EXPECT(arena_trim(&a, keep) >= big && arena_reserved(&a) == 0, "a small step after big ones frees them");
+    EXPECT(arena_alloc(&a, small) != NULL && arena_reserved(&a) >= small, "the arena works after a trim");
+    arena_free(&a);
+}
+
+/* One line a second per kind, with the count of those held back; a final line for the rest. */
+TEST(serve_guard_ratelog) {
+    const char *dir = test_temp_dir("guard_ratelog");
+    char path[PATH_CAP];
+    snprintf(path, sizeof path, "%s/log", dir);
+    FILE *f = fopen(path, "w");
+    EXPECT(f != NULL, "log file");
+    if (!f) return;
+    RateLog r = {.interval = 1};
+    int printed = 0;
+    for (int i = 0; i < 1000; i++) printed += ratelog(&r, f, false, "line %d", i);
+    EXPECT(printed == 1 && r.held == 999 && r.total == 1000, "one of 1000 lines within a second printed (%d)", printed);
+    r.last -= 1; /* a second later */
+    bool next = ratelog(&r, f, false, "line %d", 1000);
+    EXPECT(next, "the next second's first line is printed");
+    ratelog(&r, f, false, "held");
+    ratelog_flush(&r, f, false, "test");
+    fclose(f);
+    char *text = test_read_text(path);
+    EXPECT(text && !strcmp(text, "line 0\nline 1000 (999 more in the last 1 s)\ntest: 1 more like it since the last line\n"),
+           "log:\n%s", text ? text : "");
+    free(text);
 }
