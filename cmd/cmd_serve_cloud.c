@@ -33,10 +33,25 @@ static void check_ranges(const ArgCmd *cmd, const CloudOpts *o) {
                          p->aw_queue_ms);
 }
 
+/* "1920x1080" or "2073600" -> a pixel count; -1 when neither (or not positive). */
+static int parse_pixels(const char *s, long *out) {
+    long w = 0, h = 0;
+    char tail;
+    if (sscanf(s, "%ldx%ld%c", &w, &h, &tail) == 2 && w > 0 && h > 0 && w <= 1L << 20 && h <= 1L << 20) {
+        *out = w * h;
+        return 0;
+    }
+    if (sscanf(s, "%ld%c", &w, &tail) == 1 && w > 0) {
+        *out = w;
+        return 0;
+    }
+    return -1;
+}
+
 int cmd_serve_cloud(int argc, char **argv) {
     CloudOpts o;
     cloud_opts_default(&o);
-    const char *ctl = "cac", *fixed = "", *probe = "1:90";
+    const char *ctl = "cac", *fixed = "", *probe = "1:90", *max_px = "1920x1080";
     bool quiet = false;
     ArgSpec specs[] = {
         {"listen", ARG_STR, &o.listen, "ENDPOINT", "ZeroMQ endpoint the ROUTER binds (tcp://127.0.0.1:PORT, tcp://*:PORT)"},
@@ -77,6 +92,10 @@ int cmd_serve_cloud(int argc, char **argv) {
         {"edges", ARG_INT, &o.edges, "N", "stop after N edges it served have said BYE"},
         {"idle-exit", ARG_FLOAT, &o.idle_exit, "S", "stop after S seconds without a message once frames came"},
         {"tile", ARG_INT, &o.tile, "N", "CARN LR tile side (0 = whole frame)"},
+        {"max-pixels", ARG_STR, &max_px, "WxH|N", "a FRAME declaring more HR pixels is refused unread (CSV status "
+                                                  "refused; so is one whose JPEG/PNG header is not its declared size / scale)"},
+        {"csv-rate", ARG_INT, &o.csv_rate, "N", "per edge, at most N stale/refused/bad_payload rows a second, the rest "
+                                                "summarised in one row a second (format in the README)"},
         {"quiet", ARG_BOOL, &quiet, NULL, "no log lines (the summary is still printed)"},
         {0},
     };
@@ -103,6 +122,8 @@ int cmd_serve_cloud(int argc, char **argv) {
         o.par.aw_probe.scale > 16 || o.par.aw_probe.quality < 1 || o.par.aw_probe.quality > 100)
         args_usage_error(&cmd, "--aw-probe %s: want SCALE:QUALITY (scale 1..16, quality 1..100)", probe);
     check_ranges(&cmd, &o);
+    if (parse_pixels(max_px, &o.max_pixels) < 0 || o.csv_rate < 1)
+        args_usage_error(&cmd, "--max-pixels %s: want WxH or a pixel count >= 1; --csv-rate: >= 1", max_px);
     o.quiet = quiet;
     if (cloud_run(&o) < 0) {
         fprintf(stderr, "rune serve-cloud: %s\n", rn_errmsg());

@@ -71,11 +71,16 @@ int png_write16(const char *path, const Image16 *im);
 int png_decode(const unsigned char *buf, size_t len, Image *out, int want_c);
 int png_decode16(const unsigned char *buf, size_t len, Image16 *out);
 int png_encode(const Image *im, unsigned char **buf, size_t *len);
+/* The size in the IHDR chunk, nothing decoded (a remote frame's declared size is checked against it
+ * before any pixel memory is spent); 0, or -1 with rn_errmsg() when buf does not start as a PNG. */
+int png_header(const unsigned char *buf, size_t len, int *w, int *h);
 /* JPEG (TurboJPEG): quality 1..100, subsamp 444/422/420 (0 = 420); gray images encode as
  * grayscale JPEG whatever subsamp says. Encoded bytes are malloc'ed, *len is the exact count.
  * Decoding treats libjpeg warnings (a truncated stream) as errors. */
 int jpeg_encode(const Image *im, int quality, int subsamp, unsigned char **buf, size_t *len);
 int jpeg_decode(const unsigned char *buf, size_t len, Image *out, int want_c);
+/* The size in the JPEG's frame header (TurboJPEG's header read, nothing decoded); 0, or -1 with rn_errmsg(). */
+int jpeg_header(const unsigned char *buf, size_t len, int *w, int *h);
 int jpeg_read(const char *path, Image *out, int want_c);
 int jpeg_write(const char *path, const Image *im, int quality);
 /* By extension (case-insensitive): .png, .jpg/.jpeg (written at quality 95, 4:2:0). */

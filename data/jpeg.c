@@ -77,6 +77,21 @@ static int decode(const unsigned char *buf, size_t len, const char *name, Image 
     return 0;
 }
 
+int jpeg_header(const unsigned char *buf, size_t len, int *w, int *h) {
+    if (len == 0 || len > 0xffffffffUL) return rn_fail("JPEG data: %zu bytes, not a JPEG TurboJPEG can read", len);
+    tjhandle tj = tjInitDecompress();
+    if (!tj) rn_die("TurboJPEG: cannot create a decompressor: %s", tjGetErrorStr2(NULL));
+    int samp, cs;
+    /* a header cut short is only a warning to TurboJPEG: it returns 0 and leaves the size unset */
+    *w = 0;
+    *h = 0;
+    int rc = tjDecompressHeader3(tj, buf, (unsigned long)len, w, h, &samp, &cs);
+    if (rc != 0) rn_fail("JPEG data: not a readable JPEG header: %s", tjGetErrorStr2(tj));
+    else if (*w <= 0 || *h <= 0) rn_fail("JPEG data: no frame size in the header (%s)", tjGetErrorStr2(tj));
+    tjDestroy(tj);
+    return rc != 0 || *w <= 0 || *h <= 0 ? -1 : 0;
+}
+
 int jpeg_decode(const unsigned char *buf, size_t len, Image *out, int want_c) {
     return decode(buf, len, "JPEG data", out, want_c);
 }

@@ -186,6 +186,19 @@ static int decode_named(const char *name, const unsigned char *buf, size_t len, 
     return rc;
 }
 
+/* The PNG signature, then IHDR as the first chunk (the PNG spec requires it there): length 13,
+ * "IHDR", width, height (big-endian, 1..2^31-1). */
+int png_header(const unsigned char *buf, size_t len, int *w, int *h) {
+    enum { SIG = 8, IHDR_AT = SIG + 8, IHDR_LEN = 13 };
+    if (len < IHDR_AT + IHDR_LEN || png_sig_cmp(buf, 0, SIG) != 0) return rn_fail("PNG data: not a PNG file (bad signature)");
+    if (be32(buf + SIG) != IHDR_LEN || memcmp(buf + SIG + 4, "IHDR", 4)) return rn_fail("PNG data: the first chunk is not IHDR");
+    uint32_t pw = be32(buf + IHDR_AT), ph = be32(buf + IHDR_AT + 4);
+    if (pw == 0 || ph == 0 || pw > 0x7fffffffu || ph > 0x7fffffffu) return rn_fail("PNG data: IHDR size %ux%u is out of range", pw, ph);
+    *w = (int)pw;
+    *h = (int)ph;
+    return 0;
+}
+
 int png_decode(const unsigned char *buf, size_t len, Image *out, int want_c) {
     return decode_named("PNG data", buf, len, out, want_c);
 }

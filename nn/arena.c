@@ -117,6 +117,21 @@ void arena_rewind(Arena *a, ArenaMark m) {
     a->used = m.used;
 }
 
+size_t arena_trim(Arena *a, size_t keep) {
+    size_t held = arena_reserved(a), recent = a->peak;
+    if (a->used != 0) return 0;
+    a->peak = 0;
+    if (held <= keep || held / 2 <= recent) return 0;
+    for (ArenaChunk *c = a->first, *n; c; c = n) {
+        n = c->next;
+        mem_del(a, c->mem);
+        free(c);
+    }
+    a->first = NULL;
+    a->head = NULL;
+    return held;
+}
+
 size_t arena_reserved(const Arena *a) {
     size_t n = 0;
     for (const ArenaChunk *c = a->first; c; c = c->next) n += c->size;

@@ -1,15 +1,18 @@
 /* cloud.c: `rune serve-cloud` — ROUTER loop, per-edge state, decode -> SR -> segmenter -> ratio -> controller -> FEEDBACK, CSV, summary. */
 #include "serve/cloud.h"
 
+#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "data/degrade.h"
+#include "nn/tensor.h"
 #include "profile/eval_seg.h"
 #include "profile/tail.h"
 #include "serve/ident.h"
+#include "serve/ratelog.h"
 #include "serve/transport.h"
 #include "util/checksum.h"
 #include "util/err.h"
@@ -23,9 +26,36 @@ void cloud_opts_default(CloudOpts *o) {
     ctl_params_default(&o->par);
     o->threshold = NAN;
     o->fps = 2, o->bw_window = 3, o->edge_timeout = 10, o->max_edges = 16;
+    o->max_pixels = CLOUD_MAX_PIXELS;
+    o->csv_rate = CLOUD_CSV_RATE;
 }
 
 /* ---------------- the cloud's shared state ---------------- */
+
+/* Rows a remote edge can multiply (one per frame it sends) and their per-second budget. */
+enum { ROW_STALE, ROW_REFUSED, ROW_BAD, ROW_KINDS };
+static const char *const ROW_STATUS[ROW_KINDS] = {"stale", "refused", "bad_payload"};
+typedef struct CsvLimit {
+    double t0;                       /* start of the current one-second interval */
+    int rows;                        /* per-frame rows written in it */
+    long long over, over_bytes;      /* frames past the budget in it, not yet in a summary row */
+    uint64_t last_id;
+    int64_t last_us;
+} CsvLimit;
+
+/* Why a frame is refused before any work (the CSV's reason column). */
+enum { REFUSE_TOO_LARGE, REFUSE_BAD_HEADER, REFUSE_SIZE_MISMATCH, REFUSE_KINDS };
+static const char *const REFUSE_NAME[REFUSE_KINDS] = {"too_large", "bad_header", "size_mismatch"};
+
+#define CSV_COLS 35                  /* columns of CLOUD_CSV_HEADER */
+/* After a frame, memory past these bounds goes back to the system: a payload buffer larger than a
+ * few typical frames (a 960x720 JPEG at q90 is ~200 KB); an engine arena over CLOUD_ARENA_KEEP and
+ * over twice what the current frame used (arena_trim). The segmenter's arena is ~1 KB a pixel
+ * (measured: 192 MiB at 480x360, 704 MiB at 960x720, 2.2 GiB at 1920x1080), so a steady stream of
+ * any size keeps its arena, and the floor only spares small arenas from being freed and re-made. */
+#define PBUF_KEEP ((size_t)1 << 20)
+#define CLOUD_ARENA_KEEP ((size_t)512 << 20)
+#define CLOUD_IDLE_TRIM_S 5          /* an arena over CLOUD_ARENA_KEEP is freed after this long without a frame */
 
 typedef struct EdgeState {
     bool used;
@@ -44,6 +74,8 @@ typedef struct EdgeState {
     uint8_t *pbuf;                   /* [pcap] the waiting frame's payload (a copy) */
     size_t pcap;
     long long stale;                 /* frames replaced by a newer one before the cloud got to them */
+    long long refused;               /* frames refused before any work (declared size, payload header) */
+    CsvLimit lim[ROW_KINDS];         /* the per-second budget of its stale/refused/bad_payload rows */
     long long frames, processed, probes, bad, tail_frames, bytes, dropped_gaps, tail_cfg_frames;
     double sum_acc_label, sum_acc_hr;
     long long n_acc_label, n_acc_hr;
@@ -75,7 +107,10 @@ typedef struct Cloud {
     int rr;                          /* round-robin position over edges with a waiting frame */
     long long refused_edges, processed, stale, bad_payload, byes, edges_seen, edges_freed, timeouts;
     long long hello_evicted;         /* HELLO-only states dropped to make room for a newer edge */
-    RateLog full_log;                /* --max-edges refusals: at most a line a second */
+    long long refused_frames, refused_why[REFUSE_KINDS];
+    RateLog log_refused, log_bad, log_edges; /* remote input makes these lines: one a second each */
+    double last_frame_t;             /* when the last frame was processed */
+    bool idle_trim;                  /* the arena may still be freed after CLOUD_IDLE_TRIM_S idle */
     double t0;
     double busy_s;                   /* seconds spent decoding/rebuilding/segmenting (the cloud's load) */
     double busy_total;               /* seconds spent handling messages (silence excludes them) */
@@ -285,9 +320,12 @@ static void summary_head(FILE *f) {
                "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
 }
 
+static void csv_flush_limits(Cloud *c, EdgeState *e, bool all);
+
 /* An edge that left: its summary line is kept (the first DONE_MAX), its slot is freed. */
 static void edge_release(Cloud *c, EdgeState *e, const char *why, FILE *log) {
     if (log && !c->o->quiet) fprintf(log, "serve-cloud: edge %s %s; its state is freed\n", e->id, why);
+    csv_flush_limits(c, e, true);
     free(e->pbuf);
     e->pbuf = NULL, e->pcap = 0, e->has_pend = false;
     if (c->ndone < DONE_MAX) {
@@ -339,8 +377,8 @@ static int profile_probe(Cloud *c, EdgeState *e, const Image *full, const uint8_
     return ctl_profiled(&e->ctl, t, acc[0], acc[1]);
 }
 
-static void csv_row(Cloud *c, const EdgeState *e, const TransportRecv *r, const double *ms, int64_t done_us, double ratio,
-                    int tail, double acc_l, double acc_h, double ratio_hr, double bps, int reason, const char *status) {
+static void csv_row_why(Cloud *c, const EdgeState *e, const TransportRecv *r, const double *ms, int64_t done_us, double ratio,
+                        int tail, double acc_l, double acc_h, double ratio_hr, double bps, const char *why, const char *status) {
     if (!c->csv) return;
     const WireFrame *f = &r->msg.u.frame;
     char cfg[32], next[32];
@@ -352,8 +390,61 @@ static void csv_row(Cloud *c, const EdgeState *e, const TransportRecv *r, const 
     for (int k = 0; k < 11; k++) fprintf(c->csv, ",%.3f", ms[k]);
     (void)done_us;
     fprintf(c->csv, ",%.6g,%d,%.6g,%.6g,%.6g,%.0f,%s,%s,%s\n", ratio, tail, acc_l,
-            acc_h, ratio_hr, isfinite(bps) ? bps / 1000 : NAN, next, wire_reason_name(reason), status);
+            acc_h, ratio_hr, isfinite(bps) ? bps / 1000 : NAN, next, why, status);
     fflush(c->csv);
+}
+
+static void csv_row(Cloud *c, const EdgeState *e, const TransportRecv *r, const double *ms, int64_t done_us, double ratio,
+                    int tail, double acc_l, double acc_h, double ratio_hr, double bps, int reason, const char *status) {
+    csv_row_why(c, e, r, ms, done_us, ratio, tail, acc_l, acc_h, ratio_hr, bps, wire_reason_name(reason), status);
+}
+
+/* The row standing for the frames of one kind past the budget of an interval (format in cloud.h). */
+static void csv_summary_row(Cloud *c, EdgeState *e, int kind) {
+    CsvLimit *l = &e->lim[kind];
+    if (c->csv && l->over > 0) {
+        char id[24], bytes[24], us[24], n[24], status[32];
+        snprintf(id, sizeof id, "%llu", (unsigned long long)l->last_id);
+        snprintf(bytes, sizeof bytes, "%lld", l->over_bytes);
+        snprintf(us, sizeof us, "%lld", (long long)l->last_us);
+        snprintf(n, sizeof n, "%lld", l->over);
+        snprintf(status, sizeof status, "%s_summary", ROW_STATUS[kind]);
+        const char *col[CSV_COLS] = {[0] = e->id, [1] = id, [3] = ctl_kind_name(c->o->ctl), [10] = bytes, [13] = us,
+                                     [33] = n, [34] = status};
+        for (int k = 0; k < CSV_COLS; k++) fprintf(c->csv, "%s%s", k ? "," : "", col[k] ? col[k] : "");
+        fputc('\n', c->csv);
+        fflush(c->csv);
+    }
+    l->over = 0;
+    l->over_bytes = 0;
+}
+
+/* The per-second budget of e's rows of one kind: true = write this frame's own row; false = it is
+ * counted into the interval's summary row, written when the interval is over. */
+static bool csv_admit(Cloud *c, EdgeState *e, int kind, const TransportRecv *r) {
+    CsvLimit *l = &e->lim[kind];
+    double now = now_seconds();
+    if (now - l->t0 >= 1) {
+        csv_summary_row(c, e, kind);
+        l->t0 = now;
+        l->rows = 0;
+    }
+    if (l->rows < c->o->csv_rate) {
+        l->rows++;
+        return true;
+    }
+    l->over++;
+    l->over_bytes += r->msg.u.frame.payload_len;
+    l->last_id = r->msg.u.frame.frame_id;
+    l->last_us = r->recv_us;
+    return false;
+}
+
+/* Summary rows of intervals that are over (all of them when `all`: the edge leaves, the cloud stops). */
+static void csv_flush_limits(Cloud *c, EdgeState *e, bool all) {
+    double now = now_seconds();
+    for (int k = 0; k < ROW_KINDS; k++)
+        if (all || now - e->lim[k].t0 >= 1) csv_summary_row(c, e, k);
 }
 
 /* The edge's stamps as stage times: encode, queue, transmit, network (recv - send), cloud wait. */
@@ -369,17 +460,80 @@ static void edge_stages(const TransportRecv *r, double *ms, int64_t start_us) {
  * stops and exits non-zero), logged at most once a second, and its HELLO-only state goes. */
 static void refuse_edge(Cloud *c, const char *id, EdgeState *e) {
     c->refused_edges++;
-    long long held = 0;
     int max = c->nedges_cap / 2; /* --max-edges (cloud_setup) */
-    if (ratelog_due(&c->full_log, 1.0, &held))
-        fprintf(stderr, "serve-cloud: edge %s refused: %d edge%s already served (--max-edges)%s\n", id, max, max == 1 ? "" : "s",
-                held ? " (and earlier refusals not logged)" : "");
+    ratelog(&c->log_edges, stderr, c->o->quiet, "serve-cloud: edge %s refused: %d edge%s already served (--max-edges)", id,
+            max, max == 1 ? "" : "s");
     char note[WIRE_NOTE_MAX + 1];
     snprintf(note, sizeof note, "%d edge%s already served", max, max == 1 ? "" : "s");
     WireMsg m;
     ident_refusal(&m, id, note);
     transport_send(c->tr, id, &m); /* 1 (gone already) needs nothing more */
     if (e) edge_forget(e);
+}
+
+/* Which check a FRAME fails before any work, or -1: its declared HR size against --max-pixels, then
+ * its payload's JPEG/PNG header (read, not decoded) against the LR size the declared size and scale
+ * make (serve-edge sends exactly hr/scale, degrade_lr_size). `why` says it in words. */
+static int frame_refusal(const Cloud *c, const WireFrame *f, char *why, size_t cap) {
+    if ((long long)f->hr_w * f->hr_h > c->o->max_pixels) {
+        snprintf(why, cap, "declares %dx%d, over --max-pixels %ld", f->hr_w, f->hr_h, c->o->max_pixels);
+        return REFUSE_TOO_LARGE;
+    }
+    int w = 0, h = 0;
+    int rc = f->cfg.quality == 0 ? png_header(f->payload, f->payload_len, &w, &h) : jpeg_header(f->payload, f->payload_len, &w, &h);
+    if (rc < 0) {
+        snprintf(why, cap, "%s", rn_errmsg());
+        return REFUSE_BAD_HEADER;
+    }
+    int lw = degrade_lr_size(f->hr_w, f->cfg.scale), lh = degrade_lr_size(f->hr_h, f->cfg.scale);
+    if (w != lw || h != lh) {
+        snprintf(why, cap, "payload is %dx%d, a %dx%d frame at x%d is %dx%d", w, h, f->hr_w, f->hr_h, f->cfg.scale, lw, lh);
+        return REFUSE_SIZE_MISMATCH;
+    }
+    return -1;
+}
+
+/* A frame that fails frame_refusal is counted, logged (rate-limited) and recorded, and nothing else
+ * is done with it: its cost is the header read. true = refused. */
+static bool refuse_frame(Cloud *c, EdgeState *e, const TransportRecv *r) {
+    const WireFrame *f = &r->msg.u.frame;
+    char why[256];
+    int k = frame_refusal(c, f, why, sizeof why);
+    if (k < 0) return false;
+    e->frames++;
+    e->refused++;
+    c->refused_frames++;
+    c->refused_why[k]++;
+    ratelog(&c->log_refused, stderr, c->o->quiet, "serve-cloud: edge %s frame %llu refused (%s): %s", e->id,
+            (unsigned long long)f->frame_id, REFUSE_NAME[k], why);
+    if (csv_admit(c, e, ROW_REFUSED, r)) {
+        double ms[11];
+        for (int j = 0; j < 11; j++) ms[j] = NAN;
+        edge_stages(r, ms, wire_now_us());
+        csv_row_why(c, e, r, ms, wire_now_us(), NAN, 0, NAN, NAN, NAN, NAN, REFUSE_NAME[k], "refused");
+    }
+    return true;
+}
+
+/* After a frame: memory a larger-than-usual frame took goes back to the system instead of staying
+ * at its peak for the life of the cloud (the issue's 4.3 GB after one 2048x2048 frame). */
+static void frame_memory_back(Cloud *c, EdgeState *e) {
+    if (e->pcap > PBUF_KEEP) {
+        free(e->pbuf);
+        e->pbuf = NULL;
+        e->pcap = 0;
+    }
+    /* glibc keeps freed heap pages (the decoded image, the float frame, predictions) unless asked */
+    if (arena_trim(engine_arena(), CLOUD_ARENA_KEEP) > 0) malloc_trim(0);
+    c->last_frame_t = now_seconds();
+    c->idle_trim = true;
+}
+
+/* A cloud that has been idle a while gives a large arena back, however steady the frames were. */
+static void idle_memory_back(Cloud *c) {
+    if (!c->idle_trim || now_seconds() - c->last_frame_t < CLOUD_IDLE_TRIM_S) return;
+    c->idle_trim = false;
+    if (arena_trim(engine_arena(), CLOUD_ARENA_KEEP) > 0) malloc_trim(0);
 }
 
 /* A FRAME off the socket: arrival bookkeeping (counts, gaps, the bandwidth estimate) now; the frame
@@ -395,7 +549,7 @@ static void stash_frame(Cloud *c, const TransportRecv *r) {
         return;
     }
     if (!e) e = edge_find(c, r->peer, true, now);
-    if (!e) return;
+    if (!e || refuse_frame(c, e, r)) return;
     e->framed = true;
     e->frames++, e->bytes += f->payload_len;
     bool probe = f->cfg.flags & WIRE_CFG_PROBE;
@@ -415,7 +569,8 @@ static void stash_frame(Cloud *c, const TransportRecv *r) {
         double ms[11];
         for (int k = 0; k < 11; k++) ms[k] = NAN;
         edge_stages(old, ms, wire_now_us());
-        csv_row(c, e, old, ms, wire_now_us(), NAN, 0, NAN, NAN, NAN, rate_bps(&e->rate, now, c->o->bw_window), 0, "stale");
+        if (csv_admit(c, e, ROW_STALE, old))
+            csv_row(c, e, old, ms, wire_now_us(), NAN, 0, NAN, NAN, NAN, rate_bps(&e->rate, now, c->o->bw_window), 0, "stale");
         e->stale++, c->stale++;
         if (keep_old) return;
     }
@@ -445,9 +600,10 @@ static void process_frame(Cloud *c, EdgeState *e) {
     if (drc < 0 || lr.w * f->cfg.scale > f->hr_w || lr.h * f->cfg.scale > f->hr_h) {
         if (drc == 0) image_free(&lr);
         e->bad++, c->bad_payload++;
-        if (!c->o->quiet) fprintf(stderr, "serve-cloud: edge %s frame %llu: bad payload (%s)\n", e->id,
-                                  (unsigned long long)f->frame_id, drc < 0 ? rn_errmsg() : "size does not match hr_w/hr_h");
-        csv_row(c, e, r, ms, wire_now_us(), NAN, 0, NAN, NAN, NAN, bps, 0, "bad_payload");
+        ratelog(&c->log_bad, stderr, c->o->quiet, "serve-cloud: edge %s frame %llu: bad payload (%s)", e->id,
+                (unsigned long long)f->frame_id, drc < 0 ? rn_errmsg() : "size does not match hr_w/hr_h");
+        if (csv_admit(c, e, ROW_BAD, r)) csv_row(c, e, r, ms, wire_now_us(), NAN, 0, NAN, NAN, NAN, bps, 0, "bad_payload");
+        frame_memory_back(c, e);
         return;
     }
     Frame up = rebuild(c, &lr, f->cfg.scale);
@@ -498,6 +654,7 @@ static void process_frame(Cloud *c, EdgeState *e) {
     }
     csv_row(c, e, r, ms, done_us, ratio, tail, acc_l, acc_h, ratio_hr, bps, reason, "processed");
     free(pred), frame_free(&up), image_free(&lr);
+    frame_memory_back(c, e);
 }
 
 static void on_hello(Cloud *c, const TransportRecv *r) {
@@ -586,7 +743,11 @@ static void cloud_summary(Cloud *c, FILE *f) {
                "messages received %lld, refused %lld (",
             c->edges_seen, c->edges_freed, c->timeouts, c->refused_edges, s->refused, c->byes, s->recv, s->bad_total);
     for (int k = 1; k < WIRE_NERR; k++) fprintf(f, "%s%s %lld", k > 1 ? ", " : "", wire_err_name(-k), s->bad[k]);
-    fprintf(f, "); bad payloads %lld\n", c->bad_payload);
+    fprintf(f, "); bad payloads %lld; failed handshakes %lld; connections dropped mid-message (over %u bytes) %lld; "
+               "frames refused unread %lld (",
+            c->bad_payload, s->auth_failed, (unsigned)WIRE_MAX_MSG, s->oversized, c->refused_frames);
+    for (int k = 0; k < REFUSE_KINDS; k++) fprintf(f, "%s%s %lld", k ? ", " : "", REFUSE_NAME[k], c->refused_why[k]);
+    fprintf(f, ")\n");
     if (c->hello_evicted) fprintf(f, "edges that only said HELLO, dropped for newer ones: %lld\n", c->hello_evicted);
 }
 
@@ -644,6 +805,9 @@ int cloud_run(const CloudOpts *o) {
                 edge_release(&c, e, why, stderr);
             }
         }
+        for (int i = 0; i < c.nedges_cap; i++)
+            if (c.edges[i].used) csv_flush_limits(&c, &c.edges[i], false);
+        idle_memory_back(&c);
         /* then one waiting frame, round robin over the edges */
         for (int k = 0; k < c.nedges_cap; k++) {
             EdgeState *e = &c.edges[(c.rr + k) % c.nedges_cap];
@@ -665,6 +829,11 @@ int cloud_run(const CloudOpts *o) {
             edge_stages(&e->pend, ms, wire_now_us());
             csv_row(&c, e, &e->pend, ms, wire_now_us(), NAN, 0, NAN, NAN, NAN, NAN, 0, "unprocessed");
         }
+    for (int i = 0; i < c.nedges_cap; i++)
+        if (c.edges[i].used) csv_flush_limits(&c, &c.edges[i], true);
+    ratelog_flush(&c.log_refused, stderr, o->quiet, "serve-cloud: refused frames");
+    ratelog_flush(&c.log_bad, stderr, o->quiet, "serve-cloud: bad payloads");
+    ratelog_flush(&c.log_edges, stderr, o->quiet, "serve-cloud: edges refused (--max-edges)");
     if (rc == 0) {
         cloud_summary(&c, stdout);
         if (o->summary && *o->summary) {

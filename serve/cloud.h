@@ -37,8 +37,15 @@ typedef struct CloudOpts {
     int edges;                 /* stop once this many BYEs have arrived (0 = never) */
     int max_edges;             /* edges served at once; more are refused and logged */
     int tile;                  /* CARN LR tile side (0 = whole frame) */
+    long max_pixels;           /* HR pixels (hr_w x hr_h) a FRAME may declare; more is refused unread (0 = CLOUD_MAX_PIXELS) */
+    int csv_rate;              /* stale/refused/bad_payload rows per second per edge before they are summarised (0 = CLOUD_CSV_RATE) */
     bool quiet;
 } CloudOpts;
+
+/* The profile records no frame size, so the cap on what a FRAME may declare is full HD (the
+ * largest capture the paper's setups use; CamVid is 960x720, Cityscapes 2048x1024 needs --max-pixels). */
+#define CLOUD_MAX_PIXELS (1920L * 1080)
+#define CLOUD_CSV_RATE 100
 
 void cloud_opts_default(CloudOpts *o);
 /* Runs the cloud until a stop condition; 0, or -1 with rn_errmsg() (bad profile, models, endpoint). */
@@ -49,7 +56,16 @@ int cloud_run(const CloudOpts *o);
  * encode + queue); network = recv - send (recv = taken off the socket); wait = recv to the start of
  * its processing. status: processed; stale (a newer frame of the same edge arrived before the cloud
  * got to it: not analysed, its timing columns are NaN past network); bad_payload (undecodable);
- * unprocessed (still waiting when the cloud stopped). */
+ * unprocessed (still waiting when the cloud stopped); refused (not looked at: its declared size is over
+ * --max-pixels, or its payload's JPEG/PNG header is unreadable or disagrees with the declared size
+ * hr/scale; the reason column says which: too_large, bad_header, size_mismatch; timing columns NaN).
+ *
+ * Bounded output: per edge, at most --csv-rate (CLOUD_CSV_RATE) stale, refused and bad_payload rows
+ * each per second are written one per frame; past that, the frames of that second are summarised in
+ * ONE row when the second is over (or the edge leaves, or the cloud stops): status "<status>_summary"
+ * (stale_summary, refused_summary, bad_payload_summary), frame_id = the last frame it covers, bytes
+ * = their payload bytes together, recv_us = when the last of them arrived, reason = how many frames
+ * the row stands for; every other column is empty. The summary's counts include every frame. */
 #define CLOUD_CSV_HEADER                                                                                      \
     "edge,frame_id,src_index,controller,config,scale,quality,skip,tail_cfg,probe,bytes,capture_us,send_us,"   \
     "recv_us,done_us,encode_ms,queue_ms,transmit_ms,network_ms,wait_ms,decode_ms,sr_ms,infer_ms,ratio_ms,"            \

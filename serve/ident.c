@@ -52,21 +52,3 @@ void ident_refusal(WireMsg *m, const char *edge_id, const char *note) {
         if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e) *p = '?';
     fb->cloud_us = wire_now_us();
 }
-
-static double mono_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-bool ratelog_due(RateLog *l, double period_s, long long *held) {
-    double now = mono_s();
-    if (now < l->next) {
-        l->held++;
-        return false;
-    }
-    if (held) *held = l->held;
-    l->held = 0;
-    l->next = now + period_s;
-    return true;
-}

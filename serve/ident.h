@@ -1,5 +1,5 @@
 /* ident.h: who an edge is — with CURVE, the name its key has in authorized_keys; routes from that name to the
- * connection that last proved it, the cloud's refusal FEEDBACK, and rate-limited refusal logs. */
+ * connection that last proved it, and the cloud's refusal FEEDBACK. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -34,12 +34,3 @@ const IdentRoute *ident_routes_get(const IdentRoutes *t, const char *name);
  * WIRE_NOTE_MAX, characters the wire refuses replaced by '?'). Its configurations are valid
  * placeholders: a refused edge applies none of them. */
 void ident_refusal(WireMsg *m, const char *edge_id, const char *note);
-
-/* At most one log line per period for one kind of refusal: a peer that repeats a refused message
- * cannot flood the log. */
-typedef struct RateLog {
-    double next;    /* monotonic seconds before which lines are held back */
-    long long held; /* lines held back since the last one written */
-} RateLog;
-/* true: write the line now (*held = how many were held back before it); false: counted, stay quiet. */
-bool ratelog_due(RateLog *l, double period_s, long long *held);

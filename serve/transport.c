@@ -13,10 +13,13 @@
 #include <zmq.h>
 
 #include "serve/ident.h"
+#include "serve/peers.h"
+#include "serve/ratelog.h"
 #include "util/err.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define MAX_ALLOWED 1024
+#define HS_PATIENCE_S 2 /* seconds an unnamed handshake failure waits for a named one to log it */
 
 typedef struct AllowedKey {
     uint8_t key[32];
@@ -42,7 +45,12 @@ struct Transport {
     /* cloud with CURVE: a peer is the name its key has (ZAP's User-Id), routed to its newest connection */
     bool curve;
     IdentRoutes routes;
-    RateLog key_log;
+    RateLog key_log;              /* id_mismatch lines */
+    /* cloud: remote peers can make a log line per connection attempt; these keep it to one a second */
+    Peers *peers;                 /* accepted connections, to name the client of a monitor event */
+    long long hs_unnamed;         /* handshake failures whose connection's close (which names the client) is to come */
+    long long hs_zap;             /* the same for ZAP refusals, which the ZAP handler has logged with the address */
+    RateLog log_hs, log_big, log_zap; /* log_zap: the ZAP thread's own */
 };
 
 /* ---- keys ---- */
@@ -207,8 +215,8 @@ static void *zap_main(void *arg) {
             atomic_fetch_add(&t->zap_accepted, 1);
         } else {
             atomic_fetch_add(&t->zap_refused, 1);
-            if (!t->quiet)
-                fprintf(stderr, "transport: refused a %s client from %s: key %s is not in authorized_keys\n", mech, addr, keyz);
+            ratelog(&t->log_zap, stderr, t->quiet, "transport: refused a %s client from %s: key %s is not in authorized_keys",
+                    mech, addr, keyz);
         }
         const char *reqid = n >= 2 ? zmq_msg_data(&p[1]) : "";
         size_t reqn = n >= 2 ? zmq_msg_size(&p[1]) : 0;
@@ -241,6 +249,38 @@ static int start_monitor(Transport *t) {
     return 0;
 }
 
+/* Cloud: a connection closed (fd). After a failed handshake, the line naming the client; else, with
+ * bytes still unread, libzmq stopped reading mid-message: a message over ZMQ_MAXMSGSIZE
+ * (WIRE_MAX_MSG), which is how it shows (no event of its own; serve/peers.h), or broken ZMTP
+ * framing: counted as oversized. A peer that closed, or went silent, leaves nothing unread. */
+static void cloud_conn_closed(Transport *t, int fd) {
+    char addr[PEER_ADDR_MAX];
+    bool unread = false;
+    bool known = peers_closed(t->peers, fd, addr, sizeof addr, &unread);
+    if (t->hs_unnamed > 0) {
+        t->hs_unnamed--;
+        /* a client that fails within microseconds may be gone before its accept is looked at: such a
+         * line waits (HS_PATIENCE_S) for one that can name the client to carry its count */
+        if (known)
+            ratelog(&t->log_hs, stderr, t->quiet, "transport: handshake with a client at %s failed (no or wrong CURVE key, or not ZMTP)",
+                    addr);
+        else
+            ratelog_weak(&t->log_hs, stderr, t->quiet, HS_PATIENCE_S,
+                         "transport: handshake with a client failed (no or wrong CURVE key, or not ZMTP; it closed before its "
+                         "address could be read)");
+        return;
+    }
+    if (t->hs_zap > 0) {
+        t->hs_zap--;
+        return;
+    }
+    if (!unread) return;
+    t->st.oversized++;
+    ratelog(&t->log_big, stderr, t->quiet,
+            "transport: dropped the connection of %s mid-message: a message over %u bytes (WIRE_MAX_MSG) or broken ZMTP framing",
+            addr, (unsigned)WIRE_MAX_MSG);
+}
+
 /* Drains pending monitor events without blocking. */
 static void pump_monitor(Transport *t) {
     if (!t->mon) return;
@@ -252,7 +292,11 @@ static void pump_monitor(Transport *t) {
             return;
         }
         uint16_t event = 0;
-        if (zmq_msg_size(&a) >= 6) memcpy(&event, zmq_msg_data(&a), 2);
+        uint32_t value = 0; /* ACCEPTED, DISCONNECTED: the connection's fd */
+        if (zmq_msg_size(&a) >= 6) {
+            memcpy(&event, zmq_msg_data(&a), 2);
+            memcpy(&value, (const char *)zmq_msg_data(&a) + 2, 4);
+        }
         zmq_msg_init(&b);
         char addr[128] = "";
         if (zmq_msg_more(&a) && zmq_msg_recv(&b, t->mon, 0) >= 0)
@@ -267,18 +311,25 @@ static void pump_monitor(Transport *t) {
                 t->generation++;
             }
             break;
+        case ZMQ_EVENT_ACCEPTED:
+            if (t->peers) peers_accepted(t->peers, (int)value);
+            break;
         case ZMQ_EVENT_DISCONNECTED:
             t->st.disconnects++;
             if (!t->cloud) t->connected = false;
+            if (t->peers) cloud_conn_closed(t, (int)value);
             break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
         case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
         case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
             t->st.auth_failed++;
-            if (!t->quiet)
-                fprintf(stderr, "transport: %s handshake with %s failed (%s)\n", t->cloud ? "a client's" : "the cloud's",
+            /* the cloud names the client when its connection closes, next (the event's address is the cloud's own) */
+            if (t->cloud && event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) t->hs_zap++;
+            else if (t->cloud) t->hs_unnamed++;
+            else
+                ratelog(&t->log_hs, stderr, t->quiet, "transport: the handshake with the cloud at %s failed (%s)",
                         addr[0] ? addr : "?", event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? "refused by the server's key check"
-                                              : "wrong key or protocol");
+                                                                               : "wrong key or protocol");
             break;
         default: break;
         }
@@ -307,6 +358,7 @@ static void curve_path(char *buf, size_t cap, const char *dir, const char *name)
 Transport *transport_cloud_open(const TransportOpts *o) {
     Transport *t = open_common(o, true);
     if (!t) return NULL;
+    t->peers = xcalloc(1, sizeof *t->peers);
     bool curve = o->curve_dir && *o->curve_dir;
     char pub[41], sec[41], path[1024];
     if (curve) {
@@ -443,12 +495,17 @@ void transport_close(Transport *t) {
         atomic_store(&t->zap_stop, 1);
         pthread_join(t->zap_thread, NULL);
     }
+    ratelog_flush(&t->log_zap, stderr, t->quiet, "transport: refused CURVE clients");
+    ratelog_flush(&t->log_hs, stderr, t->quiet, "transport: failed handshakes");
+    ratelog_flush(&t->log_big, stderr, t->quiet, "transport: connections dropped mid-message");
     if (t->zap) {
         int zero = 0;
         zmq_setsockopt(t->zap, ZMQ_LINGER, &zero, sizeof zero);
         zmq_close(t->zap);
     }
     if (t->ctx) zmq_ctx_term(t->ctx);
+    if (t->peers) peers_clear(t->peers);
+    free(t->peers);
     free(t->allowed);
     ident_routes_free(&t->routes);
     free(t);
@@ -545,10 +602,9 @@ static int check_key(Transport *t, const uint8_t *rid, size_t rid_n, const WireM
         snprintf(peer, WIRE_ID_MAX + 1, "%s", uid);
         return WIRE_OK;
     }
-    long long held = 0;
-    if (ratelog_due(&t->key_log, 1.0, &held) && !t->quiet)
-        fprintf(stderr, "transport: refused a message from the key of %s that says it is edge %s (a key speaks only for "
-                        "its own id)%s\n", uid ? uid : "?", m->edge_id, held ? " (and earlier ones not logged)" : "");
+    ratelog(&t->key_log, stderr, t->quiet,
+            "transport: refused a message from the key of %s that says it is edge %s (a key speaks only for its own id)",
+            uid ? uid : "?", m->edge_id);
     char note[WIRE_NOTE_MAX + 1];
     snprintf(note, sizeof note, "key belongs to %s", uid ? uid : "?");
     send_refusal(t, rid, rid_n, m->edge_id, note);

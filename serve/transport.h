@@ -17,13 +17,16 @@
  * keypair) "secret = <40 Z85 chars>"; '#' starts a comment.
  *   cloud: DIR/server.key (keypair), DIR/authorized_keys (lines "KEY ID": a Z85 public key and the edge
  *          id it belongs to; a line without an id is an error at open). A ZAP handler thread checks each
- *          client's key, logs every refusal to stderr and counts it (TransportStats.refused), and hands
+ *          client's key, logs refusals (one line a second, naming the client's address) and counts each
+ *          (TransportStats.refused), and hands
  *          the key's id to ZeroMQ as the connection's User-Id. Identity is the key: an edge's DEALER sets
  *          no routing id (each connection gets one from the ROUTER, so none can take another's over),
  *          TransportRecv.peer is the key's id, and a message whose edge id is another one is refused
  *          (WIRE_EKEY "id_mismatch", logged at most once a second naming both ids) and its sender gets a
  *          FEEDBACK with reason WIRE_REASON_REFUSED and the note "key belongs to ID". transport_send to
  *          an id goes to the connection that last sent an accepted message under it.
+ *          Any failed handshake (no key, not ZMTP) is counted in auth_failed and logged so, naming the
+ *          client, not the cloud's address.
  *   edge:  DIR/<edge_id>.key if present, else DIR/client.key (keypair), and DIR/server.pub (the
  *          server's public key). An edge with a wrong key never completes the handshake: it sends
  *          nothing and gets nothing (TransportStats.auth_failed counts its failed handshakes).
@@ -55,10 +58,13 @@ typedef struct TransportStats {
     long long bad_total;
     long long not_connected;             /* transport_send calls answered 1 (no link / queue full) */
     long long connects, disconnects;     /* monitor events (edge: to the cloud; cloud: any peer) */
-    long long auth_failed;               /* edge: handshakes that failed (wrong key) */
+    long long auth_failed;               /* handshakes that failed (edge: with the cloud, wrong key; cloud: clients with
+                                          * no or a wrong key, or not speaking ZMTP), each logged (one line a second) */
     long long refused;                   /* cloud: clients the ZAP handler refused (bad[-WIRE_EKEY]: messages
                                           * of an accepted key that spoke for another edge id) */
     long long accepted;                  /* cloud: clients the ZAP handler accepted */
+    long long oversized;                 /* cloud: connections libzmq dropped mid-message (a message over WIRE_MAX_MSG,
+                                          * its ZMQ_MAXMSGSIZE; the rest of such a message is never read) */
 } TransportStats;
 
 /* A received message. For FRAME the payload points into the Transport's receive buffer and stays
