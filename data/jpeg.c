@@ -50,7 +50,7 @@ static int decode(const unsigned char *buf, size_t len, const char *name, Image 
     if (len > 0xffffffffUL) return rn_fail("%s: too large for TurboJPEG (%zu bytes)", name, len);
     tjhandle tj = tjInitDecompress();
     if (!tj) rn_die("TurboJPEG: cannot create a decompressor: %s", tjGetErrorStr2(NULL));
-    int w, h, samp, cs;
+    int w = 0, h = 0, samp = 0, cs = -1; /* a header cut short leaves them unset with only a warning */
     if (tjDecompressHeader3(tj, buf, (unsigned long)len, &w, &h, &samp, &cs) != 0) {
         rn_fail("%s: not a readable JPEG: %s", name, tjGetErrorStr2(tj));
         tjDestroy(tj);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # fuzz.sh: builds the libFuzzer harnesses in fuzz/ with clang (ASan + UBSan) and runs each for N seconds.
-#   scripts/fuzz.sh [SECONDS] [png|jpeg|annotations|wire|shaper|profile ...]     (default: 60 s each, all six harnesses)
+#   scripts/fuzz.sh [SECONDS] [png|jpeg|annotations|wire|frame|shaper|profile ...]     (default: 60 s each, all seven harnesses)
 # Independent of the Makefile: it compiles the few sources each harness needs. The working corpus
 # (seeded from fuzz/seeds/<target>) and any crash/leak/timeout inputs land in build/fuzz/.
 # Inputs under fuzz/regress/<target> (past findings) are replayed first.
@@ -9,7 +9,7 @@ set -eu
 cd "$(dirname "$0")/.."
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-png jpeg annotations wire shaper profile}
+targets=${*:-png jpeg annotations wire frame shaper profile}
 out=build/fuzz
 cc=${FUZZ_CC:-clang}
 mkdir -p "$out"
@@ -23,6 +23,7 @@ for t in $targets; do
     case $t in
         annotations) srcs="data/ds_common.c data/ds_coco.c data/ds_yolo.c data/ds_visdrone.c";;
         wire) srcs="serve/wire.c";;
+        frame) srcs="serve/wire.c serve/admit.c data/image.c data/png.c data/jpeg.c data/degrade.c data/resize.c";;
         shaper) srcs="serve/shaper.c";;
         profile) srcs="profile/profile_json.c";;
         *) srcs="data/image.c data/png.c data/jpeg.c";;
@@ -40,7 +41,10 @@ for t in $targets; do
     cp fuzz/seeds/"$t"/* "$out/corpus_$t/"
     echo "== running fuzz_$t for ${secs}s"
     # shellcheck disable=SC2086 # $dict is empty or one flag
-    "$out/fuzz_$t" -max_total_time="$secs" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
+    # frame: what one FRAME may cost the cloud; an admitted 1920x1080 payload decodes into 6 MB, so
+    # 512 MB is the harness's whole budget (libFuzzer's own corpus and ASan's shadow included)
+    rss=2048; [ "$t" = frame ] && rss=512
+    "$out/fuzz_$t" -max_total_time="$secs" -max_len=16384 -timeout=10 -rss_limit_mb="$rss" \
         $dict -artifact_prefix="$out/crashes_$t/" -print_final_stats=1 \
         "$out/corpus_$t" 2>"$out/fuzz_$t.log" || status=1
     grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)|ERROR|SUMMARY" "$out/fuzz_$t.log" || true

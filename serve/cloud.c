@@ -11,6 +11,7 @@
 #include "nn/tensor.h"
 #include "profile/eval_seg.h"
 #include "profile/tail.h"
+#include "serve/admit.h"
 #include "serve/ident.h"
 #include "serve/ratelog.h"
 #include "serve/transport.h"
@@ -44,8 +45,6 @@ typedef struct CsvLimit {
 } CsvLimit;
 
 /* Why a frame is refused before any work (the CSV's reason column). */
-enum { REFUSE_TOO_LARGE, REFUSE_BAD_HEADER, REFUSE_SIZE_MISMATCH, REFUSE_KINDS };
-static const char *const REFUSE_NAME[REFUSE_KINDS] = {"too_large", "bad_header", "size_mismatch"};
 
 #define CSV_COLS 35                  /* columns of CLOUD_CSV_HEADER */
 /* After a frame, memory past these bounds goes back to the system: a payload buffer larger than a
@@ -107,7 +106,7 @@ typedef struct Cloud {
     int rr;                          /* round-robin position over edges with a waiting frame */
     long long refused_edges, processed, stale, bad_payload, byes, edges_seen, edges_freed, timeouts;
     long long hello_evicted;         /* HELLO-only states dropped to make room for a newer edge */
-    long long refused_frames, refused_why[REFUSE_KINDS];
+    long long refused_frames, refused_why[ADMIT_KINDS];
     RateLog log_refused, log_bad, log_edges; /* remote input makes these lines: one a second each */
     double last_frame_t;             /* when the last frame was processed */
     bool idle_trim;                  /* the arena may still be freed after CLOUD_IDLE_TRIM_S idle */
@@ -471,46 +470,24 @@ static void refuse_edge(Cloud *c, const char *id, EdgeState *e) {
     if (e) edge_forget(e);
 }
 
-/* Which check a FRAME fails before any work, or -1: its declared HR size against --max-pixels, then
- * its payload's JPEG/PNG header (read, not decoded) against the LR size the declared size and scale
- * make (serve-edge sends exactly hr/scale, degrade_lr_size). `why` says it in words. */
-static int frame_refusal(const Cloud *c, const WireFrame *f, char *why, size_t cap) {
-    if ((long long)f->hr_w * f->hr_h > c->o->max_pixels) {
-        snprintf(why, cap, "declares %dx%d, over --max-pixels %ld", f->hr_w, f->hr_h, c->o->max_pixels);
-        return REFUSE_TOO_LARGE;
-    }
-    int w = 0, h = 0;
-    int rc = f->cfg.quality == 0 ? png_header(f->payload, f->payload_len, &w, &h) : jpeg_header(f->payload, f->payload_len, &w, &h);
-    if (rc < 0) {
-        snprintf(why, cap, "%s", rn_errmsg());
-        return REFUSE_BAD_HEADER;
-    }
-    int lw = degrade_lr_size(f->hr_w, f->cfg.scale), lh = degrade_lr_size(f->hr_h, f->cfg.scale);
-    if (w != lw || h != lh) {
-        snprintf(why, cap, "payload is %dx%d, a %dx%d frame at x%d is %dx%d", w, h, f->hr_w, f->hr_h, f->cfg.scale, lw, lh);
-        return REFUSE_SIZE_MISMATCH;
-    }
-    return -1;
-}
-
-/* A frame that fails frame_refusal is counted, logged (rate-limited) and recorded, and nothing else
+/* A frame that fails frame_admit is counted, logged (rate-limited) and recorded, and nothing else
  * is done with it: its cost is the header read. true = refused. */
 static bool refuse_frame(Cloud *c, EdgeState *e, const TransportRecv *r) {
     const WireFrame *f = &r->msg.u.frame;
     char why[256];
-    int k = frame_refusal(c, f, why, sizeof why);
+    int k = frame_admit(f, c->o->max_pixels, why, sizeof why);
     if (k < 0) return false;
     e->frames++;
     e->refused++;
     c->refused_frames++;
     c->refused_why[k]++;
     ratelog(&c->log_refused, stderr, c->o->quiet, "serve-cloud: edge %s frame %llu refused (%s): %s", e->id,
-            (unsigned long long)f->frame_id, REFUSE_NAME[k], why);
+            (unsigned long long)f->frame_id, admit_name(k), why);
     if (csv_admit(c, e, ROW_REFUSED, r)) {
         double ms[11];
         for (int j = 0; j < 11; j++) ms[j] = NAN;
         edge_stages(r, ms, wire_now_us());
-        csv_row_why(c, e, r, ms, wire_now_us(), NAN, 0, NAN, NAN, NAN, NAN, REFUSE_NAME[k], "refused");
+        csv_row_why(c, e, r, ms, wire_now_us(), NAN, 0, NAN, NAN, NAN, NAN, admit_name(k), "refused");
     }
     return true;
 }
@@ -746,7 +723,7 @@ static void cloud_summary(Cloud *c, FILE *f) {
     fprintf(f, "); bad payloads %lld; failed handshakes %lld; connections dropped mid-message (over %u bytes) %lld; "
                "frames refused unread %lld (",
             c->bad_payload, s->auth_failed, (unsigned)WIRE_MAX_MSG, s->oversized, c->refused_frames);
-    for (int k = 0; k < REFUSE_KINDS; k++) fprintf(f, "%s%s %lld", k ? ", " : "", REFUSE_NAME[k], c->refused_why[k]);
+    for (int k = 0; k < ADMIT_KINDS; k++) fprintf(f, "%s%s %lld", k ? ", " : "", admit_name(k), c->refused_why[k]);
     fprintf(f, ")\n");
     if (c->hello_evicted) fprintf(f, "edges that only said HELLO, dropped for newer ones: %lld\n", c->hello_evicted);
 }
