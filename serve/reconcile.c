@@ -191,7 +191,8 @@ static int edge_row(Work *w, const Csv *c, const EdgeCols *k) {
     RecFrame f = {0};
     TRY(parse_fid(c, c->fld[k->fid], &f.fid));
     TRY(parse_probe(c, c->fld[k->probe], &f.probe));
-    Rows *rw = &w->rows[edge_add(w, c->fld[k->edge])]; /* an edge that sent nothing is still in the table */
+    int e = edge_add(w, c->fld[k->edge]); /* an edge that sent nothing is still in the table */
+    Rows *rw = &w->rows[e];                /* (after edge_add: it may move the array) */
     if (!sent && !unconf) return 0;
     if (unconf) {
         GROW(rw->unconf, rw->nunconf, rw->cap_unconf);
