@@ -22,6 +22,17 @@
 #define OUT_SIZE 8192
 #define ARGS_MAX 48
 
+/* Splits line at commas in place into fld[cap] (empty fields kept); the field count. */
+static int split_fields(char *line, char **fld, int cap) {
+    int n = 0;
+    for (char *p = line; p && n < cap;) {
+        fld[n++] = p;
+        p = strchr(p, ',');
+        if (p) *p++ = 0;
+    }
+    return n;
+}
+
 /* ---------------- the ledger ---------------- */
 
 static ConfirmEntry entry(uint64_t fid, bool probe, long long gen) {
@@ -192,6 +203,109 @@ TEST(reconcile_malformed_csvs) {
     snprintf(cmd, sizeof cmd, "serve-reconcile %s %s/missing.csv", ecsv, dir);
     rc = rune_exec(cmd, out, sizeof out);
     EXPECT(rc == 2 && strstr(out, "missing.csv"), "a missing file: rc %d:\n%s", rc, out);
+}
+
+/* ---------------- the edge marks what no FEEDBACK confirmed (a scripted cloud) ---------------- */
+
+#define SC_FRAMES 30
+#define SC_ANSWER_UNTIL 9    /* frames 0..9 answered one by one */
+#define SC_CLOSE_AT 14       /* 10..14 received, unanswered, then the cloud goes away and comes back */
+#define SC_SILENT_FROM 25    /* from 25 on, received and never answered */
+
+typedef struct EdgeMark {
+    bool sent;
+    char unconfirmed[16]; /* the reason of its unconfirmed row ("" none) */
+} EdgeMark;
+
+/* Reads the edge CSV's sent and unconfirmed rows of regular frames into marks[SC_FRAMES]. */
+static void read_marks(const char *path, EdgeMark *marks) {
+    memset(marks, 0, SC_FRAMES * sizeof *marks);
+    char *text = test_read_text(path), *save = NULL;
+    EXPECT(text, "edge CSV %s", path);
+    for (char *line = text ? strtok_r(text, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+        char *fld[32];
+        int nf = split_fields(line, fld, 32);
+        if (nf < 12 || !strcmp(fld[0], "edge") || strcmp(fld[11], "0")) continue; /* header; probes */
+        long fid = atol(fld[1]);
+        if (fid < 0 || fid >= SC_FRAMES) continue;
+        if (!strcmp(fld[5], "sent")) marks[fid].sent = true;
+        if (!strcmp(fld[5], "unconfirmed")) snprintf(marks[fid].unconfirmed, sizeof marks[fid].unconfirmed, "%s", fld[6]);
+    }
+    free(text);
+}
+
+static Transport *bind_cloud(const char *ep) {
+    TransportOpts co = {.endpoint = ep, .quiet = true};
+    Transport *c = transport_cloud_open(&co);
+    EXPECT(c, "scripted cloud at %s: %s", ep, rn_errmsg());
+    return c;
+}
+
+static void answer(Transport *c, uint64_t fid, int reason) {
+    WireMsg m = {.type = WIRE_FEEDBACK, .edge_id = "robot"};
+    m.u.feedback = (WireFeedback){.last_frame_id = fid, .cloud_us = wire_now_us(), .next = {4, 30, 0, 0},
+                                  .probe = {1, 90, 0, WIRE_CFG_PROBE}, .reason = reason};
+    transport_send(c, "robot", &m);
+}
+
+/* Plays the cloud: answers 0..SC_ANSWER_UNTIL, goes away after SC_CLOSE_AT and comes back, answers
+ * again, falls silent from SC_SILENT_FROM. false when it could not rebind. */
+static bool script_cloud(Transport **c, const char *ep) {
+    bool bye = false, closed = false;
+    double end = now_seconds() + 30;
+    while (now_seconds() < end && !bye) {
+        TransportRecv r;
+        if (transport_recv(*c, 50, &r) != 1) continue;
+        bye = r.msg.type == WIRE_BYE;
+        if (r.msg.type == WIRE_HELLO) answer(*c, 0, WIRE_REASON_START); /* names frame 0, confirms nothing */
+        if (r.msg.type != WIRE_FRAME) continue;
+        uint64_t fid = r.msg.u.frame.frame_id;
+        if (fid <= SC_ANSWER_UNTIL || (closed && fid < SC_SILENT_FROM)) answer(*c, fid, WIRE_REASON_FIXED);
+        if (fid >= SC_CLOSE_AT && !closed) {
+            closed = true;
+            transport_close(*c);
+            usleep(500000);
+            if (!(*c = bind_cloud(ep))) return false;
+        }
+    }
+    EXPECT(bye, "the edge said BYE");
+    return true;
+}
+
+TEST(reconcile_edge_marks_unconfirmed_frames) {
+    const char *dir = test_temp_dir("recon_mark");
+    char ep[64], csv[PATH_SIZE], log[PATH_SIZE], fr[16];
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", test_port() + PORT_OFFSET + 4);
+    snprintf(csv, sizeof csv, "%s/edge.csv", dir);
+    snprintf(log, sizeof log, "%s/edge.log", dir);
+    snprintf(fr, sizeof fr, "%d", SC_FRAMES);
+    Transport *c = bind_cloud(ep);
+    if (!c) return;
+    char *args[ARGS_MAX] = {"serve-edge", "--connect", ep, "--id", "robot", "--frames", "data/samples/camvid", "--loop",
+                            "--fps", "10", "--max-frames", fr, "--csv", csv, "--wait-cloud", "10", "--linger", "1", NULL};
+    pid_t pid = spawn_rune(log, args);
+    bool ok = script_cloud(&c, ep);
+    int rc = wait_bounded(pid, 20);
+    if (c) transport_close(c);
+    if (!ok) return;
+    EXPECT(rc == 0, "edge exit %d", rc);
+    EdgeMark m[SC_FRAMES];
+    read_marks(csv, m);
+    int lost = 0, silent = 0;
+    for (int f = 0; f < SC_FRAMES; f++) {
+        const char *u = m[f].unconfirmed;
+        if (f <= SC_ANSWER_UNTIL) EXPECT(m[f].sent && !*u, "frame %d: answered, not unconfirmed (\"%s\")", f, u);
+        if (f > SC_ANSWER_UNTIL && f <= SC_CLOSE_AT)
+            EXPECT(!m[f].sent || !strcmp(u, "link_lost"), "frame %d: sent before the cloud went away: link_lost, got \"%s\"", f, u);
+        if (f >= SC_SILENT_FROM) EXPECT(!m[f].sent || !strcmp(u, "no_answer"), "frame %d: never answered: no_answer, got \"%s\"", f, u);
+        EXPECT(m[f].sent || !*u, "frame %d: unconfirmed but never sent", f);
+        lost += !strcmp(u, "link_lost");
+        silent += !strcmp(u, "no_answer");
+    }
+    EXPECT(lost >= SC_CLOSE_AT - SC_ANSWER_UNTIL && silent >= 1, "%d link_lost, %d no_answer", lost, silent);
+    char *lg = test_read_text(log);
+    EXPECT(lg && strstr(lg, "sent frames unconfirmed: may be lost in flight"), "the summary says so:\n%s", lg ? lg : "");
+    free(lg);
 }
 
 /* ---------------- real processes under faults ---------------- */
