@@ -337,9 +337,10 @@ static pid_t start_cloud(Run *r, int i, bool edges) {
     return r->cloud = spawn_rune(r->clog[i], args);
 }
 
+/* fps 8: faster than the cloud segments (~0.5 s a frame here), so a frame always waits in its slot or on the socket */
 static pid_t start_edge(Run *r, const char *frames) {
     char *args[ARGS_MAX] = {"serve-edge", "--connect", r->ep, "--id", "robot", "--frames", "data/samples/camvid", "--dataset",
-                            "frames", "--fps", "4", "--loop", "--max-frames", (char *)frames, "--csv", r->ecsv,
+                            "frames", "--fps", "8", "--loop", "--max-frames", (char *)frames, "--csv", r->ecsv,
                             "--wait-cloud", "20", "--linger", "2", NULL};
     return r->edge = spawn_rune(r->elog, args);
 }
@@ -373,26 +374,27 @@ TEST(reconcile_scenario_normal_run) {
     Run r;
     run_init(&r, "recon_a", 0);
     start_cloud(&r, 0, true);
-    start_edge(&r, "16");
+    start_edge(&r, "24");
     int re = wait_bounded(r.edge, 40), rc = wait_bounded(r.cloud, 20);
     EXPECT(re == 0 && rc == 0, "edge exit %d, cloud exit %d", re, rc);
     expect_reconciled(&r, 1, "normal run");
 }
 
-/* (b) the cloud stopped (SIGSTOP) for 2.5 s mid-stream, then continued: frames queued towards it, the
- * edge's heartbeat may give the link up and reconnect meanwhile. */
+/* (b) the cloud stopped (SIGSTOP) for 3 s mid-stream, then continued: frames queue towards it, the edge's
+ * heartbeat (2 s) gives the link up and reconnects; what the old connection still held may be refused by the
+ * cloud as peer_mismatch (the ROUTER hands the id over to the new connection) and is in no cloud CSV. */
 TEST(reconcile_scenario_cloud_sigstop) {
     Run r;
     run_init(&r, "recon_b", 1);
     start_cloud(&r, 0, true);
-    start_edge(&r, "32");
+    start_edge(&r, "48");
     EXPECT(wait_processed(r.ccsv[0], 3), "the cloud processed 3 frames");
     kill(r.cloud, SIGSTOP);
-    usleep(2500000);
+    usleep(3000000);
     kill(r.cloud, SIGCONT);
     int re = wait_bounded(r.edge, 40), rc = wait_bounded(r.cloud, 20);
     EXPECT(re == 0 && rc == 0, "edge exit %d, cloud exit %d", re, rc);
-    expect_reconciled(&r, 1, "cloud SIGSTOP 2.5 s");
+    expect_reconciled(&r, 1, "cloud SIGSTOP 3 s");
 }
 
 /* (c) the cloud stopped (SIGTERM) while the edge streams; the edge goes on alone and ends. */
@@ -400,7 +402,7 @@ TEST(reconcile_scenario_cloud_sigterm) {
     Run r;
     run_init(&r, "recon_c", 2);
     start_cloud(&r, 0, false);
-    start_edge(&r, "24");
+    start_edge(&r, "40");
     EXPECT(wait_processed(r.ccsv[0], 3), "the cloud processed 3 frames");
     kill(r.cloud, SIGTERM);
     int rc = wait_bounded(r.cloud, 10), re = wait_bounded(r.edge, 40);
@@ -408,13 +410,16 @@ TEST(reconcile_scenario_cloud_sigterm) {
     expect_reconciled(&r, 1, "cloud SIGTERM mid-stream");
 }
 
-/* (d) the cloud killed (SIGKILL) and another started on the same port with a new CSV. */
+/* (d) the cloud killed (SIGKILL) and another started on the same port with a new CSV. It hangs (SIGSTOP)
+ * for 1 s before the kill, so the frames sent meanwhile are surely in flight (in its socket) when it dies. */
 TEST(reconcile_scenario_cloud_sigkill_restart) {
     Run r;
     run_init(&r, "recon_d", 3);
     start_cloud(&r, 0, false);
-    start_edge(&r, "32");
+    start_edge(&r, "48");
     EXPECT(wait_processed(r.ccsv[0], 3), "the first cloud processed 3 frames");
+    kill(r.cloud, SIGSTOP);
+    usleep(1000000);
     kill(r.cloud, SIGKILL);
     reap(&r.cloud, 5);
     usleep(1000000);
