@@ -173,6 +173,7 @@ static int cmp_sum(const void *a, const void *b) {
 
 static Sent *find_sent(const Rows *rw, uint64_t fid, bool probe) {
     Sent key = {.fid = fid, .probe = probe};
+    if (!rw->nsent) return NULL;
     return bsearch(&key, rw->sent, (size_t)rw->nsent, sizeof *rw->sent, cmp_sent);
 }
 
@@ -209,7 +210,7 @@ static int edge_index_rows(Work *w, const char *path) {
     for (int e = 0; e < w->r->nedges; e++) {
         Rows *rw = &w->rows[e];
         w->r->edges[e].sent = rw->nsent;
-        qsort(rw->sent, (size_t)rw->nsent, sizeof *rw->sent, cmp_sent);
+        if (rw->nsent) qsort(rw->sent, (size_t)rw->nsent, sizeof *rw->sent, cmp_sent);
         for (int i = 1; i < rw->nsent; i++)
             if (!cmp_sent(&rw->sent[i - 1], &rw->sent[i]))
                 return rn_fail("%s: edge %s sent frame %llu%s twice (two runs in one file?)", path, w->r->edges[e].id,
@@ -326,7 +327,7 @@ static void cover_by_summaries(Rows *rw, bool unconfirmed) {
 }
 
 static void tally(RecResult *r, RecEdge *e, Rows *rw) {
-    qsort(rw->sum, (size_t)rw->nsum, sizeof *rw->sum, cmp_sum);
+    if (rw->nsum) qsort(rw->sum, (size_t)rw->nsum, sizeof *rw->sum, cmp_sum); /* (qsort of NULL, 0 is undefined) */
     cover_by_summaries(rw, false);
     cover_by_summaries(rw, true);
     for (int i = 0; i < rw->nsent; i++) {

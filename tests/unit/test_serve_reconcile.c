@@ -375,7 +375,7 @@ TEST(reconcile_scenario_normal_run) {
     run_init(&r, "recon_a", 0);
     start_cloud(&r, 0, true);
     start_edge(&r, "24");
-    int re = wait_bounded(r.edge, 40), rc = wait_bounded(r.cloud, 20);
+    int re = wait_bounded(r.edge, 40), rc = wait_bounded(r.cloud, 30);
     EXPECT(re == 0 && rc == 0, "edge exit %d, cloud exit %d", re, rc);
     expect_reconciled(&r, 1, "normal run");
 }
@@ -392,7 +392,7 @@ TEST(reconcile_scenario_cloud_sigstop) {
     kill(r.cloud, SIGSTOP);
     usleep(3000000);
     kill(r.cloud, SIGCONT);
-    int re = wait_bounded(r.edge, 40), rc = wait_bounded(r.cloud, 20);
+    int re = wait_bounded(r.edge, 40), rc = wait_bounded(r.cloud, 30);
     EXPECT(re == 0 && rc == 0, "edge exit %d, cloud exit %d", re, rc);
     expect_reconciled(&r, 1, "cloud SIGSTOP 3 s");
 }
@@ -424,7 +424,7 @@ TEST(reconcile_scenario_cloud_sigkill_restart) {
     reap(&r.cloud, 5);
     usleep(1000000);
     start_cloud(&r, 1, true);
-    int re = wait_bounded(r.edge, 40), rc = wait_bounded(r.cloud, 20);
+    int re = wait_bounded(r.edge, 40), rc = wait_bounded(r.cloud, 30);
     EXPECT(re == 0 && rc == 0, "edge exit %d, second cloud exit %d", re, rc);
     expect_reconciled(&r, 2, "cloud SIGKILL + restart");
 }
