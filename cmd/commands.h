@@ -12,6 +12,7 @@
     X(eval, "eval", "the paper's tables: tail-class and frame-wise accuracy per method and scale") \
     X(serve_cloud, "serve-cloud", "cloud side of the online loop: SR + task model + CAC")       \
     X(serve_edge, "serve-edge", "edge side of the online loop: degrade and send frames")         \
+    X(serve_reconcile, "serve-reconcile", "join an edge's and the cloud's CSVs: every sent frame accounted for") \
     X(import, "import", "convert published weights (PyTorch .pth, darknet) to a rune checkpoint") \
     X(upscale, "upscale", "super-resolve one image with an SR checkpoint")                       \
     X(segment, "segment", "segment one image with a segmentation checkpoint")                    \

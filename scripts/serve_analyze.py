@@ -101,7 +101,9 @@ def main():
     lat = {}
     for run in runs:
         md += [f"## {run}", ""]
-        data = {c: (rows(f"{a.out}/{run}/{c}/edge.csv"), rows(f"{a.out}/{run}/{c}/cloud.csv")) for c in ctls}
+        # an edge row "unconfirmed" is a sent frame's second row (it may be lost in flight): one row per capture here
+        data = {c: ([r for r in rows(f"{a.out}/{run}/{c}/edge.csv") if r["status"] != "unconfirmed"],
+                    rows(f"{a.out}/{run}/{c}/cloud.csv")) for c in ctls}
         thr = None
         for c in ctls:
             sp = f"{a.out}/{run}/{c}/summary.md"

@@ -12,6 +12,7 @@
 #include "data/dataset.h"
 #include "data/degrade.h"
 #include "profile/profile_json.h"
+#include "serve/confirm.h"
 #include "serve/endpoint.h"
 #include "serve/shaper.h"
 #include "serve/stepdown.h"
@@ -82,6 +83,7 @@ typedef struct Edge {
     StepDown sd;
     uint64_t step_fid;      /* the first frame captured after the first own step since the cloud last ruled */
     int row_steps;          /* csv_row's stepdown column when >= 0 (a queued frame's); -1: the current one */
+    Confirm cf;             /* frames sent and not yet confirmed by a FEEDBACK (confirm.h) */
 } Edge;
 
 static double rel_now(const Edge *e) { return now_seconds() - e->t0_mono; }
@@ -119,6 +121,43 @@ static void csv_row(Edge *e, uint64_t fid, int src, bool probe, const char *stat
                 e->last_fb.bw_kbps);
     else fputs(",,,", e->csv);
     fprintf(e->csv, "%d\n", e->row_steps >= 0 ? e->row_steps : e->sd.steps);
+}
+
+/* ---- what may be lost in flight (confirm.h) ---- */
+
+static void unconfirmed_row(Edge *e, const ConfirmEntry *c, const char *why) {
+    e->s.unconfirmed++;
+    e->row_steps = c->steps;
+    csv_row(e, c->fid, c->src_index, c->probe, "unconfirmed", why, &c->cfg, c->bytes, c->capture, -1, -1, -1, -1);
+    e->row_steps = -1;
+}
+
+/* Frames handed over on a generation before gen are given up: the link they crossed went away. */
+static void give_up_before(Edge *e, long long gen, const char *why) {
+    ConfirmEntry c;
+    while (confirm_take_before(&e->cf, gen, &c)) unconfirmed_row(e, &c, why);
+}
+
+/* At the end: nothing more will answer what is left. */
+static void give_up_all(Edge *e) {
+    give_up_before(e, transport_generation(e->tr), "link_lost");
+    give_up_before(e, CONFIRM_ALL_GENS, transport_connected(e->tr) ? "no_answer" : "link_lost");
+}
+
+/* A frame ZeroMQ took on generation gen: kept until a FEEDBACK confirms it. */
+static void note_sent(Edge *e, const Pending *p, long long gen) {
+    const WireFrame *f = &p->msg.u.frame;
+    ConfirmEntry c = {.fid = f->frame_id, .probe = p->probe, .gen = gen, .src_index = p->src_index, .steps = p->steps,
+                      .cfg = f->cfg, .bytes = wire_size(&p->msg), .capture = p->capture};
+    ConfirmEntry old;
+    if (confirm_sent(&e->cf, &c, &old)) unconfirmed_row(e, &old, "no_answer");
+}
+
+/* A FEEDBACK answered frame fid: what crossed an older link is given up first (the answer came over
+ * the new one, and frames arrive in order only on one connection), then fid and what left before it. */
+static void on_answer(Edge *e, uint64_t fid) {
+    give_up_before(e, transport_generation(e->tr), "link_lost");
+    confirm_ack(&e->cf, fid);
 }
 
 static void send_hello(Edge *e, int hr_w, int hr_h) {
@@ -160,7 +199,10 @@ static void apply_feedback(Edge *e, const WireFeedback *fb) {
                     wire_reason_name(fb->reason), fb->note[0] ? ": " : "", fb->note);
         return;
     }
-    if (fb->reason != WIRE_REASON_START) e->s.acked++;
+    if (fb->reason != WIRE_REASON_START) {
+        e->s.acked++;
+        on_answer(e, fb->last_frame_id);
+    }
     if (fb_stale(e, fb)) return;
     if (e->sd.steps > 0) {
         if (!e->o->quiet) fprintf(stderr, "edge %s: feedback again: the cloud's configuration rules again\n", e->o->id);
@@ -278,7 +320,9 @@ static void depart(Edge *e, bool all) {
         /* --netns: a frame still unsent at its deadline is not handed over late */
         bool late = netns_late(e, p, now);
         int rc = 1;
+        long long gen = 0;
         if (!late) {
+            gen = transport_generation(e->tr); /* before the send: a link that comes up meanwhile is given up early, never trusted */
             f->send_us = wire_now_us();
             f->queue_us = (uint32_t)llround(fmax(0, fmax(p->start, now) - p->ready) * 1e6);
             rc = transport_send(e->tr, NULL, &p->msg);
@@ -287,6 +331,7 @@ static void depart(Edge *e, bool all) {
         }
         double send = fmax(now, p->finish);
         if (rc == 0) {
+            note_sent(e, p, gen);
             if (e->o->netns) frame_through(e, p->probe);
             if (p->probe) e->s.probes_sent++;
             else e->s.sent++;
@@ -464,6 +509,7 @@ int edge_opts_check(const EdgeOpts *o) {
 int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
     Edge *e = xcalloc(1, sizeof *e);
     e->o = o;
+    confirm_init(&e->cf);
     e->cfg = o->start;
     e->row_steps = -1;
     stepdown_init(&e->sd, NULL); /* the fixed ladder; a --profile replaces it below */
@@ -541,6 +587,7 @@ int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
             if (g != e->gen_seen) {
                 if (e->gen_seen > 0) e->s.reconnects++;
                 e->gen_seen = g;
+                give_up_before(e, g, "link_lost");
                 send_hello(e, hr_w, hr_h);
             }
             double now = rel_now(e);
@@ -599,6 +646,7 @@ int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
         drop_pending(e, p, "stopped");
         pend_pop(e);
     }
+    give_up_all(e);
     WireMsg bye = {.type = WIRE_BYE};
     snprintf(bye.edge_id, sizeof bye.edge_id, "%s", o->id);
     bye.u.bye = (WireBye){.captured = (uint64_t)e->s.captured, .sent = (uint64_t)e->s.sent,
@@ -615,6 +663,9 @@ int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
     }
     e->s.encode_ms = e->n_encoded > 0 ? e->sum_encode / (double)e->n_encoded : 0;
     if (!o->quiet) print_summary(e);
+    if (!o->quiet && e->s.unconfirmed)
+        fprintf(stderr, "edge %s: %lld sent frames unconfirmed: may be lost in flight (CSV status unconfirmed)\n", o->id,
+                e->s.unconfirmed);
     if (sum) *sum = e->s;
     rc = e->s.refused ? rn_fail("refused by the cloud: %s", e->refused_note) : 0;
 sig_out:
@@ -627,6 +678,7 @@ out:
         free(e->pend);
     }
     transport_close(e->tr);
+    confirm_free(&e->cf);
     shaper_free(&e->sh);
     if (e->ds.samples) dataset_free(&e->ds);
     free(e->order);

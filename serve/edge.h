@@ -9,6 +9,13 @@
  * second time at the probe configuration (AWStream's profiling frames; they use the uplink too).
  * Every captured frame (and every probe) is one CSV row: sent, dropped with a reason, or skipped.
  *
+ * Unconfirmed (serve/confirm.h): a sent frame is confirmed when a FEEDBACK names it or a frame sent after
+ * it on the same connection (frames arrive in order on one connection). When the link changes
+ * (transport_generation) or the edge stops (after its linger), each sent frame not confirmed gets a
+ * second CSV row, status "unconfirmed", reason link_lost (the link it crossed went away) or no_answer
+ * (the link is up, no answer came): it may have been lost in flight (EdgeSummary.unconfirmed).
+ * `rune serve-reconcile` joins this CSV with the cloud's: every sent frame is in the cloud's CSV or so marked.
+ *
  * Drop reasons (CSV column reason; EdgeSummary counter):
  *   deadline      the frame could not leave within deadline_ms of its capture (dropped_deadline): the
  *                 shaper refused it, or under --netns the socket did not take it in time
@@ -81,6 +88,7 @@ typedef struct EdgeSummary {
     long long notices;           /* feedback with a reason that is not a configuration (ignored) */
     long long self_stepdowns;    /* own steps down after STEPDOWN_K deadline drops in a row */
     long long refused;           /* FEEDBACKs saying the cloud does not serve this edge (it stops at the first) */
+    long long unconfirmed;       /* sent frames no FEEDBACK confirmed: may be lost in flight (CSV rows "unconfirmed") */
     double bytes_sent;
     double encode_ms, queue_ms, transmit_ms; /* means over the sent frames */
     double wall_s;

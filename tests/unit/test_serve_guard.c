@@ -95,9 +95,9 @@ static int stop_cloud(pid_t pid) {
  * these tests are about what the cloud spends on a message, not about SR). extra: more flags, NULL-ended. */
 static pid_t start_cloud(int k, const char *csv, const char *log, char *ep, size_t epcap, char *const *extra) {
     snprintf(ep, epcap, "tcp://127.0.0.1:%d", test_port() + PORT_OFFSET + k);
-    char *args[40] = {"serve-cloud", "--listen", ep, "--profile", PROFILE, "--sr", "x2=bilinear,x4=bilinear", "--csv",
-                      (char *)csv, "--duration", "120", "--edge-timeout", "60"};
-    int n = 13;
+    char *args[40] = {"serve-cloud", "--listen", ep, "--profile", PROFILE, "--threshold", "0.085", "--sr",
+                      "x2=bilinear,x4=bilinear", "--csv", (char *)csv, "--duration", "120", "--edge-timeout", "60"};
+    int n = 15;
     for (int i = 0; extra && extra[i] && n < 39; i++) args[n++] = extra[i];
     args[n] = NULL;
     return spawn_rune(log, args);
