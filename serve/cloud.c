@@ -726,6 +726,9 @@ static void cloud_summary(Cloud *c, FILE *f) {
     for (int k = 0; k < ADMIT_KINDS; k++) fprintf(f, "%s%s %lld", k ? ", " : "", admit_name(k), c->refused_why[k]);
     fprintf(f, ")\n");
     if (c->hello_evicted) fprintf(f, "edges that only said HELLO, dropped for newer ones: %lld\n", c->hello_evicted);
+    if (s->handed_over)
+        fprintf(f, "messages still in flight on an edge's old connection when it reconnected (taken as its): %lld\n",
+                s->handed_over);
 }
 
 int cloud_run(const CloudOpts *o) {

@@ -60,6 +60,8 @@ typedef struct TransportStats {
     long long connects, disconnects;     /* monitor events (edge: to the cloud; cloud: any peer) */
     long long auth_failed;               /* handshakes that failed (edge: with the cloud, wrong key; cloud: clients with
                                           * no or a wrong key, or not speaking ZMTP), each logged (one line a second) */
+    long long handed_over;               /* cloud, plain TCP: messages still in flight on a connection whose edge
+                                          * id a reconnect of that edge took over, taken as the edge's */
     long long refused;                   /* cloud: clients the ZAP handler refused (bad[-WIRE_EKEY]: messages
                                           * of an accepted key that spoke for another edge id) */
     long long accepted;                  /* cloud: clients the ZAP handler accepted */

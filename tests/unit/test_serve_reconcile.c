@@ -381,8 +381,9 @@ TEST(reconcile_scenario_normal_run) {
 }
 
 /* (b) the cloud stopped (SIGSTOP) for 3 s mid-stream, then continued: frames queue towards it, the edge's
- * heartbeat (2 s) gives the link up and reconnects; what the old connection still held may be refused by the
- * cloud as peer_mismatch (the ROUTER hands the id over to the new connection) and is in no cloud CSV. */
+ * heartbeat (2 s) gives the link up and reconnects; what the old connection still held arrives under an id
+ * libzmq generated (the ROUTER hands the edge's id to the new connection): the cloud takes it as the edge's
+ * (it refused it as peer_mismatch before, and those frames were in no cloud CSV). */
 TEST(reconcile_scenario_cloud_sigstop) {
     Run r;
     run_init(&r, "recon_b", 1);
@@ -395,6 +396,11 @@ TEST(reconcile_scenario_cloud_sigstop) {
     int re = wait_bounded(r.edge, 40), rc = wait_bounded(r.cloud, 30);
     EXPECT(re == 0 && rc == 0, "edge exit %d, cloud exit %d", re, rc);
     expect_reconciled(&r, 1, "cloud SIGSTOP 3 s");
+    /* what the old connection still held reached the cloud: booked as the edge's, not refused */
+    char *log = test_read_text(r.clog[0]);
+    EXPECT(log && strstr(log, "peer_mismatch 0,"), "the cloud refused in-flight frames as another peer's: %s",
+           log && strstr(log, "peer_mismatch") ? strstr(log, "peer_mismatch") : "(no summary)");
+    free(log);
 }
 
 /* (c) the cloud stopped (SIGTERM) while the edge streams; the edge goes on alone and ends. */
