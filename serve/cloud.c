@@ -17,6 +17,7 @@
 #include "serve/transport.h"
 #include "util/checksum.h"
 #include "util/err.h"
+#include "util/logline.h"
 #include "util/progress.h"
 
 void cloud_opts_default(CloudOpts *o) {
@@ -297,7 +298,7 @@ static EdgeState *edge_find(Cloud *c, const char *id, bool make, double now) {
     ctl_init(&e->ctl, c->o->ctl, &e->pol, &c->o->par);
     e->first_t = e->last_t = now;
     c->edges_seen++;
-    if (!c->o->quiet) fprintf(stderr, "serve-cloud: edge %s joined (%s controller)\n", id, ctl_kind_name(c->o->ctl));
+    if (!c->o->quiet) logline(stderr, "serve-cloud: edge %s joined (%s controller)\n", id, ctl_kind_name(c->o->ctl));
     return e;
 }
 
@@ -323,7 +324,7 @@ static void csv_flush_limits(Cloud *c, EdgeState *e, bool all);
 
 /* An edge that left: its summary line is kept (the first DONE_MAX), its slot is freed. */
 static void edge_release(Cloud *c, EdgeState *e, const char *why, FILE *log) {
-    if (log && !c->o->quiet) fprintf(log, "serve-cloud: edge %s %s; its state is freed\n", e->id, why);
+    if (log && !c->o->quiet) logline(log, "serve-cloud: edge %s %s; its state is freed\n", e->id, why);
     csv_flush_limits(c, e, true);
     free(e->pbuf);
     e->pbuf = NULL, e->pcap = 0, e->has_pend = false;
@@ -354,7 +355,7 @@ static void send_feedback(Cloud *c, EdgeState *e, uint64_t last_id, int reason, 
     } else fb->probe = (WireConfig){.scale = 1, .quality = 90};
     fb->reason = reason;
     snprintf(fb->note, sizeof fb->note, "%s", note ? note : "");
-    if (transport_send(c->tr, e->id, &m) < 0 && !c->o->quiet) fprintf(stderr, "serve-cloud: feedback to %s: %s\n", e->id, rn_errmsg());
+    if (transport_send(c->tr, e->id, &m) < 0 && !c->o->quiet) logline(stderr, "serve-cloud: feedback to %s: %s\n", e->id, rn_errmsg());
 }
 
 /* AWStream's online profiling on a full-quality frame: the current target's standard and tail picks,
@@ -642,7 +643,7 @@ static void on_hello(Cloud *c, const TransportRecv *r) {
     e->last_t = now;
     if (h->fps > 0) e->fps = h->fps, e->pol.edge_fps = h->fps;
     if (!c->o->quiet)
-        fprintf(stderr, "serve-cloud: edge %s hello: %dx%d at %.3g fps, %u frames; sending %s\n", e->id, h->hr_w, h->hr_h,
+        logline(stderr, "serve-cloud: edge %s hello: %dx%d at %.3g fps, %u frames; sending %s\n", e->id, h->hr_w, h->hr_h,
                 h->fps, h->frames, ctl_kind_name(c->o->ctl));
     /* the edge learns its configuration at once (a restarted cloud re-learns the edge the same way) */
     send_feedback(c, e, 0, WIRE_REASON_START, "hello");
@@ -661,13 +662,13 @@ static void on_bye(Cloud *c, const TransportRecv *r) {
     EdgeState *e = edge_find(c, r->peer, false, 0);
     if (e && e->has_pend) process_frame(c, e);
     if (!e && !was_served(c, r->peer)) { /* a refused edge's BYE must not end a --edges run */
-        if (!c->o->quiet) fprintf(stderr, "serve-cloud: BYE from %s, never served: not counted\n", r->peer);
+        if (!c->o->quiet) logline(stderr, "serve-cloud: BYE from %s, never served: not counted\n", r->peer);
         return;
     }
     c->byes++;
     const WireBye *b = &r->msg.u.bye;
     if (!c->o->quiet)
-        fprintf(stderr, "serve-cloud: edge %s bye: captured %llu, sent %llu, dropped %llu\n", r->peer,
+        logline(stderr, "serve-cloud: edge %s bye: captured %llu, sent %llu, dropped %llu\n", r->peer,
                 (unsigned long long)b->captured, (unsigned long long)b->sent, (unsigned long long)b->dropped);
     if (e) edge_release(c, e, "said bye", stderr);
 }
@@ -744,7 +745,7 @@ int cloud_run(const CloudOpts *o) {
     c.t0 = now_seconds();
     double last_msg = c.t0;
     bool any = false;
-    if (!o->quiet) fprintf(stderr, "serve-cloud: listening on %s (%s controller, threshold %.4g)\n", o->listen, ctl_kind_name(o->ctl), c.threshold);
+    if (!o->quiet) logline(stderr, "serve-cloud: listening on %s (%s controller, threshold %.4g)\n", o->listen, ctl_kind_name(o->ctl), c.threshold);
     while (!g_stop) {
         double now = now_seconds();
         if (o->duration > 0 && now - c.t0 >= o->duration) break;

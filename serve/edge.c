@@ -18,6 +18,7 @@
 #include "serve/stepdown.h"
 #include "serve/transport.h"
 #include "util/err.h"
+#include "util/logline.h"
 #include "util/progress.h"
 
 const char *const EDGE_CSV_HEADER =
@@ -166,7 +167,7 @@ static void send_hello(Edge *e, int hr_w, int hr_h) {
     m.u.hello = (WireHello){.hr_w = hr_w, .hr_h = hr_h, .fps = e->o->fps, .cfg = e->cfg, .frames = (uint32_t)e->nframes,
                             .edge_us = wire_now_us()};
     m.u.hello.cfg.flags &= ~(unsigned)WIRE_CFG_PROBE;
-    if (transport_send(e->tr, NULL, &m) < 0 && !e->o->quiet) fprintf(stderr, "edge: HELLO: %s\n", rn_errmsg());
+    if (transport_send(e->tr, NULL, &m) < 0 && !e->o->quiet) logline(stderr, "edge: HELLO: %s\n", rn_errmsg());
 }
 
 /* The reasons that carry a configuration; a reason added later (a notice) is not one. */
@@ -195,7 +196,7 @@ static void apply_feedback(Edge *e, const WireFeedback *fb) {
     e->s.feedback++;
     if (!fb_is_config(fb)) {
         if (e->s.notices++ == 0 && !e->o->quiet)
-            fprintf(stderr, "edge %s: feedback with reason %d (%s%s%s) is not a configuration: ignored\n", e->o->id, fb->reason,
+            logline(stderr, "edge %s: feedback with reason %d (%s%s%s) is not a configuration: ignored\n", e->o->id, fb->reason,
                     wire_reason_name(fb->reason), fb->note[0] ? ": " : "", fb->note);
         return;
     }
@@ -205,7 +206,7 @@ static void apply_feedback(Edge *e, const WireFeedback *fb) {
     }
     if (fb_stale(e, fb)) return;
     if (e->sd.steps > 0) {
-        if (!e->o->quiet) fprintf(stderr, "edge %s: feedback again: the cloud's configuration rules again\n", e->o->id);
+        if (!e->o->quiet) logline(stderr, "edge %s: feedback again: the cloud's configuration rules again\n", e->o->id);
         stepdown_on_cloud(&e->sd);
     }
     if (wire_config_check(&fb->next) == WIRE_OK) {
@@ -215,7 +216,7 @@ static void apply_feedback(Edge *e, const WireFeedback *fb) {
             e->s.config_changes++;
             if (!e->o->quiet) {
                 char a[32], b[32];
-                fprintf(stderr, "edge %s: %s -> %s (%s%s%s)\n", e->o->id, wire_config_str(&e->cfg, a, sizeof a),
+                logline(stderr, "edge %s: %s -> %s (%s%s%s)\n", e->o->id, wire_config_str(&e->cfg, a, sizeof a),
                         wire_config_str(&n, b, sizeof b), wire_reason_name(fb->reason), fb->note[0] ? ": " : "", fb->note);
             }
             if (n.skip < e->skip_left) e->skip_left = n.skip;
@@ -257,7 +258,7 @@ static void missed_deadline(Edge *e, bool probe, const WireConfig *c) {
     e->s.self_stepdowns++;
     if (!e->o->quiet) {
         char a[32], b[32];
-        fprintf(stderr, "edge %s: %d frames in a row missed the deadline at %s: stepping down to %s on its own (step %d)\n",
+        logline(stderr, "edge %s: %d frames in a row missed the deadline at %s: stepping down to %s on its own (step %d)\n",
                 e->o->id, STEPDOWN_K, wire_config_str(&e->cfg, a, sizeof a), wire_config_str(&next, b, sizeof b), e->sd.steps);
     }
     if (next.skip < e->skip_left) e->skip_left = next.skip;
@@ -299,7 +300,7 @@ static const char *count_unsent(Edge *e, int rc, bool late) {
     }
     if (rc < 0) {
         e->s.dropped_send_error++;
-        if (!e->o->quiet) fprintf(stderr, "edge %s: %s\n", e->o->id, rn_errmsg());
+        if (!e->o->quiet) logline(stderr, "edge %s: %s\n", e->o->id, rn_errmsg());
         return "send_error";
     }
     if (transport_connected(e->tr)) {
@@ -356,7 +357,7 @@ static void capture_one(Edge *e, uint64_t fid, int src, const Image *hr, const W
     Degraded d = {0};
     if (degrade(hr, c->scale, c->quality, &d) < 0) {
         e->s.dropped_error++;
-        if (!e->o->quiet) fprintf(stderr, "edge: frame %llu: %s\n", (unsigned long long)fid, rn_errmsg());
+        if (!e->o->quiet) logline(stderr, "edge: frame %llu: %s\n", (unsigned long long)fid, rn_errmsg());
         csv_row(e, fid, src, probe, "dropped", "encode_error", c, 0, capture, -1, -1, -1, -1);
         return;
     }
@@ -459,7 +460,7 @@ static int start_from_profile(Edge *e) {
 
 static void print_summary(const Edge *e) {
     const EdgeSummary *s = &e->s;
-    fprintf(stderr,
+    logline(stderr,
             "edge %s: %lld captured, %lld sent (+%lld probes, %.2f MB), %lld skipped, dropped: %lld deadline, %lld no link, "
             "%lld zmq full, %lld send errors, %lld edge busy/queue full, %lld encode errors, %lld stopped; %lld feedback "
             "(%lld answering frames, %lld notices), %lld configuration changes, %lld self step-downs, %lld reconnects; "
@@ -565,7 +566,7 @@ int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
     double wait_end = now_seconds() + o->wait_cloud;
     while (o->wait_cloud > 0 && !transport_connected(e->tr) && now_seconds() < wait_end && !g_stop) pump(e, 0.02);
     if (!o->quiet)
-        fprintf(stderr, "edge %s: %s %s; %d frames at %g fps%s\n", o->id, transport_connected(e->tr) ? "connected to" : "no cloud yet at",
+        logline(stderr, "edge %s: %s %s; %d frames at %g fps%s\n", o->id, transport_connected(e->tr) ? "connected to" : "no cloud yet at",
                 o->connect, e->nframes, o->fps, o->loop ? ", looping" : "");
     if (transport_connected(e->tr)) {
         e->gen_seen = transport_generation(e->tr);
@@ -616,7 +617,7 @@ int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
         }
         if (dataset_load_frame(&e->ds, src, &hr) < 0) {
             e->s.dropped_error++;
-            if (!o->quiet) fprintf(stderr, "edge: %s\n", rn_errmsg());
+            if (!o->quiet) logline(stderr, "edge: %s\n", rn_errmsg());
             csv_row(e, fid, src, false, "dropped", "load_error", &c, 0, t_cap, -1, -1, -1, -1);
             continue;
         }
@@ -664,7 +665,7 @@ int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
     e->s.encode_ms = e->n_encoded > 0 ? e->sum_encode / (double)e->n_encoded : 0;
     if (!o->quiet) print_summary(e);
     if (!o->quiet && e->s.unconfirmed)
-        fprintf(stderr, "edge %s: %lld sent frames unconfirmed: may be lost in flight (CSV status unconfirmed)\n", o->id,
+        logline(stderr, "edge %s: %lld sent frames unconfirmed: may be lost in flight (CSV status unconfirmed)\n", o->id,
                 e->s.unconfirmed);
     if (sum) *sum = e->s;
     rc = e->s.refused ? rn_fail("refused by the cloud: %s", e->refused_note) : 0;

@@ -3,15 +3,18 @@
 
 #include <stdarg.h>
 
+#define RATELOG_LINE_MAX 1024 /* one log line; longer ones are cut */
+
+#include "util/logline.h"
 #include "util/progress.h"
 
 static void print_line(RateLog *r, FILE *f, double now, const char *fmt, va_list ap) {
-    vfprintf(f, fmt, ap);
+    char text[RATELOG_LINE_MAX], more[64] = "";
+    vsnprintf(text, sizeof text, fmt, ap);
     /* the count tells a reader of the log how much the single line stands for */
     double from = r->last > 0 ? r->last : r->weak_since; /* weak lines can be held before any line was printed */
-    if (r->held > 0) fprintf(f, " (%lld more in the last %.0f s)", r->held, from > 0 ? now - from : 0);
-    fputc('\n', f);
-    fflush(f);
+    if (r->held > 0) snprintf(more, sizeof more, " (%lld more in the last %.0f s)", r->held, from > 0 ? now - from : 0);
+    logline(f, "%s%s\n", text, more);
     r->last = now;
     r->held = 0;
     r->weak_since = 0;
@@ -51,7 +54,6 @@ bool ratelog_weak(RateLog *r, FILE *f, bool quiet, double patience, const char *
 
 void ratelog_flush(RateLog *r, FILE *f, bool quiet, const char *what) {
     if (quiet || r->held == 0) return;
-    fprintf(f, "%s: %lld more like it since the last line\n", what, r->held);
-    fflush(f);
+    logline(f, "%s: %lld more like it since the last line\n", what, r->held);
     r->held = 0;
 }
