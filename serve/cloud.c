@@ -745,7 +745,7 @@ int cloud_run(const CloudOpts *o) {
     c.t0 = now_seconds();
     double last_msg = c.t0;
     bool any = false;
-    if (!o->quiet) logline(stderr, "serve-cloud: listening on %s (%s controller, threshold %.4g)\n", o->listen, ctl_kind_name(o->ctl), c.threshold);
+    if (!o->quiet) logline(stderr, "serve-cloud: listening on %s (%s controller, threshold %.4g)\n", transport_endpoint(c.tr), ctl_kind_name(o->ctl), c.threshold);
     while (!g_stop) {
         double now = now_seconds();
         if (o->duration > 0 && now - c.t0 >= o->duration) break;
