@@ -20,14 +20,24 @@ static void print_line(RateLog *r, FILE *f, double now, const char *fmt, va_list
     r->weak_since = 0;
 }
 
-bool ratelog(RateLog *r, FILE *f, bool quiet, const char *fmt, ...) {
-    double now = now_seconds();
+/* Whether a line of r's kind is due now: a full line once the interval has passed since the last one;
+ * a weak one (patience >= 0) also only once `patience` seconds have passed since the first weak line
+ * held back. Counts every call; a line not due is counted as held. */
+static bool due(RateLog *r, bool quiet, double patience, double now) {
     double ivl = r->interval > 0 ? r->interval : 1;
     r->total++;
-    if (quiet || (r->last > 0 && now - r->last < ivl)) {
-        r->held++;
-        return false;
+    bool ok = r->last == 0 || now - r->last >= ivl;
+    if (patience >= 0) {
+        if (r->weak_since == 0) r->weak_since = now;
+        ok = ok && now - r->weak_since >= patience;
     }
+    if (quiet || !ok) r->held++;
+    return !quiet && ok;
+}
+
+bool ratelog(RateLog *r, FILE *f, bool quiet, const char *fmt, ...) {
+    double now = now_seconds();
+    if (!due(r, quiet, -1, now)) return false;
     va_list ap;
     va_start(ap, fmt);
     print_line(r, f, now, fmt, ap);
@@ -37,14 +47,7 @@ bool ratelog(RateLog *r, FILE *f, bool quiet, const char *fmt, ...) {
 
 bool ratelog_weak(RateLog *r, FILE *f, bool quiet, double patience, const char *fmt, ...) {
     double now = now_seconds();
-    double ivl = r->interval > 0 ? r->interval : 1;
-    r->total++;
-    if (r->weak_since == 0) r->weak_since = now;
-    bool due = (r->last == 0 || now - r->last >= ivl) && now - r->weak_since >= patience;
-    if (quiet || !due) {
-        r->held++;
-        return false;
-    }
+    if (!due(r, quiet, patience < 0 ? 0 : patience, now)) return false;
     va_list ap;
     va_start(ap, fmt);
     print_line(r, f, now, fmt, ap);

@@ -483,7 +483,11 @@ TEST(serve_guard_ratelog) {
     ratelog_flush(&r, f, false, "test");
     fclose(f);
     char *text = test_read_text(path);
-    EXPECT(text && !strcmp(text, "line 0\nline 1000 (999 more in the last 1 s)\ntest: 1 more like it since the last line\n"),
-           "log:\n%s", text ? text : "");
+    /* each line is "YYYY-MM-DDTHH:MM:SS.mmmZ " (util/logline, 25 characters) and the text */
+    static const char *const want[] = {"line 0", "line 1000 (999 more in the last 1 s)", "test: 1 more like it since the last line"};
+    char *save = NULL, *line = text ? strtok_r(text, "\n", &save) : NULL;
+    for (size_t i = 0; i < 3; i++, line = strtok_r(NULL, "\n", &save))
+        EXPECT(line && strlen(line) > 25 && line[23] == 'Z' && !strcmp(line + 25, want[i]), "line %zu: %s", i, line ? line : "(none)");
+    EXPECT(!line, "three lines, no more: %s", line);
     free(text);
 }
