@@ -117,6 +117,7 @@ static int start_workers(Broker *b) {
         snprintf(w->id, sizeof w->id, "w%d", k);
         w->pid = spawn_worker(args);
         if (w->pid < 0) rc = -1;
+        else if (!co->quiet) fprintf(stderr, "serve-cloud: worker %d pid %d started\n", k, (int)w->pid);
     }
     free(args);
     return rc;
