@@ -183,10 +183,11 @@ TEST(workers_one_killed_the_rest_served) {
     int re[NEDGES];
     for (int i = 0; i < NEDGES; i++) re[i] = wait_bounded(r.edge[i], 60);
     int rb = wait_bounded(r.broker, 45);
-    char *bl = log_tail(r.blog);
+    char *full = test_read_text(r.blog), *bl = log_tail(r.blog);
     char want[96];
     snprintf(want, sizeof want, "worker 0 (pid %d) killed by signal 9", (int)r.worker[0]);
-    EXPECT(bl && strstr(bl, want), "the broker logs \"%s\":\n%s", want, bl ? bl : "");
+    EXPECT(full && strstr(full, want), "the broker logs \"%s\":\n%s", want, bl ? bl : "");
+    free(full);
     EXPECT(rb == 0, "broker exit %d", rb);
     free(bl);
     for (int i = 0; i < NEDGES; i++) {
@@ -209,6 +210,14 @@ TEST(workers_none_left_behind) {
         kill(r.broker, sig ? SIGKILL : SIGTERM);
         int rb = wait_bounded(r.broker, 45);
         EXPECT(sig || rb == 0, "broker exit after SIGTERM: %d", rb);
+        if (!sig) { /* the broker stopped them itself: their summaries come before its own (it reaped them first) */
+            char *log = test_read_text(r.blog), *mine = log ? strstr(log, "## serve-cloud broker summary") : NULL;
+            int before = 0;
+            for (char *p = log; p && (p = strstr(p, "## serve-cloud summary")) && (!mine || p < mine); p++) before++;
+            EXPECT(mine && before == NWORKERS, "worker summaries before the broker's: %d of %d; broker summary %s", before,
+                   NWORKERS, mine ? "found" : "missing");
+            free(log);
+        }
         /* a worker told by SIGTERM ends within its own stop: bounded by the broker's BROKER_STOP_WAIT_S */
         double t0 = now_seconds();
         while ((alive(r.worker[0]) || alive(r.worker[1])) && now_seconds() - t0 < BROKER_STOP_WAIT_S) usleep(100000);
