@@ -52,12 +52,15 @@ static void start_broker(Run *r, bool edges) {
     r->broker = spawn_rune(r->blog, args);
 }
 
-/* fps 4 with ~0.5-2 s of segmenting a frame per worker here: frames wait, and some go stale */
+/* fps 4 against ~0.5 s of segmenting a 480x360 frame alone, ~2 s with two workers sharing 2 cores:
+ * frames wait and many go stale. A worker serves its 2 edges round robin, so an edge is answered at
+ * least every ~4 s; a stream of >= 12 s and 5 s of linger give each edge answers (serve-edge exits 4
+ * when no frame was ever answered). */
 static void start_edges(Run *r, const char *frames) {
     for (int i = 0; i < NEDGES; i++) {
         char *args[ARGS_MAX] = {"serve-edge", "--connect", r->ep, "--id", r->eid[i], "--frames", "data/samples/camvid",
                                 "--dataset", "frames", "--fps", "4", "--loop", "--max-frames", (char *)frames, "--csv",
-                                r->ecsv[i], "--wait-cloud", "30", "--linger", "2", NULL};
+                                r->ecsv[i], "--wait-cloud", "30", "--linger", "5", NULL};
         r->edge[i] = spawn_rune(r->elog[i], args);
     }
 }
@@ -141,7 +144,7 @@ TEST(workers_sticky_four_edges_two_workers) {
     run_init(&r, "workers_sticky", 0);
     start_broker(&r, true);
     EXPECT(read_worker_pids(&r, 60), "the broker started 2 workers and listens");
-    start_edges(&r, "16");
+    start_edges(&r, "48");
     int re[NEDGES];
     for (int i = 0; i < NEDGES; i++) re[i] = wait_bounded(r.edge[i], 60);
     int rb = wait_bounded(r.broker, 45);
