@@ -134,9 +134,12 @@ int cmd_serve_cloud(int argc, char **argv) {
                                             "to one (its state lives there); --csv/--summary per worker as NAME.wK.EXT, "
                                             "--max-edges per worker; 1 = one process (README \"Scaling out\")"},
         {"backend", ARG_STR, &backend, "ENDPOINT", "with --workers: the workers' endpoint the broker binds (default ipc:// "
-                                                   "in a private temp dir; tcp://HOST:PORT has no authentication)"},
-        {"worker-of", ARG_STR, &o.worker_of, "ENDPOINT", "internal: run as a worker of the broker at ENDPOINT"},
-        {"worker-index", ARG_INT, &o.worker_index, "K", "internal: this worker's index (routing id wK)"},
+                                                   "in a private temp dir); tcp://HOST:PORT also takes workers started "
+                                                   "elsewhere with --worker-of it --worker-index K (K >= N; no "
+                                                   "authentication: a private network only)"},
+        {"worker-of", ARG_STR, &o.worker_of, "ENDPOINT", "run as a worker of the broker whose --backend is ENDPOINT (the broker "
+                                                          "starts its own; see --backend)"},
+        {"worker-index", ARG_INT, &o.worker_index, "K", "this worker's index (routing id wK; unique per broker)"},
         {0},
     };
     ArgCmd cmd = {"serve-cloud", "--listen tcp://127.0.0.1:PORT --profile profile.json [options]",

@@ -26,6 +26,7 @@ typedef struct Worker {
     char id[WID_SIZE];
     pid_t pid;
     bool ready, dead;
+    bool remote;                          /* joined on --backend, not started here (pid 0) */
     int edges;                            /* edges assigned now */
     long long assigned, to_msgs, to_frames, from_msgs, lost;
     int status;                           /* waitpid status once reaped */
@@ -45,6 +46,7 @@ typedef struct Broker {
     Transport *front;
     char tmpdir[ENDPOINT_SIZE], back_ep[ENDPOINT_SIZE + 32]; /* "ipc://" + tmpdir + "/backend" */
     Worker w[BROKER_WORKERS_MAX];
+    int nw;                               /* slots in use: the N started here, then any that joined on --backend */
     Route *routes;
     int nroutes;
     long long byes, evicted, lost, unrouted, worker_deaths;
@@ -124,7 +126,7 @@ static int start_workers(Broker *b) {
 }
 
 static Worker *worker_by_id(Broker *b, const void *id, size_t n) {
-    for (int k = 0; k < b->o->workers; k++)
+    for (int k = 0; k < b->nw; k++)
         if (strlen(b->w[k].id) == n && !memcmp(b->w[k].id, id, n)) return &b->w[k];
     return NULL;
 }
@@ -135,25 +137,31 @@ static void unassign_all(Broker *b, int k) {
     b->w[k].edges = 0;
 }
 
-/* Reaps workers that exited; their edges go to the others on their next message. */
+/* Worker k is gone (how: why); its edges go to the others on their next message. */
+static void worker_lost(Broker *b, int k, const char *how) {
+    Worker *w = &b->w[k];
+    w->dead = true;
+    b->worker_deaths++;
+    fprintf(stderr, "serve-cloud: worker %d (pid %d) %s; its %d edges go to the other workers (their state is lost)\n", k,
+            (int)w->pid, how, w->edges);
+    unassign_all(b, k);
+}
+
+/* Reaps workers that exited. */
 static void reap_workers(Broker *b) {
-    for (int k = 0; k < b->o->workers; k++) {
+    for (int k = 0; k < b->nw; k++) {
         Worker *w = &b->w[k];
         if (w->dead || w->pid <= 0 || waitpid(w->pid, &w->status, WNOHANG) != w->pid) continue;
-        w->dead = true;
-        b->worker_deaths++;
         char how[64];
         if (WIFSIGNALED(w->status)) snprintf(how, sizeof how, "killed by signal %d", WTERMSIG(w->status));
         else snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(w->status));
-        fprintf(stderr, "serve-cloud: worker %d (pid %d) %s; its %d edges go to the other workers (their state is lost)\n", k,
-                (int)w->pid, how, w->edges);
-        unassign_all(b, k);
+        worker_lost(b, k, how);
     }
 }
 
 static int live_workers(const Broker *b) {
     int n = 0;
-    for (int k = 0; k < b->o->workers; k++) n += b->w[k].ready && !b->w[k].dead;
+    for (int k = 0; k < b->nw; k++) n += b->w[k].ready && !b->w[k].dead;
     return n;
 }
 
@@ -168,9 +176,12 @@ static int open_backend(Broker *b) {
     }
     b->ctx = zmq_ctx_new();
     b->back = b->ctx ? zmq_socket(b->ctx, ZMQ_ROUTER) : NULL;
-    int one = 1, zero = 0;
+    /* a worker on another machine whose link died is dropped after hb_timeout (sends to it then fail) */
+    int one = 1, zero = 0, hb_ivl = 1000, hb_timeout = 3000;
     if (!b->back || zmq_setsockopt(b->back, ZMQ_ROUTER_MANDATORY, &one, sizeof one) != 0 ||
-        zmq_setsockopt(b->back, ZMQ_LINGER, &zero, sizeof zero) != 0)
+        zmq_setsockopt(b->back, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
+        zmq_setsockopt(b->back, ZMQ_HEARTBEAT_IVL, &hb_ivl, sizeof hb_ivl) != 0 ||
+        zmq_setsockopt(b->back, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout, sizeof hb_timeout) != 0)
         return rn_fail("backend socket: %s", zmq_strerror(errno));
     if (zmq_bind(b->back, b->back_ep) != 0) return rn_fail("cannot bind the backend %s: %s", b->back_ep, zmq_strerror(errno));
     return 0;
@@ -187,6 +198,27 @@ static bool to_worker(Broker *b, Worker *w, const char *edge, const void *buf, s
 
 static void stop_frame(Broker *b, Worker *w) {
     if (zmq_send(b->back, w->id, strlen(w->id), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) zmq_send(b->back, BROKER_STOP, strlen(BROKER_STOP), 0);
+}
+
+/* A worker that said READY on an explicit --backend without being started here ("wK", K not in use):
+ * it takes slot K. NULL (logged) otherwise: on the private ipc backend only our own workers speak. */
+static Worker *worker_join(Broker *b, zmq_msg_t *id) {
+    char name[WID_SIZE] = "";
+    size_t n = zmq_msg_size(id);
+    if (n < sizeof name) memcpy(name, zmq_msg_data(id), n);
+    int k = -1, used = 0;
+    bool ok = b->o->backend && *b->o->backend && sscanf(name, "w%d%n", &k, &used) == 1 && used == (int)n && k >= 0 &&
+              k < BROKER_WORKERS_MAX && !b->w[k].ready && !b->w[k].pid;
+    if (!ok) {
+        if (!b->co->quiet) fprintf(stderr, "serve-cloud: READY from \"%s\" on the backend: not a free worker slot, ignored\n", name);
+        return NULL;
+    }
+    Worker *w = &b->w[k];
+    *w = (Worker){.remote = true};
+    snprintf(w->id, sizeof w->id, "w%d", k);
+    if (k >= b->nw) b->nw = k + 1;
+    if (!b->co->quiet) fprintf(stderr, "serve-cloud: worker %d joined on %s (started elsewhere)\n", k, b->back_ep);
+    return w;
 }
 
 /* One message off the backend: READY, or a reply [edge][bytes] for the front. 1 handled, 0 nothing. */
@@ -206,7 +238,10 @@ static int from_backend(Broker *b) {
     }
     if (n == 0) return 0;
     Worker *w = worker_by_id(b, zmq_msg_data(&part[0]), zmq_msg_size(&part[0]));
-    if (w && n == 2 && zmq_msg_size(&part[1]) == strlen(BROKER_READY) && !memcmp(zmq_msg_data(&part[1]), BROKER_READY, strlen(BROKER_READY)))
+    bool ready = n == 2 && zmq_msg_size(&part[1]) == strlen(BROKER_READY) &&
+                 !memcmp(zmq_msg_data(&part[1]), BROKER_READY, strlen(BROKER_READY));
+    if (!w && ready) w = worker_join(b, &part[0]);
+    if (w && ready)
         w->ready = true;
     else if (w && n == 3 && b->front && zmq_msg_size(&part[1]) <= WIRE_ID_MAX) {
         char edge[WIRE_ID_MAX + 1];
@@ -259,7 +294,7 @@ static Route *route_slot(Broker *b) {
 /* The live worker with the fewest edges (the lowest index on ties); NULL when none is live. */
 static Route *route_new(Broker *b, const char *id, double now) {
     int best = -1;
-    for (int k = 0; k < b->o->workers; k++)
+    for (int k = 0; k < b->nw; k++)
         if (b->w[k].ready && !b->w[k].dead && (best < 0 || b->w[k].edges < b->w[best].edges)) best = k;
     if (best < 0) return NULL;
     Route *r = route_slot(b);
@@ -294,7 +329,9 @@ static void from_front(Broker *b, const TransportRecv *r) {
     size_t n;
     const void *raw = transport_last_raw(b->front, &n);
     if (!to_worker(b, w, r->peer, raw, n)) {
-        w->lost++, b->lost++;
+        if (errno == EHOSTUNREACH && w->remote) worker_lost(b, rt->w, "is no longer connected"); /* ours are reaped */
+        w->lost++;
+        b->lost++;
         ratelog(&b->log_lost, stderr, b->co->quiet, "serve-cloud: worker %d cannot take edge %s's message (%s): dropped", rt->w,
                 r->peer, errno == EAGAIN ? "its queue is full" : "gone");
     } else {
@@ -318,19 +355,19 @@ static void expire_routes(Broker *b) {
 
 /* BROKER_STOP to each worker, replies still forwarded while they finish; then SIGTERM, SIGKILL. */
 static void stop_workers(Broker *b) {
-    for (int k = 0; k < b->o->workers; k++)
-        if (!b->w[k].dead && b->w[k].pid > 0) stop_frame(b, &b->w[k]);
+    for (int k = 0; k < b->nw; k++)
+        if (!b->w[k].dead && (b->w[k].pid > 0 || b->w[k].remote)) stop_frame(b, &b->w[k]);
     const int sigs[] = {0, SIGTERM, SIGKILL};
     const double waits[] = {BROKER_STOP_WAIT_S, 5, 5};
     for (int s = 0; s < 3; s++) {
         double t0 = now_seconds();
-        for (int k = 0; k < b->o->workers; k++)
+        for (int k = 0; k < b->nw; k++)
             if (sigs[s] && !b->w[k].dead && b->w[k].pid > 0) kill(b->w[k].pid, sigs[s]);
         while (now_seconds() - t0 < waits[s]) {
             int left = 0;
-            for (int k = 0; k < b->o->workers; k++) {
+            for (int k = 0; k < b->nw; k++) {
                 Worker *w = &b->w[k];
-                if (w->dead || w->pid <= 0) continue;
+                if (w->dead || w->pid <= 0) continue; /* a remote worker is not ours to wait for */
                 if (waitpid(w->pid, &w->status, WNOHANG) == w->pid) w->dead = true;
                 else left++;
             }
@@ -347,16 +384,22 @@ static void broker_summary(const Broker *b, FILE *f) {
     fprintf(f, "\n## serve-cloud broker summary\n\n%d workers (backend %s); per-worker CSV and summary: the paths with .wK\n\n"
                "| worker | pid | edges assigned | messages to it | frames to it | replies | dropped (queue full / gone) | exit |\n"
                "|---|---|---|---|---|---|---|---|\n",
-            b->o->workers, b->back_ep);
+            b->nw, b->back_ep);
     long long as = 0, to = 0, fr = 0, re = 0, lo = 0;
-    for (int k = 0; k < b->o->workers; k++) {
+    for (int k = 0; k < b->nw; k++) {
         const Worker *w = &b->w[k];
         char ex[32];
-        if (WIFSIGNALED(w->status)) snprintf(ex, sizeof ex, "signal %d", WTERMSIG(w->status));
+        if (!w->ready && !w->pid) continue; /* a slot no worker ever took */
+        if (w->remote) snprintf(ex, sizeof ex, "%s", w->dead ? "gone" : "remote");
+        else if (WIFSIGNALED(w->status)) snprintf(ex, sizeof ex, "signal %d", WTERMSIG(w->status));
         else snprintf(ex, sizeof ex, "%d", WEXITSTATUS(w->status));
         fprintf(f, "| %d | %d | %lld | %lld | %lld | %lld | %lld | %s |\n", k, (int)w->pid, w->assigned, w->to_msgs, w->to_frames,
                 w->from_msgs, w->lost, ex);
-        as += w->assigned, to += w->to_msgs, fr += w->to_frames, re += w->from_msgs, lo += w->lost;
+        as += w->assigned;
+        to += w->to_msgs;
+        fr += w->to_frames;
+        re += w->from_msgs;
+        lo += w->lost;
     }
     const TransportStats *s = transport_stats(b->front);
     fprintf(f, "| total | | %lld | %lld | %lld | %lld | %lld | |\n\nbyes %lld; workers that died while serving %lld; "
@@ -394,7 +437,7 @@ static int broker_loop(Broker *b) {
     bool any = false;
     while (!should_stop(b, t0, last_msg, any)) {
         reap_workers(b);
-        if (b->worker_deaths == b->o->workers) return rn_fail("every worker died");
+        if (live_workers(b) == 0) return rn_fail("every worker died");
         zmq_pollitem_t it[2] = {{transport_zsocket(b->front), 0, ZMQ_POLLIN, 0}, {b->back, 0, ZMQ_POLLIN, 0}};
         if (zmq_poll(it, 2, POLL_MS) < 0 && errno != EINTR) return rn_fail("zmq_poll: %s", zmq_strerror(errno));
         TransportRecv r;
@@ -414,9 +457,10 @@ static int broker_loop(Broker *b) {
 
 int broker_run(const BrokerOpts *o) {
     if (o->workers < 2 || o->workers > BROKER_WORKERS_MAX) return rn_fail("--workers %d: 1..%d", o->workers, BROKER_WORKERS_MAX);
-    Broker b = {.o = o, .co = o->cloud};
+    Broker b = {.o = o, .co = o->cloud, .nw = o->workers};
     /* each worker has 2 x --max-edges state slots (cloud.c); the broker's table covers them all */
-    b.nroutes = 2 * (b.co->max_edges > 0 ? b.co->max_edges : 16) * o->workers;
+    bool joinable = o->backend && *o->backend; /* more workers may join there */
+    b.nroutes = 2 * (b.co->max_edges > 0 ? b.co->max_edges : 16) * (joinable ? BROKER_WORKERS_MAX : o->workers);
     b.routes = xcalloc((size_t)b.nroutes, sizeof *b.routes);
     g_stop = 0;
     struct sigaction sa = {.sa_handler = on_signal};

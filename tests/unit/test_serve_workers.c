@@ -230,3 +230,53 @@ TEST(workers_none_left_behind) {
         reap_all(&r);
     }
 }
+
+/* --backend tcp://: a worker started elsewhere (`serve-cloud --worker-of ENDPOINT --worker-index 2`)
+ * joins the broker's 2; with 3 edges each worker gets one (fewest edges first), the joined worker's
+ * edge is served there only, and the broker's STOP ends it too. */
+TEST(workers_join_on_tcp_backend) {
+    Run r;
+    run_init(&r, "workers_join", 3);
+    char back[64], jcsv[PATH_SIZE], jlog[PATH_SIZE];
+    snprintf(back, sizeof back, "tcp://127.0.0.1:%d", test_port() + PORT_OFFSET + 4);
+    snprintf(jcsv, sizeof jcsv, "%s/joined.csv", r.dir);
+    snprintf(jlog, sizeof jlog, "%s/joined.log", r.dir);
+    char *bargs[ARGS_MAX] = {"serve-cloud", "--workers", "2", "--backend", back, "--listen", r.ep, "--profile",
+                             "data/samples/serve_profile.json", "--threshold", "0.085", "--sr", "x2=bilinear,x4=bilinear",
+                             "--csv", r.bcsv, "--duration", "90", "--edges", "3", NULL};
+    r.broker = spawn_rune(r.blog, bargs);
+    EXPECT(read_worker_pids(&r, 60), "the broker started 2 workers and listens");
+    char *jargs[ARGS_MAX] = {"serve-cloud", "--worker-of", back, "--worker-index", "2", "--profile", "data/samples/serve_profile.json",
+                             "--threshold", "0.085", "--sr", "x2=bilinear,x4=bilinear", "--csv", jcsv, NULL};
+    pid_t joined = spawn_rune(jlog, jargs);
+    double t0 = now_seconds();
+    char *log = NULL;
+    while (!(log && strstr(log, "worker 2 joined")) && now_seconds() - t0 < 30) {
+        free(log);
+        usleep(100000);
+        log = test_read_text(r.blog);
+    }
+    EXPECT(log && strstr(log, "worker 2 joined"), "the broker logs the joined worker");
+    free(log);
+    /* 3 edges: started one by one so each is assigned before the next (fewest edges first: w0, w1, w2) */
+    for (int i = 0; i < 3; i++) {
+        char *args[ARGS_MAX] = {"serve-edge", "--connect", r.ep, "--id", r.eid[i], "--frames", "data/samples/camvid", "--dataset",
+                                "frames", "--fps", "4", "--loop", "--max-frames", "48", "--csv", r.ecsv[i], "--wait-cloud", "30",
+                                "--linger", "5", NULL};
+        r.edge[i] = spawn_rune(r.elog[i], args);
+        usleep(1000000);
+    }
+    int re[3];
+    for (int i = 0; i < 3; i++) re[i] = wait_bounded(r.edge[i], 60);
+    int rb = wait_bounded(r.broker, 45), rj = wait_bounded(joined, 10);
+    EXPECT(rb == 0 && rj == 0, "broker exit %d, joined worker exit %d (the broker's STOP ends it)", rb, rj);
+    int served_there = 0;
+    for (int i = 0; i < 3; i++) {
+        EXPECT(re[i] == 0, "edge %s exit %d", r.eid[i], re[i]);
+        int n0 = csv_count(r.wcsv[0], COL_EDGE, r.eid[i]), n1 = csv_count(r.wcsv[1], COL_EDGE, r.eid[i]), n2 = csv_count(jcsv, COL_EDGE, r.eid[i]);
+        EXPECT((n0 > 0) + (n1 > 0) + (n2 > 0) == 1, "edge %s: rows in w0 %d, w1 %d, joined %d: want exactly one", r.eid[i], n0, n1, n2);
+        served_there += n2 > 0;
+    }
+    EXPECT(served_there == 1, "edges served by the joined worker: %d, want 1", served_there);
+    reap_all(&r);
+}
