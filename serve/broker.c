@@ -21,6 +21,7 @@
 #define WID_SIZE 8              /* "w63" + NUL */
 #define POLL_MS 100             /* the loop's tick: stop conditions, worker deaths, silent edges */
 #define ARGV_EXTRA 12           /* flags the broker adds to a worker's command line, NULL included */
+#define ERR_SIZE 512            /* the error kept across the workers' stop */
 
 typedef struct Worker {
     char id[WID_SIZE];
@@ -474,7 +475,7 @@ int broker_run(const BrokerOpts *o) {
     if (rc == 0 && !b.co->quiet)
         fprintf(stderr, "serve-cloud: broker listening on %s, %d workers on %s\n", b.co->listen, o->workers, b.back_ep);
     if (rc == 0) rc = broker_loop(&b);
-    char err[512];
+    char err[ERR_SIZE];
     snprintf(err, sizeof err, "%s", rc < 0 ? rn_errmsg() : "");
     stop_workers(&b);
     ratelog_flush(&b.log_lost, stderr, b.co->quiet, "serve-cloud: messages dropped");

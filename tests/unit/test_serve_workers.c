@@ -21,7 +21,8 @@
 #define NEDGES 4
 #define NWORKERS 2
 #define COL_EDGE 0
-#define COL_STATUS 34
+#define PROC_PATH_SIZE 64 /* "/proc/PID/stat" */
+#define STAT_HEAD 256     /* enough of /proc/PID/stat for its state field */
 
 typedef struct Run {
     const char *dir;
@@ -68,7 +69,7 @@ static void start_edges(Run *r, const char *frames) {
 /* Running: it exists and is not a zombie (an orphan's zombie waits for init, which may be slow to reap it). */
 static bool alive(pid_t pid) {
     if (pid <= 0 || (kill(pid, 0) != 0 && errno == ESRCH)) return false;
-    char path[64], buf[256];
+    char path[PROC_PATH_SIZE], buf[STAT_HEAD];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     FILE *f = fopen(path, "r");
     if (!f) return false;
