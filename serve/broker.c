@@ -18,7 +18,7 @@
 #include "util/progress.h"
 
 #define ENDPOINT_SIZE 256
-#define WID_SIZE 8              /* "w63" + NUL */
+#define WID_SIZE 16             /* "w" + any int + NUL (indices are 0..63) */
 #define POLL_MS 100             /* the loop's tick: stop conditions, worker deaths, silent edges */
 #define ARGV_EXTRA 12           /* flags the broker adds to a worker's command line, NULL included */
 #define ERR_SIZE 512            /* the error kept across the workers' stop */

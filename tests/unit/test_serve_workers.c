@@ -27,7 +27,7 @@
 typedef struct Run {
     const char *dir;
     char ep[64], bcsv[PATH_SIZE], blog[PATH_SIZE], wcsv[NWORKERS][PATH_SIZE];
-    char ecsv[NEDGES][PATH_SIZE], elog[NEDGES][PATH_SIZE], eid[NEDGES][8];
+    char ecsv[NEDGES][PATH_SIZE], elog[NEDGES][PATH_SIZE], eid[NEDGES][16];
     pid_t broker, edge[NEDGES], worker[NWORKERS];
 } Run;
 
