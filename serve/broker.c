@@ -51,7 +51,8 @@ typedef struct Broker {
     Route *routes;
     int nroutes;
     long long byes, evicted, lost, unrouted, worker_deaths;
-    RateLog log_lost;
+    long long back_bad;                   /* backend messages that were no worker's READY or reply */
+    RateLog log_lost, log_back;
 } Broker;
 
 static volatile sig_atomic_t g_stop;
@@ -209,9 +210,13 @@ static Worker *worker_join(Broker *b, zmq_msg_t *id) {
     if (n < sizeof name) memcpy(name, zmq_msg_data(id), n);
     int k = -1, used = 0;
     bool ok = b->o->backend && *b->o->backend && sscanf(name, "w%d%n", &k, &used) == 1 && used == (int)n && k >= 0 &&
-              k < BROKER_WORKERS_MAX && !b->w[k].ready && !b->w[k].pid;
+              k < BROKER_WORKERS_MAX;
+    /* a free slot, or one whose remote worker was dropped and comes back */
+    ok = ok && ((!b->w[k].ready && !b->w[k].pid) || (b->w[k].remote && b->w[k].dead));
     if (!ok) {
-        if (!b->co->quiet) fprintf(stderr, "serve-cloud: READY from \"%s\" on the backend: not a free worker slot, ignored\n", name);
+        b->back_bad++;
+        ratelog(&b->log_back, stderr, b->co->quiet, "serve-cloud: READY from \"%s\" on the backend: not a free worker slot, ignored",
+                wire_id_valid(name) ? name : "(not a worker id)");
         return NULL;
     }
     Worker *w = &b->w[k];
@@ -241,7 +246,7 @@ static int from_backend(Broker *b) {
     Worker *w = worker_by_id(b, zmq_msg_data(&part[0]), zmq_msg_size(&part[0]));
     bool ready = n == 2 && zmq_msg_size(&part[1]) == strlen(BROKER_READY) &&
                  !memcmp(zmq_msg_data(&part[1]), BROKER_READY, strlen(BROKER_READY));
-    if (!w && ready) w = worker_join(b, &part[0]);
+    if (ready && (!w || (w->remote && w->dead))) w = worker_join(b, &part[0]);
     if (w && ready)
         w->ready = true;
     else if (w && n == 3 && b->front && zmq_msg_size(&part[1]) <= WIRE_ID_MAX) {
@@ -249,8 +254,11 @@ static int from_backend(Broker *b) {
         snprintf(edge, sizeof edge, "%.*s", (int)zmq_msg_size(&part[1]), (const char *)zmq_msg_data(&part[1]));
         w->from_msgs++;
         transport_send_raw(b->front, edge, zmq_msg_data(&part[2]), zmq_msg_size(&part[2]));
-    } else if (!b->co->quiet)
-        fprintf(stderr, "serve-cloud: an unexpected %d-part message on the backend (%s), dropped\n", n, w ? w->id : "unknown sender");
+    } else if (!ready) { /* ignored READYs were counted by worker_join */
+        b->back_bad++;
+        ratelog(&b->log_back, stderr, b->co->quiet, "serve-cloud: an unexpected %d-part message on the backend (%s), dropped", n,
+                w ? w->id : "unknown sender");
+    }
     for (int i = 0; i < n; i++) zmq_msg_close(&part[i]);
     return 1;
 }
@@ -404,9 +412,9 @@ static void broker_summary(const Broker *b, FILE *f) {
     }
     const TransportStats *s = transport_stats(b->front);
     fprintf(f, "| total | | %lld | %lld | %lld | %lld | %lld | |\n\nbyes %lld; workers that died while serving %lld; "
-               "messages with no live worker %lld; routes evicted (table full) %lld; messages received %lld, refused %lld "
+               "messages with no live worker %lld; routes evicted (table full) %lld; backend messages refused %lld; messages received %lld, refused %lld "
                "(failed handshakes %lld, CURVE refusals %lld)\n",
-            as, to, fr, re, lo, b->byes, b->worker_deaths, b->unrouted, b->evicted, s->recv, s->bad_total, s->auth_failed, s->refused);
+            as, to, fr, re, lo, b->byes, b->worker_deaths, b->unrouted, b->evicted, b->back_bad, s->recv, s->bad_total, s->auth_failed, s->refused);
 }
 
 static void broker_free(Broker *b) {
@@ -479,6 +487,7 @@ int broker_run(const BrokerOpts *o) {
     snprintf(err, sizeof err, "%s", rc < 0 ? rn_errmsg() : "");
     stop_workers(&b);
     ratelog_flush(&b.log_lost, stderr, b.co->quiet, "serve-cloud: messages dropped");
+    ratelog_flush(&b.log_back, stderr, b.co->quiet, "serve-cloud: backend messages refused");
     if (b.front) {
         broker_summary(&b, stdout);
         FILE *f = b.co->summary && *b.co->summary ? fopen(b.co->summary, "w") : NULL;

@@ -281,3 +281,51 @@ TEST(workers_join_on_tcp_backend) {
     EXPECT(served_there == 1, "edges served by the joined worker: %d, want 1", served_there);
     reap_all(&r);
 }
+
+/* CURVE stays the broker's: with --curve-keys two edges with their keys are served (each on one
+ * worker, the id being the key's), and an edge with a key the broker does not know is refused at
+ * the handshake (it never gets an answer: serve-edge exits 3 or 4) without reaching any worker. */
+TEST(workers_curve_at_the_broker) {
+    Run r;
+    run_init(&r, "workers_curve", 5);
+    char keys[PATH_SIZE], other[PATH_SIZE];
+    snprintf(keys, sizeof keys, "%s/keys", r.dir);
+    snprintf(other, sizeof other, "%s/other", r.dir);
+    const char *ids[] = {"e0", "e1", "e2"};
+    EXPECT(transport_curve_keygen_dir(keys, ids, 2) == 0 && transport_curve_keygen_dir(other, ids + 2, 1) == 0, "keygen");
+    /* e2 knows the broker's public key but its own key is in no authorized_keys: ZAP refuses it */
+    char src[PATH_SIZE + 16], dst[PATH_SIZE + 16]; /* + "/server.pub" */
+    snprintf(src, sizeof src, "%s/server.pub", keys);
+    snprintf(dst, sizeof dst, "%s/server.pub", other);
+    char *pub = test_read_text(src);
+    FILE *f = fopen(dst, "w");
+    EXPECT(pub && f && fputs(pub, f) >= 0, "copy %s", src);
+    if (f) fclose(f);
+    free(pub);
+    char *bargs[ARGS_MAX] = {"serve-cloud", "--workers", "2", "--listen", r.ep, "--curve-keys", keys, "--profile",
+                             "data/samples/serve_profile.json", "--threshold", "0.085", "--sr", "x2=bilinear,x4=bilinear",
+                             "--csv", r.bcsv, "--duration", "90", "--edges", "2", NULL};
+    r.broker = spawn_rune(r.blog, bargs);
+    EXPECT(read_worker_pids(&r, 60), "the broker started 2 workers and listens");
+    for (int i = 0; i < 3; i++) {
+        char *args[ARGS_MAX] = {"serve-edge", "--connect", r.ep, "--id", r.eid[i], "--curve-keys", i < 2 ? keys : other,
+                                "--frames", "data/samples/camvid", "--dataset", "frames", "--fps", "4", "--loop",
+                                "--max-frames", "48", "--csv", r.ecsv[i], "--wait-cloud", "10", "--linger", "5", NULL};
+        r.edge[i] = spawn_rune(r.elog[i], args);
+    }
+    int re[3];
+    for (int i = 0; i < 3; i++) re[i] = wait_bounded(r.edge[i], 60);
+    int rb = wait_bounded(r.broker, 45);
+    EXPECT(rb == 0, "broker exit %d", rb);
+    for (int i = 0; i < 2; i++) {
+        EXPECT(re[i] == 0, "edge %s (authorized) exit %d", r.eid[i], re[i]);
+        int n0 = csv_count(r.wcsv[0], COL_EDGE, r.eid[i]), n1 = csv_count(r.wcsv[1], COL_EDGE, r.eid[i]);
+        EXPECT((n0 > 0) != (n1 > 0), "edge %s: rows in w0 %d, w1 %d: want exactly one", r.eid[i], n0, n1);
+    }
+    int n0 = csv_count(r.wcsv[0], COL_EDGE, "e2"), n1 = csv_count(r.wcsv[1], COL_EDGE, "e2");
+    EXPECT((re[2] == 3 || re[2] == 4) && n0 == 0 && n1 == 0, "edge e2 (unknown key): exit %d, rows in w0 %d, w1 %d", re[2], n0, n1);
+    char *log = test_read_text(r.blog);
+    EXPECT(log && strstr(log, "CURVE refusals ") && !strstr(log, "CURVE refusals 0)"), "the broker counts the refused key");
+    free(log);
+    reap_all(&r);
+}
