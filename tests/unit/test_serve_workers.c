@@ -151,6 +151,14 @@ TEST(workers_sticky_four_edges_two_workers) {
     int rb = wait_bounded(r.broker, 45);
     char *bl = log_tail(r.blog);
     EXPECT(rb == 0, "broker exit %d:\n%s", rb, bl ? bl : "");
+    /* each worker exited 0 after the broker's STOP (under ASan/UBSan: nothing reported either) */
+    for (int k = 0; k < NWORKERS && bl; k++) {
+        char row[64];
+        snprintf(row, sizeof row, "| %d | %d |", k, (int)r.worker[k]);
+        const char *p = strstr(bl, row), *eol = p ? strchr(p, '\n') : NULL;
+        EXPECT(eol && eol - p >= 5 && !strncmp(eol - 5, "| 0 |", 5), "worker %d's summary row ends with exit 0: %.*s", k,
+               p && eol ? (int)(eol - p) : 0, p ? p : "");
+    }
     free(bl);
     int per_worker[NWORKERS] = {0};
     for (int i = 0; i < NEDGES; i++) {
