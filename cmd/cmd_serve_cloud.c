@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd/commands.h"
+#include "serve/broker.h"
 #include "serve/cloud.h"
 #include "serve/endpoint.h"
 #include "util/args.h"
@@ -33,6 +34,36 @@ static void check_ranges(const ArgCmd *cmd, const CloudOpts *o) {
                          p->aw_queue_ms);
 }
 
+/* Flags the broker keeps for itself or sets per worker (serve/broker.h); all take a value. */
+static const char *const BROKER_OWN[] = {"workers", "backend", "listen", "curve-keys", "csv", "summary", "duration",
+                                         "edges", "idle-exit", "worker-of", "worker-index", NULL};
+
+static bool broker_own(const char *a, bool *has_value) {
+    if (strncmp(a, "--", 2)) return false;
+    for (int i = 0; BROKER_OWN[i]; i++) {
+        size_t n = strlen(BROKER_OWN[i]);
+        if (!strncmp(a + 2, BROKER_OWN[i], n) && (a[2 + n] == 0 || a[2 + n] == '=')) {
+            *has_value = a[2 + n] == 0; /* "--csv F": the next argument is its value */
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The user's flags minus the broker's own (argv[0] is the command name): what every worker gets. */
+static int worker_args(int argc, char **argv, char **out) {
+    int n = 0;
+    for (int i = 1; i < argc; i++) {
+        bool next = false;
+        if (broker_own(argv[i], &next)) {
+            i += next;
+            continue;
+        }
+        out[n++] = argv[i];
+    }
+    return n;
+}
+
 /* "1920x1080" or "2073600" -> a pixel count; -1 when neither (or not positive). */
 static int parse_pixels(const char *s, long *out) {
     long w = 0, h = 0;
@@ -53,6 +84,8 @@ int cmd_serve_cloud(int argc, char **argv) {
     cloud_opts_default(&o);
     const char *ctl = "cac", *fixed = "", *probe = "1:90", *max_px = "1920x1080";
     bool quiet = false;
+    int workers = 1;
+    const char *backend = NULL;
     ArgSpec specs[] = {
         {"listen", ARG_STR, &o.listen, "ENDPOINT", "ZeroMQ endpoint the ROUTER binds (tcp://127.0.0.1:PORT, tcp://*:PORT)"},
         {"curve-keys", ARG_STR, &o.curve_dir, "DIR", "CURVE: DIR/server.key and DIR/authorized_keys (lines \"KEY ID\"; see "
@@ -97,6 +130,16 @@ int cmd_serve_cloud(int argc, char **argv) {
         {"csv-rate", ARG_INT, &o.csv_rate, "N", "per edge, at most N stale/refused/bad_payload rows a second, the rest "
                                                 "summarised in one row a second (format in the README)"},
         {"quiet", ARG_BOOL, &quiet, NULL, "no log lines (the summary is still printed)"},
+        {"workers", ARG_INT, &workers, "N", "N >= 2: a broker at --listen in front of N worker processes, each edge sticky "
+                                            "to one (its state lives there); --csv/--summary per worker as NAME.wK.EXT, "
+                                            "--max-edges per worker; 1 = one process (README \"Scaling out\")"},
+        {"backend", ARG_STR, &backend, "ENDPOINT", "with --workers: the workers' endpoint the broker binds (default ipc:// "
+                                                   "in a private temp dir); tcp://HOST:PORT also takes workers started "
+                                                   "elsewhere with --worker-of it --worker-index K (K >= N; no "
+                                                   "authentication: a private network only)"},
+        {"worker-of", ARG_STR, &o.worker_of, "ENDPOINT", "run as a worker of the broker whose --backend is ENDPOINT (the broker "
+                                                          "starts its own; see --backend)"},
+        {"worker-index", ARG_INT, &o.worker_index, "K", "this worker's index (routing id wK; unique per broker)"},
         {0},
     };
     ArgCmd cmd = {"serve-cloud", "--listen tcp://127.0.0.1:PORT --profile profile.json [options]",
@@ -125,6 +168,19 @@ int cmd_serve_cloud(int argc, char **argv) {
     if (parse_pixels(max_px, &o.max_pixels) < 0 || o.csv_rate < 1)
         args_usage_error(&cmd, "--max-pixels %s: want WxH or a pixel count >= 1; --csv-rate: >= 1", max_px);
     o.quiet = quiet;
+    if (workers < 1 || workers > BROKER_WORKERS_MAX) args_usage_error(&cmd, "--workers %d: 1..%d", workers, BROKER_WORKERS_MAX);
+    if (workers > 1 && o.worker_of) args_usage_error(&cmd, "--workers and --worker-of: a worker has no workers");
+    if (o.worker_index < 0 || o.worker_index >= BROKER_WORKERS_MAX)
+        args_usage_error(&cmd, "--worker-index %d: 0..%d", o.worker_index, BROKER_WORKERS_MAX - 1);
+    if (workers > 1) {
+        char **wargs = xcalloc((size_t)argc, sizeof *wargs);
+        BrokerOpts bo = {.cloud = &o, .workers = workers, .backend = backend, .worker_args = wargs};
+        bo.nworker_args = worker_args(argc, argv, wargs);
+        int rc = broker_run(&bo);
+        free(wargs);
+        if (rc < 0) fprintf(stderr, "rune serve-cloud: %s\n", rn_errmsg());
+        return rc < 0 ? 1 : 0;
+    }
     if (cloud_run(&o) < 0) {
         fprintf(stderr, "rune serve-cloud: %s\n", rn_errmsg());
         return 1;

@@ -703,7 +703,14 @@ static int cloud_setup(Cloud *c) {
     c->nedges_cap = 2 * (o->max_edges > 0 ? o->max_edges : 16);
     c->edges = xcalloc((size_t)c->nedges_cap, sizeof *c->edges);
     TransportOpts to = {.endpoint = o->listen, .curve_dir = o->curve_dir, .quiet = o->quiet};
-    if (!(c->tr = transport_cloud_open(&to))) return -1;
+    if (o->worker_of && *o->worker_of) { /* a broker's worker: it did the remote-peer checks (serve/broker.h) */
+        char wid[16];
+        snprintf(wid, sizeof wid, "w%d", o->worker_index);
+        to = (TransportOpts){.endpoint = o->worker_of, .edge_id = wid, .quiet = o->quiet};
+        c->tr = transport_worker_open(&to);
+    } else
+        c->tr = transport_cloud_open(&to);
+    if (!c->tr) return -1;
     return 0;
 }
 
@@ -745,8 +752,10 @@ int cloud_run(const CloudOpts *o) {
     c.t0 = now_seconds();
     double last_msg = c.t0;
     bool any = false;
-    if (!o->quiet) logline(stderr, "serve-cloud: listening on %s (%s controller, threshold %.4g)\n", transport_endpoint(c.tr), ctl_kind_name(o->ctl), c.threshold);
-    while (!g_stop) {
+    if (!o->quiet)
+        logline(stderr, "serve-cloud: %s %s (%s controller, threshold %.4g)\n", o->worker_of ? "worker of" : "listening on",
+                o->worker_of ? o->worker_of : transport_endpoint(c.tr), ctl_kind_name(o->ctl), c.threshold);
+    while (!g_stop && !transport_stopped(c.tr)) {
         double now = now_seconds();
         if (o->duration > 0 && now - c.t0 >= o->duration) break;
         if (o->edges > 0 && c.byes >= o->edges) break;

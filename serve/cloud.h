@@ -40,6 +40,8 @@ typedef struct CloudOpts {
     long max_pixels;           /* HR pixels (hr_w x hr_h) a FRAME may declare; more is refused unread (0 = CLOUD_MAX_PIXELS) */
     int csv_rate;              /* stale/refused/bad_payload rows per second per edge before they are summarised (0 = CLOUD_CSV_RATE) */
     bool quiet;
+    const char *worker_of;     /* a broker's backend endpoint: run as its worker K (serve/broker.h; NULL = a cloud of its own) */
+    int worker_index;
 } CloudOpts;
 
 /* The profile records no frame size, so the cap on what a FRAME may declare is full HD (the

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "serve/broker.h"
 #include "serve/ident.h"
 #include "serve/peers.h"
 #include "serve/ratelog.h"
@@ -29,6 +30,7 @@ typedef struct AllowedKey {
 struct Transport {
     void *ctx, *sock, *mon;
     bool cloud, quiet, connected;
+    bool worker, stopped;         /* a broker's worker (DEALER on its backend); the broker said BROKER_STOP */
     long long generation;
     char endpoint[256];
     TransportStats st;
@@ -479,6 +481,54 @@ fail:
     return NULL;
 }
 
+Transport *transport_worker_open(const TransportOpts *o) {
+    if (!wire_id_valid(o->edge_id)) {
+        rn_fail("worker id \"%s\": 1..%d characters of [A-Za-z0-9_.-]", o->edge_id ? o->edge_id : "", WIRE_ID_MAX);
+        return NULL;
+    }
+    Transport *t = open_common(o, true); /* a cloud to cloud.c: messages come with their edge's id */
+    if (!t) return NULL;
+    t->worker = true;
+    t->sock = zmq_socket(t->ctx, ZMQ_DEALER);
+    if (!t->sock) {
+        rn_fail("zmq_socket(DEALER): %s", zmq_strerror(errno));
+        goto fail;
+    }
+    int64_t maxmsg = WIRE_MAX_MSG + WIRE_ID_MAX;
+    if (zmq_setsockopt(t->sock, ZMQ_ROUTING_ID, o->edge_id, strlen(o->edge_id)) != 0 ||
+        zmq_setsockopt(t->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0) {
+        rn_fail("worker socket: %s", zmq_strerror(errno));
+        goto fail;
+    }
+    if (set_int(t->sock, ZMQ_SNDHWM, o->sndhwm > 0 ? o->sndhwm : 1000, "SNDHWM") < 0 ||
+        set_int(t->sock, ZMQ_RCVHWM, o->rcvhwm > 0 ? o->rcvhwm : 1000, "RCVHWM") < 0 ||
+        set_int(t->sock, ZMQ_LINGER, o->linger_ms, "LINGER") < 0)
+        goto fail;
+    if (zmq_connect(t->sock, o->endpoint) != 0) {
+        rn_fail("cannot connect to the broker at %s: %s", o->endpoint, zmq_strerror(errno));
+        goto fail;
+    }
+    /* queued until the pipe is up (no ZMQ_IMMEDIATE here): the broker routes nothing to it before */
+    if (zmq_send(t->sock, BROKER_READY, strlen(BROKER_READY), 0) < 0) {
+        rn_fail("worker READY: %s", zmq_strerror(errno));
+        goto fail;
+    }
+    snprintf(t->endpoint, sizeof t->endpoint, "%s", o->endpoint);
+    return t;
+fail:
+    transport_close(t);
+    return NULL;
+}
+
+bool transport_stopped(const Transport *t) { return t->stopped; }
+
+const void *transport_last_raw(const Transport *t, size_t *n) {
+    *n = t->have_cur ? zmq_msg_size((zmq_msg_t *)&t->cur) : 0;
+    return t->have_cur ? zmq_msg_data((zmq_msg_t *)&t->cur) : NULL;
+}
+
+void *transport_zsocket(Transport *t) { return t->sock; }
+
 void transport_close(Transport *t) {
     if (!t) return;
     if (t->have_cur) zmq_msg_close(&t->cur);
@@ -639,7 +689,12 @@ static int try_recv(Transport *t, TransportRecv *r) {
         }
         peer_ok = n <= WIRE_ID_MAX && wire_id_valid(peer);
         int more = zmq_msg_more(&id);
+        bool stop = t->worker && !more && n == strlen(BROKER_STOP) && !memcmp(zmq_msg_data(&id), BROKER_STOP, n);
         zmq_msg_close(&id);
+        if (stop) { /* the broker's last word to this worker: everything it forwarded came before */
+            t->stopped = true;
+            return 0;
+        }
         if (!more) { /* never happens with a ROUTER, but never trust it */
             count_bad(t, WIRE_ETRUNC);
             return 2;

@@ -83,6 +83,19 @@ typedef struct TransportRecv {
 Transport *transport_cloud_open(const TransportOpts *o);
 /* Edge: connects a DEALER to o->endpoint; returns at once (the link comes up in the background). */
 Transport *transport_edge_open(const TransportOpts *o);
+/* Worker of a broker (serve/broker.h): a DEALER with routing id o->edge_id ("w0", ...) connected to
+ * the broker's backend at o->endpoint. It speaks as a cloud: recv/send carry the edge id in a first
+ * frame ([edge id][wire bytes]), so cloud.c runs unchanged on top of it; the broker did the remote-peer
+ * checks (identity, CURVE), the worker still decodes and checks each message. It says READY
+ * (BROKER_READY) once open. The broker's BROKER_STOP ends it: transport_stopped() turns true. */
+Transport *transport_worker_open(const TransportOpts *o);
+/* Worker: the broker asked it to stop (all it forwarded before that has been received). */
+bool transport_stopped(const Transport *t);
+/* The raw bytes of the last message transport_recv returned (valid until the next transport_recv):
+ * a broker forwards them as they came. */
+const void *transport_last_raw(const Transport *t, size_t *n);
+/* The ZeroMQ socket (a broker polls it together with its backend); transport_recv still reads it. */
+void *transport_zsocket(Transport *t);
 void transport_close(Transport *t);
 
 /* Sends m (encoded here). Cloud: to edge `peer`; edge: peer is ignored. Never blocks.
