@@ -1,6 +1,6 @@
 #!/bin/sh
 # fuzz.sh: builds the libFuzzer harnesses in fuzz/ with clang (ASan + UBSan) and runs each for N seconds.
-#   scripts/fuzz.sh [SECONDS] [png|jpeg|annotations|wire|frame|shaper|profile ...]     (default: 60 s each, all seven harnesses)
+#   scripts/fuzz.sh [SECONDS] [png|jpeg|annotations|wire|frame|reconcile|shaper|profile ...]     (default: 60 s each, all eight harnesses)
 # Independent of the Makefile: it compiles the few sources each harness needs. The working corpus
 # (seeded from fuzz/seeds/<target>) and any crash/leak/timeout inputs land in build/fuzz/.
 # Inputs under fuzz/regress/<target> (past findings) are replayed first.
@@ -9,7 +9,7 @@ set -eu
 cd "$(dirname "$0")/.."
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-png jpeg annotations wire frame shaper profile}
+targets=${*:-png jpeg annotations wire frame reconcile shaper profile}
 out=build/fuzz
 cc=${FUZZ_CC:-clang}
 mkdir -p "$out"
@@ -24,6 +24,7 @@ for t in $targets; do
         annotations) srcs="data/ds_common.c data/ds_coco.c data/ds_yolo.c data/ds_visdrone.c";;
         wire) srcs="serve/wire.c";;
         frame) srcs="serve/wire.c serve/admit.c data/image.c data/png.c data/jpeg.c data/degrade.c data/resize.c";;
+        reconcile) srcs="serve/reconcile.c serve/wire.c";;
         shaper) srcs="serve/shaper.c";;
         profile) srcs="profile/profile_json.c";;
         *) srcs="data/image.c data/png.c data/jpeg.c";;
