@@ -54,6 +54,7 @@ typedef struct Broker {
     long long byes, evicted, lost, unrouted, worker_deaths;
     long long back_bad;                   /* backend messages that were no worker's READY or reply */
     RateLog log_lost, log_back;
+    RateLog log_route;             /* one line per new edge id: 10 a second at most (a peer may cycle ids) */
 } Broker;
 
 static volatile sig_atomic_t g_stop;
@@ -312,7 +313,7 @@ static Route *route_new(Broker *b, const char *id, double now) {
     snprintf(r->id, sizeof r->id, "%s", id);
     b->w[best].edges++;
     b->w[best].assigned++;
-    if (!b->co->quiet) logline(stderr, "serve-cloud: edge %s -> worker %d\n", id, best);
+    ratelog(&b->log_route, stderr, b->co->quiet, "serve-cloud: edge %s -> worker %d", id, best);
     return r;
 }
 
@@ -326,7 +327,7 @@ static void from_front(Broker *b, const TransportRecv *r) {
     double now = now_seconds();
     Route *rt = route_find(b, r->peer);
     if (!rt && r->msg.type == WIRE_BYE) { /* nothing of it anywhere: no worker to tell, no BYE to count */
-        if (!b->co->quiet) logline(stderr, "serve-cloud: BYE from %s, never served: not counted\n", r->peer);
+        ratelog(&b->log_lost, stderr, b->co->quiet, "serve-cloud: BYE from %s, never served: not counted", r->peer);
         return;
     }
     if (!rt && !(rt = route_new(b, r->peer, now))) {
@@ -467,7 +468,7 @@ static int broker_loop(Broker *b) {
 
 int broker_run(const BrokerOpts *o) {
     if (o->workers < 2 || o->workers > BROKER_WORKERS_MAX) return rn_fail("--workers %d: 1..%d", o->workers, BROKER_WORKERS_MAX);
-    Broker b = {.o = o, .co = o->cloud, .nw = o->workers};
+    Broker b = {.o = o, .co = o->cloud, .nw = o->workers, .log_route.interval = 0.1};
     /* each worker has 2 x --max-edges state slots (cloud.c); the broker's table covers them all */
     bool joinable = o->backend && *o->backend; /* more workers may join there */
     b.nroutes = 2 * (b.co->max_edges > 0 ? b.co->max_edges : 16) * (joinable ? BROKER_WORKERS_MAX : o->workers);
@@ -488,6 +489,7 @@ int broker_run(const BrokerOpts *o) {
     snprintf(err, sizeof err, "%s", rc < 0 ? rn_errmsg() : "");
     stop_workers(&b);
     ratelog_flush(&b.log_lost, stderr, b.co->quiet, "serve-cloud: messages dropped");
+    ratelog_flush(&b.log_route, stderr, b.co->quiet, "serve-cloud: edges routed");
     ratelog_flush(&b.log_back, stderr, b.co->quiet, "serve-cloud: backend messages refused");
     if (b.front) {
         broker_summary(&b, stdout);

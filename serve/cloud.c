@@ -45,8 +45,6 @@ typedef struct CsvLimit {
     int64_t last_us;
 } CsvLimit;
 
-/* Why a frame is refused before any work (the CSV's reason column). */
-
 #define CSV_COLS 35                  /* columns of CLOUD_CSV_HEADER */
 /* After a frame, memory past these bounds goes back to the system: a payload buffer larger than a
  * few typical frames (a 960x720 JPEG at q90 is ~200 KB); an engine arena over CLOUD_ARENA_KEEP and
@@ -55,6 +53,7 @@ typedef struct CsvLimit {
  * any size keeps its arena, and the floor only spares small arenas from being freed and re-made. */
 #define PBUF_KEEP ((size_t)1 << 20)
 #define CLOUD_ARENA_KEEP ((size_t)512 << 20)
+#define LOG_JOIN_S 0.1           /* seconds between join / hello / unknown-BYE lines (ratelog) */
 #define CLOUD_IDLE_TRIM_S 5          /* an arena over CLOUD_ARENA_KEEP is freed after this long without a frame */
 
 typedef struct EdgeState {
@@ -109,6 +108,8 @@ typedef struct Cloud {
     long long hello_evicted;         /* HELLO-only states dropped to make room for a newer edge */
     long long refused_frames, refused_why[ADMIT_KINDS];
     RateLog log_refused, log_bad, log_edges; /* remote input makes these lines: one a second each */
+    RateLog log_join, log_hello, log_bye;    /* one per edge normally; a peer cycling ids or repeating HELLO
+                                              * would make one per message: 10 a second each (LOG_JOIN_S) */
     double last_frame_t;             /* when the last frame was processed */
     bool idle_trim;                  /* the arena may still be freed after CLOUD_IDLE_TRIM_S idle */
     double t0;
@@ -298,7 +299,7 @@ static EdgeState *edge_find(Cloud *c, const char *id, bool make, double now) {
     ctl_init(&e->ctl, c->o->ctl, &e->pol, &c->o->par);
     e->first_t = e->last_t = now;
     c->edges_seen++;
-    if (!c->o->quiet) logline(stderr, "serve-cloud: edge %s joined (%s controller)\n", id, ctl_kind_name(c->o->ctl));
+    ratelog(&c->log_join, stderr, c->o->quiet, "serve-cloud: edge %s joined (%s controller)", id, ctl_kind_name(c->o->ctl));
     return e;
 }
 
@@ -642,9 +643,8 @@ static void on_hello(Cloud *c, const TransportRecv *r) {
     const WireHello *h = &r->msg.u.hello;
     e->last_t = now;
     if (h->fps > 0) e->fps = h->fps, e->pol.edge_fps = h->fps;
-    if (!c->o->quiet)
-        logline(stderr, "serve-cloud: edge %s hello: %dx%d at %.3g fps, %u frames; sending %s\n", e->id, h->hr_w, h->hr_h,
-                h->fps, h->frames, ctl_kind_name(c->o->ctl));
+    ratelog(&c->log_hello, stderr, c->o->quiet, "serve-cloud: edge %s hello: %dx%d at %.3g fps, %u frames; sending %s", e->id,
+            h->hr_w, h->hr_h, h->fps, h->frames, ctl_kind_name(c->o->ctl));
     /* the edge learns its configuration at once (a restarted cloud re-learns the edge the same way) */
     send_feedback(c, e, 0, WIRE_REASON_START, "hello");
 }
@@ -662,7 +662,7 @@ static void on_bye(Cloud *c, const TransportRecv *r) {
     EdgeState *e = edge_find(c, r->peer, false, 0);
     if (e && e->has_pend) process_frame(c, e);
     if (!e && !was_served(c, r->peer)) { /* a refused edge's BYE must not end a --edges run */
-        if (!c->o->quiet) logline(stderr, "serve-cloud: BYE from %s, never served: not counted\n", r->peer);
+        ratelog(&c->log_bye, stderr, c->o->quiet, "serve-cloud: BYE from %s, never served: not counted", r->peer);
         return;
     }
     c->byes++;
@@ -740,7 +740,7 @@ static void cloud_summary(Cloud *c, FILE *f) {
 }
 
 int cloud_run(const CloudOpts *o) {
-    Cloud c = {.o = o};
+    Cloud c = {.o = o, .log_join.interval = LOG_JOIN_S, .log_hello.interval = LOG_JOIN_S, .log_bye.interval = LOG_JOIN_S};
     int rc = cloud_setup(&c);
     if (rc < 0) {
         cloud_free(&c);
@@ -824,6 +824,9 @@ int cloud_run(const CloudOpts *o) {
     ratelog_flush(&c.log_refused, stderr, o->quiet, "serve-cloud: refused frames");
     ratelog_flush(&c.log_bad, stderr, o->quiet, "serve-cloud: bad payloads");
     ratelog_flush(&c.log_edges, stderr, o->quiet, "serve-cloud: edges refused (--max-edges)");
+    ratelog_flush(&c.log_join, stderr, o->quiet, "serve-cloud: edges joined");
+    ratelog_flush(&c.log_hello, stderr, o->quiet, "serve-cloud: hellos");
+    ratelog_flush(&c.log_bye, stderr, o->quiet, "serve-cloud: BYEs of edges never served");
     if (rc == 0) {
         cloud_summary(&c, stdout);
         if (o->summary && *o->summary) {

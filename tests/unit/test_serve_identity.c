@@ -259,6 +259,7 @@ TEST(identity_hello_only_clients_hold_no_place) {
     char *eargs[] = {"serve-edge", "--connect", ep, "--id", "real", "--frames", "data/samples/camvid", "--dataset", "frames",
                      "--fps", "2", "--max-frames", "4", "--bandwidth", "0:2", "--deadline-ms", "3000", "--csv", ecsv,
                      "--wait-cloud", "60", "--linger", "5", NULL};
+    double tstart = now_seconds();
     pid_t pc = spawn_rune(clog, cargs);
     Transport *h[NUM_HELLO_ONLY] = {0};
     char ids[NUM_HELLO_ONLY][WIRE_ID_MAX + 1];
@@ -299,8 +300,14 @@ TEST(identity_hello_only_clients_hold_no_place) {
     int sent = csv_count(ecsv, 5, "sent"), rows = csv_count(ccsv, 0, "real"), proc = csv_count(ccsv, 34, "processed");
     EXPECT(sent >= 1 && rows == sent && proc >= 1, "the real edge sent %d, the cloud booked %d, processed %d", sent, rows, proc);
     EXPECT(cl && !strstr(cl, "edge real refused") && strstr(cl, "refused 0 (max edges)"), "nobody refused:\n%s", cl ? cl : "");
-    printf("    %d HELLO-only clients, --max-edges 4: the real edge sent %d, booked %d, processed %d\n", NUM_HELLO_ONLY, sent,
-           rows, proc);
+    /* ~67 HELLOs a second arrive; their log lines are at most one per 0.1 s (cloud.c LOG_JOIN_S) over
+     * the run, plus the first and one closing "more like it" line */
+    double run_s = now_seconds() - tstart;
+    int hellos = cl ? count_lines(cl, " hello: ") : -1, joins = cl ? count_lines(cl, " joined (") : -1;
+    EXPECT(hellos >= 1 && hellos <= run_s / 0.1 + 2 && joins >= 1 && joins <= run_s / 0.1 + 2,
+           "%d hello and %d join lines in %.1f s (at most %.0f each)", hellos, joins, run_s, run_s / 0.1 + 2);
+    printf("    %d HELLO-only clients, --max-edges 4: the real edge sent %d, booked %d, processed %d; %d hello lines in %.1f s\n",
+           NUM_HELLO_ONLY, sent, rows, proc, hellos, run_s);
     free(cl);
     free(el);
 }
