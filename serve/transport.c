@@ -548,6 +548,7 @@ void transport_close(Transport *t) {
     ratelog_flush(&t->log_zap, stderr, t->quiet, "transport: refused CURVE clients");
     ratelog_flush(&t->log_hs, stderr, t->quiet, "transport: failed handshakes");
     ratelog_flush(&t->log_big, stderr, t->quiet, "transport: connections dropped mid-message");
+    ratelog_flush(&t->key_log, stderr, t->quiet, "transport: messages of a key speaking for another edge");
     if (t->zap) {
         int zero = 0;
         zmq_setsockopt(t->zap, ZMQ_LINGER, &zero, sizeof zero);
