@@ -81,7 +81,8 @@ static int write_commands(const char *path, char *const *cloud, char *const *edg
 int online_demo_run(const OnlineDemo *o) {
     mkdir(o->dir, 0755);
     char ep[64], cl[4200], el[4200], ccsv[4200], ecsv[4200], sum[4200], sr[4200];
-    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", 20000 + (int)(getpid() % 20000));
+    /* below the ephemeral ports (32768 and up), which outgoing connections may hold */
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", 20000 + (int)(getpid() % 12000));
     snprintf(cl, sizeof cl, "%s/cloud.log", o->dir), snprintf(el, sizeof el, "%s/edge.log", o->dir);
     snprintf(ccsv, sizeof ccsv, "%s/cloud.csv", o->dir), snprintf(ecsv, sizeof ecsv, "%s/edge.csv", o->dir);
     snprintf(sum, sizeof sum, "%s/summary.md", o->dir);

@@ -11,7 +11,7 @@
 pid_t spawn_rune(const char *log, char *const *args);
 /* Waits for pid at most `seconds`, then kills it; returns its exit status (-1 when killed/abnormal). */
 int wait_bounded(pid_t pid, double seconds);
-/* A loopback port for this test process (20000 + pid % 20000). */
+/* A loopback port for this test process (20000 + pid % 12000: below the ephemeral ports). */
 int test_port(void);
 /* The next FEEDBACK for frame id (or any, id = UINT64_MAX) within timeout seconds; 1 got, 0 none. */
 int wait_feedback(Transport *t, uint64_t id, double timeout, WireFeedback *fb);

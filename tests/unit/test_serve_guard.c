@@ -91,6 +91,15 @@ static int stop_cloud(pid_t pid) {
     return wait_bounded(pid, 20);
 }
 
+/* The cloud's log so far, for a failure message (a static buffer: failure paths only). */
+static const char *cloud_log_text(const char *log) {
+    static char buf[4096];
+    char *t = test_read_text(log);
+    snprintf(buf, sizeof buf, "%s", t ? t : "(no log)");
+    free(t);
+    return buf;
+}
+
 /* The cloud, listening on test_port() + PORT_OFFSET + k, with bilinear rebuilding (no SR model to load:
  * these tests are about what the cloud spends on a message, not about SR). extra: more flags, NULL-ended. */
 static pid_t start_cloud(int k, const char *csv, const char *log, char *ep, size_t epcap, char *const *extra) {
@@ -182,7 +191,7 @@ TEST(serve_guard_memory_back_after_a_large_frame) {
     char *extra[] = {"--max-pixels", "1024x1024", NULL};
     pid_t cloud = start_cloud(1, csv, log, ep, sizeof ep, extra);
     Transport *a = edge_connect(ep, "edgeA");
-    EXPECT(a && transport_connected(a), "connected");
+    EXPECT(a && transport_connected(a), "connected; the cloud's log:\n%s", cloud_log_text(log));
     if (!a || !transport_connected(a)) {
         wait_bounded(cloud, 0);
         return;
@@ -240,7 +249,7 @@ TEST(serve_guard_flood_csv_bounded) {
     char *extra[] = {"--edges", "1", NULL};
     pid_t cloud = start_cloud(2, csv, log, ep, sizeof ep, extra);
     Transport *a = edge_connect(ep, "flood");
-    EXPECT(a && transport_connected(a), "connected");
+    EXPECT(a && transport_connected(a), "connected; the cloud's log:\n%s", cloud_log_text(log));
     if (!a || !transport_connected(a)) {
         wait_bounded(cloud, 0);
         return;
