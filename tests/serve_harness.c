@@ -75,12 +75,16 @@ Transport *edge_connect(const char *endpoint, const char *id) {
     return t;
 }
 
-void send_hello(Transport *t, const char *id, double fps) {
+int try_hello(Transport *t, const char *id, double fps) {
     WireMsg m = {.type = WIRE_HELLO};
     snprintf(m.edge_id, sizeof m.edge_id, "%s", id);
     m.u.hello = (WireHello){.hr_w = 480, .hr_h = 360, .fps = fps, .cfg = {.scale = 4, .quality = 30}, .frames = 4,
                             .edge_us = wire_now_us()};
-    EXPECT(transport_send(t, NULL, &m) == 0, "hello sent");
+    return transport_send(t, NULL, &m);
+}
+
+void send_hello(Transport *t, const char *id, double fps) {
+    EXPECT(try_hello(t, id, fps) == 0, "hello sent");
 }
 
 /* One frame of the sample sequence, degraded with cfg, on a simulated link of link_bps. */

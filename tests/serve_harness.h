@@ -18,6 +18,9 @@ int wait_feedback(Transport *t, uint64_t id, double timeout, WireFeedback *fb);
 /* A scripted edge: a DEALER with id connected to endpoint (waits up to 20 s for the link). */
 Transport *edge_connect(const char *endpoint, const char *id);
 /* HELLO for a 480x360 edge at fps starting at s4q30. */
+/* One HELLO: 0 sent, 1 not sent now (no connection or the queue full), -1 an error. */
+int try_hello(Transport *t, const char *id, double fps);
+/* One HELLO that must go out. */
 void send_hello(Transport *t, const char *id, double fps);
 /* One frame of the sample sequence, degraded with cfg, on a simulated link of link_bps. */
 void send_frame(Transport *t, const char *id, const Dataset *ds, uint64_t fid, WireConfig cfg, double link_bps);

@@ -268,6 +268,9 @@ TEST(identity_hello_only_clients_hold_no_place) {
         h[i] = edge_connect(ep, ids[i]);
         if (h[i]) send_hello(h[i], ids[i], 2);
     }
+    /* a flood client's HELLO finds no connection once the cloud has stopped (the real edge's BYE ends
+     * it, while the edge still lingers: seen under the sanitizers), or a full queue: not sent, not an error */
+    int not_sent = 0, errors = 0;
     WireFeedback fb;
     EXPECT(h[NUM_HELLO_ONLY - 1] && wait_feedback(h[NUM_HELLO_ONLY - 1], 0, 30, &fb) == 1, "the cloud answers HELLOs");
     pid_t pe = spawn_rune(elog, eargs);
@@ -287,7 +290,9 @@ TEST(identity_hello_only_clients_hold_no_place) {
         for (int i = 0; i < NUM_HELLO_ONLY; i++) {
             TransportRecv r;
             if (!h[i]) continue;
-            send_hello(h[i], ids[i], 2);
+            int s = try_hello(h[i], ids[i], 2);
+            not_sent += s == 1;
+            errors += s < 0;
             while (transport_recv(h[i], 0, &r) == 1) {
             }
         }
@@ -297,6 +302,7 @@ TEST(identity_hello_only_clients_hold_no_place) {
     for (int i = 0; i < NUM_HELLO_ONLY; i++) transport_close(h[i]);
     char *cl = test_read_text(clog), *el = test_read_text(elog);
     EXPECT(re == 0 && rc == 0, "edge exit %d, cloud exit %d; edge log:\n%s", re, rc, el ? el : "");
+    EXPECT(errors == 0, "%d HELLOs failed with an error", errors);
     int sent = csv_count(ecsv, 5, "sent"), rows = csv_count(ccsv, 0, "real"), proc = csv_count(ccsv, 34, "processed");
     EXPECT(sent >= 1 && rows == sent && proc >= 1, "the real edge sent %d, the cloud booked %d, processed %d", sent, rows, proc);
     EXPECT(cl && !strstr(cl, "edge real refused") && strstr(cl, "refused 0 (max edges)"), "nobody refused:\n%s", cl ? cl : "");
@@ -306,8 +312,8 @@ TEST(identity_hello_only_clients_hold_no_place) {
     int hellos = cl ? count_lines(cl, " hello: ") : -1, joins = cl ? count_lines(cl, " joined (") : -1;
     EXPECT(hellos >= 1 && hellos <= run_s / 0.1 + 2 && joins >= 1 && joins <= run_s / 0.1 + 2,
            "%d hello and %d join lines in %.1f s (at most %.0f each)", hellos, joins, run_s, run_s / 0.1 + 2);
-    printf("    %d HELLO-only clients, --max-edges 4: the real edge sent %d, booked %d, processed %d; %d hello lines in %.1f s\n",
-           NUM_HELLO_ONLY, sent, rows, proc, hellos, run_s);
+    printf("    %d HELLO-only clients, --max-edges 4: the real edge sent %d, booked %d, processed %d; %d hello lines in %.1f s;"
+           " %d flood HELLOs not sent (queue full or reconnecting)\n", NUM_HELLO_ONLY, sent, rows, proc, hellos, run_s, not_sent);
     free(cl);
     free(el);
 }
