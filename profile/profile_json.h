@@ -2,11 +2,12 @@
 #pragma once
 #include <stdbool.h>
 
+#include "profile/signals.h"
 #include "profile/sweep.h"
 
 #define PROFILE_FORMAT "rune-profile"
-#define PROFILE_VERSION 1
-#define PROFILE_MAX_TARGETS 32
+#define PROFILE_VERSION 1 /* helper B bumps it to 2 with the v2 writer and reader */
+#define PROFILE_MAX_TARGETS 64
 
 /* One configuration's means over each group of the training frames (NaN: group empty). */
 typedef struct ProfileCfg {
@@ -23,10 +24,52 @@ typedef struct ProfilePick {
     double mbps;                         /* mean bits per frame x fps over the group it was chosen for */
 } ProfilePick;
 
+/* A paired difference over frames with its bootstrap interval (mean, [lo, hi] at 95 %, n frames). */
+typedef struct ProfileGain {
+    double mean, lo, hi;
+    int n;
+} ProfileGain;
+
 typedef struct ProfileTarget {
     double mbps;
     ProfilePick standard, tail;
+    ProfileGain gain_tail;               /* tail pick - standard pick, on the tail frames (paired bootstrap) */
+    ProfileGain gain_std;                /* the same on the standard frames (what the tail pick costs them) */
 } ProfileTarget;
+
+/* CAC's tail-frame detector for frames received in one configuration: signal `signal` (profile-wide)
+ * flags a frame when signal_flags(value, direction, threshold). Fitted on the training split:
+ * the threshold is the least strict one that catches >= recall_target of its tail frames. */
+typedef struct ProfileDetector {
+    int scale, quality;                  /* the configuration the cloud receives */
+    int direction;                       /* +1: a low value means tail; -1: a high value means tail */
+    bool from_data;                      /* direction chosen by the train AUC (false: signal_default_direction) */
+    double threshold;
+    int train_n, train_tail, val_n, val_tail;
+    double train_auc, train_recall, train_precision; /* in the chosen direction */
+    double val_auc, val_recall, val_precision;
+    double val_recall_other, val_precision_other;    /* the opposite direction, its own train-fitted threshold */
+} ProfileDetector;
+
+/* One signal as a tail-frame predictor at one configuration (the reference quality of each scale):
+ * AUC = P(a tail frame's value < a standard frame's value) (+ half the ties): > 0.5 favours the low direction. */
+typedef struct ProfileSignalEval {
+    int signal;                          /* SignalId */
+    int scale, quality;
+    double train_auc, val_auc;
+    int direction;                       /* as a detector would choose it on train */
+    double val_recall, val_precision;    /* at the train-fitted threshold */
+} ProfileSignalEval;
+
+/* cac-share at one target: flagged frames get about k times the target's bytes, the others pay for it,
+ * the mean rate stays within the target. Chosen on train with the detector as measured. */
+typedef struct ProfileShare {
+    double mbps, k;
+    int flag_scale, flag_quality, other_scale, other_quality;
+    double flagged;                      /* share of train frames the detector flags at this target */
+    double p10, mean;                    /* 10th-percentile / mean per-frame accuracy on train with the pair */
+    double p10_standard, mean_standard;  /* the same for the standard pick alone */
+} ProfileShare;
 
 /* Tail-frame detection "ratio < threshold" at one scale (reference quality). */
 typedef struct ProfileCheck {
@@ -67,6 +110,20 @@ typedef struct ProfileDoc {
     int ntail, nframes;
     ProfileTarget target[PROFILE_MAX_TARGETS];
     int ntargets;
+    /* v2 (issue 22): tail frames by the reference's accuracy (HR by default); costs by bytes_model */
+    char bytes_model[8];                 /* "all": a configuration costs its mean bytes over every frame; "own": each group's */
+    double tail_cutoff;                  /* the highest reference accuracy among the tail frames */
+    double tail5_cutoff;                 /* the same for the worst 5 % (Fig. 8) */
+    int tail_classes[SIG_MAX_CLASSES], ntail_classes; /* worse half by IoU at the reference over the split */
+    char signal[16];                     /* the signal CAC reads (signal_name) */
+    double recall_target;                /* detectors reach this recall of the train tail frames (0.9) */
+    ProfileDetector det[SWEEP_MAX_CONFIGS];
+    int ndet;
+    ProfileSignalEval sig[SIG_N * SWEEP_MAX_SCALE];
+    int nsig;
+    ProfileShare share[PROFILE_MAX_TARGETS];
+    int nshare;
+    /* the paper's pooled regression, kept as a report (CAC uses det[]) */
     double threshold;                    /* fitted on the training profile (NaN: no rising line) */
     double fit_a, fit_b, fit_r2;
     int fit_n;

@@ -116,6 +116,12 @@ static bool wait_bounded_test(pid_t pid, int *st) {
     return true;
 }
 
+static double wall_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 static int run_one(const TestCase *t) {
     fflush(stdout);
     test_tmp_begin();
@@ -147,9 +153,12 @@ int main(int argc, char **argv) {
     for (int i = 0; i < g_ntests; i++) {
         const TestCase *t = &g_tests[i];
         if (filter && !strstr(t->name, filter) && !strstr(t->file, filter)) continue;
+        double t0 = wall_seconds();
         int rc = run_one(t);
         const char *tag = rc == 0 ? "PASS" : rc == SKIP_EXIT ? "SKIP" : "FAIL";
-        printf("%s %s (%s)\n", tag, t->name, t->file);
+        double dt = wall_seconds() - t0;
+        if (dt >= 1.0) printf("%s %s (%s) %.1f s\n", tag, t->name, t->file, dt); /* where the suite's time goes */
+        else printf("%s %s (%s)\n", tag, t->name, t->file);
         if (rc == 0) passed++;
         else if (rc == SKIP_EXIT) skipped++;
         else failed++;
