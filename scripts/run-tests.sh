@@ -4,6 +4,8 @@
 set -u
 build=${1:-build}
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+# two tests at a time: the online-loop tests mostly wait on processes and sockets (tests/main.c)
+export RUNE_TEST_JOBS=${RUNE_TEST_JOBS:-2}
 total_p=0; total_f=0; total_s=0; rc=0
 for bin in "$build/test_unit" "$build/test_grad"; do
   echo "== $bin"

@@ -98,22 +98,13 @@ static int test_timeout_s(void) {
     return s > 0 ? s : 900;
 }
 
-/* Waits for the test's child; past the timeout kills its process group. True when it timed out. */
-static bool wait_bounded_test(pid_t pid, int *st) {
-    struct timespec t0, now;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        if (waitpid(pid, st, WNOHANG) == pid) {
-            kill(-pid, SIGKILL); /* leftovers of a finished test (a server it forgot) */
-            return false;
-        }
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec - t0.tv_sec >= test_timeout_s()) break;
-        usleep(10000);
-    }
-    kill(-pid, SIGKILL);
-    waitpid(pid, st, 0);
-    return true;
+/* Tests run side by side (RUNE_TEST_JOBS, default 1): the online-loop tests spend most of their
+ * time waiting on processes and sockets, so two at a time roughly halve the sanitizer run in CI.
+ * Each test still gets its own process group, scratch folder and port (tests pick ports by pid). */
+static int test_jobs(void) {
+    const char *v = getenv("RUNE_TEST_JOBS");
+    int n = v ? atoi(v) : 1;
+    return n < 1 ? 1 : n > 16 ? 16 : n;
 }
 
 static double wall_seconds(void) {
@@ -122,47 +113,118 @@ static double wall_seconds(void) {
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int run_one(const TestCase *t) {
+/* One running test. */
+typedef struct Slot {
+    pid_t pid;           /* 0: free */
+    int test;
+    double t0;
+    char root[64];       /* its scratch folder */
+    FILE *out;           /* its output when tests run side by side (NULL: straight to the terminal) */
+} Slot;
+
+static void start_test(Slot *sl, int i, bool capture) {
     fflush(stdout);
+    fflush(stderr);
+    sl->out = capture ? tmpfile() : NULL;
     test_tmp_begin();
     pid_t pid = fork();
     if (pid == 0) {
         setpgid(0, 0); /* its own process group: a timeout ends whatever it started too */
-        t->fn();
+        if (sl->out) dup2(fileno(sl->out), 1), dup2(fileno(sl->out), 2);
+        g_tests[i].fn();
         engine_step_reset();
         fflush(stdout);
         _exit(g_fail ? 1 : 0);
     }
     setpgid(pid, pid);
-    int st = 0;
-    bool timed_out = wait_bounded_test(pid, &st);
-    test_tmp_end();
+    test_tmp_take(sl->root, sizeof sl->root);
+    sl->pid = pid, sl->test = i, sl->t0 = wall_seconds();
+}
+
+/* The test's result code from its wait status (1 when it timed out or crashed). */
+static int finish_test(Slot *sl, int st, bool timed_out) {
+    kill(-sl->pid, SIGKILL); /* leftovers of a finished test (a server it forgot) */
+    if (sl->root[0]) test_remove_tree(sl->root);
+    if (sl->out) { /* its output, in one piece */
+        char buf[4096];
+        size_t n;
+        fflush(stdout);
+        rewind(sl->out);
+        while ((n = fread(buf, 1, sizeof buf, sl->out)) > 0) fwrite(buf, 1, n, stdout);
+        fclose(sl->out);
+    }
+    sl->pid = 0;
     if (timed_out) {
-        fprintf(stderr, "    timed out after %d s (RUNE_TEST_TIMEOUT); it and what it started were killed\n", test_timeout_s());
+        printf("    timed out after %d s (RUNE_TEST_TIMEOUT); it and what it started were killed\n", test_timeout_s());
         return 1;
     }
     if (WIFEXITED(st)) return WEXITSTATUS(st);
-    fprintf(stderr, "    crashed with signal %d\n", WTERMSIG(st));
+    printf("    crashed with signal %d\n", WTERMSIG(st));
     return 1;
+}
+
+typedef struct Tally {
+    int passed, failed, skipped;
+} Tally;
+
+static void report(const Slot *sl, int rc, Tally *t) {
+    const TestCase *tc = &g_tests[sl->test];
+    const char *tag = rc == 0 ? "PASS" : rc == SKIP_EXIT ? "SKIP" : "FAIL";
+    double dt = wall_seconds() - sl->t0;
+    if (dt >= 1.0) printf("%s %s (%s) %.1f s\n", tag, tc->name, tc->file, dt); /* where the suite's time goes */
+    else printf("%s %s (%s)\n", tag, tc->name, tc->file);
+    fflush(stdout);
+    if (rc == 0) t->passed++;
+    else if (rc == SKIP_EXIT) t->skipped++;
+    else t->failed++;
+}
+
+/* Reaps every finished or overdue test among slots[0..n). Returns how many it freed. */
+static int reap(Slot *slots, int n, Tally *t) {
+    int freed = 0;
+    for (int k = 0; k < n; k++) {
+        Slot *sl = &slots[k];
+        if (!sl->pid) continue;
+        int st = 0;
+        bool done = waitpid(sl->pid, &st, WNOHANG) == sl->pid, late = false;
+        if (!done && wall_seconds() - sl->t0 >= test_timeout_s()) {
+            kill(-sl->pid, SIGKILL);
+            waitpid(sl->pid, &st, 0);
+            late = true;
+        }
+        if (!done && !late) continue;
+        report(sl, finish_test(sl, st, late), t);
+        freed++;
+    }
+    return freed;
+}
+
+static bool selected(const TestCase *t, const char *filter) {
+    return !filter || strstr(t->name, filter) || strstr(t->file, filter);
 }
 
 int main(int argc, char **argv) {
     gemm_select_kernels(argv);
     const char *filter = argc > 1 ? argv[1] : NULL;
-    int passed = 0, failed = 0, skipped = 0;
-    for (int i = 0; i < g_ntests; i++) {
-        const TestCase *t = &g_tests[i];
-        if (filter && !strstr(t->name, filter) && !strstr(t->file, filter)) continue;
-        double t0 = wall_seconds();
-        int rc = run_one(t);
-        const char *tag = rc == 0 ? "PASS" : rc == SKIP_EXIT ? "SKIP" : "FAIL";
-        double dt = wall_seconds() - t0;
-        if (dt >= 1.0) printf("%s %s (%s) %.1f s\n", tag, t->name, t->file, dt); /* where the suite's time goes */
-        else printf("%s %s (%s)\n", tag, t->name, t->file);
-        if (rc == 0) passed++;
-        else if (rc == SKIP_EXIT) skipped++;
-        else failed++;
+    int jobs = test_jobs(), busy = 0;
+    Slot slots[16] = {0};
+    Tally t = {0};
+    for (int i = 0; i < g_ntests || busy > 0;) {
+        if (i < g_ntests && !selected(&g_tests[i], filter)) {
+            i++;
+            continue;
+        }
+        if (i < g_ntests && busy < jobs) {
+            int k = 0;
+            while (slots[k].pid) k++;
+            start_test(&slots[k], i++, jobs > 1);
+            busy++;
+            continue;
+        }
+        int freed = reap(slots, jobs, &t);
+        busy -= freed;
+        if (!freed) usleep(10000);
     }
-    printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
-    return failed ? 1 : 0;
+    printf("%d passed, %d failed, %d skipped\n", t.passed, t.failed, t.skipped);
+    return t.failed ? 1 : 0;
 }

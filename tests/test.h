@@ -49,6 +49,9 @@ void test_remove_tree(const char *dir);
 /* The runner's side: the per-test scratch folder, made before a test and removed after it. */
 void test_tmp_begin(void);
 void test_tmp_end(void);
+/* The runner's side when tests run side by side: hands the folder just made to the caller (who
+ * removes it with test_remove_tree once the test has ended) and forgets it. */
+void test_tmp_take(char *dst, size_t cap);
 
 /* Path of a committed fixture under tests/fixtures (fails the test if it is missing). */
 const char *test_fixture_path(const char *rel);

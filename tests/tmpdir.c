@@ -30,6 +30,11 @@ void test_tmp_end(void) {
     g_root[0] = 0;
 }
 
+void test_tmp_take(char *dst, size_t cap) {
+    snprintf(dst, cap, "%s", g_root);
+    g_root[0] = 0;
+}
+
 const char *test_temp_dir(const char *tag) {
     static char dirs[8][128];
     static int k;
