@@ -1,5 +1,5 @@
 /* commands.h: every subcommand's entry point, int cmd_x(int argc, char **argv) with argv[0] = "x".
- * Declared weak: a subcommand whose file is not written yet resolves to NULL, and rune says so. */
+ * Strong symbols: a command in the list without its cmd_x() fails at link time, not at run time. */
 #pragma once
 
 #define RUNE_VERSION "0.1.0"
@@ -26,6 +26,6 @@
     X(demo, "demo", "the main job on the embedded sample frames (README's first command)")      \
     X(bench, "bench", "time the engine's ops and a CARN-M training step; GFLOP/s")
 
-#define RUNE_DECLARE(fn, name, help) int cmd_##fn(int argc, char **argv) __attribute__((weak));
+#define RUNE_DECLARE(fn, name, help) int cmd_##fn(int argc, char **argv);
 RUNE_COMMANDS(RUNE_DECLARE)
 #undef RUNE_DECLARE
