@@ -9,6 +9,7 @@
 #include "nn/ops/ops.h"
 #include "nn/profile.h"
 #include "util/err.h"
+#include "util/rng.h"
 
 static Tensor *sr_input(BenchModel *b) { return bench_over(b->lr, b->dev, b->n, 3, b->h, b->w); }
 static Tensor *hr_target(BenchModel *b) { return bench_over(b->hr, b->dev, b->n, 3, 4 * b->h, 4 * b->w); }
@@ -49,10 +50,8 @@ Tensor *bench_step_asr(BenchModel *b) {
 
 real_t *bench_values(Device dev, size_t n, unsigned long long seed) {
     real_t *h = xmalloc(n * sizeof *h);
-    for (size_t i = 0; i < n; i++) {
-        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-        h[i] = (real_t)((seed >> 40) / 16777216.0);
-    }
+    uint64_t st = seed;
+    for (size_t i = 0; i < n; i++) h[i] = (real_t)rng_unit(splitmix64_next(&st));
     if (dev == DEV_CPU) return h;
     const OpsBackend *be = ops_backend(dev, "bench");
     real_t *d = be->block_alloc(n * sizeof *d);

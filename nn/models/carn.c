@@ -127,8 +127,6 @@ bool carn_has_scale(const Carn *m, int scale) {
 
 /* ---- initialisation ------------------------------------------------------------------------- */
 
-/* Uniform in [0, 1) from splitmix64: tiny, deterministic, good enough for weight init. */
-static double rng_uniform(uint64_t *s) { return (splitmix64_next(s) >> 11) * (1.0 / 9007199254740992.0); }
 
 static void set_shifter(Conv c, double sign) {
     memset(c.w->data, 0, 9 * sizeof(real_t));
@@ -147,9 +145,7 @@ void carn_init_weights(Carn *m, unsigned long long seed) {
         /* PyTorch's Conv2d default: weight kaiming_uniform(a=sqrt(5)) = U(+-1/sqrt(fan_in)), bias
          * U(+-1/sqrt(fan_in)) with the fan_in of its weight (the entry just before it) */
         Tensor *w = strstr(t->name, ".bias") ? ps->t[i - 1] : t;
-        double bound = 1.0 / sqrt((double)TC(w) * TH(w) * TW(w));
-        size_t n = tensor_numel(t);
-        for (size_t j = 0; j < n; j++) t->data[j] = (real_t)((2 * rng_uniform(&s) - 1) * bound);
+        layers_uniform_fan_in(t, TC(w) * TH(w) * TW(w), splitmix64_next, &s);
     }
     set_shifter(m->sub_mean, -1);
     set_shifter(m->add_mean, +1);

@@ -80,8 +80,14 @@ static bool ends_with(const char *s, const char *suf) {
     return a >= b && strcmp(s + a - b, suf) == 0;
 }
 
+void layers_uniform_fan_in(Tensor *t, int fan_in, uint64_t (*next)(uint64_t *), uint64_t *state) {
+    double bound = 1.0 / sqrt(fan_in > 0 ? fan_in : 1);
+    size_t n = tensor_numel(t);
+    for (size_t j = 0; j < n; j++) t->data[j] = (real_t)(bound * (2.0 * rng_unit(next(state)) - 1.0));
+}
+
 void layers_default_init(ParamSet *ps, unsigned seed) {
-    unsigned long long st = 0x2545F4914F6CDD1Dull ^ seed;
+    uint64_t st = 0x2545F4914F6CDD1Dull ^ seed;
     for (int i = 0; i < ps->count; i++) {
         Tensor *t = ps->t[i];
         size_t n = tensor_numel(t);
@@ -92,13 +98,7 @@ void layers_default_init(ParamSet *ps, unsigned seed) {
         else if (ends_with(nm, ".act.weight") || (vec && strstr(nm, "prelu"))) v = 0.25;
         else if (vec && ends_with(nm, ".weight")) v = 1; /* batch-norm gamma */
         if (!vec || (!ends_with(nm, ".bias") && !strstr(nm, "running") && v == 0)) {
-            /* kaiming_uniform(a=sqrt(5)) == U(-1/sqrt(fan_in), 1/sqrt(fan_in)) */
-            int fan_in = t->shape[1] * t->shape[2] * t->shape[3];
-            double bound = 1.0 / sqrt(fan_in > 0 ? fan_in : 1);
-            for (size_t j = 0; j < n; j++) {
-                st ^= st << 13, st ^= st >> 7, st ^= st << 17;
-                t->data[j] = (real_t)(bound * (2.0 * ((st >> 11) * (1.0 / 9007199254740992.0)) - 1.0));
-            }
+            layers_uniform_fan_in(t, t->shape[1] * t->shape[2] * t->shape[3], xorshift64_next, &st);
             continue;
         }
         for (size_t j = 0; j < n; j++) t->data[j] = v;

@@ -4,6 +4,7 @@
 
 #include "nn/ops/ops.h"
 #include "nn/params.h"
+#include "util/rng.h"
 
 /* Each *_decl registers "<prefix>.weight" etc. in the ParamSet with PyTorch's names and shapes
  * (per-channel vectors as [C,1,1,1], i.e. PyTorch's [C]); the forward functions run the ops. */
@@ -43,3 +44,8 @@ const char *pname(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Initialisation after params_finalize (checkpoints usually overwrite it): Kaiming-uniform
  * conv weights as PyTorch's default, zero biases, BN gamma 1 / beta 0 / running var 1, PReLU 0.25. */
 void layers_default_init(ParamSet *ps, unsigned seed);
+
+/* PyTorch's default for a conv/linear weight or bias: kaiming_uniform(a=sqrt(5)) = U(-1/sqrt(fan_in),
+ * 1/sqrt(fan_in)), one draw of next(state) per element (the generator is the caller's, so that each
+ * model keeps the stream its seeds were written with). */
+void layers_uniform_fan_in(Tensor *t, int fan_in, uint64_t (*next)(uint64_t *), uint64_t *state);

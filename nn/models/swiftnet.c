@@ -124,12 +124,9 @@ int swiftnet_set_norm_named(SwiftNet *m, const char *name) {
 }
 
 /* Standard normal deviates from a xorshift64 stream (Box-Muller), deterministic in the seed. */
-static double randn(unsigned long long *st) {
-    double u[2];
-    for (int i = 0; i < 2; i++) {
-        *st ^= *st << 13, *st ^= *st >> 7, *st ^= *st << 17;
-        u[i] = ((*st >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-    }
+static double randn(uint64_t *st) {
+    double u[2]; /* in (0, 1): half a step above rng_unit, so that log(u) is finite */
+    for (int i = 0; i < 2; i++) u[i] = ((xorshift64_next(st) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
     return sqrt(-2.0 * log(u[0])) * cos(6.283185307179586 * u[1]);
 }
 
@@ -137,7 +134,7 @@ void swiftnet_init_weights(SwiftNet *m, unsigned seed) {
     real_t mean[3], std[3];
     for (int c = 0; c < 3; c++) mean[c] = m->img_mean->data[c], std[c] = m->img_std->data[c];
     layers_default_init(&m->ps, seed); /* BN 1/0, running var 1, the logits conv as PyTorch's default */
-    unsigned long long st = 0x9E3779B97F4A7C15ull ^ ((unsigned long long)seed << 17);
+    uint64_t st = 0x9E3779B97F4A7C15ull ^ ((uint64_t)seed << 17);
     for (int i = 0; i < m->ps.count; i++) {
         Tensor *t = m->ps.t[i];
         size_t len = strlen(t->name);
