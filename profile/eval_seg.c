@@ -24,20 +24,78 @@ typedef struct TaskCtx {
     bool predict_void;
 } TaskCtx;
 
-void seg_predict_planar(Segmenter *s, const float *rgb, int w, int h, bool all_outputs, uint8_t *pred) {
-    bool was = engine_set_grad(false);
+/* The logits of a planar frame, without gradients: [1,outputs,h,w] on s's device. The caller resets
+ * the arena (engine_step_reset) once it is done with them and restores the grad mode (*was). */
+static Tensor *seg_logits(Segmenter *s, const float *rgb, int w, int h, bool *was) {
+    *was = engine_set_grad(false);
     Tensor *x = tensor_new(1, 3, h, w);
     memcpy(x->data, rgb, (size_t)3 * w * h * sizeof *x->data);
-    Tensor *y = segmenter_forward(s, tensor_on(x, s->ps->device), false); /* [1,outputs,h,w] */
+    return segmenter_forward(s, tensor_on(x, s->ps->device), false);
+}
+
+void seg_predict_planar(Segmenter *s, const float *rgb, int w, int h, bool all_outputs, uint8_t *pred) {
+    bool was;
+    Tensor *y = seg_logits(s, rgb, w, h, &was);
     if (all_outputs) argmax_channels(tensor_host(y)->data, s->outputs, (size_t)w * h, pred);
     else segmenter_predict(s, y, 0, pred);
     engine_step_reset(); /* the activations die here; nothing else lives in the arena meanwhile */
     engine_set_grad(was);
 }
 
+/* One row of n pixels (logits l, channel stride hw): argmax into pred and the row's sums of the
+ * max probability and the entropy. m/se/d: scratch of n floats. Channels outer, pixels inner, so
+ * the loads are contiguous and the loops vectorise. */
+static void softmax_row(const float *l, int k, size_t hw, int n, uint8_t *pred, float *m, float *se, float *d, double *sp,
+                        double *sh) {
+    for (int i = 0; i < n; i++) m[i] = l[i], pred[i] = 0, se[i] = 0, d[i] = 0;
+    for (int c = 1; c < k; c++) /* strict >: ties keep the lowest index, as segmenter_predict */
+        for (int i = 0; i < n; i++)
+            if (l[(size_t)c * hw + i] > m[i]) m[i] = l[(size_t)c * hw + i], pred[i] = (uint8_t)c;
+    for (int c = 0; c < k; c++)
+        for (int i = 0; i < n; i++) {
+            float z = l[(size_t)c * hw + i] - m[i], e = expf(z); /* z <= 0: no overflow */
+            se[i] += e, d[i] += z * e;
+        }
+    /* p_c = e_c / S: max p = 1 / S; H = -sum p_c log p_c = log S - sum z_c e_c / S (both terms >= 0) */
+    double a = 0, b = 0;
+    for (int i = 0; i < n; i++) a += 1.0f / se[i], b += logf(se[i]) - d[i] / se[i];
+    *sp = a, *sh = b;
+}
+
+void softmax_stats(const float *logits, int k, int w, int h, uint8_t *pred, SoftStats *st) {
+    size_t hw = (size_t)w * h;
+    double *rp = xmalloc((size_t)(h ? h : 1) * sizeof *rp), *rh = xmalloc((size_t)(h ? h : 1) * sizeof *rh);
+#pragma omp parallel if (hw > 16384)
+    {
+        float *scratch = xmalloc((size_t)3 * (w ? w : 1) * sizeof *scratch);
+#pragma omp for schedule(static)
+        for (int y = 0; y < h; y++)
+            softmax_row(logits + (size_t)y * w, k, hw, w, pred + (size_t)y * w, scratch, scratch + w, scratch + 2 * w,
+                        &rp[y], &rh[y]);
+        free(scratch);
+    }
+    double a = 0, b = 0;
+    for (int y = 0; y < h; y++) a += rp[y], b += rh[y]; /* serial, in row order: deterministic */
+    st->maxprob = hw ? a / (double)hw : NAN, st->entropy = hw ? b / (double)hw : NAN;
+    free(rp), free(rh);
+}
+
+void seg_predict_planar_soft(Segmenter *s, const float *rgb, int w, int h, bool all_outputs, uint8_t *pred, SoftStats *st) {
+    bool was;
+    Tensor *y = seg_logits(s, rgb, w, h, &was);
+    softmax_stats(tensor_host(y)->data, all_outputs ? s->outputs : s->classes, w, h, pred, st);
+    engine_step_reset();
+    engine_set_grad(was);
+}
+
 static void seg_predict(void *ctx, const Frame *rgb, uint8_t *pred) {
     TaskCtx *t = ctx;
     seg_predict_planar(t->seg, rgb->px, rgb->w, rgb->h, t->predict_void, pred);
+}
+
+static void seg_predict_soft(void *ctx, const Frame *rgb, uint8_t *pred, SoftStats *st) {
+    TaskCtx *t = ctx;
+    seg_predict_planar_soft(t->seg, rgb->px, rgb->w, rgb->h, t->predict_void, pred, st);
 }
 
 static void seg_to_device(void *ctx, Device d) {
@@ -57,8 +115,8 @@ int eval_task_open(EvalTask *t, const char *path, const char *arch, const char *
     if (!seg) return -1;
     TaskCtx *c = xmalloc(sizeof *c);
     *c = (TaskCtx){seg, predict_void};
-    *t = (EvalTask){.k = predict_void ? seg->outputs : seg->classes, .ctx = c, .predict = seg_predict, .close = seg_close,
-                  .to_device = seg_to_device};
+    *t = (EvalTask){.k = predict_void ? seg->outputs : seg->classes, .ctx = c, .predict = seg_predict,
+                    .predict_soft = seg_predict_soft, .close = seg_close, .to_device = seg_to_device};
     return 0;
 }
 

@@ -8,11 +8,19 @@
 #include "nn/models/carn.h"
 #include "nn/models/segmenter.h"
 #include "profile/seg_metrics.h"
+#include "profile/signals.h"
 
 /* The class of every pixel of a planar RGB frame [3][h][w] in [0,1] under s, without gradients:
  * the argmax over the real classes, or over every output (a void channel included) when
  * all_outputs. Resets the engine arena. */
 void seg_predict_planar(Segmenter *s, const float *rgb, int w, int h, bool all_outputs, uint8_t *pred);
+/* The same argmax plus the softmax's statistics over the same channels (st: means over the pixels
+ * of the largest probability and of the entropy in nats). */
+void seg_predict_planar_soft(Segmenter *s, const float *rgb, int w, int h, bool all_outputs, uint8_t *pred, SoftStats *st);
+/* The kernel behind it on planar logits [k][hw]: pred[] exactly as argmax_channels (ties: lowest
+ * index); the softmax in float, max subtracted; the means summed in double row by row (rows of
+ * `w` pixels) in a fixed order, so the numbers do not depend on the thread count. */
+void softmax_stats(const float *logits, int k, int w, int h, uint8_t *pred, SoftStats *st);
 
 /* The frozen task model as the engine sees it: an RGB frame (planar, [0,1], any size) -> one
  * class id per pixel. k = the model's outputs, which may exceed the dataset's classes
@@ -21,6 +29,8 @@ typedef struct EvalTask {
     int k;
     void *ctx;
     void (*predict)(void *ctx, const Frame *rgb, uint8_t *pred); /* pred[h*w] */
+    /* predict() plus the softmax statistics of the same channels; NULL: a task without them */
+    void (*predict_soft)(void *ctx, const Frame *rgb, uint8_t *pred, SoftStats *st);
     void (*close)(void *ctx);
     void (*to_device)(void *ctx, Device d); /* moves the model; NULL: a task that runs on the host only */
 } EvalTask;

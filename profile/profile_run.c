@@ -199,7 +199,7 @@ static void timing_of(ProfileTiming *t, const Sweep *s) {
 
 static int sweep_split(Sweep *s, const Plan *p, const Dataset *ds, const SweepConfig *cfg, int ncfg, int stride, int frames,
                        const ProfileOpts *o, const char *tag) {
-    sweep_init(s, ds, stride, frames, cfg, ncfg);
+    sweep_init(s, ds, stride, frames, cfg, ncfg, p->task.per_class);
     /* agreed over ranks: one rank that cannot read a frame must not leave the others in the sweep's gathers */
     TRY(dist_all_ok(s->nframes == 0 ? rn_fail("%s: no frames to profile", ds->name) : sweep_check(s, ds, &p->task, &p->models)));
     char csv[4200], what[64];

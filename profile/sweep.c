@@ -16,25 +16,32 @@ static const char *base_name(const char *p) {
     return s ? s + 1 : p;
 }
 
-void sweep_init(Sweep *s, const Dataset *ds, int stride, int max_frames, const SweepConfig *cfg, int ncfg) {
+void sweep_init(Sweep *s, const Dataset *ds, int stride, int max_frames, const SweepConfig *cfg, int ncfg, int k) {
     RN_CHECK(ncfg > 0 && ncfg <= SWEEP_MAX_CONFIGS && stride >= 1, "sweep: %d configs, stride %d", ncfg, stride);
+    RN_CHECK(k >= 0 && k <= SIG_MAX_CLASSES, "sweep: %d classes counted (at most %d)", k, SIG_MAX_CLASSES);
     memset(s, 0, sizeof *s);
     int n = (ds->n + stride - 1) / stride;
     if (max_frames > 0 && max_frames < n) n = max_frames;
-    s->nframes = n, s->nconfigs = ncfg;
+    s->nframes = n, s->nconfigs = ncfg, s->k = k;
     memcpy(s->cfg, cfg, (size_t)ncfg * sizeof *cfg);
     s->sample = xmalloc((size_t)(n ? n : 1) * sizeof *s->sample);
     s->name = xcalloc((size_t)(n ? n : 1), sizeof *s->name);
     for (int f = 0; f < n; f++) s->sample[f] = f * stride, s->name[f] = xstrdup(base_name(ds->samples[f * stride].frame));
-    size_t m = (size_t)(n ? n : 1) * ncfg;
+    size_t m = (size_t)(n ? n : 1) * ncfg, mk = m * (k ? k : 1);
     s->bytes = xcalloc(m, sizeof *s->bytes), s->acc = xcalloc(m, sizeof *s->acc);
-    s->ratio = xcalloc(m, sizeof *s->ratio), s->ratio_ms = xcalloc(m, sizeof *s->ratio_ms);
+    for (int g = 0; g < SIG_N; g++) s->sig[g] = xcalloc(m, sizeof *s->sig[g]);
+    for (size_t i = 0; i < m; i++) s->sig[SIG_TAIL_SHARE][i] = NAN;
+    s->ratio = s->sig[SIG_RATIO];
+    s->ratio_ms = xcalloc(m, sizeof *s->ratio_ms), s->ratio_lr_ms = xcalloc(m, sizeof *s->ratio_lr_ms);
+    s->px = xcalloc(mk, sizeof *s->px), s->tp = xcalloc(mk, sizeof *s->tp), s->lab = xcalloc(mk, sizeof *s->lab);
     s->done = xcalloc((size_t)(n ? n : 1), sizeof *s->done);
 }
 
 void sweep_free(Sweep *s) {
     for (int f = 0; f < s->nframes; f++) free(s->name[f]);
-    free(s->sample), free(s->name), free(s->bytes), free(s->acc), free(s->ratio), free(s->ratio_ms), free(s->done);
+    free(s->sample), free(s->name), free(s->bytes), free(s->acc), free(s->ratio_ms), free(s->ratio_lr_ms), free(s->done);
+    for (int g = 0; g < SIG_N; g++) free(s->sig[g]); /* s->ratio is sig[SIG_RATIO] */
+    free(s->px), free(s->tp), free(s->lab);
     memset(s, 0, sizeof *s);
 }
 
@@ -45,6 +52,8 @@ int sweep_find(const Sweep *s, int scale, int quality) {
 }
 
 int sweep_check(const Sweep *s, const Dataset *ds, const SweepTask *task, const SweepModels *m) {
+    if (task->per_class != s->k)
+        return rn_fail("the sweep counts %d classes per frame, the %s task %d", s->k, task->kind, task->per_class);
     for (int c = 0; c < s->nconfigs; c++) {
         int sc = s->cfg[c].scale;
         if (sc < 1 || sc > SWEEP_MAX_SCALE) return rn_fail("scale %d out of range 1..%d", sc, SWEEP_MAX_SCALE);
@@ -66,63 +75,161 @@ int sweep_check(const Sweep *s, const Dataset *ds, const SweepTask *task, const 
     return 0;
 }
 
-/* ---------------- resume: the CSV of an earlier run ---------------- */
+/* ---------------- one (frame, config) cell as numbers ---------------- */
 
-/* Reads back complete frames from path into s; rewrites path with exactly those rows so that a
- * torn last frame is measured again. A missing file is an empty one. */
+/* A cell's numbers in the CSV's order after frame_index,frame,scale,quality: bytes, acc, ratio,
+ * ratio_ms, ratio_lr, ratio_lr_ms, small_count, maxprob, entropy, then px, tp, lab per class. The
+ * CSV, resume and the gather between ranks all go through this one order. Counts travel as doubles
+ * (exact below 2^53). */
+enum { CELL_FIXED = 9, CELL_MS1 = 3, CELL_MS2 = 5 };
+static size_t cell_len(const Sweep *s) { return CELL_FIXED + 3 * (size_t)s->k; }
+
+static void cell_get(const Sweep *s, size_t at, double *v) {
+    double fixed[CELL_FIXED] = {s->bytes[at], s->acc[at], s->sig[SIG_RATIO][at], s->ratio_ms[at], s->sig[SIG_RATIO_LR][at],
+                                s->ratio_lr_ms[at], s->sig[SIG_SMALL_COUNT][at], s->sig[SIG_MAXPROB][at],
+                                s->sig[SIG_ENTROPY][at]};
+    memcpy(v, fixed, sizeof fixed);
+    for (int c = 0; c < s->k; c++) {
+        size_t i = at * s->k + c;
+        v[CELL_FIXED + c] = (double)s->px[i], v[CELL_FIXED + s->k + c] = (double)s->tp[i];
+        v[CELL_FIXED + 2 * s->k + c] = (double)s->lab[i];
+    }
+}
+
+static void cell_set(Sweep *s, size_t at, const double *v) {
+    s->bytes[at] = v[0], s->acc[at] = v[1], s->sig[SIG_RATIO][at] = v[2], s->ratio_ms[at] = v[3];
+    s->sig[SIG_RATIO_LR][at] = v[4], s->ratio_lr_ms[at] = v[5], s->sig[SIG_SMALL_COUNT][at] = v[6];
+    s->sig[SIG_MAXPROB][at] = v[7], s->sig[SIG_ENTROPY][at] = v[8];
+    for (int c = 0; c < s->k; c++) {
+        size_t i = at * s->k + c;
+        s->px[i] = (long long)v[CELL_FIXED + c], s->tp[i] = (long long)v[CELL_FIXED + s->k + c];
+        s->lab[i] = (long long)v[CELL_FIXED + 2 * s->k + c];
+    }
+}
+
+/* ---------------- the CSV ---------------- */
+
+/* The header before this format (8 columns): such a log cannot be resumed, its signals are missing. */
+#define SWEEP_CSV_V1 "frame_index,frame,scale,quality,bytes,acc,small_ratio,ratio_ms"
+
+char *sweep_csv_header(int k) {
+    size_t cap = sizeof SWEEP_CSV_COLUMNS + 3 * (size_t)k * 24;
+    char *h = xmalloc(cap);
+    int n = snprintf(h, cap, "%s", SWEEP_CSV_COLUMNS);
+    const char *what[3] = {"px", "tp", "lab"};
+    for (int w = 0; w < 3; w++)
+        for (int c = 0; c < k; c++) n += snprintf(h + n, cap - n, ",%s%d", what[w], c);
+    return h;
+}
+
+/* Column j of a cell as text: "nan", an integer (bytes, counts), 6 digits (timings), or the
+ * shortest text that reads back as the same double. */
+static void cell_format(char *buf, size_t cap, size_t j, double v) {
+    if (isnan(v)) snprintf(buf, cap, "nan");
+    else if (j == 0 || j >= CELL_FIXED) snprintf(buf, cap, "%.0f", v);
+    else if (j == CELL_MS1 || j == CELL_MS2) snprintf(buf, cap, "%.6g", v);
+    else
+        for (int p = 9; p <= 17; p++) /* %.17g always reads back exactly */
+            if (snprintf(buf, cap, "%.*g", p, v), strtod(buf, NULL) == v) break;
+}
+
+static void rows_write(FILE *fp, const Sweep *s, int f) {
+    size_t len = cell_len(s);
+    double *v = xmalloc(len * sizeof *v);
+    char num[40];
+    for (int c = 0; c < s->nconfigs; c++) {
+        cell_get(s, (size_t)f * s->nconfigs + c, v);
+        fprintf(fp, "%d,%s,%d,%d", f, s->name[f], s->cfg[c].scale, s->cfg[c].quality);
+        for (size_t j = 0; j < len; j++) cell_format(num, sizeof num, j, v[j]), fprintf(fp, ",%s", num);
+        fputc('\n', fp);
+    }
+    free(v);
+}
+
+/* One row into its frame, config and numbers (v[cell_len]); -1 when it does not parse. The frame
+ * name may hold no comma (the sweep's names are file names without one). */
+static int row_parse(const Sweep *s, char *line, int *fi, char **name, int *sc, int *q, double *v) {
+    char *save = NULL, *tok[4], *end;
+    for (int i = 0; i < 4; i++)
+        if (!(tok[i] = strtok_r(i ? NULL : line, ",", &save))) return -1;
+    long a = strtol(tok[0], &end, 10);
+    if (*end) return -1;
+    long b = strtol(tok[2], &end, 10);
+    if (*end) return -1;
+    long c = strtol(tok[3], &end, 10);
+    if (*end) return -1;
+    *fi = (int)a, *name = tok[1], *sc = (int)b, *q = (int)c;
+    size_t len = cell_len(s), j = 0;
+    for (char *t; (t = strtok_r(NULL, ",", &save)); j++) {
+        if (j == len) return -1;
+        v[j] = strtod(t, &end);
+        if (end == t || *end) return -1;
+    }
+    return j == len ? 0 : -1;
+}
+
+/* The first line of a log: this sweep's header, or why not. */
+static int header_check(const Sweep *s, const char *path, const char *line) {
+    char *want = sweep_csv_header(s->k);
+    int rc = 0;
+    if (!strcmp(line, want)) rc = 0;
+    else if (!strcmp(line, SWEEP_CSV_V1))
+        rc = rn_fail("%s was written by an older rune profile (no signal columns): start without --resume or remove it", path);
+    else if (!strncmp(line, SWEEP_CSV_COLUMNS, strlen(SWEEP_CSV_COLUMNS)) && strchr(",", line[strlen(SWEEP_CSV_COLUMNS)]))
+        rc = rn_fail("%s counts other classes than this task's %d: it was made with other settings; remove it or drop --resume",
+                     path, s->k);
+    else rc = rn_fail("%s: not a profile sweep CSV (header %.60s)", path, line);
+    free(want);
+    return rc;
+}
+
+/* One data row of the log into s (seen[] counts each frame's configs). 1 = a torn last line (its
+ * frame is measured again), 0 = read, -1 = an error. */
+static int resume_row(Sweep *s, const char *path, int lineno, char *line, bool torn, int *seen, double *v) {
+    int fi, sc, q;
+    char *name;
+    if (torn) return 1; /* every row is written with its newline: one without was cut short */
+    if (row_parse(s, line, &fi, &name, &sc, &q, v) < 0) return rn_fail("%s:%d: bad row", path, lineno);
+    int c = sweep_find(s, sc, q);
+    if (fi < 0 || fi >= s->nframes || strcmp(name, s->name[fi]) || c < 0)
+        return rn_fail("%s:%d: frame %d %s at x%d q%d is not in this sweep: it was made with other settings "
+                       "(--stride/--frames/--scales/--qualities); remove it or drop --resume",
+                       path, lineno, fi, name, sc, q);
+    cell_set(s, (size_t)fi * s->nconfigs + c, v);
+    seen[fi]++;
+    return 0;
+}
+
+/* Reads back complete frames from path into s; the log is then rewritten with exactly those rows
+ * (csv_start) so that a torn last frame is measured again. A missing file is an empty one. */
 static int resume_read(Sweep *s, const char *path) {
     char *text = NULL;
     size_t len = 0;
     if (!path_exists(path)) return 0;
     TRY(read_text_file(path, &text, &len));
     int *seen = xcalloc((size_t)(s->nframes ? s->nframes : 1), sizeof *seen);
-    char line[1024], name[512];
-    size_t pos = 0;
+    size_t cap = 1024 + 32 * cell_len(s), pos = 0;
+    char *line = xmalloc(cap);
+    double *v = xmalloc(cell_len(s) * sizeof *v);
     int lineno = 0, rc = 0, got;
-    while (rc == 0 && (got = text_line(text, len, &pos, line, sizeof line, path, ++lineno)) > 0) {
-        if (lineno == 1) {
-            if (strcmp(line, SWEEP_CSV_HEADER)) rc = rn_fail("%s: not a profile sweep CSV (header %.60s)", path, line);
-            continue;
-        }
-        int fi, sc, q;
-        double b, a, r, ms;
-        if (sscanf(line, "%d,%511[^,],%d,%d,%lf,%lf,%lf,%lf", &fi, name, &sc, &q, &b, &a, &r, &ms) != 8) {
-            if (pos >= len) break; /* a torn last line: that frame is measured again */
-            rc = rn_fail("%s:%d: bad row", path, lineno);
-            break;
-        }
-        int c = sweep_find(s, sc, q);
-        if (fi < 0 || fi >= s->nframes || strcmp(name, s->name[fi]) || c < 0) {
-            rc = rn_fail("%s:%d: frame %d %s at x%d q%d is not in this sweep: it was made with other settings "
-                         "(--stride/--frames/--scales/--qualities); remove it or drop --resume",
-                         path, lineno, fi, name, sc, q);
-            break;
-        }
-        size_t at = (size_t)fi * s->nconfigs + c;
-        s->bytes[at] = b, s->acc[at] = a, s->ratio[at] = r, s->ratio_ms[at] = ms;
-        seen[fi]++;
-    }
+    while (rc == 0 && (got = text_line(text, len, &pos, line, cap, path, ++lineno)) > 0)
+        rc = lineno == 1 ? header_check(s, path, line)
+                         : resume_row(s, path, lineno, line, pos >= len && text[len - 1] != '\n', seen, v);
     if (got < 0) rc = -1;
-    free(text);
+    if (rc == 1) rc = 0; /* a torn last line */
+    free(text), free(line), free(v);
     for (int f = 0; f < s->nframes && rc == 0; f++) s->done[f] = seen[f] == s->nconfigs;
     free(seen);
     return rc;
-}
-
-static int rows_write(FILE *fp, const Sweep *s, int f) {
-    for (int c = 0; c < s->nconfigs; c++) {
-        size_t at = (size_t)f * s->nconfigs + c;
-        fprintf(fp, "%d,%s,%d,%d,%.0f,%.9g,%.9g,%.6g\n", f, s->name[f], s->cfg[c].scale, s->cfg[c].quality, s->bytes[at],
-                s->acc[at], s->ratio[at], s->ratio_ms[at]);
-    }
-    return 0;
 }
 
 /* The log rewritten with the header and the frames already done (resume keeps them). */
 static FILE *csv_start(const Sweep *s, const char *path) {
     FILE *fp = fopen(path, "w");
     if (!fp) return rn_fail("cannot write %s", path), NULL;
-    fprintf(fp, "%s\n", SWEEP_CSV_HEADER);
+    char *h = sweep_csv_header(s->k);
+    fprintf(fp, "%s\n", h);
+    free(h);
     for (int f = 0; f < s->nframes; f++)
         if (s->done[f]) rows_write(fp, s, f);
     fflush(fp);
@@ -130,6 +237,18 @@ static FILE *csv_start(const Sweep *s, const char *path) {
 }
 
 /* ---------------- one frame ---------------- */
+
+/* One cell's score into the sweep's arrays (tail_share stays NaN: the sweep knows no tail classes). */
+static void score_store(Sweep *s, size_t at, const SweepScore *sc) {
+    RN_CHECK(sc->sig.k == s->k, "sweep: the task counted %d classes, the sweep %d", sc->sig.k, s->k);
+    s->acc[at] = sc->acc;
+    for (int g = 0; g < SIG_N; g++) s->sig[g][at] = g == SIG_TAIL_SHARE ? NAN : sc->sig.v[g];
+    s->ratio_ms[at] = sc->sig.ratio_ms, s->ratio_lr_ms[at] = sc->sig.ratio_lr_ms;
+    for (int c = 0; c < s->k; c++) {
+        size_t i = at * s->k + c;
+        s->px[i] = sc->sig.px[c], s->tp[i] = sc->tp[c], s->lab[i] = sc->lab[c];
+    }
+}
 
 static int run_frame(Sweep *s, const Dataset *ds, const SweepTask *task, const SweepModels *m, const SweepOpts *o, int f) {
     double t0 = now_seconds();
@@ -155,10 +274,10 @@ static int run_frame(Sweep *s, const Dataset *ds, const SweepTask *task, const S
             up = eval_upscale(&me, &d.lr, o->tile);
         }
         s->t_sr += now_seconds() - tb;
-        double t_task = 0, t_sig = 0;
-        task->score(task->ctx, &up, gt, o->small, &s->acc[at], &s->ratio[at], &t_task, &t_sig);
-        s->ratio_ms[at] = 1000 * t_sig;
-        s->t_task += t_task, s->t_ratio += t_sig;
+        SweepScore sc;
+        task->score(task->ctx, &up, gt, k->scale, o->small, &sc);
+        score_store(s, at, &sc);
+        s->t_task += sc.t_task, s->t_ratio += sc.sig.ratio_ms / 1000;
         frame_free(&up);
         degraded_free(&d);
     }
@@ -182,25 +301,17 @@ typedef struct Run {
     int ndone;
 } Run;
 
-/* A measured frame as it travels to rank 0: its index, then bytes, acc, ratio, ratio_ms of each
- * config (all doubles: an index and a byte count are exact in one). */
-static size_t packed_len(const Sweep *s) { return 1 + 4 * (size_t)s->nconfigs; }
+/* A measured frame as it travels to rank 0: its index, then each config's cell (cell_get's order;
+ * all doubles: an index and a byte count are exact in one). */
+static size_t packed_len(const Sweep *s) { return 1 + cell_len(s) * (size_t)s->nconfigs; }
 
 static void frame_pack(const Sweep *s, int f, double *v) {
     v[0] = f;
-    for (int c = 0; c < s->nconfigs; c++) {
-        size_t at = (size_t)f * s->nconfigs + c;
-        double *o = v + 1 + 4 * (size_t)c;
-        o[0] = s->bytes[at], o[1] = s->acc[at], o[2] = s->ratio[at], o[3] = s->ratio_ms[at];
-    }
+    for (int c = 0; c < s->nconfigs; c++) cell_get(s, (size_t)f * s->nconfigs + c, v + 1 + cell_len(s) * (size_t)c);
 }
 
 static void frame_unpack(Sweep *s, int f, const double *v) {
-    for (int c = 0; c < s->nconfigs; c++) {
-        size_t at = (size_t)f * s->nconfigs + c;
-        const double *o = v + 1 + 4 * (size_t)c;
-        s->bytes[at] = o[0], s->acc[at] = o[1], s->ratio[at] = o[2], s->ratio_ms[at] = o[3];
-    }
+    for (int c = 0; c < s->nconfigs; c++) cell_set(s, (size_t)f * s->nconfigs + c, v + 1 + cell_len(s) * (size_t)c);
 }
 
 /* Rank 0: the round's gathered frames, in rank order. They must be exactly frames[0..n) in that

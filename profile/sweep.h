@@ -1,10 +1,11 @@
-/* sweep.h: the knob sweep of `rune profile` — every frame x every (scale, JPEG quality): bytes, rebuilt frame, per-frame accuracy, small-region ratio of the prediction. */
+/* sweep.h: the knob sweep of `rune profile` — every frame x every (scale, JPEG quality): bytes, rebuilt frame, per-frame accuracy, the tail-frame signals of the prediction, per-class pixel counts. */
 #pragma once
 #include <stdbool.h>
 
 #include "data/dataset.h"
 #include "nn/models/carn.h"
 #include "profile/eval_seg.h"
+#include "profile/signals.h"
 
 #define SWEEP_MAX_CONFIGS 128
 #define SWEEP_MAX_SCALE 16
@@ -19,7 +20,8 @@ typedef struct SweepModels {
     Carn *carn[SWEEP_MAX_SCALE + 1]; /* [scale]; NULL = bilinear (scale 1 needs nothing) */
 } SweepModels;
 
-/* The measurements: per-(frame, config) arrays indexed [f * nconfigs + c]. */
+/* The measurements: per-(frame, config) arrays indexed [f * nconfigs + c]; per-class counts
+ * indexed [(f * nconfigs + c) * k + cls]. */
 typedef struct Sweep {
     int nframes, nconfigs;
     SweepConfig cfg[SWEEP_MAX_CONFIGS];
@@ -27,29 +29,43 @@ typedef struct Sweep {
     char **name;        /* [nframes] frame base names */
     double *bytes;      /* encoded bytes on the wire */
     double *acc;        /* per-frame accuracy (fraction): mIoU over the classes present, or AP@0.5 */
-    double *ratio;      /* the tail signal of the prediction: small-region pixels / frame pixels, or small-box share */
-    double *ratio_ms;   /* milliseconds spent computing that ratio */
+    double *sig[SIG_N]; /* the signals of the prediction (profile/signals.h; detection: ratio = small-box share,
+                         * small_count = small boxes, the rest NaN); sig[SIG_TAIL_SHARE] stays NaN: the
+                         * analysis fills it once it knows the tail classes */
+    double *ratio;      /* = sig[SIG_RATIO], the same array under the name the older readers use */
+    double *ratio_ms;   /* milliseconds spent computing the ratio (small_count comes with it) */
+    double *ratio_lr_ms;/* milliseconds spent computing ratio_lr (HR: the ratio's; NaN for detection) */
+    int k;              /* classes with per-class counts: the task's per_class (0: none) */
+    long long *px;      /* pixels predicted as cls */
+    long long *tp;      /* pixels predicted cls and labelled cls */
+    long long *lab;     /* pixels labelled cls */
     bool *done;         /* [nframes] measured (or read back by resume) */
     /* where the time of the frames measured in this run went (seconds) */
     double t_load, t_degrade, t_sr, t_task, t_ratio, t_wall;
     int measured;       /* frames measured in this run (not resumed) */
 } Sweep;
 
+/* What the task reports about one rebuilt frame. */
+typedef struct SweepScore {
+    double acc;         /* per-frame mIoU / AP, NaN when the frame has no ground truth */
+    FrameSignals sig;   /* signals of the prediction (tail_share NaN); sig.k = the task's per_class */
+    long long tp[SIG_MAX_CLASSES], lab[SIG_MAX_CLASSES]; /* per class, sig.k of them */
+    double t_task;      /* seconds spent predicting */
+} SweepScore;
+
 /* The frozen task model as the sweep sees it: what a frame is, and how a rebuilt frame scores. */
 typedef struct SweepTask {
     const char *kind;   /* "segmentation", "detection" */
     int classes;        /* classes the model predicts (must be the dataset's) */
+    int per_class;      /* classes counted per frame (px/tp/lab): `classes` for segmentation, 0 for detection */
     void *ctx;
     /* The HR size sample i will have (for the divisibility check); -1 with rn_errmsg() when the
      * sample cannot be scored (no label map). */
     int (*check)(void *ctx, const Dataset *ds, int i, int *w, int *h);
     /* Sample i's HR frame (8-bit RGB, what the edge degrades) and its ground truth (*gt, freed by gt_free). */
     int (*load)(void *ctx, const Dataset *ds, int i, Image *hr, void **gt);
-    /* The rebuilt frame (HR size) scored: *acc (per-frame mIoU / AP, NaN when the frame has no ground
-     * truth), *signal (small-region ratio / small-box share of the prediction) and the seconds spent
-     * predicting (*t_task) and computing the signal (*t_signal). */
-    void (*score)(void *ctx, const Frame *in, const void *gt, double small, double *acc, double *signal, double *t_task,
-                  double *t_signal);
+    /* The rebuilt frame (HR size) of a frame received at `scale` (1 = HR) scored into *out. */
+    void (*score)(void *ctx, const Frame *in, const void *gt, int scale, double small, SweepScore *out);
     void (*gt_free)(void *gt);
     void (*close)(void *ctx);
 } SweepTask;
@@ -75,8 +91,9 @@ typedef struct SweepOpts {
     const char *what;   /* progress label ("profile train") */
 } SweepOpts;
 
-/* Frames: every stride-th sample of ds from 0, at most max_frames of them (0 = all). */
-void sweep_init(Sweep *s, const Dataset *ds, int stride, int max_frames, const SweepConfig *cfg, int ncfg);
+/* Frames: every stride-th sample of ds from 0, at most max_frames of them (0 = all); k classes
+ * counted per frame (the task's per_class). */
+void sweep_init(Sweep *s, const Dataset *ds, int stride, int max_frames, const SweepConfig *cfg, int ncfg, int k);
 void sweep_free(Sweep *s);
 int sweep_find(const Sweep *s, int scale, int quality); /* config index, or -1 */
 
@@ -91,5 +108,11 @@ int sweep_check(const Sweep *s, const Dataset *ds, const SweepTask *task, const 
  * (a row for a config or frame this sweep lacks is an error: other settings). */
 int sweep_run(Sweep *s, const Dataset *ds, const SweepTask *task, const SweepModels *m, const SweepOpts *o);
 
-/* The CSV header the sweep writes. */
-#define SWEEP_CSV_HEADER "frame_index,frame,scale,quality,bytes,acc,small_ratio,ratio_ms"
+/* The CSV the sweep writes: these columns, then px0..px{k-1}, tp0..tp{k-1}, lab0..lab{k-1}. A NaN is
+ * written "nan"; bytes and counts as integers, the ms columns to 6 digits, every other number with
+ * the fewest digits that read back to the same double (resume reproduces the measured values). */
+#define SWEEP_CSV_COLUMNS                                                                               \
+    "frame_index,frame,scale,quality,bytes,acc,small_ratio,ratio_ms,small_ratio_lr,ratio_lr_ms,small_count," \
+    "maxprob,entropy"
+/* The header line for k classes (malloc'ed, no newline). */
+char *sweep_csv_header(int k);

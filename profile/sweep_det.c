@@ -45,8 +45,26 @@ static int det_load(void *ctx, const Dataset *ds, int i, Image *hr, void **gt) {
     return 0;
 }
 
-static void det_score(void *ctx, const Frame *in, const void *gtp, double small, double *acc, double *signal, double *t_task,
-                      double *t_signal) {
+/* Detection's signals: ratio = share of the kept detections (score >= SWEEP_DET_CONF) smaller than
+ * `small` of the frame, small_count = how many of them; no class map, so nothing else (NaN). */
+static void det_signals(const DetBox *b, int n, double small, const DetGt *g, FrameSignals *sig) {
+    memset(sig, 0, sizeof *sig);
+    for (int s = 0; s < SIG_N; s++) sig->v[s] = NAN;
+    sig->ratio_lr_ms = NAN;
+    double t0 = now_seconds();
+    int kept = 0, smalln = 0;
+    for (int k = 0; k < n; k++) {
+        if (b[k].score < SWEEP_DET_CONF) continue;
+        kept++;
+        smalln += (double)(b[k].x1 - b[k].x0) * (b[k].y1 - b[k].y0) < small * g->w * g->h;
+    }
+    sig->v[SIG_RATIO] = kept ? (double)smalln / kept : 0; /* nothing detected: no small objects either */
+    sig->v[SIG_SMALL_COUNT] = smalln;
+    sig->ratio_ms = 1000 * (now_seconds() - t0);
+}
+
+static void det_score(void *ctx, const Frame *in, const void *gtp, int scale, double small, SweepScore *out) {
+    (void)scale;
     DetCtx *c = ctx;
     const DetGt *g = gtp;
     Image im = image_from_frame(in); /* the cloud's 8-bit frame, as eval-det-asr hands it over */
@@ -56,18 +74,10 @@ static void det_score(void *ctx, const Frame *in, const void *gtp, double small,
     int n;
     double t0 = now_seconds();
     DetBox *b = det_score_image(&c->net, &im, &so, g->w, g->h, g->boxes, g->n, &ev, &n);
-    double t1 = now_seconds();
-    *acc = det_eval_map(&ev, NULL); /* NaN when the image has no ground truth */
+    out->t_task = now_seconds() - t0;
+    out->acc = det_eval_map(&ev, NULL); /* NaN when the image has no ground truth */
     det_eval_free(&ev);
-    double t2 = now_seconds();
-    int kept = 0, smalln = 0;
-    for (int k = 0; k < n; k++) {
-        if (b[k].score < SWEEP_DET_CONF) continue;
-        kept++;
-        smalln += (double)(b[k].x1 - b[k].x0) * (b[k].y1 - b[k].y0) < small * g->w * g->h;
-    }
-    *signal = kept ? (double)smalln / kept : 0; /* nothing detected: no small objects either */
-    *t_signal = now_seconds() - t2, *t_task = t1 - t0;
+    det_signals(b, n, small, g, &out->sig);
     free(b);
     image_free(&im);
 }
@@ -92,7 +102,7 @@ int sweep_task_det(SweepTask *t, const char *model, const char *weights) {
         return rn_fail("%s: a darknet detector with a [yolo] head and a square input is needed", model);
     }
     c->size = c->net.cfg.width;
-    *t = (SweepTask){"detection", c->net.cfg.l[c->net.head[0]].yolo.classes, c, det_check, det_load, det_score, det_gt_free,
-                     det_close};
+    *t = (SweepTask){.kind = "detection", .classes = c->net.cfg.l[c->net.head[0]].yolo.classes, .per_class = 0, .ctx = c,
+                     .check = det_check, .load = det_load, .score = det_score, .gt_free = det_gt_free, .close = det_close};
     return 0;
 }

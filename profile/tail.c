@@ -78,13 +78,25 @@ void region_stats(const uint8_t *label, int w, int h, int k, int ignore, long lo
     free(comp);
 }
 
+SmallRegions small_regions(const uint8_t *label, int w, int h, double frac, int ignore) {
+    size_t n = (size_t)w * h;
+    int *comp = xmalloc((n ? n : 1) * sizeof *comp);
+    long long *area;
+    int nc = components(label, w, h, ignore, comp, &area);
+    SmallRegions r = {0, 0, 0};
+    double limit = frac * (double)n; /* the same rule as small_region_mask: area below frac of the frame */
+    for (int c = 0; c < nc; c++) {
+        r.labelled += area[c];
+        if ((double)area[c] < limit) r.pixels += area[c], r.regions++;
+    }
+    free(area);
+    free(comp);
+    return r;
+}
+
 double small_region_ratio(const uint8_t *label, int w, int h, double frac, int ignore) {
-    size_t n = (size_t)w * h, labelled = 0;
-    uint8_t *mask = xmalloc(n);
-    size_t small = small_region_mask(label, w, h, frac, ignore, mask);
-    for (size_t i = 0; i < n; i++) labelled += label[i] != ignore;
-    free(mask);
-    return labelled ? (double)small / (double)labelled : 0;
+    SmallRegions r = small_regions(label, w, h, frac, ignore);
+    return r.labelled ? (double)r.pixels / (double)r.labelled : 0;
 }
 
 /* Class ids by score (ctx: the scores), lower first; ties by id, so the order is fixed. */

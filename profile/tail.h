@@ -10,6 +10,13 @@
  * Returns the number of masked pixels. */
 size_t small_region_mask(const uint8_t *label, int w, int h, double frac, int ignore, uint8_t *mask);
 
+/* The small regions of a label map in one flood fill: pixels in them, how many there are, and the
+ * labelled (not ignore) pixels, so one pass gives both the ratio and the count. */
+typedef struct SmallRegions {
+    long long pixels, regions, labelled;
+} SmallRegions;
+SmallRegions small_regions(const uint8_t *label, int w, int h, double frac, int ignore);
+
 /* Per-class region statistics over a label map: number of connected regions and their total area
  * (accumulated into count[k], area[k]; callers divide for mean region size). */
 void region_stats(const uint8_t *label, int w, int h, int k, int ignore, long long *count, long long *area);

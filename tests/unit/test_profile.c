@@ -126,7 +126,9 @@ TEST(profile_json_round_trip_on_sample_frames) {
     profile_doc_free(&d), profile_doc_free(&e);
     snprintf(path, sizeof path, "%s/p_train.csv", dir);
     char *csv = test_read_text(path);
-    EXPECT(csv && !strncmp(csv, SWEEP_CSV_HEADER "\n", strlen(SWEEP_CSV_HEADER) + 1), "per-frame CSV");
+    char *hdr = sweep_csv_header(11); /* ESPNet-CamVid: 11 classes counted per frame */
+    EXPECT(csv && !strncmp(csv, hdr, strlen(hdr)) && csv[strlen(hdr)] == '\n', "per-frame CSV");
+    free(hdr);
     int rows = 0;
     for (char *c = csv; c && *c; c++) rows += *c == '\n';
     EXPECT(rows == 1 + 4 * 5, "4 frames x 5 configs + header: %d", rows);
