@@ -127,6 +127,16 @@ TEST(softmax_stats_by_hand) {
     softmax_ref(l, 3, 3, 0, &m0, &h0);
     EXPECT_NEAR(st.maxprob, (m0 + 0.5 + 1) / 3, 1e-6);
     EXPECT_NEAR(st.entropy, (h0 + log(2) + 0) / 3, 1e-6);
+    /* one pixel (0, z) at a time over z in [-30, 0): the exponential over its range, to the bound of
+     * the test below with k = 2, R = |z| (a wrong digit in its polynomial shows here) */
+    double u = FLT_EPSILON / 2;
+    for (double z = -30; z < 0; z += 0.0371) {
+        float l2[2] = {0, (float)z};
+        softmax_stats(l2, 2, 1, 1, pred, &st);
+        double e = exp((double)l2[1]), s = 1 + e, r = -l2[1];
+        EXPECT_NEAR(st.maxprob, 1 / s, (4 + r) * u);
+        EXPECT_NEAR(st.entropy, log(s) + r * e / s, (3 + r + log(2) + r * (9 + 2 * r)) * u);
+    }
 }
 
 /* The published ESPNet-CamVid on a tiny frame: predict_soft's argmax is predict()'s, and its means
@@ -164,7 +174,7 @@ TEST(predict_soft_matches_a_double_softmax) {
     engine_set_grad(was);
     sm /= (double)hw, sh /= (double)hw;
     /* Float32 error per pixel, u = 2^-24, R = the largest logit range of a pixel, z_c = l_c - max:
-     * e_c = expf(z_c) is off by <= (R + 2)u relative (z rounded, expf's ulp), S = sum e_c by
+     * e_c = exp(z_c) is off by <= (R + 2)u relative (z rounded; softmax_stats' exp: 1.43 ulp), S = sum e_c by
      * <= (k + 1 + R)u, so max p = 1/S by <= (k + 2 + R)u (p <= 1). Entropy log S - sum z_c e_c / S:
      * log S by <= (k + 1 + R)u + u log k absolute; sum z e (terms of one sign) by <= (k + R + 4)u
      * relative, over S (k + 1 + R)u more, times |sum z e / S| <= R. A mean over pixels keeps the
