@@ -5,6 +5,7 @@
 #include "data/dataset.h"
 #include "nn/models/carn.h"
 #include "profile/eval_seg.h"
+#include "profile/signals.h"
 
 #define SWEEP_MAX_CONFIGS 128
 #define SWEEP_MAX_SCALE 16
@@ -30,6 +31,12 @@ typedef struct Sweep {
     double *ratio;      /* the tail signal of the prediction: small-region pixels / frame pixels, or small-box share */
     double *ratio_ms;   /* milliseconds spent computing that ratio */
     bool *done;         /* [nframes] measured (or read back by resume) */
+    /* issue 22 (helper A fills them; the analysis reads them, NULL = not recorded): every tail-frame
+     * signal per (frame, config) [f * nconfigs + c] (tail_share NaN until the analysis fills it), and
+     * per class the predicted, true-positive and labelled pixels [(f * nconfigs + c) * k + cls] */
+    double *sig[SIG_N];
+    int k;
+    long long *px, *tp, *lab;
     /* where the time of the frames measured in this run went (seconds) */
     double t_load, t_degrade, t_sr, t_task, t_ratio, t_wall;
     int measured;       /* frames measured in this run (not resumed) */
