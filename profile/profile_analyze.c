@@ -174,10 +174,9 @@ static int resolve_signal(ProfileDoc *d, int best) {
 
 /* The detectors and cac-share (d->tail_cutoff, the tail classes and picks already set). */
 static int detect(ProfileDoc *d, Sweep *tr, const bool *tail, Sweep *va, const int *std_cfg) {
-    if (strcmp(d->signal, "auto")) {
-        SignalId id;
-        TRY(signal_parse(d->signal, &id)); /* a bad name fails before the work */
-    }
+    SignalId id;
+    if (strcmp(d->signal, "auto") && signal_parse(d->signal, &id) < 0) /* a bad name fails before the work */
+        return rn_fail("signal %s: %s", d->signal, rn_errmsg());
     profile_fill_tail_share(d, tr);
     bool *vt = NULL;
     if (va) profile_fill_tail_share(d, va), vt = val_marks(d, va);
@@ -223,6 +222,7 @@ int profile_analyze(ProfileDoc *d, Sweep *tr, Sweep *va, const double *mbps, int
 int profile_check(const ProfileDoc *d, const Sweep *s, ProfileCheck *out) {
     int sc[SWEEP_MAX_SCALE], q, nsc = fit_scales(s, sc, &q), n = 0;
     for (int k = 0; k < nsc; k++) {
+        if (sweep_find(s, sc[k], q) < 0) continue; /* a scale not profiled at that quality */
         double ms;
         TailDetect t = tail_detect_scale(s, sc[k], q, d->tail_pct, d->threshold, &ms);
         TailDetect p = tail_detect_scale(s, sc[k], q, d->tail_pct, 0.01, NULL);
