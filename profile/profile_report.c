@@ -143,11 +143,14 @@ static void answer_signals(Out *o, const ProfileDoc *d) {
 
 static void detectors_md(Out *o, const ProfileDoc *d) {
     char a[32], b[32], c[32], e[32], f[32], g[32], h[32];
-    w(o, "Detectors of `%s`, one per configuration (recall, precision in %%): threshold catching >= %.0f %% of the %s tail frames; direction from a "
-         "two-sided 5 %% Mann-Whitney test on %s (`data`) or the signal's default (`default`). %s tail frames: reference "
-         "accuracy <= the %s cut-off.\n\n| config | dir | threshold | train AUC | recall | precision | %s AUC | recall | "
-         "precision | other direction: recall / precision |\n|---|---|---|---|---|---|---|---|---|---|\n",
-      d->signal, 100 * d->recall_target, d->split, d->split, d->val_split, d->split, d->val_split);
+    const char *val = d->val_split[0] ? d->val_split : "val";
+    w(o, "Detectors of `%s`, one per configuration (recall, precision in %%): threshold catching >= %.0f %% of the %s tail "
+         "frames; direction from a two-sided 5 %% Mann-Whitney test on %s (`data`) or the signal's default (`default`).",
+      d->signal, 100 * d->recall_target, d->split, d->split);
+    if (d->val_split[0]) w(o, " %s tail frames: reference accuracy <= the %s cut-off.", val, d->split);
+    else w(o, " No held-out split (--val-split): no val numbers.");
+    w(o, "\n\n| config | dir | threshold | %s AUC | recall | precision | %s AUC | recall | precision | other direction: "
+         "recall / precision |\n|---|---|---|---|---|---|---|---|---|---|\n", d->split, val);
     for (int i = 0; i < d->ndet; i++) {
         const ProfileDetector *k = &d->det[i];
         w(o, "| %s | %c %s | %.5g | %s | %s | %s |", cfg_name(k->scale, k->quality, a), k->direction > 0 ? '+' : '-',
