@@ -223,7 +223,51 @@ static void configs_md(Out *o, const ProfileDoc *d) {
     timing_md(o, d->val_split, &d->t_val, d->ncfg);
 }
 
-static int summary(const ProfileDoc *d, const char *stem, FILE *echo) {
+/* The detector of configuration c in d (det[] holds the training sweep's configurations). */
+static const ProfileDetector *det_of(const ProfileDoc *d, int scale, int quality) {
+    for (int i = 0; i < d->ndet; i++)
+        if (d->det[i].scale == scale && d->det[i].quality == quality) return &d->det[i];
+    return NULL;
+}
+
+/* The distinct scales of a sweep in configuration order. */
+static int sweep_scales(const Sweep *s, int *sc) {
+    int n = 0;
+    for (int c = 0; c < s->nconfigs; c++) {
+        bool seen = false;
+        for (int i = 0; i < n; i++) seen |= sc[i] == s->cfg[c].scale;
+        if (!seen && n < SWEEP_MAX_SCALE) sc[n++] = s->cfg[c].scale;
+    }
+    return n;
+}
+
+/* Fig. 8 as a table: per scale, how the detector of its configuration does on the worst 5 % frames
+ * (reference accuracy <= tail5_cutoff) of the split shown. */
+static void fig8_md(Out *o, const ProfileDoc *d, const Sweep *s, const char *split) {
+    char a[32], b[32], c[32];
+    int sc[SWEEP_MAX_SCALE], nsc = sweep_scales(s, sc), ref = sweep_find(s, d->ref_scale, d->ref_quality);
+    SignalId sig = SIG_RATIO;
+    signal_parse(d->signal, &sig);
+    w(o, "Fig. 8 on %s: the worst 5 %% frames (reference accuracy <= %.1f %%, the %s cut-off) against each scale's "
+         "detector of `%s`:\n\n| config | frames | worst 5 %% | flagged | recall %% | precision %% |\n|---|---|---|---|---|---|\n",
+      split, 100 * d->tail5_cutoff, d->split, d->signal);
+    for (int k = 0; k < nsc && ref >= 0; k++) {
+        int cf = profile_scale_config(d, s, sc[k]);
+        const ProfileDetector *e = cf >= 0 ? det_of(d, s->cfg[cf].scale, s->cfg[cf].quality) : NULL;
+        if (!e) continue;
+        int n5 = 0, nf = 0, hits = 0;
+        for (int f = 0; f < s->nframes; f++) {
+            bool t = s->acc[(size_t)f * s->nconfigs + ref] <= d->tail5_cutoff;
+            bool fl = signal_flags(profile_signal_value(s, sig, f, cf), e->direction, e->threshold);
+            n5 += t, nf += fl, hits += t && fl;
+        }
+        w(o, "| %s | %d | %d | %d | %s | %s |\n", cfg_name(s->cfg[cf].scale, s->cfg[cf].quality, a), s->nframes, n5, nf,
+          pct(n5 ? (double)hits / n5 : NAN, b), pct(nf ? (double)hits / nf : NAN, c));
+    }
+    w(o, "\n");
+}
+
+static int summary(const ProfileDoc *d, const Sweep *fs, const char *fsplit, const char *stem, FILE *echo) {
     char path[4200], a[32];
     snprintf(path, sizeof path, "%s.md", stem);
     Out o = {fopen(path, "w"), echo};
@@ -241,6 +285,7 @@ static int summary(const ProfileDoc *d, const char *stem, FILE *echo) {
     targets_md(&o, d);
     w(&o, "\n## Detectors and cac-share\n\n");
     detectors_md(&o, d);
+    fig8_md(&o, d, fs, fsplit);
     share_md(&o, d);
     w(&o, "## The paper's threshold, configurations, time\n");
     paper_threshold_md(&o, d, det);
@@ -299,26 +344,13 @@ static int pareto_fig(const ProfileDoc *d, const Sweep *s, const bool *tail, con
     return fclose(f) != 0 ? rn_fail("writing %s failed", gp) : 0;
 }
 
-/* The detector of configuration c in d (det[] holds the training sweep's configurations). */
-static const ProfileDetector *det_of(const ProfileDoc *d, int scale, int quality) {
-    for (int i = 0; i < d->ndet; i++)
-        if (d->det[i].scale == scale && d->det[i].quality == quality) return &d->det[i];
-    return NULL;
-}
-
 /* Fig. 8's data: per scale at its configuration, each frame's signal, accuracy and whether its
  * reference accuracy is within the worst-5 % cut-off (the paper's red crosses). Returns the scales
  * written (their configurations in cfg[]). */
 static int fig8_data(const ProfileDoc *d, const Sweep *s, FILE *f, int *cfg) {
-    int sc[SWEEP_MAX_SCALE], nsc = 0, ref = sweep_find(s, d->ref_scale, d->ref_quality);
+    int sc[SWEEP_MAX_SCALE], nsc = sweep_scales(s, sc), ref = sweep_find(s, d->ref_scale, d->ref_quality), n = 0;
     SignalId sig = SIG_RATIO;
     signal_parse(d->signal, &sig);
-    for (int c = 0; c < s->nconfigs; c++) {
-        bool seen = false;
-        for (int i = 0; i < nsc; i++) seen |= sc[i] == s->cfg[c].scale;
-        if (!seen && nsc < SWEEP_MAX_SCALE) sc[nsc++] = s->cfg[c].scale;
-    }
-    int n = 0;
     for (int k = 0; k < nsc; k++) {
         int c = profile_scale_config(d, s, sc[k]);
         if (c < 0) continue;
@@ -367,7 +399,7 @@ static int fig8(const ProfileDoc *d, const Sweep *s, const char *split, const ch
 
 int profile_report_write(const ProfileDoc *d, const Sweep *train, const bool *tail, const Sweep *val, const char *stem,
                          bool figures, FILE *echo) {
-    TRY(summary(d, stem, echo));
+    TRY(summary(d, val ? val : train, val ? d->val_split : d->split, stem, echo));
     char gp1[4200], gp2[4200];
     TRY(pareto_fig(d, train, tail, stem, gp1));
     TRY(fig8(d, val ? val : train, val ? d->val_split : d->split, stem, gp2));
