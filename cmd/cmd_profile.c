@@ -15,17 +15,16 @@ static void join_args(char *buf, size_t cap, int argc, char **argv) {
 }
 
 int cmd_profile(int argc, char **argv) {
-    ProfileOpts o = {.task_kind = "seg", .kind = "camvid", .split = "train", .val_split = "", .scales = "2,4,6,8",
-                     .qualities = "30,40,50,60,70,80,90", .hr_qualities = "50,70,90", .targets = "0.25,0.5,1,2,4,8,16",
-                     .reference = "", .fps = 30, .small = 0.01, .tail_pct = 10, .stride = 1, .val_stride = 1,
-                     .out = "profile.json", .progress = true, .figures = true};
+    ProfileOpts o;
+    profile_opts_defaults(&o);
     bool quiet = false;
     ArgSpec specs[] = {
         {"data", ARG_STR, &o.data, "DIR", "dataset root (required)"},
         {"dataset", ARG_STR, &o.kind, "KIND", "camvid or cityscapes (seg); yolo (det: coco128's train/eval split)"},
         {"split", ARG_STR, &o.split, "S", "split profiled for the configurations and the threshold fit"},
-        {"val-split", ARG_STR, &o.val_split, "S", "held-out split on which the threshold's recall/precision is measured "
-                                                  "per scale (\"\" = none; CamVid: val)"},
+        {"val-split", ARG_STR, &o.val_split, "S", "held-out split, swept at every configuration: each detector's "
+                                                  "recall/precision/AUC there, tail frames by the train cut-off on its "
+                                                  "reference accuracy (\"\" = none; CamVid: val)"},
         {"task-kind", ARG_STR, &o.task_kind, "K", "seg (a segmenter; accuracy = per-frame mIoU) or det (a darknet "
                                                   "detector on --dataset yolo; per-frame AP@0.5 on frames resized to its "
                                                   "square input, signal = share of detections scoring >= 0.25 smaller "
@@ -41,13 +40,22 @@ int cmd_profile(int argc, char **argv) {
         {"qualities", ARG_STR, &o.qualities, "LIST", "JPEG qualities profiled at every scale"},
         {"hr-qualities", ARG_STR, &o.hr_qualities, "LIST", "JPEG qualities of the full-resolution frame (\"\" = no HR "
                                                            "configurations)"},
-        {"targets", ARG_STR, &o.targets, "LIST", "bandwidth targets in Mbps; per target and group the most accurate "
-                                                 "configuration whose mean bits per frame x --fps fits (defaults span "
-                                                 "x8 at low quality to HR at 480x360, 30 fps)"},
+        {"targets", ARG_STR, &o.targets, "LIST", "auto (every cost at which the standard or the tail group's pick "
+                                                 "changes: the costs of both frontiers) or bandwidth targets in Mbps; "
+                                                 "per target and group the most accurate configuration whose cost x 8 x "
+                                                 "--fps fits"},
         {"fps", ARG_FLOAT, &o.fps, "F", "frame rate that turns bytes per frame into a bit rate"},
         {"reference", ARG_STR, &o.reference, "S:Q", "configuration whose per-frame accuracy defines the tail frames (S 1 = "
-                                                    "HR; default: the smallest scale at the highest quality); its quality "
-                                                    "is also where the threshold is fitted and checked"},
+                                                    "HR; default: HR at the highest --hr-qualities, or without HR the "
+                                                    "smallest scale at the highest quality, with a warning)"},
+        {"bytes-model", ARG_STR, &o.bytes_model, "M", "what a configuration costs: all (its mean bytes over every frame, "
+                                                      "for the standard and the tail pick alike: the paper's \"same data "
+                                                      "size\") or own (each group's own mean bytes)"},
+        {"signal", ARG_STR, &o.signal, "NAME", "tail-frame signal CAC reads: ratio (the paper's small-region ratio), "
+                                               "ratio_lr, small_count, maxprob, entropy, tail_share, or auto (the best "
+                                               "mean train AUC over the scales in either direction)"},
+        {"recall-target", ARG_FLOAT, &o.recall_target, "R", "each configuration's detector threshold catches at least R of "
+                                                            "the train tail frames"},
         {"tail-pct", ARG_FLOAT, &o.tail_pct, "P", "tail frames: the worst P % by per-frame mIoU (the paper: 10)"},
         {"small", ARG_FLOAT, &o.small, "FRAC", "Eq. 3: a connected region (4-connectivity, same class) of the whole "
                                                "frame's prediction smaller than FRAC of the frame is small (as finetune-asr)"},
@@ -70,9 +78,12 @@ int cmd_profile(int argc, char **argv) {
                   "against the label and the small-region ratio of its prediction (share of the frame in\n"
                   "connected regions below --small of the frame); with --task-kind det, a detector's\n"
                   "per-frame AP and its share of small boxes. Tail frames = the worst --tail-pct % at\n"
-                  "--reference. Per --targets bandwidth: the most accurate configuration for standard and\n"
-                  "for tail frames. The tail-frame threshold on the ratio is fitted by linear regression on\n"
-                  "--split and checked per scale on --val-split (recall, precision, ms per frame).\n"
+                  "--reference (HR). Per --targets bandwidth: the most accurate configuration for standard\n"
+                  "and for tail frames, costed by --bytes-model, and the tail pick's gain on each group\n"
+                  "with a paired bootstrap interval. Per configuration: a detector on --signal (direction\n"
+                  "by a Mann-Whitney test on --split, threshold at --recall-target), checked on\n"
+                  "--val-split; every signal evaluated per scale; cac-share pairs per target. The paper's\n"
+                  "pooled regression threshold is reported beside them.\n"
                   "Writes -o (profile.json, schema in the README), STEM_train.csv / STEM_val.csv (one row per\n"
                   "frame and configuration; the resume log), STEM.md (the summary, also printed) and\n"
                   "STEM_pareto / STEM_fig8 .gp/.dat/.png. Bad input (frame size not divisible by a scale,\n"

@@ -50,3 +50,24 @@ void bootstrap_miou_diff(const long long *a, const long long *b, int nframes, in
     free(d), free(idx);
     confusion_free(&ca), confusion_free(&cb);
 }
+
+void bootstrap_mean_diff(const double *a, const double *b, int n, int reps, uint64_t seed, BootCI *out) {
+    *out = (BootCI){NAN, NAN, NAN, 0};
+    if (n <= 0 || reps <= 0) return;
+    double s = 0;
+    for (int i = 0; i < n; i++) s += a[i] - b[i];
+    out->diff = s / n;
+    double *d = xmalloc((size_t)reps * sizeof *d);
+    uint64_t st = seed;
+    for (int r = 0; r < reps; r++) {
+        double m = 0;
+        for (int i = 0; i < n; i++) {
+            int j = (int)(splitmix64_next(&st) % (uint64_t)n);
+            m += a[j] - b[j];
+        }
+        d[r] = m / n;
+    }
+    out->reps = reps;
+    out->lo = percentile(d, reps, 2.5), out->hi = percentile(d, reps, 97.5);
+    free(d);
+}

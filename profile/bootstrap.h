@@ -17,3 +17,8 @@ typedef struct BootCI {
  * (NaN when none is left). */
 void bootstrap_miou_diff(const long long *a, const long long *b, int nframes, int k, const int *cls, int ncls,
                          int reps, uint64_t seed, BootCI *out);
+
+/* The same for a plain per-frame statistic: diff = mean of a[i] - b[i] over the n pairs (the
+ * caller drops pairs with a NaN), each replicate the mean over n pairs drawn with replacement
+ * (one draw per pair: paired). n = 0 gives NaN everywhere. */
+void bootstrap_mean_diff(const double *a, const double *b, int n, int reps, uint64_t seed, BootCI *out);

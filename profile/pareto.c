@@ -4,6 +4,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "util/err.h"
+
 GroupMean pareto_group_mean(const Sweep *s, const bool *in, int c) {
     GroupMean g = {0};
     int na = 0;
@@ -17,29 +19,45 @@ GroupMean pareto_group_mean(const Sweep *s, const bool *in, int c) {
     return g;
 }
 
-int pareto_pick(const Sweep *s, const bool *in, double bps, double fps) {
+void pareto_costs(const Sweep *s, const bool *in, double *cost) {
+    for (int c = 0; c < s->nconfigs; c++) cost[c] = pareto_group_mean(s, in, c).bytes;
+}
+
+/* The group's means with the cost of the byte model in place of the group's own bytes. */
+static GroupMean costed(const Sweep *s, const bool *in, const double *cost, int c) {
+    GroupMean g = pareto_group_mean(s, in, c);
+    if (cost) g.bytes = cost[c];
+    return g;
+}
+
+int pareto_pick(const Sweep *s, const bool *in, const double *cost, double bps, double fps) {
     int best = -1;
     GroupMean bm = {0};
     for (int c = 0; c < s->nconfigs; c++) {
-        GroupMean g = pareto_group_mean(s, in, c);
-        if (g.n == 0 || isnan(g.acc) || 8 * g.bytes * fps > bps) continue;
+        GroupMean g = costed(s, in, cost, c);
+        if (g.n == 0 || isnan(g.acc) || !(8 * g.bytes * fps <= bps * (1 + 1e-9))) continue;
         if (best < 0 || g.acc > bm.acc || (g.acc == bm.acc && g.bytes < bm.bytes)) best = c, bm = g;
     }
     return best;
 }
 
-int pareto_frontier(const Sweep *s, const bool *in, int *out) {
+int pareto_frontier(const Sweep *s, const bool *in, const double *cost, int *out) {
     int n = 0;
-    GroupMean *g = malloc((size_t)s->nconfigs * sizeof *g);
-    for (int c = 0; c < s->nconfigs; c++) g[c] = pareto_group_mean(s, in, c);
+    GroupMean *g = xmalloc((size_t)s->nconfigs * sizeof *g);
+    for (int c = 0; c < s->nconfigs; c++) g[c] = costed(s, in, cost, c);
     for (int c = 0; c < s->nconfigs; c++) {
         if (g[c].n == 0 || isnan(g[c].acc)) continue;
         bool dominated = false;
-        for (int d = 0; d < s->nconfigs && !dominated; d++)
-            dominated = d != c && g[d].n && g[d].bytes <= g[c].bytes && g[d].acc > g[c].acc;
+        /* dominated: another costs no more and scores better, or costs less and scores as well, or
+         * is an earlier exact twin (pareto_pick's tie rules: the pick never changes to c) */
+        for (int d = 0; d < s->nconfigs && !dominated; d++) {
+            if (d == c || !g[d].n || isnan(g[d].acc)) continue;
+            bool le = g[d].bytes <= g[c].bytes, ge = g[d].acc >= g[c].acc;
+            dominated = le && ge && (g[d].acc > g[c].acc || g[d].bytes < g[c].bytes || d < c);
+        }
         if (!dominated) out[n++] = c;
     }
-    for (int i = 1; i < n; i++) /* insertion sort by bytes: a dozen entries */
+    for (int i = 1; i < n; i++) /* insertion sort by cost: a few dozen entries */
         for (int j = i; j > 0 && g[out[j]].bytes < g[out[j - 1]].bytes; j--) {
             int t = out[j];
             out[j] = out[j - 1], out[j - 1] = t;

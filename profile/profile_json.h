@@ -6,7 +6,7 @@
 #include "profile/sweep.h"
 
 #define PROFILE_FORMAT "rune-profile"
-#define PROFILE_VERSION 1 /* helper B bumps it to 2 with the v2 writer and reader */
+#define PROFILE_VERSION 2 /* 2: issue 22 (detectors, HR tail frames, byte model, cac-share); 1 is refused */
 #define PROFILE_MAX_TARGETS 64
 
 /* One configuration's means over each group of the training frames (NaN: group empty). */

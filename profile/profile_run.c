@@ -107,22 +107,42 @@ static int plan_models(Plan *p, const char *spec, ProfileDoc *d) {
     return rc;
 }
 
+void profile_opts_defaults(ProfileOpts *o) {
+    *o = (ProfileOpts){.task_kind = "seg", .kind = "camvid", .split = "train", .val_split = "", .scales = "2,4,6,8",
+                       .qualities = "30,40,50,60,70,80,90", .hr_qualities = "50,70,90", .targets = "auto", .reference = "",
+                       .bytes_model = "all", .signal = "ratio", .fps = 30, .small = 0.01, .tail_pct = 10,
+                       .recall_target = 0.9, .stride = 1, .val_stride = 1, .out = "profile.json", .progress = true,
+                       .figures = true};
+}
+
+int profile_default_reference(const SweepConfig *cfg, int ncfg, int *scale, int *quality) {
+    int hr = -1, lo = -1;
+    for (int c = 0; c < ncfg; c++) {
+        if (cfg[c].scale == 1 && (hr < 0 || cfg[c].quality > cfg[hr].quality)) hr = c;
+        if (cfg[c].scale > 1 && (lo < 0 || cfg[c].scale < cfg[lo].scale ||
+                                 (cfg[c].scale == cfg[lo].scale && cfg[c].quality > cfg[lo].quality)))
+            lo = c;
+    }
+    int c = hr >= 0 ? hr : lo;
+    if (c < 0) return -1;
+    *scale = cfg[c].scale, *quality = cfg[c].quality;
+    return hr < 0;
+}
+
 static int plan_configs(Plan *p, ProfileDoc *d, const char *reference) {
     for (int k = 0; k < p->nscales; k++)
         for (int j = 0; j < p->nq; j++) p->cfg[p->ncfg++] = (SweepConfig){p->scales[k], p->q[j]};
     for (int j = 0; j < p->nhrq; j++) p->cfg[p->ncfg++] = (SweepConfig){1, p->hrq[j]};
-    int maxq = 0, mins = 1 << 30;
-    for (int j = 0; j < p->nq; j++) maxq = p->q[j] > maxq ? p->q[j] : maxq;
-    for (int k = 0; k < p->nscales; k++) mins = p->scales[k] < mins ? p->scales[k] : mins;
-    d->ref_scale = mins, d->ref_quality = maxq;
-    if (reference && *reference && sscanf(reference, "%d:%d", &d->ref_scale, &d->ref_quality) != 2)
-        return rn_fail("--reference %s: want SCALE:QUALITY (e.g. 2:90; scale 1 = HR)", reference);
+    if (reference && *reference) {
+        if (sscanf(reference, "%d:%d", &d->ref_scale, &d->ref_quality) != 2)
+            return rn_fail("--reference %s: want SCALE:QUALITY (e.g. 1:90; scale 1 = HR)", reference);
+    } else if (profile_default_reference(p->cfg, p->ncfg, &d->ref_scale, &d->ref_quality) == 1 && dist_is_root())
+        fprintf(stderr, "rune profile: no HR configurations (--hr-qualities \"\"): tail frames are marked at x%d q%d, "
+                        "a degraded reference (its own failures favour other scales on them)\n",
+                d->ref_scale, d->ref_quality);
     bool found = false;
     for (int c = 0; c < p->ncfg; c++) found |= p->cfg[c].scale == d->ref_scale && p->cfg[c].quality == d->ref_quality;
     if (!found) return rn_fail("--reference %d:%d is not among the profiled configurations", d->ref_scale, d->ref_quality);
-    bool qin = false;
-    for (int j = 0; j < p->nq; j++) qin |= p->q[j] == d->ref_quality;
-    if (!qin) return rn_fail("--reference quality %d must be one of --qualities (the threshold is fitted there)", d->ref_quality);
     return 0;
 }
 
@@ -146,16 +166,28 @@ static int plan_outputs(Plan *p, const ProfileOpts *o) {
     return 0;
 }
 
+/* The analysis' settings, checked before the sweep rather than after an hour of it. */
+static int plan_analysis(const ProfileOpts *o) {
+    if (strcmp(o->bytes_model, "all") && strcmp(o->bytes_model, "own"))
+        return rn_fail("--bytes-model %s: all (every configuration costs its mean bytes over all frames) or own", o->bytes_model);
+    SignalId id;
+    if (strcmp(o->signal, "auto") && signal_parse(o->signal, &id) < 0) return rn_fail("--signal: %s, or auto", rn_errmsg());
+    if (!(o->recall_target > 0 && o->recall_target <= 1)) return rn_fail("--recall-target %g: must be in (0, 1]", o->recall_target);
+    return 0;
+}
+
 static int plan_build(Plan *p, const ProfileOpts *o, ProfileDoc *d) {
     TRY(p->nscales = profile_parse_ints(o->scales, "scales", 2, SWEEP_MAX_SCALE, p->scales, SWEEP_MAX_SCALE));
     TRY(p->nq = profile_parse_ints(o->qualities, "qualities", 1, 100, p->q, 100));
     TRY(p->nhrq = profile_parse_ints(o->hr_qualities ? o->hr_qualities : "", "hr-qualities", 1, 100, p->hrq, 100));
-    TRY(p->ntargets = profile_parse_doubles(o->targets, "targets", p->mbps, PROFILE_MAX_TARGETS));
+    if (strcmp(o->targets, "auto")) /* auto: ntargets 0, the analysis finds them */
+        TRY(p->ntargets = profile_parse_doubles(o->targets, "targets", p->mbps, PROFILE_MAX_TARGETS));
     if (!p->nscales || !p->nq) return rn_fail("--scales and --qualities must not be empty");
     if (p->nscales * p->nq + p->nhrq > SWEEP_MAX_CONFIGS) return rn_fail("more than %d configurations", SWEEP_MAX_CONFIGS);
     if (!(o->fps > 0) || !(o->small > 0 && o->small < 1) || !(o->tail_pct > 0 && o->tail_pct < 100) || o->stride < 1 ||
         o->val_stride < 1 || o->frames < 0 || o->val_frames < 0)
         return rn_fail("bad number: --fps > 0, 0 < --small < 1, 0 < --tail-pct < 100, --stride >= 1, --frames >= 0");
+    TRY(plan_analysis(o));
     TRY(plan_configs(p, d, o->reference));
     TRY(plan_outputs(p, o));
     TRY(dataset_open(o->kind, o->data, o->split, &p->ds));
@@ -190,7 +222,9 @@ static void doc_header(ProfileDoc *d, const ProfileOpts *o, const Plan *p) {
     snprintf(d->val_split, sizeof d->val_split, "%s", p->have_val ? o->val_split : "");
     snprintf(d->task_file, sizeof d->task_file, "%s", o->task);
     d->dataset_frames = p->ds.n, d->stride = o->stride, d->max_frames = o->frames, d->classes = p->ds.nclasses;
-    d->small = o->small, d->tail_pct = o->tail_pct, d->fps = o->fps;
+    d->small = o->small, d->tail_pct = o->tail_pct, d->fps = o->fps, d->recall_target = o->recall_target;
+    snprintf(d->bytes_model, sizeof d->bytes_model, "%s", o->bytes_model);
+    snprintf(d->signal, sizeof d->signal, "%s", o->signal);
 }
 
 static void timing_of(ProfileTiming *t, const Sweep *s) {
@@ -212,21 +246,15 @@ static int sweep_split(Sweep *s, const Plan *p, const Dataset *ds, const SweepCo
     return sweep_run(s, ds, &p->task, &p->models, &so);
 }
 
-/* Rank 0, which holds every frame's numbers after the sweeps: tail marks, the analysis, profile.json,
- * the report and the figures. */
-static int profile_finish(ProfileDoc *d, const Plan *p, const Sweep *tr, const Sweep *va, const ProfileOpts *o) {
-    int ref = sweep_find(tr, d->ref_scale, d->ref_quality), n = tr->nframes;
-    double *acc = xmalloc((size_t)n * sizeof *acc);
-    for (int f = 0; f < n; f++) acc[f] = tr->acc[(size_t)f * tr->nconfigs + ref];
-    bool *tail = xmalloc((size_t)n);
-    tail_mark(acc, n, o->tail_pct, tail);
-    free(acc);
-    profile_analyze(d, tr, tail, p->mbps, p->ntargets, p->scales, p->nscales);
-    if (p->have_val) d->nval = profile_check(d, va, p->scales, p->nscales, d->val);
+/* Rank 0, which holds every frame's numbers after the sweeps: the analysis, profile.json, the
+ * report and the figures. */
+static int profile_finish(ProfileDoc *d, const Plan *p, Sweep *tr, Sweep *va, const ProfileOpts *o) {
+    bool *tail = xmalloc((size_t)(tr->nframes ? tr->nframes : 1));
+    int rc = profile_analyze(d, tr, p->have_val ? va : NULL, p->mbps, p->ntargets, tail);
     timing_of(&d->t_train, tr), timing_of(&d->t_val, va);
-    int rc = profile_json_write(d, o->out);
+    if (rc == 0) rc = profile_json_write(d, o->out);
     if (rc == 0)
-        rc = profile_report_write(d, tr, tail, p->have_val ? va : NULL, p->scales, p->nscales, p->stem, o->figures, stdout);
+        rc = profile_report_write(d, tr, tail, p->have_val ? va : NULL, p->stem, o->figures, stdout);
     if (rc == 0)
         fprintf(stderr, "rune profile: wrote %s, %s.md, %s_train.csv%s\n", o->out, p->stem, p->stem,
                 p->have_val ? " and the val CSV" : "");
@@ -247,10 +275,9 @@ int profile_run(const ProfileOpts *o) {
         rc = sweep_split(&tr, &p, &p.ds, p.cfg, p.ncfg, o->stride, o->frames, o, "train");
     }
     if (rc == 0 && p.have_val) {
-        /* the held-out check needs only the reference quality at each scale */
-        SweepConfig vc[SWEEP_MAX_SCALE];
-        for (int k = 0; k < p.nscales; k++) vc[k] = (SweepConfig){p.scales[k], d.ref_quality};
-        rc = sweep_split(&va, &p, &p.vds, vc, p.nscales, o->val_stride, o->val_frames, o, "val");
+        /* every configuration: val's tail frames need the reference, and each configuration's detector
+         * (the cloud may receive any of them) is checked on val */
+        rc = sweep_split(&va, &p, &p.vds, p.cfg, p.ncfg, o->val_stride, o->val_frames, o, "val");
         d.val_frames = va.nframes;
     }
     if (rc == 0 && dist_is_root()) rc = profile_finish(&d, &p, &tr, &va, o);

@@ -41,12 +41,12 @@ TEST(profile_pareto_hand_built) {
     EXPECT_NEAR(g.bytes, 1000, 1e-9);
     EXPECT_NEAR(g.acc, 0.45, 1e-12);
     /* 1100 bytes x 8 x 30 fps = 264 kbit/s: everything but x2 q90 fits */
-    EXPECT(pareto_pick(&s, std, 264000, 30) == 0, "standard: x4 q90 (0.75 > 0.65)");
-    EXPECT(pareto_pick(&s, tail, 264000, 30) == 1, "tail: x2 q30 (0.45 > 0.25)");
-    EXPECT(pareto_pick(&s, std, 1e9, 30) == 2 && pareto_pick(&s, tail, 1e9, 30) == 2, "no limit: x2 q90");
-    EXPECT(pareto_pick(&s, std, 1000 * 8 * 30 - 1, 30) == -1, "nothing fits below the cheapest");
-    EXPECT(pareto_pick(&s, std, 1050 * 8 * 30, 30) == 0, "x2 q30 costs 1050 for standard frames: only x4 fits");
-    int fr[3], n = pareto_frontier(&s, tail, fr);
+    EXPECT(pareto_pick(&s, std, NULL, 264000, 30) == 0, "standard: x4 q90 (0.75 > 0.65)");
+    EXPECT(pareto_pick(&s, tail, NULL, 264000, 30) == 1, "tail: x2 q30 (0.45 > 0.25)");
+    EXPECT(pareto_pick(&s, std, NULL, 1e9, 30) == 2 && pareto_pick(&s, tail, NULL, 1e9, 30) == 2, "no limit: x2 q90");
+    EXPECT(pareto_pick(&s, std, NULL, 1000 * 8 * 30 - 1, 30) == -1, "nothing fits below the cheapest");
+    EXPECT(pareto_pick(&s, std, NULL, 1050 * 8 * 30, 30) == 0, "x2 q30 costs 1050 for standard frames: only x4 fits");
+    int fr[3], n = pareto_frontier(&s, tail, NULL, fr);
     EXPECT(n == 2 && fr[0] == 1 && fr[1] == 2, "tail frontier x2 q30, x2 q90 (x4 q90 dominated): %d", n);
     hand_free(&s);
 }
@@ -94,7 +94,7 @@ TEST(profile_recall_precision_by_hand) {
 
 static const char *SAMPLE_ARGS = "profile --data data/samples/camvid --split test --val-split test "
                                  "--task weights/espnet_camvid.h5 --sr x4=weights/carn_m.h5,x8=bilinear --scales 4,8 "
-                                 "--qualities 50,90 --hr-qualities 90 --targets 0.5,1,4 --tail-pct 25 --no-figures --quiet";
+                                 "--qualities 50,90 --hr-qualities 90 --targets 0.5,1,4 --tail-pct 25 --val-frames 2 --no-figures --quiet";
 
 /* The real thing on the four sample frames: the JSON reads back and writes back identically. */
 TEST(profile_json_round_trip_on_sample_frames) {
@@ -110,10 +110,14 @@ TEST(profile_json_round_trip_on_sample_frames) {
            d.ncfg, d.nframes, d.ntail, d.ntargets);
     EXPECT(d.nsr == 2 && d.sr[0].scale == 4 && strlen(d.sr[0].checksum) == 16 && !strcmp(d.sr[1].file, "bilinear"), "sr %s",
            d.sr[0].checksum);
-    EXPECT(d.ref_scale == 4 && d.ref_quality == 90 && d.nval == 2 && d.ntrain == 2, "reference x%d q%d", d.ref_scale, d.ref_quality);
+    /* the default reference is HR at its highest quality (issue 22) */
+    EXPECT(d.ref_scale == 1 && d.ref_quality == 90 && d.nval == 2 && d.ntrain == 2, "reference x%d q%d", d.ref_scale, d.ref_quality);
+    EXPECT(d.ndet == 5 && d.det[4].scale == 1 && d.det[0].val_n == 2 && !strcmp(d.bytes_model, "all") &&
+           !strcmp(d.signal, "ratio") && d.recall_target == 0.9, "v2: %d detectors, val %d, %s, %s, %g", d.ndet,
+           d.det[0].val_n, d.bytes_model, d.signal, d.recall_target);
     EXPECT(d.cfg[4].scale == 1 && d.cfg[4].bytes_std > 10 * d.cfg[0].bytes_std, "HR q90 costs more than x4 q50");
     for (int i = 0; i < d.ncfg; i++) EXPECT(d.cfg[i].acc_std > 0 && d.cfg[i].acc_std < 1, "cfg %d acc %g", i, d.cfg[i].acc_std);
-    EXPECT(d.val[0].ratio_ms >= 0 && d.val[0].frames == 4 && d.val[0].tail == 1, "val check");
+    EXPECT(d.val[0].ratio_ms >= 0 && d.val[0].frames == 2 && d.val[0].tail == 1, "val check");
     EXPECT(strstr(d.command, "--sr x4=weights/carn_m.h5") != NULL, "command recorded: %s", d.command);
     snprintf(path2, sizeof path2, "%s/p2.json", dir);
     EXPECT(profile_json_write(&d, path2) == 0, "%s", rn_errmsg());

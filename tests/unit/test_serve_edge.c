@@ -433,6 +433,9 @@ TEST(edge_starts_from_profile_target) {
     d->fps = 30;
     d->small = 0.01, d->ref_scale = 1, d->ref_quality = 90; /* what profile_json_read checks */
     d->threshold = 0.01;
+    /* version 2's settings, as profile_json_read checks them */
+    snprintf(d->bytes_model, sizeof d->bytes_model, "all"), snprintf(d->signal, sizeof d->signal, "ratio");
+    d->recall_target = 0.9;
     const int sc[3] = {8, 4, 2}, q[3] = {50, 60, 70};
     for (int i = 0; i < 3; i++) {
         d->target[i].mbps = 1 << i; /* 1, 2, 4 Mbps */
