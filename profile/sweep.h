@@ -40,12 +40,6 @@ typedef struct Sweep {
     long long *tp;      /* pixels predicted cls and labelled cls */
     long long *lab;     /* pixels labelled cls */
     bool *done;         /* [nframes] measured (or read back by resume) */
-    /* issue 22 (helper A fills them; the analysis reads them, NULL = not recorded): every tail-frame
-     * signal per (frame, config) [f * nconfigs + c] (tail_share NaN until the analysis fills it), and
-     * per class the predicted, true-positive and labelled pixels [(f * nconfigs + c) * k + cls] */
-    double *sig[SIG_N];
-    int k;
-    long long *px, *tp, *lab;
     /* where the time of the frames measured in this run went (seconds) */
     double t_load, t_degrade, t_sr, t_task, t_ratio, t_wall;
     int measured;       /* frames measured in this run (not resumed) */

@@ -33,7 +33,7 @@ static void hand_init(Hand *h, int nf, const SweepConfig *cfg, int nc, const dou
     memset(h, 0, sizeof *h);
     for (int f = 0; f < nf; f++) snprintf(h->names[f], 16, "f%02d.png", f), h->smp[f].frame = h->names[f];
     h->ds = (Dataset){.name = "hand", .samples = h->smp, .n = nf};
-    sweep_init(&h->s, &h->ds, 1, 0, cfg, nc);
+    sweep_init(&h->s, &h->ds, 1, 0, cfg, nc, 0);
     size_t m = (size_t)nf * nc;
     memcpy(h->s.bytes, bytes, m * sizeof(double)), memcpy(h->s.acc, acc, m * sizeof(double));
     for (int g = 0; g < SIG_N; g++) {
@@ -41,6 +41,7 @@ static void hand_init(Hand *h, int nf, const SweepConfig *cfg, int nc, const dou
         h->s.sig[g] = malloc(m * sizeof(double));
         for (size_t i = 0; i < m; i++) h->s.sig[g][i] = NAN;
     }
+    h->s.ratio = h->s.sig[SIG_RATIO]; /* the sweep's second name for that array */
     free(h->s.px), free(h->s.tp), free(h->s.lab);
     h->s.px = h->s.tp = h->s.lab = NULL, h->s.k = 0;
 }
