@@ -58,3 +58,30 @@ TEST(serve_cloud_cac_needs_a_threshold) {
                    out, sizeof out);
     EXPECT(rc == 0 && strstr(out, "threshold"), "standard controller without a threshold: exit %d: %s", rc, out);
 }
+
+/* cac-share needs detectors like CAC; cac-oracle needs the profile's tail_cutoff (version 2) before
+ * anything loads; the message says what to do. */
+TEST(serve_cloud_cac_variants_refused_without_their_inputs) {
+    static char out[OUT_CAP];
+    int rc = rune_exec("serve-cloud --listen tcp://127.0.0.1:* --profile " PROFILE " --controller cac-share --duration 0.1",
+                       out, sizeof out);
+    EXPECT(rc == 1 && strstr(out, "no fitted tail threshold") && strstr(out, "cac-share"), "cac-share: exit %d: %s", rc, out);
+    rc = rune_exec("serve-cloud --listen tcp://127.0.0.1:* --profile " PROFILE " --controller cac-oracle --threshold 0.085 "
+                   "--duration 0.1", out, sizeof out);
+    EXPECT(rc == 1 && strstr(out, "tail_cutoff") && strstr(out, "re-run rune profile"), "cac-oracle: exit %d: %s", rc, out);
+    rc = rune_exec("serve-cloud --profile " PROFILE " --controller oracle --duration 0.1", out, sizeof out);
+    EXPECT(rc == 2 && strstr(out, "cac-oracle"), "an unknown controller lists the kinds: exit %d: %s", rc, out);
+}
+
+/* --plan: per link rate the target, the picks and the detectors, from the profile alone (the sample
+ * profile at 1 fps: 0.1 Mbps = 90 kbit a frame with the 0.9 headroom -> its 2 Mbps@30 fps target,
+ * standard x4 q70, tail x2 q30). */
+TEST(serve_cloud_plan) {
+    static char out[OUT_CAP];
+    int rc = rune_exec("serve-cloud --profile " PROFILE " --fps 1 --threshold 0.085 --plan 0.05,0.1", out, sizeof out);
+    EXPECT(rc == 0 && strstr(out, "mbps,target,target_mbps,standard,tail,share_flag"), "header: exit %d: %s", rc, out);
+    EXPECT(strstr(out, "\n0.05,1,1,x4q70,x4q70,-,-,nan,ratio,0.085/+1@x0q0,0.085/+1@x0q0,0,0\n"), "0.05 Mbps row: %s", out);
+    EXPECT(strstr(out, "\n0.1,2,2,x4q70,x2q30,-,-,nan,ratio,0.085/+1@x0q0,0.085/+1@x0q0,1,0\n"), "0.1 Mbps row: %s", out);
+    rc = rune_exec("serve-cloud --profile " PROFILE " --plan 0.1,abc", out, sizeof out);
+    EXPECT(rc == 1 && strstr(out, "--plan abc"), "a bad rate: exit %d: %s", rc, out);
+}
