@@ -80,10 +80,20 @@ static int parse_pixels(const char *s, long *out) {
     return -1;
 }
 
-/* --plan: the profile's picks per link rate on stdout. */
+/* Whether --controller can run on this profile at all (the labels cac-oracle needs are checked at start). */
+static int plan_controller_ok(const CloudOpts *o, const ProfileDoc *d) {
+    if (o->ctl == CTL_CAC_ORACLE) return oracle_check(d, true);
+    if (ctl_kind_flags(o->ctl) && d->ndet == 0 && isnan(o->threshold) && isnan(d->threshold))
+        return rn_fail("%s has no detectors and no threshold: %s cannot flag a frame (give --threshold R)", o->profile,
+                       ctl_kind_name(o->ctl));
+    return 0;
+}
+
+/* --plan: the profile's picks per link rate on stdout (refused when --controller could not run on it). */
 static int cmd_plan(const CloudOpts *o, const char *plan) {
     ProfileDoc d;
     int rc = profile_json_read(o->profile, &d);
+    if (rc == 0) rc = plan_controller_ok(o, &d);
     if (rc == 0) rc = serve_plan(&d, plan, o->fps, o->threshold, stdout);
     if (rc < 0) fprintf(stderr, "rune serve-cloud: %s\n", rn_errmsg());
     profile_doc_free(&d);
@@ -123,7 +133,8 @@ int cmd_serve_cloud(int argc, char **argv) {
                                                           "means tail) or <= threshold x (1 - M) (a high value does)"},
         {"plan", ARG_STR, &plan, "MBPS,...", "print, per link rate, the target and each controller's picks and "
                                              "detectors for an edge at --fps (CSV), then exit: the profile alone, "
-                                             "nothing loaded or bound"},
+                                             "nothing loaded or bound; exit 1 when --controller could not run on "
+                                             "the profile (no detectors, no tail_cutoff)"},
         {"aw-period", ARG_FLOAT, &o.par.aw_period, "S", "AWStream: seconds between online profiling rounds"},
         {"aw-quiet", ARG_FLOAT, &o.par.aw_quiet, "S", "AWStream: seconds without congestion before probing up"},
         {"aw-queue-ms", ARG_FLOAT, &o.par.aw_queue_ms, "MS", "AWStream: shaper queueing delay that means congestion"},

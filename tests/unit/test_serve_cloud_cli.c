@@ -82,6 +82,13 @@ TEST(serve_cloud_plan) {
     EXPECT(rc == 0 && strstr(out, "mbps,target,target_mbps,standard,tail,share_flag"), "header: exit %d: %s", rc, out);
     EXPECT(strstr(out, "\n0.05,1,1,x4q70,x4q70,-,-,nan,ratio,0.085/+1@x0q0,0.085/+1@x0q0,0,0\n"), "0.05 Mbps row: %s", out);
     EXPECT(strstr(out, "\n0.1,2,2,x4q70,x2q30,-,-,nan,ratio,0.085/+1@x0q0,0.085/+1@x0q0,1,0\n"), "0.1 Mbps row: %s", out);
-    rc = rune_exec("serve-cloud --profile " PROFILE " --plan 0.1,abc", out, sizeof out);
+    rc = rune_exec("serve-cloud --profile " PROFILE " --controller standard --plan 0.1,abc", out, sizeof out);
     EXPECT(rc == 1 && strstr(out, "--plan abc"), "a bad rate: exit %d: %s", rc, out);
+    /* the controller must be able to run on the profile: the dry check of scripts/fig15.sh asks per arm */
+    rc = rune_exec("serve-cloud --profile " PROFILE " --controller cac --plan 0.1", out, sizeof out);
+    EXPECT(rc == 1 && strstr(out, "cannot flag a frame"), "cac without detectors or threshold: exit %d: %s", rc, out);
+    rc = rune_exec("serve-cloud --profile " PROFILE " --controller cac-oracle --threshold 0.085 --plan 0.1", out, sizeof out);
+    EXPECT(rc == 1 && strstr(out, "tail_cutoff"), "cac-oracle without tail_cutoff: exit %d: %s", rc, out);
+    rc = rune_exec("serve-cloud --profile " PROFILE " --controller standard --plan 0.1", out, sizeof out);
+    EXPECT(rc == 0, "standard needs no detector: exit %d: %s", rc, out);
 }
