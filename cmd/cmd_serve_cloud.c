@@ -7,6 +7,7 @@
 #include "cmd/commands.h"
 #include "serve/broker.h"
 #include "serve/cloud.h"
+#include "serve/detect.h"
 #include "serve/endpoint.h"
 #include "serve/plan.h"
 #include "util/args.h"
@@ -16,8 +17,8 @@
  * then misbehaves quietly (a negative hold, an endpoint libzmq would bind elsewhere). */
 static void check_ranges(const ArgCmd *cmd, const CloudOpts *o) {
     if (endpoint_check(o->listen, 1) < 0) args_usage_error(cmd, "--listen %s", rn_errmsg());
-    if (!isnan(o->threshold) && !(o->threshold >= 0 && o->threshold <= 1))
-        args_usage_error(cmd, "--threshold %g: a share of the frame, 0..1", o->threshold);
+    if (!isnan(o->threshold) && !(o->threshold >= 0 && isfinite(o->threshold)))
+        args_usage_error(cmd, "--threshold %g: a value of the profile's signal, >= 0", o->threshold);
     if (!(o->fps > 0 && o->fps <= 1000)) args_usage_error(cmd, "--fps %g: must be in (0, 1000]", o->fps);
     if (!(o->bw_window > 0 && o->bw_window <= 3600)) args_usage_error(cmd, "--bw-window %g: seconds in (0, 3600]", o->bw_window);
     if (!(o->edge_timeout > 0 && o->edge_timeout <= 86400))
@@ -82,6 +83,9 @@ static int parse_pixels(const char *s, long *out) {
 
 /* Whether --controller can run on this profile at all (the labels cac-oracle needs are checked at start). */
 static int plan_controller_ok(const CloudOpts *o, const ProfileDoc *d) {
+    int signal;
+    TRY(serve_signal_of(d, &signal));
+    TRY(serve_threshold_check(signal, o->threshold));
     if (o->ctl == CTL_CAC_ORACLE) return oracle_check(d, true);
     if (ctl_kind_flags(o->ctl) && d->ndet == 0 && isnan(o->threshold) && isnan(d->threshold))
         return rn_fail("%s has no detectors and no threshold: %s cannot flag a frame (give --threshold R)", o->profile,

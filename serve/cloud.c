@@ -781,6 +781,7 @@ static void on_bye(Cloud *c, const TransportRecv *r) {
 static int setup_detection(Cloud *c) {
     const CloudOpts *o = c->o;
     TRY(serve_signal_of(&c->doc, &c->signal));
+    TRY(serve_threshold_check(c->signal, o->threshold));
     for (int i = 0; i < c->doc.ntail_classes; i++)
         if (c->doc.tail_classes[i] >= 0 && c->doc.tail_classes[i] < SIG_MAX_CLASSES)
             c->tail_cls[c->doc.tail_classes[i]] = c->has_tail_cls = true;

@@ -5,11 +5,21 @@
 #include <stdlib.h>
 
 #include "profile/signals.h"
+#include "util/err.h"
 
 int serve_signal_of(const ProfileDoc *d, int *signal) {
     SignalId s;
     if (signal_parse(d->signal[0] ? d->signal : "ratio", &s) < 0) return -1;
     *signal = (int)s;
+    return 0;
+}
+
+int serve_threshold_check(int signal, double thr) {
+    if (isnan(thr)) return 0;
+    bool share = signal != SIG_SMALL_COUNT && signal != SIG_ENTROPY;
+    if (!(thr >= 0) || !isfinite(thr) || (share && thr > 1))
+        return rn_fail("--threshold %g: signal %s is %s", thr, signal_name((SignalId)signal),
+                       share ? "a share of the frame (or a probability), 0..1" : "a count or nats, >= 0");
     return 0;
 }
 

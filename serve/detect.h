@@ -20,5 +20,9 @@ typedef struct ServeDetector {
  * thr_override (NaN = none; --threshold) replaces every detector's threshold, direction kept. */
 ServeDetector serve_detector(const ProfileDoc *d, int signal, int scale, int quality, double thr_override);
 
+/* A --threshold for `signal` within the signal's range (the shares and maxprob 0..1, the count and the
+ * entropy >= 0; NaN = none, fine); -1 with rn_errmsg() naming the flag. */
+int serve_threshold_check(int signal, double thr);
+
 /* The profile's signal: its `signal` name, "ratio" (the paper's) when empty; -1 with rn_errmsg(). */
 int serve_signal_of(const ProfileDoc *d, int *signal);

@@ -57,6 +57,10 @@ TEST(serve_detector_lookup) {
     EXPECT(serve_signal_of(&d, &sig) == 0 && sig == SIG_RATIO, "no signal named: the paper's ratio");
     strcpy(d.signal, "entropy");
     EXPECT(serve_signal_of(&d, &sig) == 0 && sig == SIG_ENTROPY, "the profile's signal");
+    EXPECT(serve_threshold_check(SIG_RATIO, 0.5) == 0 && serve_threshold_check(SIG_RATIO, NAN) == 0, "ratio 0.5, none");
+    EXPECT(serve_threshold_check(SIG_RATIO, 1.5) < 0 && serve_threshold_check(SIG_MAXPROB, 1.5) < 0, "a share above 1 refused");
+    EXPECT(serve_threshold_check(SIG_SMALL_COUNT, 12) == 0 && serve_threshold_check(SIG_ENTROPY, 1.7) == 0, "count, nats");
+    EXPECT(serve_threshold_check(SIG_ENTROPY, -1) < 0, "negative refused");
     strcpy(d.signal, "bogus");
     EXPECT(serve_signal_of(&d, &sig) < 0, "an unknown signal refused");
 }

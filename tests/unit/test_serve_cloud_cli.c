@@ -14,7 +14,7 @@ TEST(serve_cloud_flags_out_of_range_exit_2) {
     static const char *const bad[][2] = {
         {"--listen tcp://127.0.0.1:99999", "port \"99999\""}, {"--listen tcp://127.0.0.1:0", "port \"0\""},
         {"--listen udp://127.0.0.1:5", "want tcp://"},       {"--threshold -0.5", "--threshold"},
-        {"--threshold 2", "--threshold"},                    {"--fps 0", "--fps"},
+        {"--threshold inf", "--threshold"},                  {"--fps 0", "--fps"},
         {"--bw-window -1", "--bw-window"},                   {"--edge-timeout 0", "--edge-timeout"},
         {"--max-edges 0", "--max-edges"},                    {"--duration -1", "--duration"},
         {"--idle-exit -2", "--idle-exit"},                   {"--edges -1", "--edges"},
@@ -91,4 +91,9 @@ TEST(serve_cloud_plan) {
     EXPECT(rc == 1 && strstr(out, "tail_cutoff"), "cac-oracle without tail_cutoff: exit %d: %s", rc, out);
     rc = rune_exec("serve-cloud --profile " PROFILE " --controller standard --plan 0.1", out, sizeof out);
     EXPECT(rc == 0, "standard needs no detector: exit %d: %s", rc, out);
+    /* --threshold within the profile's signal's range (the sample's: the ratio, 0..1) */
+    rc = rune_exec("serve-cloud --profile " PROFILE " --threshold 2 --plan 0.1", out, sizeof out);
+    EXPECT(rc == 1 && strstr(out, "--threshold 2: signal ratio is a share"), "a ratio threshold of 2: exit %d: %s", rc, out);
+    rc = rune_exec("serve-cloud --listen tcp://127.0.0.1:* --profile " PROFILE " --threshold 2 --duration 0.1", out, sizeof out);
+    EXPECT(rc == 1 && strstr(out, "--threshold 2: signal ratio is a share"), "the cloud too: exit %d: %s", rc, out);
 }
