@@ -15,12 +15,16 @@
 #define SAMPLE "data/samples/serve_profile.json"
 #define NF 4
 
-/* The sample profile with detectors for x4 q30 (threshold 1: flags every frame, ratio < 1) and x2 q30
+/* The sample profile (its models, classes, fps 30) with detectors for x4 q30 (threshold 1: flags every frame, ratio < 1) and x2 q30
  * (threshold 0: flags none), signal ratio, tail_cutoff `cutoff`, written as the current version. */
 static int write_v2(const char *path, double cutoff) {
     static ProfileDoc d;
     if (profile_json_read(SAMPLE, &d) < 0) return -1;
     d.version = PROFILE_VERSION;
+    /* one target, whatever the sample's are: 2 Mbps at its fps, standard x4 q70, tail x2 q30; reference x4 q70 */
+    d.ntargets = 1, d.nshare = 0, d.ref_scale = 4, d.ref_quality = 70;
+    d.target[0] = (ProfileTarget){.mbps = 2, .standard = {.scale = 4, .quality = 70, .mbps = 1.5},
+                                  .tail = {.scale = 2, .quality = 30, .mbps = 1.5}};
     snprintf(d.signal, sizeof d.signal, "ratio");
     d.recall_target = 0.9, d.tail_cutoff = cutoff, d.tail5_cutoff = cutoff;
     d.ndet = 2;
