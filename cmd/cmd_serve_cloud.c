@@ -7,7 +7,9 @@
 #include "cmd/commands.h"
 #include "serve/broker.h"
 #include "serve/cloud.h"
+#include "serve/detect.h"
 #include "serve/endpoint.h"
+#include "serve/plan.h"
 #include "util/args.h"
 #include "util/err.h"
 
@@ -15,8 +17,8 @@
  * then misbehaves quietly (a negative hold, an endpoint libzmq would bind elsewhere). */
 static void check_ranges(const ArgCmd *cmd, const CloudOpts *o) {
     if (endpoint_check(o->listen, 1) < 0) args_usage_error(cmd, "--listen %s", rn_errmsg());
-    if (!isnan(o->threshold) && !(o->threshold >= 0 && o->threshold <= 1))
-        args_usage_error(cmd, "--threshold %g: a share of the frame, 0..1", o->threshold);
+    if (!isnan(o->threshold) && !(o->threshold >= 0 && isfinite(o->threshold)))
+        args_usage_error(cmd, "--threshold %g: a value of the profile's signal, >= 0", o->threshold);
     if (!(o->fps > 0 && o->fps <= 1000)) args_usage_error(cmd, "--fps %g: must be in (0, 1000]", o->fps);
     if (!(o->bw_window > 0 && o->bw_window <= 3600)) args_usage_error(cmd, "--bw-window %g: seconds in (0, 3600]", o->bw_window);
     if (!(o->edge_timeout > 0 && o->edge_timeout <= 86400))
@@ -79,13 +81,36 @@ static int parse_pixels(const char *s, long *out) {
     return -1;
 }
 
+/* Whether --controller can run on this profile at all (the labels cac-oracle needs are checked at start). */
+static int plan_controller_ok(const CloudOpts *o, const ProfileDoc *d) {
+    int signal;
+    TRY(serve_signal_of(d, &signal));
+    TRY(serve_threshold_check(signal, o->threshold));
+    if (o->ctl == CTL_CAC_ORACLE) return oracle_check(d, true);
+    if (ctl_kind_flags(o->ctl) && d->ndet == 0 && isnan(o->threshold) && isnan(d->threshold))
+        return rn_fail("%s has no detectors and no threshold: %s cannot flag a frame (give --threshold R)", o->profile,
+                       ctl_kind_name(o->ctl));
+    return 0;
+}
+
+/* --plan: the profile's picks per link rate on stdout (refused when --controller could not run on it). */
+static int cmd_plan(const CloudOpts *o, const char *plan) {
+    ProfileDoc d;
+    int rc = profile_json_read(o->profile, &d);
+    if (rc == 0) rc = plan_controller_ok(o, &d);
+    if (rc == 0) rc = serve_plan(&d, plan, o->fps, o->threshold, stdout);
+    if (rc < 0) fprintf(stderr, "rune serve-cloud: %s\n", rn_errmsg());
+    profile_doc_free(&d);
+    return rc < 0 ? 1 : 0;
+}
+
 int cmd_serve_cloud(int argc, char **argv) {
     CloudOpts o;
     cloud_opts_default(&o);
     const char *ctl = "cac", *fixed = "", *probe = "1:90", *max_px = "1920x1080";
     bool quiet = false;
     int workers = 1;
-    const char *backend = NULL;
+    const char *backend = NULL, *plan = NULL;
     ArgSpec specs[] = {
         {"listen", ARG_STR, &o.listen, "ENDPOINT", "ZeroMQ endpoint the ROUTER binds (tcp://127.0.0.1:PORT, tcp://*:PORT)"},
         {"curve-keys", ARG_STR, &o.curve_dir, "DIR", "CURVE: DIR/server.key and DIR/authorized_keys (lines \"KEY ID\"; see "
@@ -98,12 +123,22 @@ int cmd_serve_cloud(int argc, char **argv) {
                                        "which must still be the files it measured (checksums); a scale without one is "
                                        "rebuilt bilinearly)"},
         {"controller", ARG_STR, &ctl, "C", "cac (standard + tail configurations), standard (ASR without CAC), awstream "
-                                           "(the baseline) or fixed"},
+                                           "(the baseline), fixed, cac-share (CAC choosing between the profile's share[] "
+                                           "pair: flagged frames get about k x the target's bytes, the others pay) or "
+                                           "cac-oracle (CAC flagged by the frame's accuracy at the profile's reference "
+                                           "configuration <= its tail_cutoff; needs --data with labels)"},
         {"fixed", ARG_STR, &fixed, "S:Q", "the fixed controller's configuration (default: the standard pick at the first "
                                           "estimate)"},
-        {"threshold", ARG_FLOAT, &o.threshold, "R", "CAC threshold on the small-region ratio (default: the profile's)"},
+        {"threshold", ARG_FLOAT, &o.threshold, "R", "experiments only: replaces the threshold of every detector of the "
+                                                    "profile (direction kept); a version-1 profile (no detectors) has one "
+                                                    "threshold on its signal (default: the profile's)"},
         {"cac-hold", ARG_INT, &o.par.cac_hold, "N", "CAC: consecutive calm frames before leaving the tail configuration"},
-        {"cac-margin", ARG_FLOAT, &o.par.cac_margin, "M", "CAC: a calm frame has ratio >= threshold x (1 + M)"},
+        {"cac-margin", ARG_FLOAT, &o.par.cac_margin, "M", "CAC: a calm frame has value >= threshold x (1 + M) (a low value "
+                                                          "means tail) or <= threshold x (1 - M) (a high value does)"},
+        {"plan", ARG_STR, &plan, "MBPS,...", "print, per link rate, the target and each controller's picks and "
+                                             "detectors for an edge at --fps (CSV), then exit: the profile alone, "
+                                             "nothing loaded or bound; exit 1 when --controller could not run on "
+                                             "the profile (no detectors, no tail_cutoff)"},
         {"aw-period", ARG_FLOAT, &o.par.aw_period, "S", "AWStream: seconds between online profiling rounds"},
         {"aw-quiet", ARG_FLOAT, &o.par.aw_quiet, "S", "AWStream: seconds without congestion before probing up"},
         {"aw-queue-ms", ARG_FLOAT, &o.par.aw_queue_ms, "MS", "AWStream: shaper queueing delay that means congestion"},
@@ -146,9 +181,10 @@ int cmd_serve_cloud(int argc, char **argv) {
                   "The cloud of Runespoor's online loop (§3.2, §5.3). One ZeroMQ ROUTER serves many edges\n"
                   "(`rune serve-edge`), each with its own state and controller. Per frame: decode the JPEG,\n"
                   "rebuild it with the SR/ASR model of its scale (bilinear where none), run the frozen\n"
-                  "segmenter, compute the small-region ratio of the prediction, let the controller pick the\n"
+                  "segmenter, compute the tail signals of the prediction, let the controller pick the\n"
                   "next configuration from the profile's targets for the bandwidth estimated from what\n"
-                  "arrived, and send it back. CAC: ratio below the profile's threshold = likely tail frame ->\n"
+                  "arrived, and send it back. CAC: the profile's signal (the small-region ratio by default)\n"
+                  "flagged by the detector of the configuration the frame arrived in = likely tail frame ->\n"
                   "the tail configuration at once; back after --cac-hold calm frames. Writes --csv (one row\n"
                   "per frame, every timestamp and stage time) and prints a summary at the end.",
                   specs, 0, 0};
@@ -165,6 +201,7 @@ int cmd_serve_cloud(int argc, char **argv) {
         o.par.aw_probe.scale > 16 || o.par.aw_probe.quality < 1 || o.par.aw_probe.quality > 100)
         args_usage_error(&cmd, "--aw-probe %s: want SCALE:QUALITY (scale 1..16, quality 1..100)", probe);
     check_ranges(&cmd, &o);
+    if (plan) return cmd_plan(&o, plan);
     if (parse_pixels(max_px, &o.max_pixels) < 0 || o.csv_rate < 1)
         args_usage_error(&cmd, "--max-pixels %s: want WxH or a pixel count >= 1; --csv-rate: >= 1", max_px);
     o.quiet = quiet;

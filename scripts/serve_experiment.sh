@@ -4,6 +4,9 @@
 #
 #   scripts/serve_experiment.sh [OUT]        (default results/serve; every run's files under OUT/RUN/CTL/)
 #
+# Issue 22's Fig. 15 (10 Mbps = HR q90 at the stream's frame rate, 1 Hz, six arms, 3 runs, a dry check
+# first) is scripts/fig15.sh; this script keeps the issue-13 runs (and the two Mahimahi traces).
+#
 # Controllers compared on the same uplink: cac (standard + tail configurations), standard (ASR without
 # CAC: the profile's standard pick for the estimated bandwidth) and awstream (the baseline).
 # Uplinks: the paper's 10/5/2/10 Mbps step schedule and two Mahimahi uplink traces.

@@ -10,8 +10,10 @@
 #include "data/degrade.h"
 #include "nn/tensor.h"
 #include "profile/eval_seg.h"
+#include "profile/signals.h"
 #include "profile/tail.h"
 #include "serve/admit.h"
+#include "serve/detect.h"
 #include "serve/ident.h"
 #include "serve/ratelog.h"
 #include "serve/transport.h"
@@ -45,7 +47,7 @@ typedef struct CsvLimit {
     int64_t last_us;
 } CsvLimit;
 
-#define CSV_COLS 35                  /* columns of CLOUD_CSV_HEADER */
+#define CSV_COLS 42                  /* columns of CLOUD_CSV_HEADER */
 /* After a frame, memory past these bounds goes back to the system: a payload buffer larger than a
  * few typical frames (a 960x720 JPEG at q90 is ~200 KB); an engine arena over CLOUD_ARENA_KEEP and
  * over twice what the current frame used (arena_trim). The segmenter's arena is ~1 KB a pixel
@@ -86,7 +88,10 @@ typedef struct EdgeState {
 typedef struct Cloud {
     const CloudOpts *o;
     ProfileDoc doc;
-    double threshold;
+    double threshold;                /* --threshold (NaN: none), else a version-1 profile's pooled threshold */
+    int signal;                      /* SignalId the detectors read (the profile's) */
+    bool tail_cls[SIG_MAX_CLASSES];  /* the profile's tail classes (tail_share) */
+    bool has_tail_cls;
     EvalTask task;
     Carn *carn[SWEEP_MAX_SCALE + 1];
     char sr_file[SWEEP_MAX_SCALE + 1][512];
@@ -96,6 +101,7 @@ typedef struct Cloud {
     uint8_t **hr_pred;               /* [ds_count] lazily computed HR predictions (NULL until needed) */
     Image *labels;                   /* [ds_count] lazily loaded label maps */
     double *hr_ratio;                /* [ds_count] small-region ratio of the HR prediction */
+    double *acc_ref;                 /* [ds_count] accuracy at the profile's reference configuration (cac-oracle; NaN until needed) */
     int *hr_w, *hr_h;
     Transport *tr;
     FILE *csv;
@@ -135,7 +141,7 @@ static void cloud_free(Cloud *c) {
         free(c->hr_pred[i]);
         if (c->labels[i].px) image_free(&c->labels[i]);
     }
-    free(c->hr_pred), free(c->labels), free(c->hr_ratio), free(c->hr_w), free(c->hr_h);
+    free(c->hr_pred), free(c->labels), free(c->hr_ratio), free(c->hr_w), free(c->hr_h), free(c->acc_ref);
     if (c->have_ds) dataset_free(&c->ds);
     for (int i = 0; i < c->nedges_cap; i++) free(c->edges[i].pbuf);
     free(c->edges), free(c->done);
@@ -208,7 +214,18 @@ static int open_dataset(Cloud *c) {
     c->hr_ratio = xcalloc((size_t)c->ds_count + 1, sizeof *c->hr_ratio);
     c->hr_w = xcalloc((size_t)c->ds_count + 1, sizeof *c->hr_w);
     c->hr_h = xcalloc((size_t)c->ds_count + 1, sizeof *c->hr_h);
+    c->acc_ref = xmalloc(((size_t)c->ds_count + 1) * sizeof *c->acc_ref);
+    for (int i = 0; i <= c->ds_count; i++) c->acc_ref[i] = NAN;
     return 0;
+}
+
+/* Whether the dataset gives labels for the frames the cloud scores (the --seq's, else any). */
+static bool have_labels(const Cloud *c) {
+    const char *seq = c->o->seq;
+    for (int i = 0; c->have_ds && i < c->ds_count; i++)
+        if (c->ds.samples[i].label && (!seq || !*seq || (c->ds.samples[i].seq && !strcmp(c->ds.samples[i].seq, seq))))
+            return true;
+    return false;
 }
 
 /* The HR prediction (and label, when the dataset has one) of sample src of the dataset;
@@ -249,6 +266,29 @@ static Frame rebuild(Cloud *c, const Image *lr, int scale) {
     if (scale <= 1) return frame_from_image(lr);
     EvalMethod me = {.scale = scale, .kind = c->carn[scale] ? EVAL_CARN : EVAL_BILINEAR, .carn = c->carn[scale]};
     return eval_upscale(&me, lr, c->o->tile);
+}
+
+/* cac-oracle's value: sample src's accuracy (mIoU against its label) at the profile's reference
+ * configuration (ref_scale:ref_quality, the configuration whose worst frames are the profile's tail
+ * frames: HR q90 by default), once per sample; NaN without a label or at another frame size. */
+static double reference_accuracy(Cloud *c, uint32_t src, int hr_w, int hr_h) {
+    if (!reference(c, src, hr_w, hr_h) || !c->labels[src].px) return NAN;
+    if (!isnan(c->acc_ref[src])) return c->acc_ref[src];
+    int scale = c->doc.ref_scale > 0 ? c->doc.ref_scale : 1, q = c->doc.ref_quality;
+    const Image *lab = &c->labels[src];
+    if (scale == 1 && q <= 0) return c->acc_ref[src] = miou_window(c, c->hr_pred[src], hr_w, hr_h, lab->px, lab->w);
+    Image hr;
+    Degraded d;
+    if (dataset_load_frame(&c->ds, (int)src, &hr) < 0) return NAN;
+    int rc = degrade(&hr, scale, q, &d);
+    image_free(&hr);
+    if (rc < 0) return NAN;
+    Frame up = rebuild(c, &d.lr, scale);
+    uint8_t *p = xmalloc((size_t)up.w * up.h);
+    c->task.predict(c->task.ctx, &up, p);
+    c->acc_ref[src] = miou_window(c, p, up.w, up.h, lab->px, lab->w);
+    free(p), frame_free(&up), degraded_free(&d);
+    return c->acc_ref[src];
 }
 
 /* ---------------- edges ---------------- */
@@ -295,7 +335,7 @@ static EdgeState *edge_find(Cloud *c, const char *id, bool make, double now) {
     e->used = true;
     snprintf(e->id, sizeof e->id, "%s", id);
     e->fps = c->o->fps;
-    e->pol = (ServePolicy){.doc = &c->doc, .threshold = c->threshold, .edge_fps = e->fps, .headroom = 0.9};
+    e->pol = (ServePolicy){.doc = &c->doc, .edge_fps = e->fps, .headroom = 0.9};
     ctl_init(&e->ctl, c->o->ctl, &e->pol, &c->o->par);
     e->first_t = e->last_t = now;
     c->edges_seen++;
@@ -378,8 +418,23 @@ static int profile_probe(Cloud *c, EdgeState *e, const Image *full, const uint8_
     return ctl_profiled(&e->ctl, t, acc[0], acc[1]);
 }
 
+/* The tail-detection columns of a processed frame (NULL: a row without analysis, NaN there). */
+typedef struct RowSig {
+    double value;                    /* the profile's signal */
+    ServeDetector det;               /* the detector of the frame's configuration */
+    double acc_ref;                  /* accuracy at the profile's reference configuration (cac-oracle) */
+} RowSig;
+
+static void csv_sig_cols(const Cloud *c, const RowSig *g) {
+    RowSig none = {.value = NAN, .det = {.threshold = NAN}, .acc_ref = NAN};
+    if (!g) g = &none;
+    fprintf(c->csv, ",%s,%.6g,%d,%d,%.6g,%d,%.6g", signal_name((SignalId)c->signal), g->value, g->det.scale, g->det.quality,
+            g->det.found ? g->det.threshold : NAN, g->det.found ? g->det.direction : 0, g->acc_ref);
+}
+
 static void csv_row_why(Cloud *c, const EdgeState *e, const TransportRecv *r, const double *ms, int64_t done_us, double ratio,
-                        int tail, double acc_l, double acc_h, double ratio_hr, double bps, const char *why, const char *status) {
+                        int tail, double acc_l, double acc_h, double ratio_hr, double bps, const char *why, const char *status,
+                        const RowSig *g) {
     if (!c->csv) return;
     const WireFrame *f = &r->msg.u.frame;
     char cfg[32], next[32];
@@ -390,14 +445,16 @@ static void csv_row_why(Cloud *c, const EdgeState *e, const TransportRecv *r, co
             (long long)f->capture_us, (long long)f->send_us, (long long)r->recv_us, (long long)done_us);
     for (int k = 0; k < 11; k++) fprintf(c->csv, ",%.3f", ms[k]);
     (void)done_us;
-    fprintf(c->csv, ",%.6g,%d,%.6g,%.6g,%.6g,%.0f,%s,%s,%s\n", ratio, tail, acc_l,
+    fprintf(c->csv, ",%.6g,%d,%.6g,%.6g,%.6g,%.0f,%s,%s,%s", ratio, tail, acc_l,
             acc_h, ratio_hr, isfinite(bps) ? bps / 1000 : NAN, next, why, status);
+    csv_sig_cols(c, g);
+    fputc('\n', c->csv);
     fflush(c->csv);
 }
 
 static void csv_row(Cloud *c, const EdgeState *e, const TransportRecv *r, const double *ms, int64_t done_us, double ratio,
                     int tail, double acc_l, double acc_h, double ratio_hr, double bps, int reason, const char *status) {
-    csv_row_why(c, e, r, ms, done_us, ratio, tail, acc_l, acc_h, ratio_hr, bps, wire_reason_name(reason), status);
+    csv_row_why(c, e, r, ms, done_us, ratio, tail, acc_l, acc_h, ratio_hr, bps, wire_reason_name(reason), status, NULL);
 }
 
 /* The row standing for the frames of one kind past the budget of an interval (format in cloud.h). */
@@ -489,7 +546,7 @@ static bool refuse_frame(Cloud *c, EdgeState *e, const TransportRecv *r) {
         double ms[11];
         for (int j = 0; j < 11; j++) ms[j] = NAN;
         edge_stages(r, ms, wire_now_us());
-        csv_row_why(c, e, r, ms, wire_now_us(), NAN, 0, NAN, NAN, NAN, NAN, admit_name(k), "refused");
+        csv_row_why(c, e, r, ms, wire_now_us(), NAN, 0, NAN, NAN, NAN, NAN, admit_name(k), "refused", NULL);
     }
     return true;
 }
@@ -560,7 +617,46 @@ static void stash_frame(Cloud *c, const TransportRecv *r) {
     e->has_pend = true;
 }
 
-/* The waiting frame of e: decode, rebuild, segment, ratio, controller, FEEDBACK, evaluation, CSV. */
+/* The segmenter's prediction of up; soft: its softmax statistics, NaN until the task gives them.
+ * TODO(merge with helper A): call c->task.predict_soft when the profile's signal is maxprob/entropy. */
+static void segment(Cloud *c, const Frame *up, uint8_t *pred, SoftStats *soft) {
+    soft->maxprob = soft->entropy = NAN;
+    c->task.predict(c->task.ctx, up, pred);
+}
+
+/* The frame's signals and its configuration's detector (--threshold overrides its threshold); returns
+ * the detector's flag. */
+static int frame_signal(Cloud *c, const WireFrame *f, const uint8_t *pred, int w, int h, const SoftStats *soft,
+                        FrameSignals *fs, RowSig *g) {
+    int k = c->doc.classes > 0 ? c->doc.classes : c->task.k;
+    signals_compute(pred, w, h, f->cfg.scale, c->doc.small, soft, k, c->has_tail_cls ? c->tail_cls : NULL, fs);
+    g->value = fs->v[c->signal];
+    g->det = serve_detector(&c->doc, c->signal, f->cfg.scale, f->cfg.quality, c->o->threshold);
+    return g->det.found && signal_flags(g->value, g->det.direction, g->det.threshold);
+}
+
+/* The FEEDBACK's note: the value against its threshold ("ratio 0.0712 < 0.085 x4q40"). */
+static void frame_note(const Cloud *c, const RowSig *g, int tail, char *note, size_t n) {
+    if (c->o->ctl == CTL_CAC_ORACLE)
+        snprintf(note, n, "acc_ref %.4f %s %.4f", g->acc_ref, tail ? "<=" : ">", c->doc.tail_cutoff);
+    else if (!g->det.found)
+        snprintf(note, n, "%s %.4g, no detector", signal_name((SignalId)c->signal), g->value);
+    else
+        snprintf(note, n, "%s %.4g %s %.4g x%dq%d", signal_name((SignalId)c->signal), g->value,
+                 tail ? (g->det.direction < 0 ? ">" : "<") : "vs", g->det.threshold, g->det.scale, g->det.quality);
+}
+
+/* What the controller learns of a stream frame; cac-oracle's flag replaces the detector's (*tail too). */
+static CtlObs observation(const Cloud *c, const RowSig *g, int *tail) {
+    CtlObs ob = {.value = g->value, .direction = g->det.direction, .threshold = g->det.found ? g->det.threshold : NAN};
+    if (c->o->ctl == CTL_CAC_ORACLE) {
+        oracle_observe(&ob, g->acc_ref, c->doc.tail_cutoff);
+        *tail = signal_flags(ob.value, ob.direction, ob.threshold);
+    }
+    return ob;
+}
+
+/* The waiting frame of e: decode, rebuild, segment, signals, controller, FEEDBACK, evaluation, CSV. */
 static void process_frame(Cloud *c, EdgeState *e) {
     const TransportRecv *r = &e->pend;
     const WireFrame *f = &r->msg.u.frame;
@@ -570,6 +666,9 @@ static void process_frame(Cloud *c, EdgeState *e) {
     double ms[11] = {0};
     edge_stages(r, ms, wire_now_us());
     double bps = rate_bps(&e->rate, now, c->o->bw_window);
+    RowSig g = {.acc_ref = NAN};
+    /* cac-oracle's flag: an evaluation aid like the accuracies, before the timed stages */
+    if (c->o->ctl == CTL_CAC_ORACLE && !probe) g.acc_ref = reference_accuracy(c, f->src_index, f->hr_w, f->hr_h);
 
     double t0 = now_seconds();
     Image lr;
@@ -588,13 +687,15 @@ static void process_frame(Cloud *c, EdgeState *e) {
     Frame up = rebuild(c, &lr, f->cfg.scale);
     double t2 = now_seconds();
     uint8_t *pred = xmalloc((size_t)up.w * up.h);
-    c->task.predict(c->task.ctx, &up, pred);
+    SoftStats soft;
+    segment(c, &up, pred, &soft);
     double t3 = now_seconds();
-    double ratio = small_region_ratio(pred, up.w, up.h, c->doc.small, DS_IGNORE);
+    FrameSignals fs;
+    int tail = frame_signal(c, f, pred, up.w, up.h, &soft, &fs, &g);
+    double ratio = fs.v[SIG_RATIO];
     double t4 = now_seconds();
     ms[6] = 1000 * (t2 - t1), ms[7] = 1000 * (t3 - t2), ms[8] = 1000 * (t4 - t3);
     c->busy_s += t4 - t0;
-    int tail = isfinite(c->threshold) && ratio < c->threshold;
 
     /* the controller: a probe frame is AWStream's online profiling; a stream frame is an observation */
     int reason = 0;
@@ -603,7 +704,8 @@ static void process_frame(Cloud *c, EdgeState *e) {
         reason = profile_probe(c, e, &full, pred, now);
         if (f->cfg.scale != 1) image_free(&full);
     } else {
-        CtlObs ob = {.t = now, .est_bps = bps, .ratio = ratio, .queue_ms = ms[1], .dropped_before = gap, .sent = f->cfg};
+        CtlObs ob = observation(c, &g, &tail);
+        ob.t = now, ob.est_bps = bps, ob.queue_ms = ms[1], ob.dropped_before = gap, ob.sent = f->cfg;
         reason = ctl_observe(&e->ctl, &ob);
     }
     double t5 = now_seconds();
@@ -611,7 +713,7 @@ static void process_frame(Cloud *c, EdgeState *e) {
     int64_t done_us = wire_now_us();
     ms[10] = (done_us - f->capture_us) / 1000.0;            /* end to end: capture .. decision */
     char note[WIRE_NOTE_MAX + 1];
-    snprintf(note, sizeof note, "ratio %.4f %s %.4f", ratio, tail ? "<" : ">=", c->threshold);
+    frame_note(c, &g, tail, note, sizeof note);
     send_feedback(c, e, f->frame_id, reason, note);
     if (reason) e->reasons[reason]++;
 
@@ -631,7 +733,7 @@ static void process_frame(Cloud *c, EdgeState *e) {
         double st[9] = {ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], ms[7], ms[10]};
         for (int k = 0; k < 9; k++) e->st[k] += st[k];
     }
-    csv_row(c, e, r, ms, done_us, ratio, tail, acc_l, acc_h, ratio_hr, bps, reason, "processed");
+    csv_row_why(c, e, r, ms, done_us, ratio, tail, acc_l, acc_h, ratio_hr, bps, wire_reason_name(reason), "processed", &g);
     free(pred), frame_free(&up), image_free(&lr);
     frame_memory_back(c, e);
 }
@@ -675,25 +777,52 @@ static void on_bye(Cloud *c, const TransportRecv *r) {
 
 /* ---------------- the loop ---------------- */
 
+/* The profile's signal, tail classes and detectors; refuses a controller that could not flag a frame. */
+static int setup_detection(Cloud *c) {
+    const CloudOpts *o = c->o;
+    TRY(serve_signal_of(&c->doc, &c->signal));
+    TRY(serve_threshold_check(c->signal, o->threshold));
+    for (int i = 0; i < c->doc.ntail_classes; i++)
+        if (c->doc.tail_classes[i] >= 0 && c->doc.tail_classes[i] < SIG_MAX_CLASSES)
+            c->tail_cls[c->doc.tail_classes[i]] = c->has_tail_cls = true;
+    c->threshold = isfinite(o->threshold) ? o->threshold : c->doc.threshold;
+    if (o->ctl == CTL_CAC_ORACLE) return oracle_check(&c->doc, have_labels(c));
+    if (!ctl_kind_flags(o->ctl)) return 0;
+    /* No silent fallback: with the paper's 1 % in place of a threshold the profile could not fit, CAC
+     * may never flag a frame (the committed profiles' ratios all lie above it) and look like it runs. */
+    if (c->doc.ndet == 0 && !isfinite(c->threshold))
+        return rn_fail("%s has no fitted tail threshold (its fit: r2 %.3f over %d points, no rising line) and no "
+                       "per-configuration detectors (profile version 1); %s needs one: give --threshold R (a share of "
+                       "the frame, e.g. the paper's 0.01), re-run rune profile, or another --controller",
+                       o->profile, c->doc.fit_r2, c->doc.fit_n, ctl_kind_name(o->ctl));
+    if (c->signal == SIG_TAIL_SHARE && !c->has_tail_cls)
+        return rn_fail("%s: signal tail_share needs the profile's tail_classes, it has none", o->profile);
+    return 0;
+}
+
+/* TODO(merge with helper A): true when the task has predict_soft (c->task.predict_soft != NULL). */
+static bool task_gives_soft(const Cloud *c) {
+    (void)c;
+    return false;
+}
+
 static int cloud_setup(Cloud *c) {
     const CloudOpts *o = c->o;
     if (!o->profile) return rn_fail("serve-cloud needs --profile profile.json (rune profile writes it)");
     TRY(profile_json_read(o->profile, &c->doc));
-    c->threshold = isfinite(o->threshold) ? o->threshold : c->doc.threshold;
-    /* No silent fallback: with the paper's 1 % in place of a threshold the profile could not fit, CAC
-     * may never flag a frame (the committed profiles' ratios all lie above it) and look like it runs. */
-    if (!isfinite(c->threshold) && o->ctl == CTL_CAC)
-        return rn_fail("%s has no fitted tail threshold (its fit: r2 %.3f over %d points, no rising line); CAC needs "
-                       "one: give --threshold R (a share of the frame, e.g. the paper's 0.01), or another --controller",
-                       o->profile, c->doc.fit_r2, c->doc.fit_n);
     if (serve_target_for(&(ServePolicy){.doc = &c->doc, .edge_fps = 1}, NAN) < 0)
         return rn_fail("%s has no bandwidth target with a configuration", o->profile);
+    TRY(open_dataset(c));
+    TRY(setup_detection(c));
     const char *task = o->task && *o->task ? o->task : c->doc.task_file;
     TRY(eval_task_open(&c->task, task, NULL, NULL, false));
     if (c->doc.classes > 0 && c->task.k != c->doc.classes)
         return rn_fail("%s predicts %d classes, the profile was made for %d", task, c->task.k, c->doc.classes);
+    if (ctl_kind_flags(o->ctl) && o->ctl != CTL_CAC_ORACLE && (c->signal == SIG_MAXPROB || c->signal == SIG_ENTROPY) &&
+        !task_gives_soft(c))
+        return rn_fail("%s: signal %s needs the segmenter's softmax statistics, which %s does not give", o->profile,
+                       signal_name((SignalId)c->signal), task);
     TRY(load_models(c));
-    TRY(open_dataset(c));
     if (o->csv && *o->csv) {
         if (!(c->csv = fopen(o->csv, "w"))) return rn_fail("cannot write %s", o->csv);
         fprintf(c->csv, "%s\n", CLOUD_CSV_HEADER);
@@ -714,11 +843,26 @@ static int cloud_setup(Cloud *c) {
     return 0;
 }
 
+/* How frames are flagged, in words: "signal ratio, 31 detectors (per configuration)" or "threshold 0.085". */
+static void detect_desc(const Cloud *c, char *buf, size_t n) {
+    const char *sig = signal_name((SignalId)c->signal);
+    if (c->o->ctl == CTL_CAC_ORACLE)
+        snprintf(buf, n, "oracle: reference accuracy <= tail_cutoff %.4g; signal %s recorded", c->doc.tail_cutoff, sig);
+    else if (c->doc.ndet == 0)
+        snprintf(buf, n, "signal %s, threshold %.4g", sig, c->threshold);
+    else if (isfinite(c->o->threshold))
+        snprintf(buf, n, "signal %s, %d detectors, every threshold overridden: %.4g", sig, c->doc.ndet, c->o->threshold);
+    else
+        snprintf(buf, n, "signal %s, %d detectors (per configuration)", sig, c->doc.ndet);
+}
+
 static void cloud_summary(Cloud *c, FILE *f) {
     const TransportStats *s = transport_stats(c->tr);
-    fprintf(f, "\n## serve-cloud summary\n\ncontroller %s, threshold %.4g, profile %s; %.1f s, %lld frames processed, "
+    char desc[160];
+    detect_desc(c, desc, sizeof desc);
+    fprintf(f, "\n## serve-cloud summary\n\ncontroller %s, %s, profile %s; %.1f s, %lld frames processed, "
                "%lld stale (a newer frame of the edge arrived first), cloud busy %.1f s (%.1f%%)\n\n",
-            ctl_kind_name(c->o->ctl), c->threshold, c->o->profile, now_seconds() - c->t0, c->processed, c->stale, c->busy_s,
+            ctl_kind_name(c->o->ctl), desc, c->o->profile, now_seconds() - c->t0, c->processed, c->stale, c->busy_s,
             100 * c->busy_s / fmax(1e-9, now_seconds() - c->t0));
     summary_head(f);
     for (int i = 0; i < c->ndone; i++) summary_edge(c, &c->done[i], f);
@@ -752,9 +896,12 @@ int cloud_run(const CloudOpts *o) {
     c.t0 = now_seconds();
     double last_msg = c.t0;
     bool any = false;
-    if (!o->quiet)
-        logline(stderr, "serve-cloud: %s %s (%s controller, threshold %.4g)\n", o->worker_of ? "worker of" : "listening on",
-                o->worker_of ? o->worker_of : transport_endpoint(c.tr), ctl_kind_name(o->ctl), c.threshold);
+    if (!o->quiet) {
+        char desc[160];
+        detect_desc(&c, desc, sizeof desc);
+        logline(stderr, "serve-cloud: %s %s (%s controller, %s)\n", o->worker_of ? "worker of" : "listening on",
+                o->worker_of ? o->worker_of : transport_endpoint(c.tr), ctl_kind_name(o->ctl), desc);
+    }
     while (!g_stop && !transport_stopped(c.tr)) {
         double now = now_seconds();
         if (o->duration > 0 && now - c.t0 >= o->duration) break;

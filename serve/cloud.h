@@ -2,9 +2,10 @@
  *
  * One ZeroMQ ROUTER serves any number of edges. Per edge (state made on its first HELLO or FRAME,
  * freed on BYE or after edge_timeout seconds of silence): a bandwidth estimate, a controller
- * (fixed / standard / cac / awstream, serve/control.h) and counters. Per FRAME: decode the JPEG,
+ * (fixed / standard / cac / cac-share / cac-oracle / awstream, serve/control.h) and counters. Per FRAME: decode the JPEG,
  * rebuild it with the profile's SR model for its scale (bilinear where the profile has none; scale
- * 1 = HR, nothing to rebuild), run the frozen segmenter, the small-region ratio of the prediction,
+ * 1 = HR, nothing to rebuild), run the frozen segmenter, the tail signals of the prediction and the
+ * detector of the frame's configuration (serve/detect.h),
  * the controller, a FEEDBACK with the next configuration; with --data, the accuracy against the
  * label and against the segmenter's prediction on the HR frame (an evaluation aid, outside the
  * timed stages). One CSV row per received frame (CLOUD_CSV_HEADER) and a summary at the end. */
@@ -67,8 +68,19 @@ int cloud_run(const CloudOpts *o);
  * ONE row when the second is over (or the edge leaves, or the cloud stops): status "<status>_summary"
  * (stale_summary, refused_summary, bad_payload_summary), frame_id = the last frame it covers, bytes
  * = their payload bytes together, recv_us = when the last of them arrived, reason = how many frames
- * the row stands for; every other column is empty. The summary's counts include every frame. */
+ * the row stands for; every other column is empty. The summary's counts include every frame.
+ *
+ * Tail detection (issue 22; appended after status, the earlier columns keep their places): ratio is
+ * the small-region ratio of the prediction whatever the profile's signal; ratio_ms the time of every
+ * signal (profile/signals.h); signal = the profile's signal name, signal_value = its value on this
+ * frame; det_* = the detector of the configuration the frame arrived in (serve/detect.h: exact
+ * configuration, else the same scale's nearest quality; det_scale = det_quality = 0 for a version-1
+ * profile's one threshold; det_direction 0 and det_threshold NaN: no detector, not flagged; a
+ * --threshold override shows here); tail_detected = the flag the controller saw (cac-oracle: acc_ref
+ * <= the profile's tail_cutoff); acc_ref = the frame's accuracy against its label at the profile's
+ * reference configuration (cac-oracle only, else NaN). Rows without analysis: signal named, the rest NaN / 0. */
 #define CLOUD_CSV_HEADER                                                                                      \
     "edge,frame_id,src_index,controller,config,scale,quality,skip,tail_cfg,probe,bytes,capture_us,send_us,"   \
     "recv_us,done_us,encode_ms,queue_ms,transmit_ms,network_ms,wait_ms,decode_ms,sr_ms,infer_ms,ratio_ms,"            \
-    "cloud_ms,e2e_ms,ratio,tail_detected,acc_label,acc_hr,ratio_hr,bw_est_kbps,next_config,reason,status"
+    "cloud_ms,e2e_ms,ratio,tail_detected,acc_label,acc_hr,ratio_hr,bw_est_kbps,next_config,reason,status,"            \
+    "signal,signal_value,det_scale,det_quality,det_threshold,det_direction,acc_ref"

@@ -1,4 +1,4 @@
-/* control.c: target choice from the profile, the fixed and standard controllers, and the dispatch to CAC / AWStream. */
+/* control.c: target choice from the profile, the fixed and standard controllers, and the dispatch to CAC / cac-share / cac-oracle / AWStream. */
 #include "serve/control.h"
 
 #include <math.h>
@@ -6,15 +6,17 @@
 
 #include "util/err.h"
 
-static const char *const kind_names[] = {"fixed", "standard", "cac", "awstream"};
+static const char *const kind_names[CTL_NKINDS] = {"fixed", "standard", "cac", "awstream", "cac-share", "cac-oracle"};
 
-const char *ctl_kind_name(CtlKind k) { return k >= CTL_FIXED && k <= CTL_AWSTREAM ? kind_names[k] : "unknown"; }
+const char *ctl_kind_name(CtlKind k) { return k >= CTL_FIXED && k < CTL_NKINDS ? kind_names[k] : "unknown"; }
 
 int ctl_kind_parse(const char *s, CtlKind *k) {
-    for (int i = 0; i <= CTL_AWSTREAM; i++)
+    for (int i = 0; i < CTL_NKINDS; i++)
         if (s && !strcmp(s, kind_names[i])) return *k = (CtlKind)i, 0;
-    return rn_fail("controller %s: want fixed, standard, cac or awstream", s ? s : "(none)");
+    return rn_fail("controller %s: want fixed, standard, cac, cac-share, cac-oracle or awstream", s ? s : "(none)");
 }
+
+bool ctl_kind_flags(CtlKind k) { return k == CTL_CAC || k == CTL_CAC_SHARE || k == CTL_CAC_ORACLE; }
 
 void ctl_params_default(CtlParams *p) {
     *p = (CtlParams){.cac_hold = 2, .cac_margin = 0.25, .aw_period = 10, .aw_quiet = 5, .aw_queue_ms = 200,
@@ -55,7 +57,7 @@ void ctl_init(Ctl *c, CtlKind kind, const ServePolicy *pol, const CtlParams *par
     memset(c, 0, sizeof *c);
     c->kind = kind, c->pol = pol, c->par = *par;
     c->target = serve_target_for(pol, par->start_bps);
-    c->knobs = serve_pick_knobs(pol, c->target, false);
+    c->knobs = kind == CTL_CAC_SHARE ? cac_share_knobs(pol, c->target, false) : serve_pick_knobs(pol, c->target, false);
     if (kind == CTL_FIXED && par->fixed.scale > 0) c->knobs = par->fixed;
     c->last_profile = c->last_congest = c->last_change = NAN;
 }
@@ -64,7 +66,7 @@ void ctl_init(Ctl *c, CtlKind kind, const ServePolicy *pol, const CtlParams *par
 static int reason_of(const Ctl *c, const ServeKnobs *was, int wt, int congestion) {
     if (ctl_same(was, &c->knobs)) return WIRE_REASON_NONE;
     bool tail_was = was->flags & WIRE_CFG_TAIL, tail_now = c->knobs.flags & WIRE_CFG_TAIL;
-    if (tail_was != tail_now && c->kind == CTL_CAC) return tail_now ? WIRE_REASON_TAIL : WIRE_REASON_STANDARD;
+    if (tail_was != tail_now && ctl_kind_flags(c->kind)) return tail_now ? WIRE_REASON_TAIL : WIRE_REASON_STANDARD;
     if (c->target != wt) return congestion ? WIRE_REASON_CONGESTION : WIRE_REASON_BANDWIDTH;
     return c->kind == CTL_AWSTREAM ? WIRE_REASON_POLICY : WIRE_REASON_BANDWIDTH;
 }
@@ -79,9 +81,12 @@ int ctl_observe(Ctl *c, const CtlObs *o) {
         c->knobs = serve_pick_knobs(c->pol, c->target, false);
         break;
     case CTL_CAC:
+    case CTL_CAC_ORACLE: /* the same loop; the cloud fills the oracle's flag into o (oracle_observe) */
+    case CTL_CAC_SHARE:
         if (isfinite(o->est_bps)) c->target = serve_target_for(c->pol, o->est_bps);
-        cac_step(c, o->ratio);
-        c->knobs = serve_pick_knobs(c->pol, c->target, c->tail);
+        cac_step(c, o->value, o->direction, o->threshold);
+        c->knobs = c->kind == CTL_CAC_SHARE ? cac_share_knobs(c->pol, c->target, c->tail)
+                                            : serve_pick_knobs(c->pol, c->target, c->tail);
         break;
     case CTL_AWSTREAM: {
         int before = c->target;

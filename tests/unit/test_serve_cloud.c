@@ -92,16 +92,16 @@ TEST(serve_cloud_loopback_cac) {
     char *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         if (!strncmp(line, "edge,", 5)) continue;
-        char *f[40];
+        char *f[48];
         int nf = 0;
-        for (char *p = line; nf < 40;) {
+        for (char *p = line; nf < 48;) {
             f[nf++] = p;
             char *c = strchr(p, ',');
             if (!c) break;
             *c = 0, p = c + 1;
         }
-        EXPECT(nf == 35, "35 columns, got %d", nf);
-        if (nf != 35) break;
+        EXPECT(nf == 42, "42 columns, got %d", nf);
+        if (nf != 42) break;
         int id = atoi(f[1]);
         EXPECT(!strcmp(f[0], "edgeA") && id == rows, "row %d is edgeA frame %d", rows, id);
         EXPECT(atoi(f[5]) == sent[id].scale && atoi(f[6]) == sent[id].quality, "row %d config as sent", rows);
@@ -110,6 +110,11 @@ TEST(serve_cloud_loopback_cac) {
         EXPECT(acc_l > 0.1 && acc_l < 1 && acc_h > 0.1 && acc_h <= 1, "accuracies %g %g", acc_l, acc_h);
         EXPECT(ratio > 0 && ratio < 0.5, "ratio %g", ratio);
         EXPECT(atoi(f[27]) == (ratio < 0.085), "tail flag follows the threshold");
+        /* appended columns: the signal (a version-1 profile: the ratio) and the one --threshold detector */
+        EXPECT(!strcmp(f[35], "ratio") && atof(f[36]) == ratio, "signal %s = %s, the ratio %g", f[35], f[36], ratio);
+        EXPECT(atoi(f[37]) == 0 && atoi(f[38]) == 0 && atof(f[39]) == 0.085 && atoi(f[40]) == 1,
+               "detector: profile-wide, 0.085, low = tail (%s %s %s %s)", f[37], f[38], f[39], f[40]);
+        EXPECT(!strcmp(f[41], "nan"), "acc_ref only for cac-oracle: %s", f[41]);
         EXPECT(atof(f[21]) > 0 && atof(f[22]) > 0 && atof(f[25]) > 0, "SR, inference and e2e times");
         if (atoi(f[27]) && first_tail < 0) first_tail = id;
         if (first_tail >= 0 && id == first_tail + 1) tail_after = atoi(f[8]);

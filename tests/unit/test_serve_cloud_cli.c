@@ -14,7 +14,7 @@ TEST(serve_cloud_flags_out_of_range_exit_2) {
     static const char *const bad[][2] = {
         {"--listen tcp://127.0.0.1:99999", "port \"99999\""}, {"--listen tcp://127.0.0.1:0", "port \"0\""},
         {"--listen udp://127.0.0.1:5", "want tcp://"},       {"--threshold -0.5", "--threshold"},
-        {"--threshold 2", "--threshold"},                    {"--fps 0", "--fps"},
+        {"--threshold inf", "--threshold"},                  {"--fps 0", "--fps"},
         {"--bw-window -1", "--bw-window"},                   {"--edge-timeout 0", "--edge-timeout"},
         {"--max-edges 0", "--max-edges"},                    {"--duration -1", "--duration"},
         {"--idle-exit -2", "--idle-exit"},                   {"--edges -1", "--edges"},
@@ -57,4 +57,43 @@ TEST(serve_cloud_cac_needs_a_threshold) {
     rc = rune_exec("serve-cloud --listen tcp://127.0.0.1:* --profile " PROFILE " --controller standard --duration 0.1 --quiet",
                    out, sizeof out);
     EXPECT(rc == 0 && strstr(out, "threshold"), "standard controller without a threshold: exit %d: %s", rc, out);
+}
+
+/* cac-share needs detectors like CAC; cac-oracle needs the profile's tail_cutoff (version 2) before
+ * anything loads; the message says what to do. */
+TEST(serve_cloud_cac_variants_refused_without_their_inputs) {
+    static char out[OUT_CAP];
+    int rc = rune_exec("serve-cloud --listen tcp://127.0.0.1:* --profile " PROFILE " --controller cac-share --duration 0.1",
+                       out, sizeof out);
+    EXPECT(rc == 1 && strstr(out, "no fitted tail threshold") && strstr(out, "cac-share"), "cac-share: exit %d: %s", rc, out);
+    rc = rune_exec("serve-cloud --listen tcp://127.0.0.1:* --profile " PROFILE " --controller cac-oracle --threshold 0.085 "
+                   "--duration 0.1", out, sizeof out);
+    EXPECT(rc == 1 && strstr(out, "tail_cutoff") && strstr(out, "re-run rune profile"), "cac-oracle: exit %d: %s", rc, out);
+    rc = rune_exec("serve-cloud --profile " PROFILE " --controller oracle --duration 0.1", out, sizeof out);
+    EXPECT(rc == 2 && strstr(out, "cac-oracle"), "an unknown controller lists the kinds: exit %d: %s", rc, out);
+}
+
+/* --plan: per link rate the target, the picks and the detectors, from the profile alone (the sample
+ * profile at 1 fps: 0.1 Mbps = 90 kbit a frame with the 0.9 headroom -> its 2 Mbps@30 fps target,
+ * standard x4 q70, tail x2 q30). */
+TEST(serve_cloud_plan) {
+    static char out[OUT_CAP];
+    int rc = rune_exec("serve-cloud --profile " PROFILE " --fps 1 --threshold 0.085 --plan 0.05,0.1", out, sizeof out);
+    EXPECT(rc == 0 && strstr(out, "mbps,target,target_mbps,standard,tail,share_flag"), "header: exit %d: %s", rc, out);
+    EXPECT(strstr(out, "\n0.05,1,1,x4q70,x4q70,-,-,nan,ratio,0.085/+1@x0q0,0.085/+1@x0q0,0,0\n"), "0.05 Mbps row: %s", out);
+    EXPECT(strstr(out, "\n0.1,2,2,x4q70,x2q30,-,-,nan,ratio,0.085/+1@x0q0,0.085/+1@x0q0,1,0\n"), "0.1 Mbps row: %s", out);
+    rc = rune_exec("serve-cloud --profile " PROFILE " --controller standard --plan 0.1,abc", out, sizeof out);
+    EXPECT(rc == 1 && strstr(out, "--plan abc"), "a bad rate: exit %d: %s", rc, out);
+    /* the controller must be able to run on the profile: the dry check of scripts/fig15.sh asks per arm */
+    rc = rune_exec("serve-cloud --profile " PROFILE " --controller cac --plan 0.1", out, sizeof out);
+    EXPECT(rc == 1 && strstr(out, "cannot flag a frame"), "cac without detectors or threshold: exit %d: %s", rc, out);
+    rc = rune_exec("serve-cloud --profile " PROFILE " --controller cac-oracle --threshold 0.085 --plan 0.1", out, sizeof out);
+    EXPECT(rc == 1 && strstr(out, "tail_cutoff"), "cac-oracle without tail_cutoff: exit %d: %s", rc, out);
+    rc = rune_exec("serve-cloud --profile " PROFILE " --controller standard --plan 0.1", out, sizeof out);
+    EXPECT(rc == 0, "standard needs no detector: exit %d: %s", rc, out);
+    /* --threshold within the profile's signal's range (the sample's: the ratio, 0..1) */
+    rc = rune_exec("serve-cloud --profile " PROFILE " --threshold 2 --plan 0.1", out, sizeof out);
+    EXPECT(rc == 1 && strstr(out, "--threshold 2: signal ratio is a share"), "a ratio threshold of 2: exit %d: %s", rc, out);
+    rc = rune_exec("serve-cloud --listen tcp://127.0.0.1:* --profile " PROFILE " --threshold 2 --duration 0.1", out, sizeof out);
+    EXPECT(rc == 1 && strstr(out, "--threshold 2: signal ratio is a share"), "the cloud too: exit %d: %s", rc, out);
 }

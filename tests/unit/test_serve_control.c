@@ -23,7 +23,7 @@ TEST(serve_target_choice_per_frame_budget) {
     ProfileDoc d;
     hand_doc(&d);
     /* at 2 fps the same bits per frame need 2/30 of the bandwidth: 1 Mbps@30 = 66.7 kbit/s@2 */
-    ServePolicy p = {.doc = &d, .threshold = 0.01, .edge_fps = 2, .headroom = 1};
+    ServePolicy p = {.doc = &d, .edge_fps = 2, .headroom = 1};
     EXPECT(serve_target_for(&p, NAN) == 0, "no estimate: the smallest target");
     EXPECT(serve_target_for(&p, 1000) == 0, "below every target: the smallest");
     EXPECT(serve_target_for(&p, 66.7e3) == 1, "1 Mbps at 30 fps = 66.7 kbit/s at 2 fps");
@@ -43,34 +43,35 @@ TEST(serve_target_choice_per_frame_budget) {
 TEST(serve_cac_hysteresis) {
     ProfileDoc d;
     hand_doc(&d);
-    ServePolicy p = {.doc = &d, .threshold = 0.01, .edge_fps = 30, .headroom = 1};
+    ServePolicy p = {.doc = &d, .edge_fps = 30, .headroom = 1};
     CtlParams par;
     ctl_params_default(&par);
     par.cac_hold = 2, par.cac_margin = 0.25;
     Ctl c;
     ctl_init(&c, CTL_CAC, &p, &par);
-    CtlObs o = {.t = 0, .est_bps = 1.5e6, .ratio = 0.02, .queue_ms = 0};
+    /* the paper's direction: a low value (few small regions) means tail */
+    CtlObs o = {.t = 0, .est_bps = 1.5e6, .value = 0.02, .direction = +1, .threshold = 0.01, .queue_ms = 0};
     int r = ctl_observe(&c, &o);
     EXPECT(c.target == 1 && !c.tail && c.knobs.scale == 4 && c.knobs.quality == 70, "standard pick for 1.5 Mbps");
     EXPECT(r == WIRE_REASON_BANDWIDTH, "moved up from the start target: %d", r);
-    o.ratio = 0.005;
+    o.value = 0.005;
     r = ctl_observe(&c, &o);
     EXPECT(c.tail && c.knobs.scale == 2 && c.knobs.quality == 40 && (c.knobs.flags & WIRE_CFG_TAIL), "one tail frame: tail pick");
     EXPECT(r == WIRE_REASON_TAIL, "reason tail: %d", r);
-    o.ratio = 0.011; /* above the threshold, inside the margin: not calm */
+    o.value = 0.011; /* above the threshold, inside the margin: not calm */
     EXPECT(ctl_observe(&c, &o) == WIRE_REASON_NONE && c.tail, "inside the margin: stays");
-    o.ratio = 0.02;
+    o.value = 0.02;
     EXPECT(ctl_observe(&c, &o) == WIRE_REASON_NONE && c.tail && c.calm == 1, "one calm frame: stays");
-    o.ratio = 0.011;
+    o.value = 0.011;
     ctl_observe(&c, &o);
     EXPECT(c.tail && c.calm == 0, "the margin frame resets the calm count");
-    o.ratio = 0.02;
+    o.value = 0.02;
     ctl_observe(&c, &o);
     r = ctl_observe(&c, &o);
     EXPECT(!c.tail && r == WIRE_REASON_STANDARD && c.knobs.scale == 4 && c.knobs.flags == 0, "two calm frames: back");
-    o.ratio = NAN;
-    EXPECT(ctl_observe(&c, &o) == WIRE_REASON_NONE, "NaN ratio changes nothing");
-    o.ratio = 0.001, o.est_bps = 10e6;
+    o.value = NAN;
+    EXPECT(ctl_observe(&c, &o) == WIRE_REASON_NONE, "NaN value changes nothing");
+    o.value = 0.001, o.est_bps = 10e6;
     r = ctl_observe(&c, &o);
     EXPECT(c.tail && c.target == 2 && c.knobs.scale == 2 && c.knobs.quality == 60, "tail at the largest target");
     EXPECT(c.switches == 4, "switches counted: %d", c.switches);
@@ -79,12 +80,12 @@ TEST(serve_cac_hysteresis) {
 TEST(serve_standard_and_fixed) {
     ProfileDoc d;
     hand_doc(&d);
-    ServePolicy p = {.doc = &d, .threshold = 0.01, .edge_fps = 30, .headroom = 1};
+    ServePolicy p = {.doc = &d, .edge_fps = 30, .headroom = 1};
     CtlParams par;
     ctl_params_default(&par);
     Ctl c;
     ctl_init(&c, CTL_STANDARD, &p, &par);
-    CtlObs o = {.t = 0, .est_bps = 5e6, .ratio = 0.0001};
+    CtlObs o = {.t = 0, .est_bps = 5e6, .value = 0.0001, .direction = 1, .threshold = 0.01};
     ctl_observe(&c, &o);
     EXPECT(c.target == 2 && c.knobs.scale == 2 && c.knobs.quality == 90 && c.knobs.flags == 0, "standard ignores the ratio");
     par.fixed = (ServeKnobs){.scale = 3, .quality = 55};
@@ -99,13 +100,13 @@ TEST(serve_standard_and_fixed) {
 TEST(serve_awstream_rounds) {
     ProfileDoc d;
     hand_doc(&d);
-    ServePolicy p = {.doc = &d, .threshold = 0.01, .edge_fps = 30, .headroom = 1};
+    ServePolicy p = {.doc = &d, .edge_fps = 30, .headroom = 1};
     CtlParams par;
     ctl_params_default(&par);
     par.aw_period = 10, par.aw_quiet = 5, par.aw_queue_ms = 200;
     Ctl c;
     ctl_init(&c, CTL_AWSTREAM, &p, &par);
-    CtlObs o = {.t = 100, .est_bps = 1.5e6, .ratio = 0.001, .queue_ms = 0};
+    CtlObs o = {.t = 100, .est_bps = 1.5e6, .value = 0.001, .direction = 1, .threshold = 0.01, .queue_ms = 0};
     ctl_observe(&c, &o);
     EXPECT(c.target == 1 && !(c.knobs.flags & WIRE_CFG_TAIL), "first frame: target for the estimate, no tail switch on ratio");
     o.t = 101, o.queue_ms = 500, o.est_bps = 0.3e6;

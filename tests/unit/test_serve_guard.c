@@ -22,7 +22,7 @@
 #define EP_CAP 64      /* "tcp://127.0.0.1:PORT" */
 #define LINE_CAP 256   /* a line of /proc/PID/status */
 #define PROFILE "data/samples/serve_profile.json"
-#define CSV_FIELDS 35 /* columns of CLOUD_CSV_HEADER */
+#define CSV_FIELDS 42 /* columns of CLOUD_CSV_HEADER */
 
 /* A field of /proc/PID/status in KiB ("VmRSS", "VmHWM"); -1 when unreadable. */
 static long proc_kb(pid_t pid, const char *field) {

@@ -21,6 +21,7 @@
 #define NEDGES 4
 #define NWORKERS 2
 #define COL_EDGE 0
+#define COL_STATUS 34 /* CLOUD_CSV_HEADER's status (issue 22's columns come after it) */
 #define PROC_PATH_SIZE 64 /* "/proc/PID/stat" */
 #define STAT_HEAD 256     /* enough of /proc/PID/stat for its state field */
 
@@ -115,10 +116,10 @@ static int processed_of(const char *csv, const char *id) {
     char *text = test_read_text(csv), *save = NULL;
     int n = 0;
     for (char *line = text ? strtok_r(text, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
-        size_t len = strlen(line);
-        const char *comma = strchr(line, ',');
+        const char *comma = strchr(line, ','), *st = line;
         bool mine = !id || (comma && (size_t)(comma - line) == strlen(id) && !strncmp(line, id, strlen(id)));
-        n += mine && len > 10 && !strcmp(line + len - 10, ",processed");
+        for (int k = 0; k < COL_STATUS && st; k++) st = strchr(st, ',') ? strchr(st, ',') + 1 : NULL;
+        n += mine && st && !strncmp(st, "processed", 9) && (st[9] == ',' || st[9] == 0);
     }
     free(text);
     return n;
