@@ -110,10 +110,12 @@ TEST(serve_cloud_loopback_cac) {
         EXPECT(acc_l > 0.1 && acc_l < 1 && acc_h > 0.1 && acc_h <= 1, "accuracies %g %g", acc_l, acc_h);
         EXPECT(ratio > 0 && ratio < 0.5, "ratio %g", ratio);
         EXPECT(atoi(f[27]) == (ratio < 0.085), "tail flag follows the threshold");
-        /* appended columns: the signal (a version-1 profile: the ratio) and the one --threshold detector */
+        /* appended columns: the signal (the sample profile's: the ratio) and the detector of the frame's own
+         * configuration (the sample has them at q30 and q70 of x2 and x4), its threshold --threshold's */
         EXPECT(!strcmp(f[35], "ratio") && atof(f[36]) == ratio, "signal %s = %s, the ratio %g", f[35], f[36], ratio);
-        EXPECT(atoi(f[37]) == 0 && atoi(f[38]) == 0 && atof(f[39]) == 0.085 && atoi(f[40]) == 1,
-               "detector: profile-wide, 0.085, low = tail (%s %s %s %s)", f[37], f[38], f[39], f[40]);
+        EXPECT(atoi(f[37]) == sent[id].scale && (atoi(f[38]) == 30 || atoi(f[38]) == 70) && atof(f[39]) == 0.085 &&
+                   atoi(f[40]) == 1,
+               "detector: the frame's scale, 0.085, low = tail (%s %s %s %s)", f[37], f[38], f[39], f[40]);
         EXPECT(!strcmp(f[41], "nan"), "acc_ref only for cac-oracle: %s", f[41]);
         EXPECT(atof(f[21]) > 0 && atof(f[22]) > 0 && atof(f[25]) > 0, "SR, inference and e2e times");
         if (atoi(f[27]) && first_tail < 0) first_tail = id;
