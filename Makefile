@@ -17,7 +17,7 @@ MPI       ?= 0
 CUDA_HOME ?= /usr/local/cuda
 PYTHON    ?= /usr/bin/python3
 
-PKGS      := hdf5 jansson libpng libturbojpeg libzmq openblas
+PKGS      := hdf5 jansson libpng libturbojpeg libzmq openblas libavformat libavcodec libswscale libavdevice libavutil
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -27,7 +27,7 @@ LDLIBS  := $(PKG_LIBS) -fopenmp -lm -lpthread $(SAN)
 
 ENGINE_SRC := $(wildcard util/*.c nn/*.c nn/io/*.c nn/ops/*.c nn/models/*.c)
 APP_SRC    := $(wildcard data/*.c train/*.c profile/*.c serve/*.c bench/*.c cmd/*.c)
-UNIT_SRC   := tests/main.c tests/fixture.c tests/gradcheck.c tests/rune_exec.c tests/serve_harness.c tests/tmpdir.c $(wildcard tests/unit/*.c)
+UNIT_SRC   := tests/main.c tests/fixture.c tests/gradcheck.c tests/rune_exec.c tests/serve_harness.c tests/tmpdir.c tests/video_fixture.c $(wildcard tests/unit/*.c)
 MPI_TEST_SRC := tests/main.c tests/fixture.c tests/gradcheck.c tests/tmpdir.c $(wildcard tests/mpi/*.c)
 GRAD_SRC   := tests/main.c tests/fixture.c tests/gradcheck.c tests/tmpdir.c $(wildcard tests/grad/*.c)
 LIB_NOCMD  := $(filter-out cmd/% bench/%,$(APP_SRC))
