@@ -379,6 +379,7 @@ void video_av_size(const VideoAv *a, int *w, int *h) { *w = a->out_w, *h = a->ou
 double video_av_fps(const VideoAv *a) { return a->fps; }
 const char *video_av_name(const VideoAv *a) { return a->name; }
 long video_av_bad_packets(const VideoAv *a) { return a->bad; }
+bool video_av_live(const VideoAv *a) { return a->live; }
 
 long video_av_frames(const VideoAv *a, bool *exact) {
     const AVStream *st = a->fmt->streams[a->stream];

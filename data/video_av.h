@@ -16,3 +16,4 @@ double video_av_fps(const VideoAv *a);
 long video_av_frames(const VideoAv *a, bool *exact);
 const char *video_av_name(const VideoAv *a);
 long video_av_bad_packets(const VideoAv *a);
+bool video_av_live(const VideoAv *a);

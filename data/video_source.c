@@ -125,6 +125,7 @@ int video_source_rewind(VideoSource *v) {
 void video_source_size(const VideoSource *v, int *w, int *h) { *w = v->w, *h = v->h; }
 double video_source_fps(const VideoSource *v) { return v->fps; }
 bool video_source_is_dataset(const VideoSource *v) { return !v->av; }
+bool video_source_live(const VideoSource *v) { return v->av && video_av_live(v->av); }
 long video_source_bad_packets(const VideoSource *v) { return v->av ? video_av_bad_packets(v->av) : 0; }
 
 long video_source_frames(const VideoSource *v, bool *exact) {

@@ -62,6 +62,9 @@ double video_source_fps(const VideoSource *v);
 /* Frames in one pass: exact for a folder and for a container that says so (*exact = true); else an
  * estimate from the duration and the rate; -1 when unknown (a camera, a live stream). */
 long video_source_frames(const VideoSource *v, bool *exact);
+/* true for a camera or a stream that cannot seek: it delivers frames at its own pace (a caller should
+ * not wait for their timestamps), cannot rewind, and its end proves no damage. */
+bool video_source_live(const VideoSource *v);
 /* true for a folder or dataset (its index is a sample index a cloud's --data can score). */
 bool video_source_is_dataset(const VideoSource *v);
 /* Frame `index`'s name for logs and CSV rows: a sample's file name, or "NAME#INDEX" for a video. */
