@@ -16,7 +16,7 @@
 typedef struct Row {
     long long fid, capture_us;
     int src;
-    char frame[64], status[16];
+    char frame[64], status[16], reason[16];
 } Row;
 
 /* The edge CSV's frame rows (columns of EDGE_CSV_HEADER; "unconfirmed" second rows left out). */
@@ -39,6 +39,7 @@ static int read_rows(const char *path, Row *rows) {
         r->fid = atoll(fld[1]), r->src = atoi(fld[2]), r->capture_us = atoll(fld[13]);
         snprintf(r->frame, sizeof r->frame, "%s", fld[3]);
         snprintf(r->status, sizeof r->status, "%s", fld[5]);
+        snprintf(r->reason, sizeof r->reason, "%s", fld[6]);
     }
     fclose(f);
     return n;
@@ -144,13 +145,26 @@ TEST(edge_source_cli_refusals) {
            "missing video: %s", out);
 }
 
+/* "0:sent 1:dropped/edge_busy ..." for a failure message. */
+static const char *statuses(const Row *r, int n) {
+    static char buf[1024];
+    size_t len = 0;
+    buf[0] = 0;
+    for (int k = 0; k < n && len < sizeof buf - 64; k++)
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%d:%s%s%s ", r[k].src, r[k].status, r[k].reason[0] ? "/" : "",
+                                r[k].reason);
+    return buf;
+}
+
 /* The whole loop for real: rune serve-edge --source clip.mkv --size 240x180 against rune serve-cloud on
  * loopback. Every frame is sent, in order, at the asked size (the cloud's HELLO line), and the cloud
- * has a row for each (processed, or stale when it was busy). */
+ * has a row for each (processed, or stale when it was busy). The clip plays at 2 fps: the cloud's
+ * inference shares the test machine's cores, and an edge starved past max(2 / fps, 0.1 s) behind its
+ * clock drops frames as edge_busy, rightly, but this test is about the source. */
 TEST(edge_source_video_to_cloud_every_frame_sent) {
     if (access("weights/espnet_camvid.h5", R_OK)) SKIP("weights/ not here");
     const char *dir = test_temp_dir("src_loop");
-    const char *clip = make_clip(dir, "clip.mkv", 10);
+    const char *clip = make_clip(dir, "clip.mkv", 2);
     char ccsv[700], ecsv[700], clog[700], elog[700], ep[64];
     snprintf(ccsv, sizeof ccsv, "%s/cloud.csv", dir), snprintf(ecsv, sizeof ecsv, "%s/edge.csv", dir);
     snprintf(clog, sizeof clog, "%s/cloud.log", dir), snprintf(elog, sizeof elog, "%s/edge.log", dir);
@@ -164,12 +178,12 @@ TEST(edge_source_video_to_cloud_every_frame_sent) {
     int re = wait_bounded(pe, 120), rc = wait_bounded(pc, 60);
     char *cl = test_read_text(clog), *el = test_read_text(elog);
     EXPECT(re == 0 && rc == 0, "edge exit %d, cloud exit %d; edge log:\n%s\ncloud log:\n%s", re, rc, el ? el : "", cl ? cl : "");
-    EXPECT(el && strstr(el, "clip.mkv 240x180, ~8 frames at 10 fps, paced by its timestamps"), "edge log:\n%s", el ? el : "");
-    EXPECT(cl && strstr(cl, "edge cam hello: 240x180 at 10 fps, 8 frames"), "cloud log:\n%s", cl ? cl : "");
+    EXPECT(el && strstr(el, "clip.mkv 240x180, ~8 frames at 2 fps, paced by its timestamps"), "edge log:\n%s", el ? el : "");
+    EXPECT(cl && strstr(cl, "edge cam hello: 240x180 at 2 fps, 8 frames"), "cloud log:\n%s", cl ? cl : "");
     free(cl), free(el);
     Row r[MAX_ROWS];
     int n = read_rows(ecsv, r), sent = csv_count(ecsv, 5, "sent");
-    EXPECT(n == 8 && sent == 8, "edge: %d rows, %d sent of 8 frames", n, sent);
+    EXPECT(n == 8 && sent == 8, "edge: %d rows, %d sent of 8 frames: %s", n, sent, statuses(r, n > 0 ? n : 0));
     for (int k = 0; k < n; k++) EXPECT(r[k].src == k, "row %d carries src_index %d", k, r[k].src);
     int got = csv_count(ccsv, 0, NULL), proc = csv_count(ccsv, 34, "processed"), stale = csv_count(ccsv, 34, "stale");
     EXPECT(got == 8 && proc + stale == 8 && proc >= 1, "cloud rows %d (processed %d, stale %d)", got, proc, stale);

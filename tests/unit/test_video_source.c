@@ -279,11 +279,17 @@ TEST(video_source_no_video_stream) {
     refused(path, "no video stream");
 }
 
-/* A size with one side, a rate out of range: refused before anything is opened. */
+/* A size with one side, a rate out of range: refused before anything is opened (a folder or a video). */
 TEST(video_source_bad_options) {
-    VideoSourceOpts o = opts(320, 0);
-    EXPECT(!video_source_open("data/samples/camvid", &o) && strstr(rn_errmsg(), "320x0"), "%s", rn_errmsg());
-    o = opts(0, 0);
-    o.fps = 0;
-    EXPECT(!video_source_open("data/samples/camvid", &o) && strstr(rn_errmsg(), "frame rate"), "%s", rn_errmsg());
+    Image fr[VIDEO_FIXTURE_SAMPLES];
+    if (!video_fixture_samples(fr)) return;
+    const char *srcs[] = {"data/samples/camvid", make_video("clip.mkv", "ffv1", fr)};
+    for (int i = 0; i < 2; i++) {
+        VideoSourceOpts o = opts(320, 0);
+        EXPECT(!video_source_open(srcs[i], &o) && strstr(rn_errmsg(), "320x0"), "%s: %s", srcs[i], rn_errmsg());
+        o = opts(0, 0);
+        o.fps = 0;
+        EXPECT(!video_source_open(srcs[i], &o) && strstr(rn_errmsg(), "frame rate"), "%s: %s", srcs[i], rn_errmsg());
+    }
+    free_samples(fr);
 }
