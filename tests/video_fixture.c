@@ -3,6 +3,7 @@
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libavutil/opt.h>
 #include <libswscale/swscale.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -41,7 +42,8 @@ static int fail_av(const char *what, int rc) {
     return rn_fail("video fixture: %s: %s", what, buf);
 }
 
-/* The encoder: FFV1 on 8-bit RGB (bgr0) is lossless; MPEG-4 intra-only so every frame stands alone. */
+/* The encoder: FFV1 on 8-bit RGB (bgr0) is lossless; MPEG-4 intra-only so every frame stands alone;
+ * libx264 as a phone or camera writes it, B-frames included (decode order differs from display order). */
 static int open_encoder(Writer *w, const char *codec, int width, int height, int fps) {
     const AVCodec *enc = avcodec_find_encoder_by_name(codec);
     if (!enc) return rn_fail("video fixture: no encoder %s in this libavcodec", codec);
@@ -51,10 +53,15 @@ static int open_encoder(Writer *w, const char *codec, int width, int height, int
     w->c->framerate = (AVRational){fps, 1};
     bool ffv1 = !strcmp(codec, "ffv1");
     w->c->pix_fmt = ffv1 ? AV_PIX_FMT_BGR0 : AV_PIX_FMT_YUV420P;
-    if (!ffv1) {
+    if (!strcmp(codec, "mpeg4")) {
         w->c->gop_size = 1, w->c->max_b_frames = 0;
         w->c->flags |= AV_CODEC_FLAG_QSCALE;
         w->c->global_quality = FF_QP2LAMBDA * 2;
+    } else if (!strcmp(codec, "libx264")) {
+        w->c->gop_size = 4, w->c->max_b_frames = 2;
+        av_opt_set(w->c->priv_data, "preset", "veryfast", 0);
+        av_opt_set(w->c->priv_data, "crf", "18", 0);
+        av_opt_set(w->c->priv_data, "x264-params", "b-adapt=0:scenecut=0", 0); /* B-frames always, not when x264 sees fit */
     }
     if (w->oc->oformat->flags & AVFMT_GLOBALHEADER) w->c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
     int rc = avcodec_open2(w->c, enc, NULL);
@@ -116,6 +123,7 @@ static void close_writer(Writer *w) {
 }
 
 int video_fixture_write(const char *path, const char *codec, const Image *frames, int nsrc, int n, int fps) {
+    av_log_set_level(AV_LOG_ERROR); /* libx264's statistics are not the test's output */
     Writer w = {0};
     int rc = open_writer(&w, path, codec, &frames[0], fps);
     for (int k = 0; k < n && rc == 0; k++) rc = put_frame(&w, &frames[k % nsrc], k);

@@ -120,6 +120,37 @@ TEST(video_source_mpeg4_resized) {
     free_samples(fr);
 }
 
+/* H.264 with B-frames in MP4, as a phone or dashcam writes it: the decoder outputs frames in display
+ * order, not the order they are stored in; every frame comes back once, in order, at its time. */
+TEST(video_source_h264_bframes_in_display_order) {
+    Image fr[VIDEO_FIXTURE_SAMPLES];
+    if (!video_fixture_samples(fr)) return;
+    const char *path = make_video("clip.mp4", "libx264", fr);
+    VideoSourceOpts o = opts(0, 0);
+    VideoSource *v = video_source_open(path, &o);
+    EXPECT(v, "%s", rn_errmsg());
+    if (!v) return;
+    bool exact;
+    EXPECT(video_source_frames(v, &exact) == NFRAMES && exact, "MP4 states %d frames", NFRAMES);
+    VideoFrameInfo fi;
+    int n = 0;
+    while (video_source_next(v, &fi) == 1) {
+        EXPECT(fi.index == n, "index %d at frame %d", fi.index, n);
+        EXPECT_NEAR(fi.t, (double)n / FPS, 1e-6);
+        Image im;
+        EXPECT(video_source_pixels(v, &im) == 0, "%s", rn_errmsg());
+        if (im.w == 480 && im.h == 360) {
+            double own = psnr(&fr[n % VIDEO_FIXTURE_SAMPLES], &im), other = psnr(&fr[(n + 1) % VIDEO_FIXTURE_SAMPLES], &im);
+            EXPECT(own > 30 && other < own - 5, "frame %d: PSNR %.1f dB to its own frame, %.1f to the next", n, own, other);
+        } else EXPECT(0, "frame %d: %dx%d", n, im.w, im.h);
+        image_free(&im);
+        n++;
+    }
+    EXPECT(n == NFRAMES, "%d frames read, %d written", n, NFRAMES);
+    video_source_close(v);
+    free_samples(fr);
+}
+
 /* --loop: after the end the source starts over at frame 0, its times going on one interval after
  * the last frame (a pass of 8 frames at 10 fps lasts 0.8 s). */
 TEST(video_source_rewind_continues_the_clock) {
