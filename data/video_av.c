@@ -193,9 +193,9 @@ static int refused_packet(VideoAv *a, int rc) {
 }
 
 /* The input ended. A file cut short (truncated, a recording that was killed) mostly ends like a
- * whole one: libavformat drops the partial packet (or flags it corrupt: decode refuses it) and logs the damage. That is
- * an error here, not an end: a caller counting frames must not take a broken file for a short one.
- * A live source's end proves nothing of the kind. */
+ * whole one: libavformat drops the partial packet (or flags it corrupt: decode refuses it) and logs
+ * the damage. That is an error here, not an end: a caller counting frames must not take a broken
+ * file for a short one. A live source's end proves nothing of the kind. */
 static int input_ended(VideoAv *a, int rc) {
     if (rc != AVERROR_EOF) return fail_av(a, "reading", rc);
     if (a->fmt->pb && a->fmt->pb->error < 0) return fail_av(a, "reading", a->fmt->pb->error);
@@ -222,9 +222,10 @@ static int decode(VideoAv *a) {
             TRY(input_ended(a, rc));
             continue;
         }
-        if (!a->live && a->last_corrupt) { /* a file's corrupt packet is a cut one: its pixels would be half a frame */
+        if (!a->live && a->last_corrupt) { /* in a file, mostly a packet cut short: its pixels would be half a frame */
             av_packet_unref(a->pkt);
-            return rn_fail("%s: truncated or damaged: a video packet is cut short (after %d frames)", a->spec, a->frames_pass);
+            return rn_fail("%s: truncated or damaged: a video packet is flagged corrupt, cut short (after %d frames)", a->spec,
+                           a->frames_pass);
         }
         rc = avcodec_send_packet(a->dec, a->pkt);
         av_packet_unref(a->pkt);
