@@ -4,6 +4,7 @@
 #   make asan       the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make CUDA=1     also compiles nn/cuda/*.cu and links cuDNN/cuBLAS from $(CUDA_HOME)
 #   make MPI=1      data-parallel runs under mpirun (Open MPI: nn/mpi/dist_mpi.c); with CUDA=1 also NCCL
+#   make VIDEO=0    without FFmpeg's libraries: serve-edge --source then takes frame folders only
 #   make test-mpi   builds with MPI=1 (in build/mpi) and runs the mpirun tests (tests/mpi/)
 #   make fixtures   regenerates tests/fixtures with Debian's python3-torch
 
@@ -14,10 +15,17 @@ OPT       ?= -O3
 SAN       ?=
 CUDA      ?= 0
 MPI       ?= 0
+VIDEO     ?= 1
 CUDA_HOME ?= /usr/local/cuda
 PYTHON    ?= /usr/bin/python3
 
 PKGS      := hdf5 jansson libpng libturbojpeg libzmq openblas
+# FFmpeg's libraries read video files, streams and V4L2 cameras (data/video_av.c: serve-edge --source).
+# VIDEO=0 leaves them out (data/video_av_none.c says so when a video is asked for), as scripts/gpu-pack.sh
+# does: they bring ~180 more shared libraries (~45 MB packed), which a GPU machine's pack cannot carry.
+ifeq ($(VIDEO),1)
+PKGS      += libavformat libavcodec libswscale libavdevice libavutil
+endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -27,9 +35,13 @@ LDLIBS  := $(PKG_LIBS) -fopenmp -lm -lpthread $(SAN)
 
 ENGINE_SRC := $(wildcard util/*.c nn/*.c nn/io/*.c nn/ops/*.c nn/models/*.c)
 APP_SRC    := $(wildcard data/*.c train/*.c profile/*.c serve/*.c bench/*.c cmd/*.c)
-UNIT_SRC   := tests/main.c tests/fixture.c tests/gradcheck.c tests/rune_exec.c tests/serve_harness.c tests/tmpdir.c $(wildcard tests/unit/*.c)
+UNIT_SRC   := tests/main.c tests/fixture.c tests/gradcheck.c tests/rune_exec.c tests/serve_harness.c tests/tmpdir.c tests/video_fixture.c $(wildcard tests/unit/*.c)
 MPI_TEST_SRC := tests/main.c tests/fixture.c tests/gradcheck.c tests/tmpdir.c $(wildcard tests/mpi/*.c)
 GRAD_SRC   := tests/main.c tests/fixture.c tests/gradcheck.c tests/tmpdir.c $(wildcard tests/grad/*.c)
+VIDEO_OFF  := $(if $(filter 1,$(VIDEO)),data/video_av_none.c,data/video_av.c tests/video_fixture.c \
+              tests/unit/test_video_source.c tests/unit/test_serve_edge_source.c)
+APP_SRC    := $(filter-out $(VIDEO_OFF),$(APP_SRC))
+UNIT_SRC   := $(filter-out $(VIDEO_OFF),$(UNIT_SRC))
 LIB_NOCMD  := $(filter-out cmd/% bench/%,$(APP_SRC))
 CMD_SRC    := $(filter cmd/%,$(APP_SRC))
 

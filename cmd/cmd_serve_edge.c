@@ -47,21 +47,47 @@ static int keygen(const ArgCmd *cmd, const char *dir, const char *id_list, bool 
     return 0;
 }
 
+/* --size WxH into o (unchanged, 0 x 0, when not given); false when it is not two positive integers. */
+static bool parse_size(const char *s, EdgeOpts *o) {
+    if (!s || !*s) return true;
+    char tail;
+    return sscanf(s, "%dx%d%c", &o->width, &o->height, &tail) == 2 && o->width > 0 && o->height > 0;
+}
+
+/* --pace: stream or fast. */
+static bool parse_pace(const char *s, EdgeOpts *o) {
+    if (!strcmp(s, "stream")) o->pace = EDGE_PACE_STREAM;
+    else if (!strcmp(s, "fast")) o->pace = EDGE_PACE_FAST;
+    else return false;
+    return true;
+}
+
 int cmd_serve_edge(int argc, char **argv) {
     EdgeOpts o;
     edge_opts_default(&o);
     int scale = o.start.scale, quality = o.start.quality, skip = o.start.skip, max_frames = 0;
-    const char *keygen_dir = NULL;
+    const char *keygen_dir = NULL, *size = NULL, *pace = "stream";
     bool force = false;
     ArgSpec specs[] = {
         {"connect", ARG_STR, &o.connect, "EP", "the cloud's ZeroMQ endpoint, e.g. tcp://127.0.0.1:5555 (required)"},
         {"id", ARG_STR, &o.id, "NAME", "edge id: 1-16 of [A-Za-z0-9_.-]; the cloud keeps one state per id"},
-        {"frames", ARG_STR, &o.frames, "DIR", "a folder of frames (.png/.jpg, sorted by name) or a dataset root (required)"},
+        {"frames", ARG_STR, &o.frames, "DIR", "a folder of frames (.png/.jpg, sorted by name) or a dataset root (this or "
+                                              "--source)"},
+        {"source", ARG_STR, &o.source, "SRC", "a video file (any container and codec FFmpeg reads), a stream URL "
+                                              "(rtsp://, http://, udp://...), a V4L2 camera /dev/videoN, or a folder of "
+                                              "frames; no labels: the cloud records no accuracy for a video"},
+        {"pace", ARG_STR, &pace, "P", "stream: each frame at its own timestamp (a folder: k/--fps; a camera or live URL: "
+                                      "as it arrives), the real-time run the shaper and deadlines assume; fast: each frame "
+                                      "once the one before it has left, for offline runs"},
+        {"size", ARG_STR, &size, "WxH", "resize every frame to WxH before degrading (e.g. the profile's 480x360; "
+                                        "default: the source's own size)"},
         {"dataset", ARG_STR, &o.kind, "KIND", "how DIR is opened: frames (a folder or a CamVid-style root), camvid, cityscapes"},
         {"split", ARG_STR, &o.split, "S", "split of a dataset root (e.g. test)"},
         {"seq", ARG_STR, &o.seq, "NAME", "only the frames of this sequence (e.g. Seq05VD)"},
-        {"fps", ARG_FLOAT, &o.fps, "N", "capture rate: frame k is captured k/N s after the start"},
-        {"loop", ARG_BOOL, &o.loop, NULL, "start over at the end of the folder (stop with --max-frames, --duration or Ctrl-C)"},
+        {"fps", ARG_FLOAT, &o.fps, "N", "a folder's capture rate: frame k is captured k/N s after the start (a video "
+                                        "keeps its own timestamps)"},
+        {"loop", ARG_BOOL, &o.loop, NULL, "start over at the end of the folder or video file (stop with --max-frames, "
+                                          "--duration or Ctrl-C)"},
         {"max-frames", ARG_INT, &max_frames, "N", "stop after N captured frames (0 = one pass)"},
         {"duration", ARG_FLOAT, &o.duration, "S", "stop after S seconds of capture (0 = no limit)"},
         {"scale", ARG_INT, &scale, "S", "starting downscale factor (1 = HR) until the cloud's first feedback"},
@@ -91,9 +117,10 @@ int cmd_serve_edge(int argc, char **argv) {
         {"quiet", ARG_BOOL, &o.quiet, NULL, "no log lines"},
         {0},
     };
-    ArgCmd cmd = {"serve-edge", "--connect tcp://HOST:PORT --frames DIR [options]",
+    ArgCmd cmd = {"serve-edge", "--connect tcp://HOST:PORT (--frames DIR | --source FILE|URL|/dev/videoN|DIR) [options]",
                   "The edge of the online loop (Runespoor §3.2, §5.3). Plays a frame folder as a video at\n"
-                  "--fps; each captured frame is downscaled (MATLAB bicubic) and JPEG-encoded with the\n"
+                  "--fps, or a video file, stream or camera (--source, through FFmpeg) at its own timestamps;\n"
+                  "each captured frame is downscaled (MATLAB bicubic) and JPEG-encoded with the\n"
                   "current configuration (scale, quality, skip) and sent to `rune serve-cloud` through a\n"
                   "shaper that enforces the uplink (--bandwidth schedule or --trace); a frame that would\n"
                   "leave after --deadline-ms is dropped. The cloud's feedback sets the configuration of\n"
@@ -118,7 +145,9 @@ int cmd_serve_edge(int argc, char **argv) {
     args_parse(&cmd, argc, argv, &pos, &npos);
     free(pos);
     if (keygen_dir) return keygen(&cmd, keygen_dir, o.id, force);
-    if (!o.connect || !o.frames) args_usage_error(&cmd, "--connect and --frames are required");
+    if (!o.connect || !(o.frames || o.source)) args_usage_error(&cmd, "--connect and one of --frames or --source are required");
+    if (!parse_size(size, &o)) args_usage_error(&cmd, "--size %s: want WxH, e.g. 480x360", size);
+    if (!parse_pace(pace, &o)) args_usage_error(&cmd, "--pace %s: stream or fast", pace);
     o.start = (WireConfig){.scale = scale, .quality = quality, .skip = skip};
     o.max_frames = max_frames;
     if (edge_opts_check(&o) < 0) args_usage_error(&cmd, "%s", rn_errmsg());

@@ -95,6 +95,10 @@ sanitized bad_mask_stats fail mask-stats --data "$out/noannot" --dataset camvid 
 echo "another model" > "$out/changed.h5"
 sed "s#\"weights/carn_m.h5\"#\"$out/changed.h5\"#" data/samples/serve_profile.json > "$out/changed_profile.json"
 sanitized serve_cloud_changed_model fail serve-cloud --listen tcp://127.0.0.1:29871 --profile "$out/changed_profile.json" --threshold 0.085
+# serve-edge --source through FFmpeg: a missing video, and a file that is no video (libavformat refuses it)
+sanitized serve_edge_source_missing fail serve-edge --connect tcp://127.0.0.1:1 --source "$out/none.mkv" --wait-cloud 0
+cp data/samples/serve_profile.json "$out/not_a_video.mp4"
+sanitized serve_edge_source_garbage fail serve-edge --connect tcp://127.0.0.1:1 --source "$out/not_a_video.mp4" --wait-cloud 0
 # serve-reconcile on a hand-written pair of CSVs (a summary row covering two frames; every frame accounted for)
 printf 'edge,frame_id,probe,status\ne,1,0,sent\ne,2,0,sent\ne,3,0,sent\n' > "$out/rec_edge.csv"
 printf 'edge,frame_id,probe,status,reason\ne,1,0,processed,none\ne,3,,stale_summary,2\n' > "$out/rec_cloud.csv"

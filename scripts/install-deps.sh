@@ -2,10 +2,11 @@
 # install-deps.sh: installs the Debian packages rune needs to build, run and test (idempotent).
 # Debian's python3-torch is NOT needed here: it only regenerates fixtures and runs the comparison
 # benchmarks (scripts/install-reference.sh). With package names as arguments it installs those
-# instead (scripts/install-mpi.sh uses it for Open MPI).
+# instead (scripts/install-mpi.sh uses it for Open MPI). FFmpeg's libraries (libav*, libswscale) read
+# video files, streams and V4L2 cameras for `rune serve-edge --source` (data/video_source.c).
 set -euo pipefail
 pkgs=(build-essential pkg-config libpng-dev libturbojpeg0-dev libhdf5-dev libjansson-dev libopenblas-dev
-      libzmq3-dev gnuplot-nox)
+      libzmq3-dev gnuplot-nox libavformat-dev libavcodec-dev libswscale-dev libavdevice-dev libavutil-dev)
 [ $# -gt 0 ] && pkgs=("$@")
 missing=()
 for p in "${pkgs[@]}"; do

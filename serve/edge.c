@@ -11,6 +11,7 @@
 
 #include "data/dataset.h"
 #include "data/degrade.h"
+#include "data/video_source.h"
 #include "profile/profile_json.h"
 #include "serve/confirm.h"
 #include "serve/endpoint.h"
@@ -62,9 +63,12 @@ typedef struct Edge {
     const EdgeOpts *o;
     Transport *tr;
     Shaper sh;
-    Dataset ds;
-    int *order;             /* sample indices of the played frames */
-    int nframes;
+    VideoSource *src;       /* the frames (a dataset's samples in play order, or a video) */
+    long nframes;           /* frames in one pass (-1: unknown, a camera) */
+    int hr_w, hr_h;         /* the size frames are sent at (HELLO) */
+    double fps;             /* the source's frame rate (HELLO; a folder's is --fps) */
+    bool live;              /* a camera or a live URL: it paces itself */
+    char src_err[512];      /* why the source broke off midway ("" = it did not) */
     FILE *csv;
     double t0_mono;
     int64_t t0_us;
@@ -90,11 +94,6 @@ typedef struct Edge {
 static double rel_now(const Edge *e) { return now_seconds() - e->t0_mono; }
 static int64_t rel_us(const Edge *e, double t) { return e->t0_us + (int64_t)llround(t * 1e6); }
 
-static const char *frame_name(const Edge *e, int src) {
-    const char *p = e->ds.samples[src].frame, *b = strrchr(p, '/');
-    return b ? b + 1 : p;
-}
-
 static void csv_row(Edge *e, uint64_t fid, int src, bool probe, const char *status, const char *reason,
                     const WireConfig *c, size_t bytes, double capture, double ready, double start, double send,
                     double encode_ms) {
@@ -102,7 +101,8 @@ static void csv_row(Edge *e, uint64_t fid, int src, bool probe, const char *stat
     bool sent = !strcmp(status, "sent");
     char name[256];
     /* frame names are written plain; a comma or quote in one is replaced so the CSV stays parseable */
-    snprintf(name, sizeof name, "%s", src >= 0 ? frame_name(e, src) : "");
+    name[0] = 0;
+    if (src >= 0) video_source_frame_name(e->src, src, name, sizeof name);
     for (char *p = name; *p; p++)
         if (*p == ',' || *p == '"' || *p == '\n') *p = '_';
     fprintf(e->csv, "%s,%llu,%d,%s,%s,%s,%s,%d,%d,%d,%d,%d,%zu,%lld,", e->o->id, (unsigned long long)fid, src, name,
@@ -161,11 +161,11 @@ static void on_answer(Edge *e, uint64_t fid) {
     confirm_ack(&e->cf, fid);
 }
 
-static void send_hello(Edge *e, int hr_w, int hr_h) {
+static void send_hello(Edge *e) {
     WireMsg m = {.type = WIRE_HELLO};
     snprintf(m.edge_id, sizeof m.edge_id, "%s", e->o->id);
-    m.u.hello = (WireHello){.hr_w = hr_w, .hr_h = hr_h, .fps = e->o->fps, .cfg = e->cfg, .frames = (uint32_t)e->nframes,
-                            .edge_us = wire_now_us()};
+    m.u.hello = (WireHello){.hr_w = e->hr_w, .hr_h = e->hr_h, .fps = e->fps, .cfg = e->cfg,
+                            .frames = (uint32_t)(e->nframes > 0 ? e->nframes : 0), .edge_us = wire_now_us()};
     m.u.hello.cfg.flags &= ~(unsigned)WIRE_CFG_PROBE;
     if (transport_send(e->tr, NULL, &m) < 0 && !e->o->quiet) logline(stderr, "edge: HELLO: %s\n", rn_errmsg());
 }
@@ -412,23 +412,67 @@ static void capture_one(Edge *e, uint64_t fid, int src, const Image *hr, const W
     p->probe = probe;
 }
 
+static VideoSourceOpts source_opts(const EdgeOpts *o) {
+    return (VideoSourceOpts){.w = o->width, .h = o->height, .fps = o->fps, .stop = &g_stop};
+}
+
+/* --frames: the dataset's samples (of --seq only, when given) in its order, frame k at k / fps. */
 static int open_frames(Edge *e) {
     const EdgeOpts *o = e->o;
-    TRY(dataset_open(o->kind && *o->kind ? o->kind : "frames", o->frames, o->split && *o->split ? o->split : NULL, &e->ds));
-    e->order = xmalloc((size_t)(e->ds.n ? e->ds.n : 1) * sizeof *e->order);
-    for (int i = 0; i < e->ds.n; i++) {
-        const Sample *s = &e->ds.samples[i];
+    Dataset ds;
+    TRY(dataset_open(o->kind && *o->kind ? o->kind : "frames", o->frames, o->split && *o->split ? o->split : NULL, &ds));
+    int *order = xmalloc((size_t)(ds.n ? ds.n : 1) * sizeof *order), n = 0;
+    for (int i = 0; i < ds.n; i++) {
+        const Sample *s = &ds.samples[i];
         if (o->seq && *o->seq) {
             const char *name = strrchr(s->frame, '/');
             name = name ? name + 1 : s->frame;
             bool match = (s->seq && !strcmp(s->seq, o->seq)) || !strncmp(name, o->seq, strlen(o->seq));
             if (!match) continue;
         }
-        e->order[e->nframes++] = i;
+        order[n++] = i;
     }
-    if (e->nframes == 0)
+    if (n == 0) {
+        dataset_free(&ds);
+        free(order);
         return rn_fail("%s: no frames%s%s", o->frames, o->seq && *o->seq ? " of sequence " : "", o->seq ? o->seq : "");
+    }
+    VideoSourceOpts vo = source_opts(o);
+    e->src = video_source_from_dataset(&ds, order, n, &vo);
+    return e->src ? 0 : -1;
+}
+
+/* The frames: --source (a video, a camera, a URL or a folder) or --frames (a dataset). */
+static int open_source(Edge *e) {
+    const EdgeOpts *o = e->o;
+    if (o->source && *o->source) {
+        VideoSourceOpts vo = source_opts(o);
+        e->src = video_source_open(o->source, &vo);
+        if (!e->src) return -1;
+    } else TRY(open_frames(e));
+    bool exact;
+    e->nframes = video_source_frames(e->src, &exact);
+    video_source_size(e->src, &e->hr_w, &e->hr_h);
+    e->fps = video_source_fps(e->src);
+    e->live = video_source_live(e->src);
     return 0;
+}
+
+/* What is played, for the first log line: "4 frames at 30 fps" or "clip.mkv 480x360, ~8 frames at 10 fps, ...". */
+static void describe_source(const Edge *e, char *buf, size_t cap) {
+    const EdgeOpts *o = e->o;
+    const char *pace = o->pace == EDGE_PACE_FAST ? "as fast as the uplink takes them"
+                       : e->live                 ? "as it delivers them"
+                                                 : "paced by its timestamps";
+    bool exact;
+    video_source_frames(e->src, &exact);
+    if (video_source_is_dataset(e->src) && o->pace == EDGE_PACE_STREAM)
+        snprintf(buf, cap, "%ld frames at %g fps", e->nframes, e->fps);
+    else if (e->nframes >= 0)
+        snprintf(buf, cap, "%s %dx%d, %s%ld frames at %g fps, %s", o->source && *o->source ? o->source : o->frames, e->hr_w,
+                 e->hr_h, exact ? "" : "~", e->nframes, e->fps, pace);
+    else
+        snprintf(buf, cap, "%s %dx%d at %g fps, %s", o->source, e->hr_w, e->hr_h, e->fps, pace);
 }
 
 /* The standard configuration of the profile's largest target that the link at t = 0 carries. */
@@ -464,11 +508,11 @@ static void print_summary(const Edge *e) {
             "edge %s: %lld captured, %lld sent (+%lld probes, %.2f MB), %lld skipped, dropped: %lld deadline, %lld no link, "
             "%lld zmq full, %lld send errors, %lld edge busy/queue full, %lld encode errors, %lld stopped; %lld feedback "
             "(%lld answering frames, %lld notices), %lld configuration changes, %lld self step-downs, %lld reconnects; "
-            "mean encode %.1f ms, queue %.1f ms, transmit %.1f ms; %.1f s\n",
+            "mean encode %.1f ms, queue %.1f ms, transmit %.1f ms; %lld undecodable video packets skipped; %.1f s\n",
             e->o->id, s->captured, s->sent, s->probes_sent, s->bytes_sent / 1e6, s->skipped, s->dropped_deadline,
             s->dropped_no_link, s->dropped_zmq_full, s->dropped_send_error, s->dropped_busy, s->dropped_error, s->dropped_stopped,
             s->feedback, s->acked, s->notices, s->config_changes, s->self_stepdowns, s->reconnects, s->encode_ms, s->queue_ms,
-            s->transmit_ms, s->wall_s);
+            s->transmit_ms, s->bad_packets, s->wall_s);
 }
 
 int edge_outcome(const EdgeSummary *s, const char **why) {
@@ -481,6 +525,19 @@ int edge_outcome(const EdgeSummary *s, const char **why) {
                "overloaded or gone; a longer --linger waits longer for a slow cloud)";
         return EDGE_EXIT_NO_ANSWER;
     }
+    return 0;
+}
+
+static bool given(const char *s) { return s && *s; }
+
+/* Where frames come from: one of --frames and --source; a dataset's selectors only with --frames. */
+static int source_opts_check(const EdgeOpts *o) {
+    if (given(o->frames) && given(o->source)) return rn_fail("--frames and --source: give one");
+    if (given(o->source) && (given(o->split) || given(o->seq)))
+        return rn_fail("--split and --seq pick frames of a dataset (--frames); --source plays all of %s", o->source);
+    if (o->pace != EDGE_PACE_STREAM && o->pace != EDGE_PACE_FAST) return rn_fail("--pace: stream or fast");
+    if (o->width < 0 || o->height < 0 || (o->width > 0) != (o->height > 0) || (long)o->width * o->height > IMAGE_MAX_PIXELS)
+        return rn_fail("--size %dx%d: both sides > 0, at most %ld pixels", o->width, o->height, (long)IMAGE_MAX_PIXELS);
     return 0;
 }
 
@@ -504,7 +561,95 @@ int edge_opts_check(const EdgeOpts *o) {
     if (c->skip < 0 || c->skip > 255) return rn_fail("--skip %d: must be 0..255", c->skip);
     if (wire_config_check(c) != WIRE_OK) return rn_fail("start configuration: scale 1..16, quality 0..100, skip 0..255");
     if (o->connect && endpoint_check(o->connect, 0) < 0) return rn_fail("--connect %s", rn_errmsg());
-    return 0;
+    return source_opts_check(o);
+}
+
+/* Waits until capture time t on the edge's clock (t < 0: until nothing is queued, --pace fast), sending
+ * departures, taking feedback and greeting a new link meanwhile. Returns the capture time. */
+static double wait_capture(Edge *e, double t) {
+    for (;;) {
+        depart(e, false);
+        long long g = transport_generation(e->tr);
+        if (g != e->gen_seen) {
+            if (e->gen_seen > 0) e->s.reconnects++;
+            e->gen_seen = g;
+            give_up_before(e, g, "link_lost");
+            send_hello(e);
+        }
+        double now = rel_now(e);
+        if ((t >= 0 ? now >= t : e->pcount == 0) || g_stop) return t >= 0 ? t : now;
+        double next = t >= 0 ? t : now + 0.05;
+        if (e->pcount && e->pend[e->phead].finish < next) next = e->pend[e->phead].finish;
+        pump(e, fmin(next - now, 0.05));
+    }
+}
+
+/* The next frame, starting over at the end with --loop: 1, 0 at the end, -1 when the source broke off
+ * (its error is edge_run's result; the frames before it were streamed and are in the summary). */
+static int next_frame(Edge *e, VideoFrameInfo *fi) {
+    int rc = video_source_next(e->src, fi);
+    if (rc == 0 && e->o->loop) rc = video_source_rewind(e->src) < 0 ? -1 : video_source_next(e->src, fi);
+    if (rc < 0) {
+        snprintf(e->src_err, sizeof e->src_err, "%s", rn_errmsg());
+        if (!e->o->quiet) logline(stderr, "edge %s: %s\n", e->o->id, e->src_err);
+    }
+    return rc;
+}
+
+/* When a frame is captured: at its time in the source (--pace stream), on arrival (a live source
+ * paces itself: its timestamps may start anywhere and jump), or once the queue is empty (--pace fast). */
+static double capture_time(const Edge *e, const VideoFrameInfo *fi) {
+    if (e->o->pace == EDGE_PACE_FAST) return -1;
+    return e->live ? rel_now(e) : fi->t;
+}
+
+/* One captured frame: skipped, or loaded, degraded and offered to the shaper (and a probe with it). */
+static void capture_frame(Edge *e, uint64_t fid, int src, double t_cap) {
+    WireConfig c = e->cfg;
+    if (rel_now(e) - t_cap > fmax(2.0 / e->fps, 0.1)) { /* the edge itself fell behind its clock (CPU starved) */
+        e->s.dropped_busy++;
+        csv_row(e, fid, src, false, "dropped", "edge_busy", &c, 0, t_cap, -1, -1, -1, -1);
+        return;
+    }
+    bool skip = e->skip_left > 0;
+    if (skip) {
+        e->skip_left--;
+        e->s.skipped++;
+        csv_row(e, fid, src, false, "skipped", "skip", &c, 0, t_cap, -1, -1, -1, -1);
+        if (e->probes_left <= 0) return;
+    }
+    Image hr;
+    if (video_source_pixels(e->src, &hr) < 0) {
+        e->s.dropped_error++;
+        if (!e->o->quiet) logline(stderr, "edge: %s\n", rn_errmsg());
+        csv_row(e, fid, src, false, "dropped", "load_error", &c, 0, t_cap, -1, -1, -1, -1);
+        return;
+    }
+    if (!skip) {
+        capture_one(e, fid, src, &hr, &c, false, t_cap);
+        e->skip_left = c.skip;
+    }
+    if (e->probes_left > 0) {
+        e->probes_left--;
+        WireConfig pc = e->probe_cfg;
+        capture_one(e, fid, src, &hr, &pc, true, t_cap);
+    }
+    image_free(&hr);
+}
+
+/* Captures frames until the source ends, --max-frames or --duration, or a stop. */
+static void capture_loop(Edge *e) {
+    const EdgeOpts *o = e->o;
+    for (long long k = 0; !g_stop && !(o->max_frames > 0 && k >= o->max_frames); k++) {
+        VideoFrameInfo fi;
+        if (next_frame(e, &fi) <= 0) break;
+        double t_cap = capture_time(e, &fi);
+        if (o->duration > 0 && t_cap >= o->duration) break;
+        t_cap = wait_capture(e, t_cap);
+        if (g_stop || (o->duration > 0 && t_cap >= o->duration)) break;
+        e->s.captured++;
+        capture_frame(e, (uint64_t)k, fi.index, t_cap);
+    }
 }
 
 int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
@@ -531,7 +676,8 @@ int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
         if (shaper_init_schedule(&e->sh, o->bandwidth, bws) < 0) goto out;
     } else shaper_init_unlimited(&e->sh);
     e->sh.deadline = o->deadline_ms > 0 ? o->deadline_ms / 1e3 : 0;
-    if (open_frames(e) < 0) goto out;
+    g_stop = 0; /* a camera's or URL's open gives up when it turns 1 (an earlier run's stop must not) */
+    if (open_source(e) < 0) goto out;
     if (o->profile && *o->profile && start_from_profile(e) < 0) goto out;
     if (o->csv && *o->csv) {
         e->csv = fopen(o->csv, "w");
@@ -558,80 +704,21 @@ int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
     sigaction(SIGTERM, &sa, &old_term);
     g_stop = 0;
 
-    /* the first frame's size for HELLO */
-    Image hr = {0};
-    if (dataset_load_frame(&e->ds, e->order[0], &hr) < 0) goto sig_out;
-    int hr_w = hr.w, hr_h = hr.h;
-    image_free(&hr);
     double wait_end = now_seconds() + o->wait_cloud;
     while (o->wait_cloud > 0 && !transport_connected(e->tr) && now_seconds() < wait_end && !g_stop) pump(e, 0.02);
+    char what[512];
+    describe_source(e, what, sizeof what);
     if (!o->quiet)
-        logline(stderr, "edge %s: %s %s; %d frames at %g fps%s\n", o->id, transport_connected(e->tr) ? "connected to" : "no cloud yet at",
-                o->connect, e->nframes, o->fps, o->loop ? ", looping" : "");
+        logline(stderr, "edge %s: %s %s; %s%s\n", o->id, transport_connected(e->tr) ? "connected to" : "no cloud yet at", o->connect,
+                what, o->loop ? ", looping" : "");
     if (transport_connected(e->tr)) {
         e->gen_seen = transport_generation(e->tr);
-        send_hello(e, hr_w, hr_h);
+        send_hello(e);
         pump(e, 0.2); /* the cloud's first configuration, if it answers quickly */
     }
     e->t0_mono = now_seconds(); /* the capture clock starts now */
     e->t0_us = wire_now_us();
-    long long k = 0;
-    long long limit = o->max_frames > 0 ? o->max_frames : (o->loop ? -1 : e->nframes);
-    for (;;) {
-        if (g_stop) break;
-        double t_cap = (double)k / o->fps;
-        if ((limit >= 0 && k >= limit) || (o->duration > 0 && t_cap >= o->duration)) break;
-        /* wait for the capture time, sending departures and taking feedback meanwhile */
-        for (;;) {
-            depart(e, false);
-            long long g = transport_generation(e->tr);
-            if (g != e->gen_seen) {
-                if (e->gen_seen > 0) e->s.reconnects++;
-                e->gen_seen = g;
-                give_up_before(e, g, "link_lost");
-                send_hello(e, hr_w, hr_h);
-            }
-            double now = rel_now(e);
-            double next = t_cap;
-            if (e->pcount && e->pend[e->phead].finish < next) next = e->pend[e->phead].finish;
-            if (now >= t_cap || g_stop) break;
-            pump(e, fmin(next - now, 0.05));
-        }
-        if (g_stop) break;
-        uint64_t fid = (uint64_t)k;
-        int src = e->order[k % e->nframes];
-        e->s.captured++;
-        k++;
-        WireConfig c = e->cfg;
-        if (rel_now(e) - t_cap > fmax(2.0 / o->fps, 0.1)) { /* the edge itself fell behind its clock (CPU starved) */
-            e->s.dropped_busy++;
-            csv_row(e, fid, src, false, "dropped", "edge_busy", &c, 0, t_cap, -1, -1, -1, -1);
-            continue;
-        }
-        bool skip = e->skip_left > 0;
-        if (skip) {
-            e->skip_left--;
-            e->s.skipped++;
-            csv_row(e, fid, src, false, "skipped", "skip", &c, 0, t_cap, -1, -1, -1, -1);
-            if (e->probes_left <= 0) continue;
-        }
-        if (dataset_load_frame(&e->ds, src, &hr) < 0) {
-            e->s.dropped_error++;
-            if (!o->quiet) logline(stderr, "edge: %s\n", rn_errmsg());
-            csv_row(e, fid, src, false, "dropped", "load_error", &c, 0, t_cap, -1, -1, -1, -1);
-            continue;
-        }
-        if (!skip) {
-            capture_one(e, fid, src, &hr, &c, false, t_cap);
-            e->skip_left = c.skip;
-        }
-        if (e->probes_left > 0) {
-            e->probes_left--;
-            WireConfig pc = e->probe_cfg;
-            capture_one(e, fid, src, &hr, &pc, true, t_cap);
-        }
-        image_free(&hr);
-    }
+    capture_loop(e);
     /* let the queue drain (bounded by the deadline) and the last feedback arrive */
     double end = rel_now(e) + fmax(0, o->linger) + (e->pcount ? fmax(0, e->pend[(e->phead + e->pcount - 1) % PENDING_CAP].finish - rel_now(e)) : 0);
     if (o->netns && e->pcount && e->sh.deadline > 0) /* the last frame may wait for the socket up to its deadline */
@@ -663,13 +750,13 @@ int edge_run(const EdgeOpts *o, EdgeSummary *sum) {
         e->s.transmit_ms = e->sum_transmit / n;
     }
     e->s.encode_ms = e->n_encoded > 0 ? e->sum_encode / (double)e->n_encoded : 0;
+    e->s.bad_packets = video_source_bad_packets(e->src);
     if (!o->quiet) print_summary(e);
     if (!o->quiet && e->s.unconfirmed)
         logline(stderr, "edge %s: %lld sent frames unconfirmed: may be lost in flight (CSV status unconfirmed)\n", o->id,
                 e->s.unconfirmed);
     if (sum) *sum = e->s;
-    rc = e->s.refused ? rn_fail("refused by the cloud: %s", e->refused_note) : 0;
-sig_out:
+    rc = e->s.refused ? rn_fail("refused by the cloud: %s", e->refused_note) : e->src_err[0] ? rn_fail("%s", e->src_err) : 0;
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
 out:
@@ -681,8 +768,7 @@ out:
     transport_close(e->tr);
     confirm_free(&e->cf);
     shaper_free(&e->sh);
-    if (e->ds.samples) dataset_free(&e->ds);
-    free(e->order);
+    video_source_close(e->src);
     free(e);
     return rc;
 }

@@ -1,7 +1,20 @@
-/* edge.h: the robot's side of the online loop — a frame folder played as a video, degraded with the
- * configuration the cloud last asked for, paced through the shaper, sent over the transport.
+/* edge.h: the robot's side of the online loop — a frame folder, a video file, a stream URL or a camera
+ * (data/video_source.h), degraded with the configuration the cloud last asked for, paced through the
+ * shaper, sent over the transport.
  *
- * Clock: frame k is captured at t0 + k / fps (t0 = when the stream starts). At its capture time the
+ * Clock (--pace stream, the default): frame k is captured at t0 + its time in the source (t0 = when the
+ * stream starts): a folder's k / fps, a video file's timestamp from its first frame's; a camera or a
+ * live URL paces itself, so its frames are captured as they arrive. --pace fast: each frame is
+ * captured as soon as the one before it has left the edge (sent or dropped), for offline runs over a
+ * file that should take as long as encoding and the uplink need, not as long as the video lasts.
+ * Stream is the default because the shaper's schedule, the deadline and the cloud's bandwidth
+ * estimate are all in seconds of this clock: only a real-time capture gives them their meaning.
+ *
+ * A video has no labels: its frames' src_index is their number in the video (from 0, again from 0 on
+ * each --loop pass), and a cloud scores accuracy only for a dataset-backed stream (--frames with the
+ * cloud's --data naming the same frames); with a video it serves and adapts, and records no accuracy.
+ *
+ * At its capture time the
  * frame is skipped (configuration skip), or loaded and degraded (scale, JPEG quality) and offered to
  * the shaper; the shaper says when its last byte leaves the uplink (or refuses it: deadline), and the
  * message is handed to ZeroMQ at that moment. Feedback from the cloud changes the configuration of
@@ -48,14 +61,19 @@
 #define EDGE_NETNS_SNDHWM 1      /* --netns: messages ZeroMQ may hold towards the cloud */
 #define EDGE_NETNS_SNDBUF 16384  /* --netns: TCP send buffer asked for (the kernel doubles it): ~0.25 s at 1 Mbps */
 
+enum { EDGE_PACE_STREAM, EDGE_PACE_FAST };
+
 typedef struct EdgeOpts {
     const char *connect;      /* ZeroMQ endpoint of the cloud (required) */
     const char *id;           /* edge id (wire_id_valid) */
-    const char *frames;       /* a frame folder or a dataset root (required) */
+    const char *frames;       /* a frame folder or a dataset root (this or source) */
+    const char *source;       /* a video file, URL, /dev/videoN or frame folder (video_source_open); this or frames */
+    int pace;                 /* EDGE_PACE_STREAM (default) or EDGE_PACE_FAST (see Clock above) */
+    int width, height;        /* frames resized to width x height before degrading (0 x 0 = as the source gives them) */
     const char *kind;         /* dataset kind for dataset_open ("frames" default; "camvid" etc. work too) */
     const char *split;        /* split of a dataset root ("" = the kind's default) */
     const char *seq;          /* only frames of this sequence ("" = all) e.g. "Seq05VD" */
-    double fps;               /* capture rate */
+    double fps;               /* a folder's capture rate (a video's own timestamps and rate rule) */
     bool loop;                /* start over at the end of the folder */
     long long max_frames;     /* stop after this many captures (0 = one pass, or endless with loop) */
     double duration;          /* stop after this many seconds (0 = no limit) */
@@ -89,6 +107,7 @@ typedef struct EdgeSummary {
     long long self_stepdowns;    /* own steps down after STEPDOWN_K deadline drops in a row */
     long long refused;           /* FEEDBACKs saying the cloud does not serve this edge (it stops at the first) */
     long long unconfirmed;       /* sent frames no FEEDBACK confirmed: may be lost in flight (CSV rows "unconfirmed") */
+    long long bad_packets;       /* a video's packets the decoder refused and skipped */
     double bytes_sent;
     double encode_ms, queue_ms, transmit_ms; /* means over the sent frames */
     double wall_s;
@@ -97,13 +116,15 @@ typedef struct EdgeSummary {
 /* Defaults: id "edge0", kind "frames", fps 30, start s4 q70, deadline 500 ms, wait_cloud 10 s, linger 1 s. */
 void edge_opts_default(EdgeOpts *o);
 /* Every number in range (fps (0, 1000], max_frames >= 0, duration/linger/wait_cloud/bw_start/deadline_ms
- * >= 0 and finite, bw_scale > 0, the start configuration, a tcp:// endpoint's port 1..65535); -1 with
- * rn_errmsg() naming the flag. edge_run calls it too. */
+ * >= 0 and finite, bw_scale > 0, the start configuration, a tcp:// endpoint's port 1..65535, the size
+ * both sides or none, a known pace), frames or source but not both, no split or seq with a source; -1
+ * with rn_errmsg() naming the flag. edge_run calls it too. */
 int edge_opts_check(const EdgeOpts *o);
 /* Runs the stream until the frames (or max_frames / duration) are used up, SIGINT/SIGTERM, or the
  * cloud refuses the edge.
- * 0 (summary in *sum, also printed unless quiet), or -1 with rn_errmsg() (bad folder, schedule,
- * trace, keys, CSV path, an option out of range; "refused by the cloud: WHY", *sum filled). 0 also
+ * 0 (summary in *sum, also printed unless quiet), or -1 with rn_errmsg() (bad folder or video,
+ * schedule, trace, keys, CSV path, an option out of range; "refused by the cloud: WHY", *sum filled;
+ * a video that breaks off midway, *sum filled: the frames before the break were streamed). 0 also
  * when nothing got through: the caller reads sum (edge_outcome). */
 int edge_run(const EdgeOpts *o, EdgeSummary *sum);
 
