@@ -183,6 +183,16 @@ static int header_check(const Sweep *s, const char *path, const char *line) {
     return rc;
 }
 
+/* The sweep position of the log's frame `name`, written at position fi: the same position when the
+ * names agree, else wherever the name is (a log of a sparser --stride resumed by a denser sweep: its
+ * frames sit at other positions); -1 when this sweep lacks the frame. */
+static int frame_position(const Sweep *s, int fi, const char *name) {
+    if (fi >= 0 && fi < s->nframes && !strcmp(name, s->name[fi])) return fi;
+    for (int f = 0; f < s->nframes; f++)
+        if (!strcmp(name, s->name[f])) return f;
+    return -1;
+}
+
 /* One data row of the log into s (seen[] counts each frame's configs). 1 = a torn last line (its
  * frame is measured again), 0 = read, -1 = an error. */
 static int resume_row(Sweep *s, const char *path, int lineno, char *line, bool torn, int *seen, double *v) {
@@ -190,13 +200,13 @@ static int resume_row(Sweep *s, const char *path, int lineno, char *line, bool t
     char *name;
     if (torn) return 1; /* every row is written with its newline: one without was cut short */
     if (row_parse(s, line, &fi, &name, &sc, &q, v) < 0) return rn_fail("%s:%d: bad row", path, lineno);
-    int c = sweep_find(s, sc, q);
-    if (fi < 0 || fi >= s->nframes || strcmp(name, s->name[fi]) || c < 0)
+    int c = sweep_find(s, sc, q), at = frame_position(s, fi, name);
+    if (at < 0 || c < 0)
         return rn_fail("%s:%d: frame %d %s at x%d q%d is not in this sweep: it was made with other settings "
                        "(--stride/--frames/--scales/--qualities); remove it or drop --resume",
                        path, lineno, fi, name, sc, q);
-    cell_set(s, (size_t)fi * s->nconfigs + c, v);
-    seen[fi]++;
+    cell_set(s, (size_t)at * s->nconfigs + c, v);
+    seen[at]++;
     return 0;
 }
 

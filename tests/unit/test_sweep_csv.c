@@ -58,13 +58,17 @@ static void fake_data(Dataset *ds) {
 
 static const SweepConfig CFG[2] = {{1, 90}, {2, 50}};
 
-static int run(Sweep *s, const Dataset *ds, FakeCtx *c, const char *csv, bool resume) {
+static int run_stride(Sweep *s, const Dataset *ds, FakeCtx *c, const char *csv, bool resume, int stride) {
     SweepTask t;
     fake_task(&t, c);
     SweepModels m = {{NULL}}; /* x2 rebuilt bilinear */
-    sweep_init(s, ds, 1, 0, CFG, 2, K);
+    sweep_init(s, ds, stride, 0, CFG, 2, K);
     SweepOpts o = {.small = 0.05, .csv = csv, .resume = resume};
     return sweep_run(s, ds, &t, &m, &o);
+}
+
+static int run(Sweep *s, const Dataset *ds, FakeCtx *c, const char *csv, bool resume) {
+    return run_stride(s, ds, c, csv, resume, 1);
 }
 
 static bool same(double a, double b) { return (isnan(a) && isnan(b)) || a == b; }
@@ -124,6 +128,29 @@ TEST(sweep_csv_header_and_exact_resume) {
     sweep_free(&b);
     free(text);
     sweep_free(&a);
+    dataset_free(&ds);
+}
+
+/* A profile run in passes (--stride 2, then --stride 1 --resume): the denser sweep finds the sparser
+ * log's frames by name at their new positions and measures only the others; the numbers equal a
+ * single full run's. A sparser sweep cannot take a denser log (frames it lacks). */
+TEST(sweep_csv_denser_stride_resumes_a_sparser_log) {
+    const char *dir = test_temp_dir("sweepstride");
+    char csv[1024], full[1024];
+    snprintf(csv, sizeof csv, "%s/s.csv", dir);
+    snprintf(full, sizeof full, "%s/full.csv", dir);
+    Dataset ds;
+    fake_data(&ds);
+    FakeCtx c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0};
+    Sweep ref, half, all, sparse;
+    EXPECT(run(&ref, &ds, &c0, full, false) == 0, "%s", rn_errmsg());
+    EXPECT(run_stride(&half, &ds, &c1, csv, false, 2) == 0 && half.nframes == 2, "stride 2: %s", rn_errmsg());
+    EXPECT(run_stride(&all, &ds, &c2, csv, true, 1) == 0, "stride 1 after stride 2: %s", rn_errmsg());
+    EXPECT(c2.scored == 2 && all.measured == 1, "only frame 1 measured: %d scores", c2.scored);
+    EXPECT(sweeps_differ(&ref, &all, false) == 0, "%d numbers differ from one full run", sweeps_differ(&ref, &all, false));
+    EXPECT(run_stride(&sparse, &ds, &c3, csv, true, 2) < 0 && strstr(rn_errmsg(), "is not in this sweep"),
+           "a stride-2 sweep refuses the stride-1 log: %s", rn_errmsg());
+    sweep_free(&ref), sweep_free(&half), sweep_free(&all), sweep_free(&sparse);
     dataset_free(&ds);
 }
 
