@@ -122,7 +122,15 @@ typedef struct Slot {
     FILE *out;           /* its output when tests run side by side (NULL: straight to the terminal) */
 } Slot;
 
-static void start_test(Slot *sl, int i, bool capture) {
+/* The test's ports: a window of 1000 below Linux's ephemeral range (32768) per slot of this runner,
+ * so that two tests running side by side never share one (each file's offsets stay under 1000). */
+static void set_port_window(int slot) {
+    char base[16];
+    snprintf(base, sizeof base, "%d", 20000 + (int)((getppid() + slot) % 12) * 1000);
+    setenv("RUNE_TEST_PORT_BASE", base, 1);
+}
+
+static void start_test(Slot *sl, int i, bool capture, int slot) {
     fflush(stdout);
     fflush(stderr);
     sl->out = capture ? tmpfile() : NULL;
@@ -130,6 +138,7 @@ static void start_test(Slot *sl, int i, bool capture) {
     pid_t pid = fork();
     if (pid == 0) {
         setpgid(0, 0); /* its own process group: a timeout ends whatever it started too */
+        set_port_window(slot);
         if (sl->out) dup2(fileno(sl->out), 1), dup2(fileno(sl->out), 2);
         g_tests[i].fn();
         engine_step_reset();
@@ -217,7 +226,7 @@ int main(int argc, char **argv) {
         if (i < g_ntests && busy < jobs) {
             int k = 0;
             while (slots[k].pid) k++;
-            start_test(&slots[k], i++, jobs > 1);
+            start_test(&slots[k], i++, jobs > 1, k);
             busy++;
             continue;
         }

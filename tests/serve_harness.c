@@ -46,7 +46,11 @@ int wait_bounded(pid_t pid, double seconds) {
 /* Below Linux's ephemeral range (32768 and up by default, /proc/sys/net/ipv4/ip_local_port_range):
  * a port there can be held by any outgoing connection of the moment, and the cloud's bind then fails.
  * The serve tests add offsets up to ~600. */
-int test_port(void) { return 20000 + (int)(getpid() % 12000); }
+int test_port(void) {
+    const char *b = getenv("RUNE_TEST_PORT_BASE"); /* set by the runner per slot (tests/main.c) */
+    int base = b ? atoi(b) : 0;
+    return base >= 1024 && base <= 31000 ? base : 20000 + (int)(getpid() % 12) * 1000;
+}
 
 /* The next FEEDBACK for frame id (or any, id = UINT64_MAX) within timeout seconds; 1 got, 0 none. */
 int wait_feedback(Transport *t, uint64_t id, double timeout, WireFeedback *fb) {

@@ -11,7 +11,8 @@
 pid_t spawn_rune(const char *log, char *const *args);
 /* Waits for pid at most `seconds`, then kills it; returns its exit status (-1 when killed/abnormal). */
 int wait_bounded(pid_t pid, double seconds);
-/* A loopback port for this test process (20000 + pid % 12000: below the ephemeral ports). */
+/* The first of this test's loopback ports (a window of 1000 below the ephemeral ports that no test
+ * running beside it shares: RUNE_TEST_PORT_BASE from the runner; each file adds its offset + k < 1000). */
 int test_port(void);
 /* The next FEEDBACK for frame id (or any, id = UINT64_MAX) within timeout seconds; 1 got, 0 none. */
 int wait_feedback(Transport *t, uint64_t id, double timeout, WireFeedback *fb);
