@@ -82,19 +82,8 @@ static void det_run(const ProfileDoc *d, int sig, const Sweep *tr, const bool *t
 /* An AUC of the low direction turned to the given direction. */
 static double in_dir(double auc_low, int direction) { return direction > 0 ? auc_low : 1 - auc_low; }
 
-/* The distinct scales of the sweep in configuration order. */
-static int scales_of(const Sweep *s, int *sc) {
-    int n = 0;
-    for (int c = 0; c < s->nconfigs; c++) {
-        bool seen = false;
-        for (int i = 0; i < n; i++) seen |= sc[i] == s->cfg[c].scale;
-        if (!seen && n < SWEEP_MAX_SCALE) sc[n++] = s->cfg[c].scale;
-    }
-    return n;
-}
-
 int profile_signal_evals(ProfileDoc *d, const Sweep *tr, const bool *tail, const Sweep *va, const bool *vtail) {
-    int sc[SWEEP_MAX_SCALE], nsc = scales_of(tr, sc), best = SIG_RATIO;
+    int sc[SWEEP_MAX_SCALE], nsc = sweep_scales(tr, sc), best = SIG_RATIO;
     double best_score = -1;
     d->nsig = 0;
     for (int sig = 0; sig < SIG_N; sig++) {

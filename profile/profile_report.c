@@ -230,17 +230,6 @@ static const ProfileDetector *det_of(const ProfileDoc *d, int scale, int quality
     return NULL;
 }
 
-/* The distinct scales of a sweep in configuration order. */
-static int sweep_scales(const Sweep *s, int *sc) {
-    int n = 0;
-    for (int c = 0; c < s->nconfigs; c++) {
-        bool seen = false;
-        for (int i = 0; i < n; i++) seen |= sc[i] == s->cfg[c].scale;
-        if (!seen && n < SWEEP_MAX_SCALE) sc[n++] = s->cfg[c].scale;
-    }
-    return n;
-}
-
 /* Fig. 8 as a table: per scale, how the detector of its configuration does on the worst 5 % frames
  * (reference accuracy <= tail5_cutoff) of the split shown. */
 static void fig8_md(Out *o, const ProfileDoc *d, const Sweep *s, const char *split) {

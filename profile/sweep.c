@@ -45,6 +45,16 @@ void sweep_free(Sweep *s) {
     memset(s, 0, sizeof *s);
 }
 
+int sweep_scales(const Sweep *s, int *sc) {
+    int n = 0;
+    for (int c = 0; c < s->nconfigs; c++) {
+        bool seen = false;
+        for (int i = 0; i < n; i++) seen |= sc[i] == s->cfg[c].scale;
+        if (!seen && n < SWEEP_MAX_SCALE) sc[n++] = s->cfg[c].scale;
+    }
+    return n;
+}
+
 int sweep_find(const Sweep *s, int scale, int quality) {
     for (int c = 0; c < s->nconfigs; c++)
         if (s->cfg[c].scale == scale && s->cfg[c].quality == quality) return c;

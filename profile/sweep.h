@@ -96,6 +96,7 @@ typedef struct SweepOpts {
 void sweep_init(Sweep *s, const Dataset *ds, int stride, int max_frames, const SweepConfig *cfg, int ncfg, int k);
 void sweep_free(Sweep *s);
 int sweep_find(const Sweep *s, int scale, int quality); /* config index, or -1 */
+int sweep_scales(const Sweep *s, int *sc);              /* the distinct scales in configuration order; count */
 
 /* Checks before any work: every chosen frame's HR size is divisible by every scale (so bytes
  * and accuracy describe the whole frame) and the task can score it; every scale > 1

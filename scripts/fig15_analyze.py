@@ -14,7 +14,7 @@ per-frame values (90 % / 99 % of the frames do at least this well); the mean ove
 property of the frame, the same for every arm); the detector's recall and precision against them. Across
 runs: the mean and a 95 % t interval (RUNS - 1 degrees of freedom); "vs standard" = the paired difference
 to ASR-only of the same run index. Standard library only."""
-import argparse, csv, math, os, statistics
+import argparse, csv, math, os, statistics, sys
 
 NAMES = {"cac": "CAC", "cac-share": "cac-share", "standard": "ASR only (standard)", "awstream-bilinear": "AWStream (bilinear)",
          "awstream-asr": "AWStream (ASR)", "cac-oracle": "CAC-oracle"}
@@ -23,29 +23,8 @@ COLORS = {"cac": "#d62728", "cac-share": "#9467bd", "standard": "#1f77b4", "awst
 T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
 
 
-def rows(path):
-    if not os.path.exists(path):
-        return []
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def num(x):
-    try:
-        v = float(x)
-        return v if math.isfinite(v) else None
-    except (TypeError, ValueError):
-        return None
-
-
-def pct(v, p):
-    """numpy's default percentile (linear between order statistics)."""
-    if not v:
-        return None
-    v = sorted(v)
-    k = (len(v) - 1) * p / 100
-    lo, hi = math.floor(k), math.ceil(k)
-    return v[lo] + (v[hi] - v[lo]) * (k - lo)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from serve_analyze import num, pct, rows  # noqa: E402 (the CSV readers and numpy's percentile, shared)
 
 
 def mean(v):
