@@ -53,7 +53,8 @@ int cmd_profile(int argc, char **argv) {
                                                       "size\") or own (each group's own mean bytes)"},
         {"signal", ARG_STR, &o.signal, "NAME", "tail-frame signal CAC reads: ratio (the paper's small-region ratio), "
                                                "ratio_lr, small_count, maxprob, entropy, tail_share, or auto (the best "
-                                               "mean train AUC over the scales in either direction)"},
+                                               "mean val AUC over the scales in the direction fitted on train; "
+                                               "train AUC without --val-split)"},
         {"recall-target", ARG_FLOAT, &o.recall_target, "R", "each configuration's detector threshold catches at least R of "
                                                             "the train tail frames"},
         {"tail-pct", ARG_FLOAT, &o.tail_pct, "P", "tail frames: the worst P % by per-frame mIoU (the paper: 10)"},

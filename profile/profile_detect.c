@@ -96,9 +96,13 @@ int profile_signal_evals(ProfileDoc *d, const Sweep *tr, const bool *tail, const
             det_run(d, sig, tr, tail, ct, va, vtail, va ? sweep_find(va, k->scale, k->quality) : -1, &r);
             d->sig[d->nsig++] = (ProfileSignalEval){sig, k->scale, k->quality, r.fit.auc_low, r.val_auc_low, r.fit.direction,
                                                     r.val.recall, r.val.precision};
-            if (isfinite(r.fit.auc_low)) sum += fmax(r.fit.auc_low, 1 - r.fit.auc_low), nsum++;
+            /* direction and threshold are fitted on train; the signal is a hyper-parameter, chosen on val
+             * where there is one (its AUC in the train direction: a signal whose train direction turns
+             * over on val is worse than none), else by the train AUC in that direction */
+            double auc = va ? in_dir(r.val_auc_low, r.fit.direction) : in_dir(r.fit.auc_low, r.fit.direction);
+            if (isfinite(auc)) sum += auc, nsum++;
         }
-        /* the best mean separation in either direction; ties keep the earlier signal (ratio first) */
+        /* the best mean AUC over the scales; ties keep the earlier signal (ratio first) */
         if (nsum && sum / nsum > best_score) best_score = sum / nsum, best = sig;
     }
     return best;

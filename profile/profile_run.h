@@ -67,7 +67,8 @@ void profile_tail_classes(ProfileDoc *d, const Sweep *s, int c);
 /* tail_share per (frame, config) from the per-class counts and d's tail classes (nothing without counts). */
 void profile_fill_tail_share(const ProfileDoc *d, Sweep *s);
 /* sig[]: every signal at every scale's configuration (profile_scale_config); val_tail marks val's
- * frames (NULL with val). Returns the signal with the best mean max(AUC, 1 - AUC) over the scales. */
+ * frames (NULL with val). Returns the signal with the best mean AUC over the scales in the direction
+ * fitted on train, measured on val (on train without val): `--signal auto`. */
 int profile_signal_evals(ProfileDoc *d, const Sweep *train, const bool *tail, const Sweep *val, const bool *val_tail);
 /* det[]: one detector per training configuration for signal sig. */
 void profile_detectors(ProfileDoc *d, int sig, const Sweep *train, const bool *tail, const Sweep *val, const bool *val_tail);

@@ -320,6 +320,19 @@ TEST(profile_signal_auto_choice) {
     EXPECT(d->det[0].train_auc == 1 && d->det[0].train_recall == 1 && d->det[0].train_precision == 1, "perfect on train");
     EXPECT(d->det[0].val_n == 20 && d->det[0].val_tail == 2 && d->det[0].val_recall == 1, "val (the same frames here)");
     doc_del(d);
+    /* the signal is chosen on val: entropy turned over there (tail frames the least uncertain) loses to
+     * maxprob, which separates as on train (val AUC 33/36 in its train direction against 0) */
+    Hand va;
+    signal_sweep(&va);
+    double flipped[20];
+    for (int f = 0; f < 20; f++) flipped[f] = f < 2 ? 0.1 + 0.01 * f : 1 - 0.01 * f;
+    for (int c = 0; c < 2; c++) hand_sig(&va, SIG_ENTROPY, c, flipped);
+    d = doc_new(1, 90, 10);
+    snprintf(d->signal, sizeof d->signal, "auto");
+    EXPECT(profile_analyze(d, &h.s, &va.s, (double[]){1}, 1, NULL) == 0, "%s", rn_errmsg());
+    EXPECT(!strcmp(d->signal, "maxprob"), "auto on val chose %s", d->signal);
+    doc_del(d);
+    hand_free(&va);
     /* a named signal is kept whatever the data say */
     d = doc_new(1, 90, 10);
     EXPECT(profile_analyze(d, &h.s, NULL, (double[]){1}, 1, NULL) == 0, "%s", rn_errmsg());
