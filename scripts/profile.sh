@@ -1,25 +1,27 @@
 #!/usr/bin/env bash
 # profile.sh: the CamVid tail-aware profile (rune profile) with the ASR models of results/camvid/ —
-# every train frame x every configuration for the Pareto choices and the threshold fit, every val
-# frame for the threshold check. Resumes an interrupted run (--resume: finished frames are kept).
-# The defaults are the full run (367 train frames x 31 configurations; about an hour and a half
-# of both cores on the 2-core machine, see bench/RESULTS.md); the committed results/profile/ was
-# made with a subset, written down in results/profile/README.md:
+# every train frame x every configuration for the Pareto choices and the detectors, every val frame
+# x every configuration for the detectors' check and the signal choice. Resumes an interrupted run
+# (--resume: finished frames are kept, found by name, so a denser --stride continues a sparser one).
+# The defaults are the full run (367 train + 101 val frames x 31 configurations; two to three hours
+# of both cores on a 2-core machine without AVX-512, see results/profile/README.md for the timings):
 #
 #   scripts/profile.sh                                   # the full run into runs/profile/
-#   STRIDE=8 OUT=results/profile scripts/profile.sh      # every 8th train frame
+#   STRIDE=4 scripts/profile.sh && STRIDE=2 scripts/profile.sh && scripts/profile.sh   # in passes
+#   SIGNAL=auto scripts/profile.sh                       # the tail-frame signal chosen on val
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${RUNE_SHARED:-../shared}
 CAMVID=$SHARED/data/camvid
 CK=${CK:-results/camvid/checkpoints}
-MODEL=${MODEL:-asr}          # asr: asr_xS_s1.h5; sr: the standard SR models sr_xS.h5
+MODEL=${MODEL:-asrtuned}     # asrtuned: Eq. 3 with the val study's choices (asrtuned_xS_s1.h5); asr: part A's; sr: sr_xS.h5
 SCALES=${SCALES:-2,4,6,8}
 QUALITIES=${QUALITIES:-30,40,50,60,70,80,90}
 HR_QUALITIES=${HR_QUALITIES:-50,70,90}
 STRIDE=${STRIDE:-1}
 FRAMES=${FRAMES:-0}
 VAL_FRAMES=${VAL_FRAMES:-0}
+SIGNAL=${SIGNAL:-ratio}      # the paper's small-region ratio; auto = the best on val
 OUT=${OUT:-runs/profile}
 RUNE=${RUNE:-./rune}
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
@@ -36,4 +38,4 @@ mkdir -p "$OUT"
 set -x
 "$RUNE" profile --data "$CAMVID" --split train --val-split val --task weights/espnet_camvid.h5 --sr "$sr" \
     --scales "$SCALES" --qualities "$QUALITIES" --hr-qualities "$HR_QUALITIES" --stride "$STRIDE" --frames "$FRAMES" \
-    --val-frames "$VAL_FRAMES" --resume -o "$OUT/profile.json" 2>&1 | tee "$OUT/profile.log"
+    --val-frames "$VAL_FRAMES" --signal "$SIGNAL" --resume -o "$OUT/profile.json" 2>&1 | tee "$OUT/profile.log"
