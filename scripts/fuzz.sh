@@ -26,7 +26,7 @@ for t in $targets; do
         frame) srcs="serve/wire.c serve/admit.c data/image.c data/png.c data/jpeg.c data/degrade.c data/resize.c";;
         reconcile) srcs="serve/reconcile.c serve/wire.c";;
         shaper) srcs="serve/shaper.c";;
-        profile) srcs="profile/profile_json.c";;
+        profile) srcs="profile/profile_json.c profile/signals.c profile/tail.c profile/seg_metrics.c util/sort.c util/progress.c";;
         *) srcs="data/image.c data/png.c data/jpeg.c";;
     esac
     dict=""
